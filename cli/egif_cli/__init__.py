@@ -1,0 +1,1 @@
+"""The ``egif`` command-line tool: a thin click layer over the egif library."""

@@ -1,0 +1,139 @@
+"""``egif schema ...``: add, list, show and export stored schema versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from egif import SchemaVersion
+from egif_cli.common import echo_json, format_option, state
+
+
+@click.group("schema")
+def schema_group() -> None:
+    """Add, list, show and export schema versions."""
+
+
+def _parse_imports(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        ns, sep, target = value.rpartition("=")
+        if not sep or not target:
+            raise click.BadParameter(f"{value!r}: expected NAMESPACE=NAME@VERSION or NAMESPACE=FILE",
+                                     param_hint="--import")
+        out[ns] = target
+    return out
+
+
+@schema_group.command("add")
+@click.argument("main", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Registry name of the standard, e.g. BS7666.")
+@click.option("--version", "version", required=True, help="Version, MAJOR.MINOR.")
+@click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
+              help="Bind an imported namespace (repeatable). Default: the newest usable "
+                   "registered version of that namespace, else the file its schemaLocation names.")
+@click.option("--status", default="draft", show_default=True,
+              type=click.Choice(["draft", "candidate", "ratified", "deprecated"]),
+              help="Initial status.")
+@format_option("text", "json")
+@click.pass_context
+def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[str, ...],
+        status: str, fmt: str) -> None:
+    """Store MAIN and every document it includes, binding each import."""
+    result = state(ctx).registry().add(main, name=name, version=version,
+                                       imports=_parse_imports(imports), status=status)
+    v = result.version
+    if fmt == "json":
+        echo_json({"created": result.created, **v.to_dict()})
+        return
+    if result.created:
+        click.echo(f"added {v.name}@{v.version} ({v.status.value}) digest {v.digest[:16]}")
+    else:
+        click.echo(f"unchanged: {v.name}@{v.version} is already stored with this content")
+    click.echo(f"  files: {', '.join(f.path for f in v.files)}")
+    for b in v.imports:
+        click.echo(f"  import {b.namespace} -> {_binding(b)} ({b.chosen})")
+
+
+def _binding(b: object) -> str:
+    target = getattr(b, "target", None)
+    return str(target) if target is not None else f"file {getattr(b, 'bundled_path', '')}"
+
+
+@schema_group.command("list")
+@click.option("--name", help="Only this standard.")
+@click.option("--namespace", help="Only this target namespace.")
+@click.option("--status", help="Only this status.")
+@format_option("text", "json")
+@click.pass_context
+def list_(ctx: click.Context, name: str | None, namespace: str | None, status: str | None,
+          fmt: str) -> None:
+    """List stored schema versions."""
+    versions = state(ctx).registry().list(name=name, namespace=namespace, status=status)
+    if fmt == "json":
+        echo_json([_summary(v) for v in versions])
+        return
+    if not versions:
+        click.echo("no schema versions match")
+        return
+    width = max(len(f"{v.name}@{v.version}") for v in versions)
+    for v in versions:
+        click.echo(f"{v.name + '@' + v.version:<{width}}  {v.status.value:<10}  {v.namespace or '-'}")
+
+
+def _summary(v: SchemaVersion) -> dict[str, object]:
+    return {"name": v.name, "version": v.version, "status": v.status.value,
+            "namespace": v.namespace, "digest": v.digest, "added_at": v.added_at}
+
+
+@schema_group.command("show")
+@click.argument("ref")
+@format_option("text", "json")
+@click.pass_context
+def show(ctx: click.Context, ref: str, fmt: str) -> None:
+    """Show one version: REF is NAME@VERSION, or NAME for its newest version."""
+    v = state(ctx).registry().get(ref)
+    if fmt == "json":
+        echo_json(v.to_dict())
+        return
+    click.echo(f"{v.name}@{v.version}")
+    rows = [
+        ("title", v.title or "-"),
+        ("namespace", v.namespace or "(none)"),
+        ("status", v.status.value + (f" (successor {v.successor})" if v.successor else "")),
+        ("digest", f"sha256:{v.digest}"),
+        ("declared", v.declared_version or "(no version attribute)"),
+        ("added", f"{v.added_at} by {v.added_by}"),
+    ]
+    for key, value in rows:
+        click.echo(f"  {key + ':':<11}{value}")
+    click.echo("  files:")
+    for f in v.files:
+        click.echo(f"    {f.path}  [{f.role}]  {f.size} bytes  sha256:{f.digest[:16]}")
+    if v.imports:
+        click.echo("  imports:")
+        for b in v.imports:
+            click.echo(f"    {b.namespace} -> {_binding(b)} ({b.chosen})")
+    if v.metadata:
+        click.echo("  e-GMS metadata:")
+        for key, values in v.metadata.items():
+            for value in values:
+                click.echo(f"    {key}: {value}")
+
+
+@schema_group.command("export")
+@click.argument("ref")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export(ctx: click.Context, ref: str, directory: Path) -> None:
+    """Write REF and everything it imports to DIRECTORY as a self-contained tree."""
+    reg = state(ctx).registry()
+    written = reg.export(ref, directory)
+    resolved = reg.resolve(ref)
+    click.echo(f"wrote {len(written)} files to {directory}")
+    click.echo(f"main schema: {directory / resolved.main}")
+
+
+def register(root: click.Group) -> None:
+    root.add_command(schema_group)

@@ -1,0 +1,18 @@
+"""Which command modules make up the tool: one line each."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+MODULES = [
+    "egif_cli.cmd_registry",
+    "egif_cli.cmd_schema",
+]
+
+
+def register(root: click.Group) -> None:
+    for name in MODULES:
+        module = importlib.import_module(name)
+        module.register(root)

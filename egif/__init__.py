@@ -1,0 +1,50 @@
+"""egif: XML data standards of UK local e-government.
+
+A versioned schema registry (embedded SQLite by default), validation,
+schema diff and lifecycle for GovTalk-style XML Schemas such as BS 7666
+addresses, BS 8766 person details and e-GMS metadata.
+"""
+
+from egif.errors import (
+    Conflict,
+    DocumentInvalid,
+    EgifError,
+    InputError,
+    LifecycleError,
+    NotFound,
+    PermissionDenied,
+    RegistryError,
+    SchemaCompileError,
+    TamperedError,
+    UnsafeInputError,
+)
+from egif.model import Event, ImportBinding, SchemaFile, SchemaRef, SchemaVersion, Status
+from egif.registry import AddResult, Registry, default_registry_path
+from egif.resolve import ResolvedSchema
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddResult",
+    "Conflict",
+    "DocumentInvalid",
+    "EgifError",
+    "Event",
+    "ImportBinding",
+    "InputError",
+    "LifecycleError",
+    "NotFound",
+    "PermissionDenied",
+    "Registry",
+    "RegistryError",
+    "ResolvedSchema",
+    "SchemaCompileError",
+    "SchemaFile",
+    "SchemaRef",
+    "SchemaVersion",
+    "Status",
+    "TamperedError",
+    "UnsafeInputError",
+    "__version__",
+    "default_registry_path",
+]

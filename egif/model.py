@@ -1,0 +1,178 @@
+"""Plain data objects shared by the registry, the store and the callers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from egif.errors import InputError
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")
+_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
+
+
+class Status(StrEnum):
+    """Where a schema version stands in its lifecycle."""
+
+    DRAFT = "draft"
+    CANDIDATE = "candidate"
+    RATIFIED = "ratified"
+    DEPRECATED = "deprecated"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+
+    @classmethod
+    def parse(cls, value: str) -> Status:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in cls)
+            raise InputError(f"unknown status {value!r} (one of: {allowed})") from None
+
+
+# Statuses a new import binding may choose by default, best first.
+USABLE_STATUSES = (Status.RATIFIED, Status.CANDIDATE, Status.DRAFT, Status.DEPRECATED)
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise InputError(
+            f"invalid schema name {name!r}: start with a letter, then letters, digits, '_', '.', '-'"
+        )
+    return name
+
+
+def parse_version(version: str) -> tuple[int, int]:
+    """``"2.10"`` -> ``(2, 10)``; versions are always MAJOR.MINOR."""
+    m = _VERSION_RE.match(version)
+    if not m:
+        raise InputError(f"invalid version {version!r}: expected MAJOR.MINOR such as 1.0 or 2.3")
+    return int(m.group(1)), int(m.group(2))
+
+
+@dataclass(frozen=True, order=True)
+class SchemaRef:
+    """``name@version``; version ``None`` means "choose one" (newest, by status...)."""
+
+    name: str
+    version: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> SchemaRef:
+        name, sep, version = text.strip().partition("@")
+        check_name(name)
+        if sep:
+            parse_version(version)
+            return cls(name, version)
+        return cls(name, None)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """One document of a stored version, at its path inside the version's tree."""
+
+    path: str
+    digest: str
+    size: int
+    namespace: str | None
+    role: str  # "main", "include" or "import" (a bundled import)
+
+
+@dataclass(frozen=True)
+class Directive:
+    """An xs:include / xs:import / xs:redefine / xs:override inside a stored file."""
+
+    file: str
+    kind: str
+    namespace: str | None
+    location: str | None
+    target_path: str | None  # a file of the same version
+    target: SchemaRef | None  # another registered version (imports only)
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """How one imported namespace of a version is satisfied."""
+
+    namespace: str
+    target: SchemaRef | None  # a registered version ...
+    bundled_path: str | None  # ... or a file stored with the version
+    chosen: str  # "explicit", "default" or "bundled"
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """A stored, immutable schema version and what the registry knows of it."""
+
+    name: str
+    version: str
+    namespace: str | None
+    status: Status
+    digest: str
+    main: str
+    files: tuple[SchemaFile, ...]
+    imports: tuple[ImportBinding, ...]
+    directives: tuple[Directive, ...]
+    added_by: str
+    added_at: str
+    declared_version: str | None = None
+    metadata: dict[str, list[str]] = field(default_factory=dict)
+    title: str | None = None
+    successor: str | None = None
+
+    @property
+    def ref(self) -> SchemaRef:
+        return SchemaRef(self.name, self.version)
+
+    @property
+    def version_key(self) -> tuple[int, int]:
+        return parse_version(self.version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "namespace": self.namespace,
+            "status": self.status.value,
+            "digest": self.digest,
+            "main": self.main,
+            "declared_version": self.declared_version,
+            "title": self.title,
+            "successor": self.successor,
+            "added_by": self.added_by,
+            "added_at": self.added_at,
+            "files": [
+                {"path": f.path, "digest": f.digest, "size": f.size,
+                 "namespace": f.namespace, "role": f.role}
+                for f in self.files
+            ],
+            "imports": [
+                {"namespace": b.namespace,
+                 "target": str(b.target) if b.target else None,
+                 "bundled_path": b.bundled_path, "chosen": b.chosen}
+                for b in self.imports
+            ],
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only audit log."""
+
+    id: int
+    name: str | None
+    version: str | None
+    kind: str
+    actor: str
+    at: str
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "version": self.version, "kind": self.kind,
+                "actor": self.actor, "at": self.at, "data": self.data}

@@ -1,0 +1,519 @@
+"""The registry: the object users import.
+
+``Registry.open()`` opens (creating if needed) the embedded SQLite registry in
+the user data directory, already holding the shipped standards; ``add``,
+``get``, ``list``, ``resolve`` and ``export`` do the rest.  No method prints
+or prompts: results come back as data, failures as :mod:`egif.errors`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from platformdirs import user_data_dir
+
+from egif.errors import Conflict, InputError, NotFound, SchemaCompileError, TamperedError
+from egif.identity import current_actor
+from egif.metadata import egms_metadata
+from egif.model import (
+    USABLE_STATUSES,
+    Directive,
+    Event,
+    ImportBinding,
+    SchemaFile,
+    SchemaRef,
+    SchemaVersion,
+    Status,
+    check_name,
+    parse_version,
+)
+from egif.resolve import DIRECTIVE_TAGS, ResolvedSchema, Unit, UnitDirective, iter_directives, lay_out
+from egif.store import SqliteStore, Store
+from egif.xmlsafe import XSD_NS, parse_file
+
+REGISTRY_ENV = "EGIF_REGISTRY"
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def default_registry_path() -> Path:
+    """``$EGIF_REGISTRY`` if set, else ``registry.sqlite`` in the user data directory."""
+    env = os.environ.get(REGISTRY_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What ``Registry.add`` did: the stored version, and whether it is new."""
+
+    version: SchemaVersion
+    created: bool
+
+
+@dataclass
+class _Scan:
+    """The local documents of a schema being added, before it is stored."""
+
+    files: dict[Path, tuple[bytes, etree._ElementTree, str]] = field(default_factory=dict)
+    order: list[Path] = field(default_factory=list)
+    directives: list[tuple[Path, str, str | None, str | None, Path | None, int | None]] = field(
+        default_factory=list
+    )
+    bindings: dict[str, tuple[int | None, Path | None, str]] = field(default_factory=dict)
+
+
+class Registry:
+    """A versioned registry of XML Schemas."""
+
+    def __init__(self, store: Store, *, actor: str | None = None) -> None:
+        self.store = store
+        self._actor = actor
+        self._resolved: dict[str, ResolvedSchema] = {}
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, actor: str | None = None,
+             create: bool = True, seed: bool = True) -> Registry:
+        """Open the registry at *path* (default: :func:`default_registry_path`).
+
+        A registry created now is seeded with the shipped standards unless
+        ``seed`` is false.
+        """
+        store = SqliteStore(path if path is not None else default_registry_path(), create=create)
+        registry = cls(store, actor=actor)
+        if seed and store.get_meta("seeded") is None:
+            from egif.shipped import seed_registry
+
+            with store.transaction():
+                if store.get_meta("seeded") is None:  # another process may have won
+                    seed_registry(registry)
+                    store.set_meta("seeded", now())
+        return registry
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        return self.store.location
+
+    @property
+    def actor(self) -> str:
+        if self._actor is None:
+            self._actor = current_actor()
+        return self._actor
+
+    # -- reading -----------------------------------------------------------
+    def get(self, ref: str | SchemaRef) -> SchemaVersion:
+        """One version; ``NAME`` alone means its newest version."""
+        return self._to_model(self._row(ref))
+
+    def list(self, *, name: str | None = None, namespace: str | None = None,
+             status: str | Status | None = None) -> builtins.list[SchemaVersion]:
+        status_value = Status.parse(status).value if isinstance(status, str) else (
+            status.value if status else None)
+        rows = self.store.list_versions(name=name, namespace=namespace, status=status_value)
+        return [self._to_model(r) for r in rows]
+
+    def versions(self, name: str) -> builtins.list[SchemaVersion]:
+        """The lineage of one standard, oldest first."""
+        found = self.list(name=name)
+        if not found:
+            raise NotFound(f"no schema named {name!r} in the registry")
+        return found
+
+    def newest(self, name: str | None = None, *, namespace: str | None = None,
+               statuses: Iterable[Status] | None = None) -> SchemaVersion:
+        """The newest version of a standard (by name or namespace) in the given statuses."""
+        wanted = {s.value for s in statuses} if statuses is not None else None
+        rows = [r for r in self.store.list_versions(name=name, namespace=namespace)
+                if wanted is None or r["status"] in wanted]
+        if not rows:
+            what = f"name {name!r}" if name else f"namespace {namespace!r}"
+            extra = f" in status {', '.join(sorted(wanted))}" if wanted else ""
+            raise NotFound(f"no schema version with {what}{extra}")
+        best = max(rows, key=lambda r: (r["major"], r["minor"]))
+        return self._to_model(best)
+
+    def files(self, ref: str | SchemaRef) -> dict[str, bytes]:
+        """The version's own documents as stored, each checked against its digest."""
+        row = self._row(ref)
+        return self._verified_files(row)
+
+    def resolve(self, ref: str | SchemaRef) -> ResolvedSchema:
+        """The version and its imports laid out in memory, ready to compile."""
+        row = self._row(ref)
+        key = f"{row['id']}:{row['digest']}"
+        cached = self._resolved.get(key)
+        if cached is None:
+            units: dict[str, Unit] = {}
+            self._collect_units(row, units)
+            tree = lay_out(units)
+            cached = ResolvedSchema(tree, f"{_unit_key(row)}/{row['main_path']}",
+                                    label=f"{row['name']}@{row['version']}")
+            self._resolved[key] = cached
+        return cached
+
+    def export(self, ref: str | SchemaRef, directory: str | Path) -> builtins.list[Path]:
+        """Write the version and its imports as a self-contained tree under *directory*."""
+        resolved = self.resolve(ref)
+        target = Path(directory)
+        if target.exists() and not target.is_dir():
+            raise InputError("exists and is not a directory", file=target)
+        target.mkdir(parents=True, exist_ok=True)
+        written: builtins.list[Path] = resolved.write(target)
+        return written
+
+    def events(self, name: str | None = None, version: str | None = None,
+               kinds: tuple[str, ...] | None = None) -> Iterator[Event]:
+        for e in self.store.iter_events(name=name, version=version, kinds=kinds):
+            yield Event(e["id"], e["name"], e["version"], e["kind"], e["actor"], e["at"], e["data"])
+
+    def record_event(self, kind: str, *, name: str | None = None, version: str | None = None,
+                     data: Mapping[str, Any] | None = None, actor: str | None = None) -> int:
+        """Append an event to the audit log (inside the current transaction, if any)."""
+        with self.store.transaction():
+            return self.store.append_event(name=name, version=version, kind=kind,
+                                           actor=actor or self.actor, at=now(), data=dict(data or {}))
+
+    # -- adding ------------------------------------------------------------
+    def add(self, main: str | Path, *, name: str, version: str,
+            imports: Mapping[str, str | SchemaRef | Path] | None = None,
+            status: Status | str = Status.DRAFT, title: str | None = None,
+            successor: str | None = None, actor: str | None = None) -> AddResult:
+        """Store a schema and the documents it includes, binding each import.
+
+        ``imports`` maps a namespace to ``"NAME@VERSION"`` (a registered
+        version) or to a local file; an import not named there binds to the
+        newest usable registered version of its namespace, else to the file
+        its schemaLocation names.  The whole add is one transaction.
+        """
+        check_name(name)
+        major, minor = parse_version(version)
+        status = Status.parse(status) if isinstance(status, str) else status
+        main_path = Path(main).expanduser()
+        scan = self._scan(main_path, dict(imports or {}))
+        main_abs = main_path.resolve()
+
+        # lay the version's own files out relative to their common folder
+        folders = [str(p.parent) for p in scan.order]
+        root = Path(os.path.commonpath(folders))
+        rel = {p: p.relative_to(root).as_posix() for p in scan.order}
+        files: builtins.list[dict[str, Any]] = [
+            {"path": rel[p], "digest": sha256(scan.files[p][0]), "namespace": _tns(scan.files[p][1]),
+             "role": scan.files[p][2], "content": scan.files[p][0]}
+            for p in scan.order
+        ]
+        digest = _version_digest(rel[main_abs], files)
+
+        existing = self.store.find_version(name, version)
+        if existing is not None:
+            if existing["digest"] == digest:
+                return AddResult(self._to_model(existing), created=False)
+            raise Conflict(
+                f"{name}@{version} is already registered with different content "
+                f"(stored digest {existing['digest'][:12]}, this one {digest[:12]}); "
+                "a stored version never changes: add it under a new version",
+                file=main_path,
+            )
+
+        directives: builtins.list[dict[str, Any]] = [
+            {"file": rel[f], "kind": kind, "namespace": ns, "location": loc,
+             "target_path": rel[t] if t is not None else None, "target_version_id": tv}
+            for (f, kind, ns, loc, t, tv) in scan.directives
+        ]
+        bindings: builtins.list[dict[str, Any]] = [
+            {"namespace": ns, "target_version_id": tv, "bundled_path": rel[b] if b else None,
+             "chosen": chosen}
+            for ns, (tv, b, chosen) in sorted(scan.bindings.items())
+        ]
+
+        # compile exactly as a stored version would be compiled, before storing
+        units: dict[str, Unit] = {}
+        key = f"{name}/{version}"
+        for b in bindings:
+            if b["target_version_id"] is not None:
+                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
+        units[key] = Unit(
+            key=key, main=rel[main_abs],
+            files={f["path"]: f["content"] for f in files},
+            directives=tuple(self._unit_directives(directives)),
+        )
+        try:
+            ResolvedSchema(lay_out(units), f"{key}/{rel[main_abs]}", label=str(main_path)
+                           ).lxml_schema()
+        except SchemaCompileError as exc:
+            raise SchemaCompileError(exc.message, file=main_path) from None
+
+        main_tree = scan.files[main_abs][1]
+        metadata = egms_metadata(main_tree.getroot())
+        who = actor or self.actor
+        row: dict[str, Any] = {
+            "name": name, "version": version, "major": major, "minor": minor,
+            "namespace": _tns(main_tree), "status": status.value, "digest": digest,
+            "main_path": rel[main_abs],
+            "declared_version": main_tree.getroot().get("version"),
+            "title": title or next(iter(metadata.get("Title", [])), None),
+            "metadata": json.dumps(metadata, sort_keys=True),
+            "successor": successor, "added_by": who, "added_at": now(),
+        }
+        with self.store.transaction():
+            existing = self.store.find_version(name, version)  # re-check under the lock
+            if existing is not None:
+                if existing["digest"] == digest:
+                    return AddResult(self._to_model(existing), created=False)
+                raise Conflict(f"{name}@{version} was registered meanwhile with different content",
+                               file=main_path)
+            for f in files:
+                self.store.put_blob(f["digest"], f["content"])
+            version_id = self.store.insert_version(row, files, directives, bindings)
+            self.store.append_event(
+                name=name, version=version, kind="add", actor=who, at=row["added_at"],
+                data={"digest": digest, "status": status.value, "files": [f["path"] for f in files],
+                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings}},
+            )
+            stored = self.store.version_by_id(version_id)
+        return AddResult(self._to_model(stored), created=True)
+
+    # -- internals ---------------------------------------------------------
+    def _row(self, ref: str | SchemaRef) -> dict[str, Any]:
+        ref = SchemaRef.parse(ref) if isinstance(ref, str) else ref
+        if ref.version is None:
+            rows = self.store.list_versions(name=ref.name)
+            if not rows:
+                raise NotFound(f"no schema named {ref.name!r} in the registry")
+            return max(rows, key=lambda r: (r["major"], r["minor"]))
+        row = self.store.find_version(ref.name, ref.version)
+        if row is None:
+            known = [r["version"] for r in self.store.list_versions(name=ref.name)]
+            hint = f" (registered versions: {', '.join(known)})" if known else ""
+            raise NotFound(f"no schema {ref} in the registry{hint}")
+        return row
+
+    def _binding_label(self, b: Mapping[str, Any]) -> str:
+        if b["target_version_id"] is not None:
+            t = self.store.version_by_id(b["target_version_id"])
+            return f"{t['name']}@{t['version']}"
+        return f"file:{b['bundled_path']}"
+
+    def _verified_files(self, row: Mapping[str, Any]) -> dict[str, bytes]:
+        files = self.store.version_files(row["id"])
+        out: dict[str, bytes] = {}
+        manifest = []
+        for f in files:
+            data = self.store.get_blob(f["digest"])
+            if sha256(data) != f["digest"]:
+                raise TamperedError(
+                    f"{row['name']}@{row['version']}: stored file {f['path']} no longer matches "
+                    f"its digest {f['digest'][:12]}: the registry database has been altered",
+                    file=self.location,
+                )
+            out[f["path"]] = data
+            manifest.append({"path": f["path"], "digest": f["digest"]})
+        if _version_digest(row["main_path"], manifest) != row["digest"]:
+            raise TamperedError(
+                f"{row['name']}@{row['version']}: its file list no longer matches the version "
+                f"digest {row['digest'][:12]}: the registry database has been altered",
+                file=self.location,
+            )
+        return out
+
+    def _unit_directives(self, directives: builtins.list[dict[str, Any]]) -> Iterator[UnitDirective]:
+        for d in directives:
+            target_unit = None
+            if d["target_version_id"] is not None:
+                t = self.store.version_by_id(d["target_version_id"])
+                target_unit = _unit_key(t)
+            yield UnitDirective(d["file"], d["kind"], d["namespace"], d["location"],
+                                d["target_path"], target_unit)
+
+    def _collect_units(self, row: Mapping[str, Any], units: dict[str, Unit]) -> None:
+        key = _unit_key(row)
+        if key in units:
+            return
+        directives = self.store.version_directives(row["id"])
+        units[key] = Unit(key, row["main_path"], self._verified_files(row),
+                          tuple(self._unit_directives(directives)))
+        for b in self.store.version_imports(row["id"]):
+            if b["target_version_id"] is not None:
+                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
+
+    def _to_model(self, row: Mapping[str, Any]) -> SchemaVersion:
+        vid = row["id"]
+        names: dict[int, SchemaRef] = {}
+
+        def ref_of(version_id: int | None) -> SchemaRef | None:
+            if version_id is None:
+                return None
+            if version_id not in names:
+                t = self.store.version_by_id(version_id)
+                names[version_id] = SchemaRef(t["name"], t["version"])
+            return names[version_id]
+
+        return SchemaVersion(
+            name=row["name"], version=row["version"], namespace=row["namespace"],
+            status=Status(row["status"]), digest=row["digest"], main=row["main_path"],
+            files=tuple(SchemaFile(f["path"], f["digest"], f["size"], f["namespace"], f["role"])
+                        for f in self.store.version_files(vid)),
+            imports=tuple(ImportBinding(b["namespace"], ref_of(b["target_version_id"]),
+                                        b["bundled_path"], b["chosen"])
+                          for b in self.store.version_imports(vid)),
+            directives=tuple(Directive(d["file"], d["kind"], d["namespace"], d["location"],
+                                       d["target_path"], ref_of(d["target_version_id"]))
+                             for d in self.store.version_directives(vid)),
+            added_by=row["added_by"], added_at=row["added_at"],
+            declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
+            title=row["title"], successor=row["successor"],
+        )
+
+    def _scan(self, main: Path, explicit: dict[str, str | SchemaRef | Path]) -> _Scan:
+        """Read the main document and everything it pulls in from local files."""
+        scan = _Scan()
+        main = main.expanduser()
+        if not main.exists():
+            raise InputError("no such file", file=main)
+        queue: list[tuple[Path, str]] = [(main.resolve(), "main")]
+        while queue:
+            path, role = queue.pop(0)
+            if path in scan.files:
+                continue
+            data, tree = parse_file(path)
+            root = tree.getroot()
+            if root.tag != f"{{{XSD_NS}}}schema":
+                raise InputError(
+                    f"not an XML Schema (root element is {etree.QName(root).localname!r}, "
+                    "expected xs:schema)", file=path)
+            scan.files[path] = (data, tree, role)
+            scan.order.append(path)
+            tns = root.get("targetNamespace")
+            for elem in iter_directives(root):
+                kind = DIRECTIVE_TAGS[str(elem.tag)]
+                loc = elem.get("schemaLocation")
+                if kind == "import":
+                    ns = elem.get("namespace")
+                    target, version_id = self._bind_import(scan, path, ns, loc, explicit)
+                    scan.directives.append((path, kind, ns, loc, target, version_id))
+                    if target is not None and target not in scan.files:
+                        queue.append((target, "import"))
+                    continue
+                if not loc:
+                    raise InputError(f"xs:{kind} without a schemaLocation", file=path)
+                if _URL_RE.match(loc) and not loc.startswith("file:"):
+                    raise InputError(
+                        f"xs:{kind} of {loc!r} points to the network; included documents must be "
+                        "local files added with the schema", file=path)
+                target = (path.parent / _strip_file_scheme(loc)).resolve()
+                if not target.is_file():
+                    raise SchemaCompileError(
+                        f"xs:{kind} {loc!r} not found (looked for {target})", file=path)
+                _, tree_t = parse_file(target)
+                inc_tns = tree_t.getroot().get("targetNamespace")
+                if inc_tns is not None and inc_tns != tns:
+                    raise SchemaCompileError(
+                        f"xs:{kind} {loc!r} has targetNamespace {inc_tns!r}, not {tns!r}; "
+                        "use xs:import for another namespace", file=path)
+                scan.directives.append((path, kind, tns, loc, target, None))
+                queue.append((target, "include"))
+        return scan
+
+    def _bind_import(self, scan: _Scan, path: Path, ns: str | None, loc: str | None,
+                     explicit: dict[str, str | SchemaRef | Path]) -> tuple[Path | None, int | None]:
+        key = ns or ""
+        if key in scan.bindings:
+            version_id, bundled, _ = scan.bindings[key]
+            return bundled, version_id
+        what = f"namespace {ns!r}" if ns else "the no-namespace schema"
+        choice = explicit.get(key)
+        if choice is not None:
+            if isinstance(choice, Path) or (isinstance(choice, str) and _looks_like_file(choice)):
+                target = Path(choice).expanduser().resolve()
+                if not target.is_file():
+                    raise InputError(f"--import for {what}: no such file", file=target)
+                scan.bindings[key] = (None, target, "explicit")
+                return target, None
+            ref = SchemaRef.parse(choice) if isinstance(choice, str) else choice
+            row = self._row(ref)
+            if row["namespace"] != ns:
+                raise InputError(
+                    f"--import binds {what} to {row['name']}@{row['version']}, whose namespace "
+                    f"is {row['namespace']!r}")
+            scan.bindings[key] = (row["id"], None, "explicit")
+            return None, int(row["id"])
+        if ns is not None:
+            row_default = self._default_binding(ns, path)
+            if row_default is not None:
+                scan.bindings[key] = (row_default["id"], None, "default")
+                return None, int(row_default["id"])
+        if (loc and not _URL_RE.match(loc)) or (loc and loc.startswith("file:")):
+            target = (path.parent / _strip_file_scheme(loc)).resolve()
+            if target.is_file():
+                scan.bindings[key] = (None, target, "bundled")
+                return target, None
+        raise SchemaCompileError(
+            f"imports {what}, which the registry does not hold and no local file provides; "
+            f"add that schema first or bind it with --import {ns or ''}=NAME@VERSION", file=path)
+
+    def _default_binding(self, ns: str, path: Path) -> dict[str, Any] | None:
+        rows = [r for r in self.store.list_versions(namespace=ns)
+                if Status(r["status"]) in USABLE_STATUSES]
+        if not rows:
+            return None
+        names = sorted({r["name"] for r in rows})
+        if len(names) > 1:
+            raise InputError(
+                f"namespace {ns!r} is held by several schemas ({', '.join(names)}): "
+                f"choose one with --import {ns}=NAME@VERSION", file=path)
+        rank = {s.value: i for i, s in enumerate(USABLE_STATUSES)}
+        best_rank = min(rank[r["status"]] for r in rows)
+        best = [r for r in rows if rank[r["status"]] == best_rank]
+        return max(best, key=lambda r: (r["major"], r["minor"]))
+
+
+def _unit_key(row: Mapping[str, Any]) -> str:
+    return f"{row['name']}/{row['version']}"
+
+
+def _tns(tree: etree._ElementTree) -> str | None:
+    value = tree.getroot().get("targetNamespace")
+    return str(value) if value is not None else None
+
+
+def _version_digest(main: str, files: Iterable[Mapping[str, Any]]) -> str:
+    manifest = {"main": main, "files": sorted([f["path"], f["digest"]] for f in files)}
+    return sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
+
+
+def _strip_file_scheme(loc: str) -> str:
+    return loc[len("file://"):] if loc.startswith("file://") else loc
+
+
+def _looks_like_file(value: str) -> bool:
+    return value.endswith((".xsd", ".xml")) or "/" in value or os.sep in value
+
+
+__all__ = ["AddResult", "Registry", "default_registry_path"]

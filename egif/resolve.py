@@ -1,0 +1,241 @@
+"""Build working schema objects from registry bytes alone.
+
+A stored version and every version it imports form a *closure*.  The closure
+is laid out as a virtual tree, ``<name>/<version>/<path>``, in which every
+xs:include / xs:import / xs:redefine schemaLocation is rewritten to the
+relative path of the file the registry bound it to.  The same tree is what
+``export`` writes to disk, so an exported tree resolves locally by
+construction.
+
+Compilers read the tree through hooks that serve only its files: lxml through
+an ``etree.Resolver``, xmlschema through a private ``OpenerDirector`` with no
+network or file handlers at all.  A location outside the tree is refused, so
+nothing is ever fetched from the network or read from the file system,
+whatever the schemaLocation hints in the stored documents say.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import urllib.error
+import urllib.request
+import urllib.response
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import xmlschema
+from lxml import etree
+from xmlschema.validators.exceptions import XMLSchemaImportWarning, XMLSchemaIncludeWarning
+
+from egif.errors import SchemaCompileError
+from egif.xmlsafe import XSD_NS, make_parser, parse_bytes
+
+# A host that can never resolve (RFC 2606), used only as a name space for
+# the virtual tree: the hooks below answer every request for it.
+_LOAD_WARNINGS = (XMLSchemaImportWarning, XMLSchemaIncludeWarning)
+
+VIRTUAL_BASE = "http://egif.invalid/registry/"
+
+DIRECTIVE_TAGS = {
+    f"{{{XSD_NS}}}include": "include",
+    f"{{{XSD_NS}}}import": "import",
+    f"{{{XSD_NS}}}redefine": "redefine",
+    f"{{{XSD_NS}}}override": "override",
+}
+
+
+@dataclass(frozen=True)
+class UnitDirective:
+    file: str
+    kind: str
+    namespace: str | None
+    location: str | None
+    target_path: str | None  # in the same unit
+    target_unit: str | None  # key of another unit (its main file is the target)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One schema version's own files, ready to be laid out."""
+
+    key: str  # "<name>/<version>": its folder in the virtual tree
+    main: str
+    files: Mapping[str, bytes]
+    directives: tuple[UnitDirective, ...]
+
+
+def iter_directives(root: etree._Element) -> list[etree._Element]:
+    """The include/import/redefine/override children of an xs:schema, in order."""
+    return [c for c in root if isinstance(c.tag, str) and c.tag in DIRECTIVE_TAGS]
+
+
+def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
+    """The virtual tree of a closure: path -> bytes with locations rewritten."""
+    tree: dict[str, bytes] = {}
+    for unit in units.values():
+        by_file: dict[str, list[UnitDirective]] = {}
+        for d in unit.directives:
+            by_file.setdefault(d.file, []).append(d)
+        for path, data in unit.files.items():
+            vpath = f"{unit.key}/{path}"
+            wanted = by_file.get(path)
+            if not wanted:
+                tree[vpath] = data
+                continue
+            doc = parse_bytes(data, vpath)
+            elements = iter_directives(doc.getroot())
+            if len(elements) != len(wanted):
+                raise SchemaCompileError(
+                    f"stored directives do not match the document ({len(elements)} != {len(wanted)})",
+                    file=vpath,
+                )
+            here = posixpath.dirname("/" + vpath)
+            for elem, d in zip(elements, wanted, strict=True):
+                if d.target_unit is not None:
+                    target_unit = units[d.target_unit]
+                    target = f"/{target_unit.key}/{target_unit.main}"
+                elif d.target_path is not None:
+                    target = f"/{unit.key}/{d.target_path}"
+                else:
+                    continue  # an import with nothing bound (not stored: add refuses it)
+                elem.set("schemaLocation", posixpath.relpath(target, here))
+            tree[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+    return tree
+
+
+class _TreeResolver(etree.Resolver):
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        super().__init__()
+        self.files = files
+        self.refused: list[str] = []
+
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        if system_url.startswith(VIRTUAL_BASE):
+            vpath = posixpath.normpath(system_url[len(VIRTUAL_BASE):])
+            data = self.files.get(vpath)
+            if data is not None:
+                return self.resolve_string(data, context, base_url=VIRTUAL_BASE + vpath)
+        self.refused.append(system_url)
+        # answer with an empty document: libxml2 then reports the failure itself
+        return self.resolve_string(b"", context, base_url=system_url)
+
+
+class _TreeHandler(urllib.request.BaseHandler):
+    def __init__(self, files: Mapping[str, bytes], refused: list[str]) -> None:
+        self.files = files
+        self.refused = refused
+
+    def default_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
+        url = req.full_url
+        if url.startswith(VIRTUAL_BASE):
+            vpath = posixpath.normpath(url[len(VIRTUAL_BASE):])
+            data = self.files.get(vpath)
+            if data is not None:
+                return urllib.response.addinfourl(io.BytesIO(data), Message(), url, 200)
+        self.refused.append(url)
+        raise urllib.error.URLError(f"refused: {url} is not in the registry")
+
+
+@dataclass
+class ResolvedSchema:
+    """A closure laid out in memory, compiled on demand (and then cached).
+
+    ``files`` and ``main`` are plain data: pass them to another process and
+    rebuild there with ``ResolvedSchema(files, main)``.
+    """
+
+    files: dict[str, bytes]
+    main: str
+    label: str = ""
+    _lxml: etree.XMLSchema | None = field(default=None, repr=False)
+    _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
+
+    def url(self, vpath: str | None = None) -> str:
+        return VIRTUAL_BASE + (vpath or self.main)
+
+    def lxml_schema(self) -> etree.XMLSchema:
+        """The libxml2 validator (fast; XSD 1.0)."""
+        if self._lxml is None:
+            self._lxml = compile_lxml(self.files, self.main, self.label)
+        return self._lxml
+
+    def xmlschema_schema(self, xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
+        """The xmlschema component model (XSD 1.0 or 1.1)."""
+        if xsd_version not in self._xmlschema:
+            self._xmlschema[xsd_version] = compile_xmlschema(
+                self.files, self.main, self.label, xsd_version=xsd_version
+            )
+        return self._xmlschema[xsd_version]
+
+    def write(self, directory: Any) -> list[Any]:
+        """Write the tree under ``directory`` (a ``pathlib.Path``); returns the paths."""
+        written = []
+        for vpath, data in sorted(self.files.items()):
+            target = directory.joinpath(*vpath.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written.append(target)
+        return written
+
+
+def compile_lxml(files: Mapping[str, bytes], main: str, label: str = "") -> etree.XMLSchema:
+    parser = make_parser()
+    resolver = _TreeResolver(files)
+    parser.resolvers.add(resolver)
+    name = label or main
+    try:
+        root = etree.fromstring(files[main], parser, base_url=VIRTUAL_BASE + main)
+        return etree.XMLSchema(root.getroottree())
+    except etree.XMLSchemaParseError as exc:
+        raise SchemaCompileError(_lxml_message(exc, resolver.refused), file=name) from None
+    except etree.XMLSyntaxError as exc:
+        raise SchemaCompileError(f"not well-formed XML: {exc}", file=name) from None
+
+
+def _lxml_message(exc: etree.XMLSchemaParseError, refused: list[str]) -> str:
+    entries = [e for e in exc.error_log if e.level_name in ("ERROR", "FATAL")] or list(exc.error_log)
+    if refused:
+        return f"schema does not compile: {refused[0]} is outside the registry"
+    if not entries:
+        return f"schema does not compile: {exc}"
+    first = entries[0]
+    where = first.filename or ""
+    if where.startswith(VIRTUAL_BASE):
+        where = where[len(VIRTUAL_BASE):]
+    loc = f" ({where}:{first.line})" if where else ""
+    return f"schema does not compile: {first.message.strip()}{loc}"
+
+
+def compile_xmlschema(files: Mapping[str, bytes], main: str, label: str = "", *,
+                      xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
+    refused: list[str] = []
+    opener = urllib.request.OpenerDirector()
+    opener.add_handler(_TreeHandler(files, refused))
+    cls = xmlschema.XMLSchema11 if xsd_version == "1.1" else xmlschema.XMLSchema10
+    base = VIRTUAL_BASE + posixpath.dirname(main) + "/"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            schema = cls(
+                io.BytesIO(files[main]), base_url=base, opener=opener, defuse="always",
+                use_fallback=False,
+            )
+        problems = [w for w in caught if issubclass(w.category, _LOAD_WARNINGS)]
+        if problems or refused:
+            detail = f"{refused[0]} is outside the registry" if refused else str(problems[0].message)
+            raise SchemaCompileError(f"schema does not compile (xmlschema): {detail}",
+                                     file=label or main)
+        return schema
+    except (xmlschema.XMLSchemaException, urllib.error.URLError, OSError, SyntaxError) as exc:
+        detail = f"{refused[0]} is outside the registry" if refused else _first_line(exc)
+        raise SchemaCompileError(f"schema does not compile (xmlschema): {detail}",
+                                 file=label or main) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,113 @@
+"""The standards egif ships, and loading them into a new registry.
+
+Each folder of ``schemas/`` holds an ``index.json`` listing its versions (main
+file, status, import bindings, fixtures).  A new registry loads every listed
+version, dependencies first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from egif.errors import RegistryError
+from egif.model import SchemaRef, Status
+
+if TYPE_CHECKING:
+    from egif.registry import Registry
+
+SHIPPED_ACTOR = "egif (shipped standards)"
+
+
+def data_root() -> Path:
+    """Where the shipped ``schemas/`` and ``fixtures/`` live.
+
+    In an installed wheel they sit in ``egif/_data``; in a source checkout, at
+    the top of the repository.
+    """
+    packaged = Path(__file__).resolve().parent / "_data"
+    if (packaged / "schemas").is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent
+
+
+def schemas_dir() -> Path:
+    return data_root() / "schemas"
+
+
+def fixtures_dir() -> Path:
+    return data_root() / "fixtures"
+
+
+@dataclass(frozen=True)
+class ShippedVersion:
+    name: str
+    version: str
+    main: Path
+    status: Status
+    imports: dict[str, str]
+    successor: str | None
+    fixtures: Path | None
+    standard: str
+    title: str | None
+    changes: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ref(self) -> SchemaRef:
+        return SchemaRef(self.name, self.version)
+
+
+def shipped_versions(root: Path | None = None) -> list[ShippedVersion]:
+    """Every shipped version, ordered so that each comes after what it imports."""
+    base = root or schemas_dir()
+    found: dict[str, ShippedVersion] = {}
+    for index in sorted(base.glob("*/index.json")):
+        try:
+            data = json.loads(index.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RegistryError(f"unreadable shipped index: {exc}", file=index) from None
+        for v in data.get("versions", []):
+            fixtures = v.get("fixtures")
+            sv = ShippedVersion(
+                name=v["name"], version=v["version"], main=index.parent / v["main"],
+                status=Status.parse(v.get("status", "ratified")), imports=dict(v.get("imports", {})),
+                successor=v.get("successor"),
+                fixtures=(data_root() / fixtures) if fixtures else None,
+                standard=data.get("standard", v["name"]), title=data.get("title"),
+                changes=v.get("changes"),
+            )
+            found[str(sv.ref)] = sv
+    ordered: list[ShippedVersion] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, trail: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise RegistryError(f"shipped schemas import each other in a cycle: {' -> '.join(trail)}")
+        state[key] = 1
+        for dep in found[key].imports.values():
+            if dep not in found:
+                raise RegistryError(f"shipped {key} imports {dep}, which is not shipped")
+            visit(dep, (*trail, dep))
+        state[key] = 2
+        ordered.append(found[key])
+
+    for key in sorted(found, key=lambda k: (found[k].name, found[k].ref)):
+        visit(key, (key,))
+    return ordered
+
+
+def seed_registry(registry: Registry) -> list[SchemaRef]:
+    """Add every shipped version (inside the caller's transaction)."""
+    added = []
+    for sv in shipped_versions():
+        result = registry.add(
+            sv.main, name=sv.name, version=sv.version, imports=sv.imports, status=sv.status,
+            successor=sv.successor, actor=SHIPPED_ACTOR,
+        )
+        added.append(result.version.ref)
+    return added

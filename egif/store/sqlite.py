@@ -1,0 +1,409 @@
+"""The embedded SQLite store: one file, WAL journal, versioned migrations.
+
+Writers take the database lock up front (``BEGIN IMMEDIATE``) and wait for one
+another (``busy_timeout``), so concurrent processes serialise instead of
+failing; a killed process leaves its transaction rolled back by SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from egif.errors import NotFound, RegistryError
+
+APP_ID = "egif-registry"
+
+# Each migration moves the store format up by one.  Append, never edit.
+MIGRATIONS: list[str] = [
+    # 1: the first format
+    """
+    CREATE TABLE egif_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE blobs (
+        digest TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        content BLOB NOT NULL
+    );
+    CREATE TABLE schema_versions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        major INTEGER NOT NULL,
+        minor INTEGER NOT NULL,
+        namespace TEXT,
+        status TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        main_path TEXT NOT NULL,
+        declared_version TEXT,
+        title TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        successor TEXT,
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (name, version)
+    );
+    CREATE INDEX schema_versions_namespace ON schema_versions (namespace);
+    CREATE TABLE schema_files (
+        version_id INTEGER NOT NULL REFERENCES schema_versions (id),
+        path TEXT NOT NULL,
+        digest TEXT NOT NULL REFERENCES blobs (digest),
+        namespace TEXT,
+        role TEXT NOT NULL,
+        PRIMARY KEY (version_id, path)
+    );
+    CREATE TABLE schema_directives (
+        version_id INTEGER NOT NULL REFERENCES schema_versions (id),
+        seq INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        namespace TEXT,
+        location TEXT,
+        target_path TEXT,
+        target_version_id INTEGER REFERENCES schema_versions (id),
+        PRIMARY KEY (version_id, seq)
+    );
+    CREATE TABLE schema_imports (
+        version_id INTEGER NOT NULL REFERENCES schema_versions (id),
+        namespace TEXT NOT NULL,
+        target_version_id INTEGER REFERENCES schema_versions (id),
+        bundled_path TEXT,
+        chosen TEXT NOT NULL,
+        PRIMARY KEY (version_id, namespace)
+    );
+    CREATE INDEX schema_imports_target ON schema_imports (target_version_id);
+    CREATE TABLE attachments (
+        version_id INTEGER NOT NULL REFERENCES schema_versions (id),
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        digest TEXT NOT NULL REFERENCES blobs (digest),
+        added_by TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (version_id, kind, name)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT,
+        version TEXT,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_subject ON events (name, version);
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+]
+LATEST_FORMAT = len(MIGRATIONS)
+
+
+class SqliteStore:
+    """A :class:`~egif.store.base.Store` in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        if not create and not self.path.exists():
+            raise RegistryError("no registry at this path", file=self.path)
+        if self.path.exists() and self.path.is_dir():
+            raise RegistryError("is a directory, not a registry file", file=self.path)
+        if not self.path.parent.exists():
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RegistryError(f"cannot create directory: {exc.strerror}", file=self.path) from None
+        self._local = threading.local()
+        self._depth = 0
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._check_is_registry()
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self.created = self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(f"not an egif registry ({exc})", file=self.path) from None
+
+    # -- opening ---------------------------------------------------------
+    def _tables(self) -> set[str]:
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {r[0] for r in rows}
+
+    def _check_is_registry(self) -> None:
+        tables = self._tables()  # raises DatabaseError for a file that is not SQLite
+        if tables and "egif_meta" not in tables:
+            raise RegistryError("not an egif registry (an SQLite file with other tables)", file=self.path)
+        if "egif_meta" in tables:
+            row = self._db.execute("SELECT value FROM egif_meta WHERE key = 'application'").fetchone()
+            if row is None or row[0] != APP_ID:
+                raise RegistryError("not an egif registry", file=self.path)
+
+    def format_version(self) -> int:
+        if "egif_meta" not in self._tables():
+            return 0
+        row = self._db.execute("SELECT value FROM egif_meta WHERE key = 'format'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self) -> bool:
+        """Bring the file up to the latest format; True if it was created now."""
+        current = self.format_version()
+        if current > LATEST_FORMAT:
+            raise RegistryError(
+                f"registry format {current} comes from a newer egif (this one reads up to "
+                f"format {LATEST_FORMAT}); upgrade egif",
+                file=self.path,
+            )
+        if current == LATEST_FORMAT:
+            return False
+        with self.transaction():
+            current = self.format_version()  # another process may have migrated meanwhile
+            created = current == 0
+            for number in range(current + 1, LATEST_FORMAT + 1):
+                for statement in _split_sql(MIGRATIONS[number - 1]):
+                    self._db.execute(statement)
+                if number == 1:
+                    self._db.execute(
+                        "INSERT INTO egif_meta (key, value) VALUES ('application', ?)", (APP_ID,)
+                    )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO egif_meta (key, value) VALUES ('format', ?)", (str(number),)
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO egif_meta (key, value) VALUES (?, datetime('now'))",
+                    (f"migration.{number}",),
+                )
+            return created
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions ----------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._depth = 0
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
+        return row
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._db.execute(sql, params).fetchall()]
+
+    # -- meta and config -------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM egif_meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO egif_meta (key, value) VALUES (?, ?)", (key, value))
+
+    def get_config(self, key: str) -> Any:
+        row = self._one("SELECT value FROM config WHERE key = ?", (key,))
+        return None if row is None else json.loads(row[0])
+
+    def set_config(self, key: str, value: Any) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM config WHERE key = ?", (key,))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)", (key, json.dumps(value))
+            )
+
+    def all_config(self) -> dict[str, Any]:
+        return {r["key"]: json.loads(r["value"]) for r in self._all("SELECT key, value FROM config")}
+
+    # -- blobs -----------------------------------------------------------
+    def put_blob(self, digest: str, content: bytes) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO blobs (digest, size, content) VALUES (?, ?, ?)",
+            (digest, len(content), content),
+        )
+
+    def get_blob(self, digest: str) -> bytes:
+        row = self._one("SELECT content FROM blobs WHERE digest = ?", (digest,))
+        if row is None:
+            raise NotFound(f"stored content {digest} is missing", file=self.path)
+        return bytes(row[0])
+
+    def has_blob(self, digest: str) -> bool:
+        return self._one("SELECT 1 FROM blobs WHERE digest = ?", (digest,)) is not None
+
+    # -- versions --------------------------------------------------------
+    def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> int:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cur = self._db.execute(
+            f"INSERT INTO schema_versions ({cols}) VALUES ({marks})", tuple(row.values())
+        )
+        version_id = int(cur.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO schema_files (version_id, path, digest, namespace, role) VALUES (?, ?, ?, ?, ?)",
+            [(version_id, f["path"], f["digest"], f["namespace"], f["role"]) for f in files],
+        )
+        self._db.executemany(
+            "INSERT INTO schema_directives (version_id, seq, file, kind, namespace, location, "
+            "target_path, target_version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(version_id, i, d["file"], d["kind"], d["namespace"], d["location"],
+              d["target_path"], d["target_version_id"]) for i, d in enumerate(directives)],
+        )
+        self._db.executemany(
+            "INSERT INTO schema_imports (version_id, namespace, target_version_id, bundled_path, chosen) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(version_id, b["namespace"], b["target_version_id"], b["bundled_path"], b["chosen"])
+             for b in imports],
+        )
+        return version_id
+
+    def find_version(self, name: str, version: str) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM schema_versions WHERE name = ? AND version = ?", (name, version))
+        return None if row is None else dict(row)
+
+    def version_by_id(self, version_id: int) -> dict[str, Any]:
+        row = self._one("SELECT * FROM schema_versions WHERE id = ?", (version_id,))
+        if row is None:
+            raise NotFound(f"schema version #{version_id} is missing", file=self.path)
+        return dict(row)
+
+    def list_versions(self, *, name: str | None = None, namespace: str | None = None,
+                      status: str | None = None) -> list[dict[str, Any]]:
+        where, params = [], []
+        for column, value in (("name", name), ("namespace", namespace), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM schema_versions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY name, major, minor"
+        return self._all(sql, tuple(params))
+
+    def version_files(self, version_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT f.path, f.digest, f.namespace, f.role, b.size FROM schema_files f "
+            "JOIN blobs b ON b.digest = f.digest WHERE f.version_id = ? ORDER BY f.role != 'main', f.path",
+            (version_id,),
+        )
+
+    def version_directives(self, version_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT file, kind, namespace, location, target_path, target_version_id "
+            "FROM schema_directives WHERE version_id = ? ORDER BY seq",
+            (version_id,),
+        )
+
+    def version_imports(self, version_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT namespace, target_version_id, bundled_path, chosen FROM schema_imports "
+            "WHERE version_id = ? ORDER BY namespace",
+            (version_id,),
+        )
+
+    def dependents(self, version_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT v.* FROM schema_versions v JOIN schema_imports i ON i.version_id = v.id "
+            "WHERE i.target_version_id = ? ORDER BY v.name, v.major, v.minor",
+            (version_id,),
+        )
+
+    def set_status(self, version_id: int, status: str, successor: str | None = None) -> None:
+        self._db.execute(
+            "UPDATE schema_versions SET status = ?, successor = COALESCE(?, successor) WHERE id = ?",
+            (status, successor, version_id),
+        )
+
+    # -- attachments -----------------------------------------------------
+    def put_attachment(self, version_id: int, kind: str, name: str, digest: str,
+                       added_by: str, added_at: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO attachments (version_id, kind, name, digest, added_by, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (version_id, kind, name, digest, added_by, added_at),
+        )
+
+    def list_attachments(self, version_id: int, kind: str | None = None) -> list[dict[str, Any]]:
+        if kind is None:
+            return self._all(
+                "SELECT * FROM attachments WHERE version_id = ? ORDER BY kind, name", (version_id,)
+            )
+        return self._all(
+            "SELECT * FROM attachments WHERE version_id = ? AND kind = ? ORDER BY name",
+            (version_id, kind),
+        )
+
+    # -- events ----------------------------------------------------------
+    def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
+                     at: str, data: dict[str, Any]) -> int:
+        cur = self._db.execute(
+            "INSERT INTO events (name, version, kind, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)",
+            (name, version, kind, actor, at, json.dumps(data, sort_keys=True)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def iter_events(self, *, name: str | None = None, version: str | None = None,
+                    kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
+        where, params = [], []
+        if name is not None:
+            where.append("name = ?")
+            params.append(name)
+        if version is not None:
+            where.append("version = ?")
+            params.append(version)
+        if kinds:
+            where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+            params.extend(kinds)
+        sql = "SELECT * FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        for row in self._db.execute(sql, tuple(params)):
+            item = dict(row)
+            item["data"] = json.loads(item["data"])
+            yield item
+
+    # for tests and tools that need raw access (e.g. tamper detection tests)
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, params)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buf = []
+    if "".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements
+
+

@@ -1,0 +1,83 @@
+"""The one way egif parses XML it did not write.
+
+Entity expansion, DTD loading, network access and XInclude are off; libxml2's
+depth and text-size limits stay on (``huge_tree=False``).  A document type
+declaration that declares entities or points at an external DTD is refused
+outright: even unexpanded, entity nodes in a tree confuse validation, and an
+honest data document never needs one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from egif.errors import InputError, UnsafeInputError
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+
+
+def make_parser(**overrides: bool) -> etree.XMLParser:
+    """A fresh parser with the safe settings (parsers are not thread-safe)."""
+    options: dict[str, bool] = {
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "huge_tree": False,
+    }
+    options.update(overrides)
+    return etree.XMLParser(**options)  # type: ignore[arg-type]
+
+
+def check_doctype(tree: etree._ElementTree, name: str) -> None:
+    """Refuse entity declarations and external DTD references."""
+    docinfo = tree.docinfo
+    if getattr(docinfo, "system_url", None) or docinfo.public_id:
+        raise UnsafeInputError("refused: the DOCTYPE refers to an external DTD", file=name)
+    dtd = docinfo.internalDTD
+    if dtd is not None:
+        entities = list(dtd.iterentities())  # type: ignore[attr-defined]
+        if entities:
+            raise UnsafeInputError(
+                f"refused: the DOCTYPE declares entities ({entities[0].name!s}...); "
+                "entity declarations are not accepted",
+                file=name,
+            )
+
+
+def parse_bytes(data: bytes, name: str, *, base_url: str | None = None) -> etree._ElementTree:
+    """Parse untrusted bytes; raise :class:`InputError` naming *name* on failure."""
+    if not data.strip():
+        raise InputError("empty file, not XML", file=name)
+    parser = make_parser()
+    try:
+        root = etree.fromstring(data, parser, base_url=base_url or "")
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+    tree = root.getroottree()
+    check_doctype(tree, name)
+    return tree
+
+
+def parse_file(path: Path) -> tuple[bytes, etree._ElementTree]:
+    """Read and parse a local file; returns the raw bytes too."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    return data, parse_bytes(data, str(path))
+
+
+def _syntax_message(exc: etree.XMLSyntaxError) -> str:
+    msg = str(exc.msg or exc).strip()
+    # libxml2 appends ", line N, column M"; keep our own short form
+    line = exc.position[0] if exc.position else None
+    if line and f"line {line}" not in msg:
+        return f"{msg} (line {line})"
+    return msg
