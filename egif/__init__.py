@@ -18,7 +18,16 @@ from egif.errors import (
     TamperedError,
     UnsafeInputError,
 )
-from egif.model import Event, ImportBinding, SchemaFile, SchemaRef, SchemaVersion, Status
+from egif.model import (
+    Event,
+    Finding,
+    ImportBinding,
+    SchemaFile,
+    SchemaRef,
+    SchemaVersion,
+    Severity,
+    Status,
+)
 from egif.registry import AddResult, Registry, default_registry_path
 from egif.resolve import ResolvedSchema
 
@@ -30,6 +39,7 @@ __all__ = [
     "DocumentInvalid",
     "EgifError",
     "Event",
+    "Finding",
     "ImportBinding",
     "InputError",
     "LifecycleError",
@@ -42,6 +52,7 @@ __all__ = [
     "SchemaFile",
     "SchemaRef",
     "SchemaVersion",
+    "Severity",
     "Status",
     "TamperedError",
     "UnsafeInputError",

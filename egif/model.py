@@ -176,3 +176,36 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "version": self.version, "kind": self.kind,
                 "actor": self.actor, "at": self.at, "data": self.data}
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a document or a schema, located as exactly as known.
+
+    ``rule`` names what failed: an XSD component or libxml2 error code for
+    schema validation (e.g. ``"xsd:pattern"``), a Schematron rule id
+    (``"BS7666-R1"``), a lint rule id, or ``"xml:syntax"`` for a parse error.
+    ``record`` is the 1-based index of the record within a collection export.
+    """
+
+    message: str
+    rule: str
+    severity: Severity = Severity.ERROR
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+    record: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "line": self.line, "column": self.column, "path": self.path,
+            "record": self.record, "rule": self.rule, "severity": self.severity.value,
+            "message": self.message,
+        }

@@ -201,6 +201,46 @@ class Registry:
             return self.store.append_event(name=name, version=version, kind=kind,
                                            actor=actor or self.actor, at=now(), data=dict(data or {}))
 
+    # -- files kept beside a version ---------------------------------------
+    def attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *,
+               actor: str | None = None) -> str:
+        """Keep a file beside a version (e.g. ``kind="schematron"``); returns its digest.
+
+        Attachments are content-addressed like schema files and recorded in the
+        audit log.  Replacing an attachment of the same kind and name is allowed
+        only while the version is a draft.
+        """
+        row = self._row(ref)
+        digest = sha256(content)
+        who = actor or self.actor
+        with self.store.transaction():
+            existing = {a["name"]: a for a in self.store.list_attachments(row["id"], kind)}
+            old = existing.get(name)
+            if old is not None and old["digest"] == digest:
+                return digest
+            if old is not None and row["status"] != Status.DRAFT.value:
+                raise Conflict(f"{row['name']}@{row['version']} is {row['status']}: its {kind} "
+                               f"{name!r} can no longer be replaced")
+            self.store.put_blob(digest, content)
+            self.store.put_attachment(row["id"], kind, name, digest, who, now())
+            self.store.append_event(name=row["name"], version=row["version"], kind="attach",
+                                    actor=who, at=now(),
+                                    data={"kind": kind, "name": name, "digest": digest})
+        return digest
+
+    def attachments(self, ref: str | SchemaRef, kind: str | None = None) -> dict[str, bytes]:
+        """``{name: content}`` of a version's attachments (of one kind), digest-checked."""
+        row = self._row(ref)
+        out: dict[str, bytes] = {}
+        for a in self.store.list_attachments(row["id"], kind):
+            data = self.store.get_blob(a["digest"])
+            if sha256(data) != a["digest"]:
+                raise TamperedError(
+                    f"{row['name']}@{row['version']}: attachment {a['kind']}/{a['name']} no longer "
+                    "matches its digest: the registry database has been altered", file=self.location)
+            out[a["name"] if kind else f"{a['kind']}/{a['name']}"] = data
+        return out
+
     # -- adding ------------------------------------------------------------
     def add(self, main: str | Path, *, name: str, version: str,
             imports: Mapping[str, str | SchemaRef | Path] | None = None,
