@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import posixpath
 import urllib.error
+import urllib.parse
 import urllib.request
 import urllib.response
 import warnings
@@ -125,9 +126,17 @@ class _TreeResolver(etree.Resolver):
 
 
 class _TreeHandler(urllib.request.BaseHandler):
+    """Serves the virtual tree; nothing else while the schema is being built.
+
+    Once built (``building`` false), xmlschema also uses this opener for the
+    instance documents a caller names by path: those local files may then be
+    read.  The network is never reachable: no HTTP handler is installed.
+    """
+
     def __init__(self, files: Mapping[str, bytes], refused: list[str]) -> None:
         self.files = files
         self.refused = refused
+        self.building = True
 
     def default_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
         url = req.full_url
@@ -136,7 +145,16 @@ class _TreeHandler(urllib.request.BaseHandler):
             data = self.files.get(vpath)
             if data is not None:
                 return urllib.response.addinfourl(io.BytesIO(data), Message(), url, 200)
-        self.refused.append(url)
+        elif not self.building and url.startswith("file:"):
+            path = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError as exc:
+                raise urllib.error.URLError(f"cannot read {path}: {exc.strerror}") from None
+            return urllib.response.addinfourl(io.BytesIO(data), Message(), url, 200)
+        if self.building:
+            self.refused.append(url)
         raise urllib.error.URLError(f"refused: {url} is not in the registry")
 
 
@@ -214,7 +232,8 @@ def compile_xmlschema(files: Mapping[str, bytes], main: str, label: str = "", *,
                       xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
     refused: list[str] = []
     opener = urllib.request.OpenerDirector()
-    opener.add_handler(_TreeHandler(files, refused))
+    handler = _TreeHandler(files, refused)
+    opener.add_handler(handler)
     cls = xmlschema.XMLSchema11 if xsd_version == "1.1" else xmlschema.XMLSchema10
     base = VIRTUAL_BASE + posixpath.dirname(main) + "/"
     try:
@@ -229,6 +248,7 @@ def compile_xmlschema(files: Mapping[str, bytes], main: str, label: str = "", *,
             detail = f"{refused[0]} is outside the registry" if refused else str(problems[0].message)
             raise SchemaCompileError(f"schema does not compile (xmlschema): {detail}",
                                      file=label or main)
+        handler.building = False
         return schema
     except (xmlschema.XMLSchemaException, urllib.error.URLError, OSError, SyntaxError) as exc:
         detail = f"{refused[0]} is outside the registry" if refused else _first_line(exc)
