@@ -96,10 +96,13 @@ class Registry:
         """Open the registry at *path* (default: :func:`default_registry_path`).
 
         A registry created now is seeded with the shipped standards unless
-        ``seed`` is false.
+        ``seed`` is false, in which case it stays empty for good.
         """
         store = SqliteStore(path if path is not None else default_registry_path(), create=create)
         registry = cls(store, actor=actor)
+        if store.created and not seed:
+            with store.transaction():  # created empty on purpose: stays empty
+                store.set_meta("seeded", "no (created empty)")
         if seed and store.get_meta("seeded") is None:
             from egif.shipped import seed_registry
 

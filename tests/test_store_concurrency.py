@@ -1,0 +1,123 @@
+"""Crash safety and concurrent writers, with real processes (issue 2)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from egif import Registry
+
+from .conftest import DATA
+
+BETA = DATA / "multifile" / "b" / "Beta-v1-0.xsd"
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    db = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        db.close()
+
+
+def _integrity(path: Path) -> str:
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _variant(tmp_path: Path, i: int) -> Path:
+    """A distinct schema per writer (its own namespace and pattern)."""
+    src = BETA.read_text().replace("urn:egif:test:b", f"urn:egif:test:writer{i}")
+    src = src.replace("{2}[0-9]{2}", f"{{2}}[0-9]{{{i + 1}}}")
+    path = tmp_path / f"Writer{i}-v1-0.xsd"
+    path.write_text(src)
+    return path
+
+
+def test_eight_concurrent_writers_lose_nothing(registry_path: Path, tmp_path: Path) -> None:
+    before = {str(v.ref) for v in Registry.open(registry_path).list()}
+    env = {**os.environ, "EGIF_REGISTRY": str(registry_path)}
+    procs = []
+    for i in range(8):
+        schema = _variant(tmp_path, i)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "egif", "schema", "add", str(schema), "--name", f"Writer{i}",
+             "--version", "1.0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    # two more race for the same name@version with different content: one must win
+    racers = [subprocess.Popen(
+        [sys.executable, "-m", "egif", "schema", "add", str(_variant(tmp_path, 10 + i)), "--name", "Race",
+         "--version", "1.0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)]
+    results = [(p.wait(timeout=120), p.communicate()) for p in procs]
+    race = [(p.wait(timeout=120), p.communicate()) for p in racers]
+    assert all(code == 0 for code, _ in results), results
+    assert sorted(code for code, _ in race) == [0, 2], race
+    loser = next(err for code, (_, err) in race if code == 2)
+    assert "different content" in loser
+    with Registry.open(registry_path) as reg:
+        after = {str(v.ref) for v in reg.list()}
+        assert after == before | {f"Writer{i}@1.0" for i in range(8)} | {"Race@1.0"}
+        for i in range(8):
+            reg.resolve(f"Writer{i}@1.0").lxml_schema()  # every stored version intact
+        adds = [e for e in reg.events(kinds=("add",)) if e.name and e.name.startswith(("Writer", "Race"))]
+        assert len(adds) == 9
+    assert _integrity(registry_path) == "ok"
+
+
+def test_concurrent_first_use_seeds_the_registry_once(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.sqlite"
+    env = {**os.environ, "EGIF_REGISTRY": str(path)}
+    procs = [subprocess.Popen([sys.executable, "-m", "egif", "schema", "list", "--format", "json"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    outputs = [(p.wait(timeout=120), p.communicate()) for p in procs]
+    assert all(code == 0 for code, _ in outputs), outputs
+    with Registry.open(path) as reg:
+        refs = [str(v.ref) for v in reg.list()]
+        assert len(refs) == len(set(refs)) > 0
+        assert len(list(reg.events(kinds=("add",)))) == len(refs)
+    assert _integrity(path) == "ok"
+
+
+KILLED_ADD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from egif import Registry
+    reg = Registry.open(sys.argv[1])
+    original = reg.store.insert_version
+    def slow_insert(*args, **kwargs):
+        result = original(*args, **kwargs)   # rows written, transaction still open
+        Path(sys.argv[3]).write_text("inside")
+        time.sleep(60)
+        return result
+    reg.store.insert_version = slow_insert
+    reg.add(sys.argv[2], name="Killed", version="1.0")
+""")
+
+
+def test_kill_during_add_leaves_the_registry_as_before(registry_path: Path, tmp_path: Path) -> None:
+    before = _dump(registry_path)
+    marker = tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_ADD, str(registry_path), str(BETA), str(marker)])
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None, "the writer ended before reaching the transaction"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _dump(registry_path) == before
+    assert _integrity(registry_path) == "ok"
+    with Registry.open(registry_path) as reg:  # and it still takes writes
+        assert reg.add(BETA, name="Killed", version="1.0").created
