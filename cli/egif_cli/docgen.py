@@ -1,0 +1,41 @@
+"""Generate docs/cli.md from the commands' own --help text.
+
+Run ``python -m egif_cli.docgen > docs/cli.md``; a test fails when the file
+is out of date, so the reference can never drift from the tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+
+from egif_cli.app import cli
+
+HEADER = """# CLI reference
+
+Generated from `egif --help` by `python -m egif_cli.docgen > docs/cli.md`;
+a test checks it is current. Every command exits 0 on success, 1 when a check
+fails and 2 on a usage error or unusable input.
+"""
+
+
+def walk(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            yield from walk(command.commands[name], (*path, name))
+
+
+def render() -> str:
+    parts = [HEADER]
+    for path, command in walk(cli, ("egif",)):
+        with click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
+            text = command.get_help(ctx)
+        level = "#" * min(len(path) + 1, 4)
+        parts.append(f"{level} `{' '.join(path)}`\n\n```text\n{text}\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    click.echo(render(), nl=False)
