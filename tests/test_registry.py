@@ -329,3 +329,21 @@ def test_new_registry_holds_the_shipped_standards(registry: Registry) -> None:
     assert shipped and shipped <= stored
     for ref in shipped:
         registry.resolve(SchemaRef.parse(ref)).lxml_schema()
+
+
+def test_shipped_address_types_resolve_across_three_namespaces(registry: Registry) -> None:
+    """The shipped apd 2.0 set: includes in its own namespace, imports of three others."""
+    from egif.shipped import shipped_versions
+
+    v = registry.get("AddressAndPersonalDetails@2.0")
+    assert {f.role for f in v.files} == {"main", "include"} and len(v.files) >= 4
+    assert {str(b.target) for b in v.imports} >= {"BS7666@2.0", "CommonSimpleTypes@1.3"}
+    resolved = registry.resolve("AddressAndPersonalDetails@2.0")
+    assert {p.split("/")[0] for p in resolved.files} >= {"AddressAndPersonalDetails", "BS7666", "CommonSimpleTypes"}
+    (shipped,) = [s for s in shipped_versions() if str(s.ref) == "AddressAndPersonalDetails@2.0"]
+    assert shipped.fixtures is not None
+    valid = sorted((shipped.fixtures / "valid").glob("*.xml"))
+    assert valid
+    schema = resolved.lxml_schema()
+    for doc in valid:
+        assert schema.validate(etree.parse(str(doc))), (doc, schema.error_log)
