@@ -202,8 +202,12 @@ class LintSettings:
             disabled.add(_check_rule_id(rule_id, "--disable"))
         levels = dict(self.severity)
         for rule_id, level in (severity or {}).items():
-            levels[_check_rule_id(rule_id, "--severity")] = (
+            _check_rule_id(rule_id, "--severity")
+            levels[rule_id] = (
                 level if isinstance(level, Severity) else parse_severity(level, "--severity"))
+        if namespace_base is not None and not _URL_RE.match(namespace_base):
+            raise InputError(f"namespace base {namespace_base!r} is not an absolute URI such as "
+                             f"{DEFAULT_NAMESPACE_BASE}")
         return LintSettings(frozenset(disabled), levels, namespace_base or self.namespace_base)
 
     def severity_of(self, rule: Rule) -> Severity:

@@ -1,0 +1,122 @@
+"""``egif lint``: check a schema against the GovTalk conventions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from egif import Finding
+from egif.lint import (
+    RULES,
+    LintSettings,
+    count,
+    explain,
+    has_errors,
+    lint_file,
+    lint_version,
+    registry_settings,
+)
+from egif.registry import default_registry_path
+from egif_cli.common import echo_json, format_option, state
+
+_REF_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*(@[0-9]+\.[0-9]+)?$")
+
+
+def _parse_levels(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        rule, sep, level = value.partition("=")
+        if not sep or not rule or not level:
+            raise click.BadParameter(f"{value!r}: expected RULE=LEVEL (error, warning or info)",
+                                     param_hint="--severity")
+        out[rule.strip()] = level.strip()
+    return out
+
+
+def _looks_like_file(target: str) -> bool:
+    return Path(target).exists() or "/" in target or target.lower().endswith(".xsd") \
+        or not _REF_RE.match(target)
+
+
+def _text(findings: list[Finding], label: str) -> None:
+    for f in findings:
+        where = f.file or label
+        if f.line:
+            where += f":{f.line}"
+        click.echo(f"{where}: {f.severity.value}: [{f.rule}] {f.message}")
+    n = count(findings)
+    verdict = "FAIL" if has_errors(findings) else "ok"
+    click.echo(f"{label}: {verdict}: {n['error']} error(s), {n['warning']} warning(s), "
+               f"{n['info']} info")
+
+
+@click.command("lint")
+@click.argument("schema", required=False)
+@click.option("--explain", "explain_rule", metavar="RULE", help="Explain one rule and exit.")
+@click.option("--rules", "list_rules", is_flag=True, help="List every rule and exit.")
+@click.option("--disable", multiple=True, metavar="RULE", help="Switch a rule off (repeatable).")
+@click.option("--severity", "levels", multiple=True, metavar="RULE=LEVEL",
+              help="Report a rule as error, warning or info (repeatable).")
+@click.option("--namespace-base", metavar="URI",
+              help="Base that targetNamespaces must start with (default: the registry's setting, "
+                   "else http://www.govtalk.gov.uk/).")
+@format_option("text", "json")
+@click.pass_context
+def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_rules: bool,
+         disable: tuple[str, ...], levels: tuple[str, ...], namespace_base: str | None,
+         fmt: str) -> None:
+    """Check SCHEMA (a file, or NAME@VERSION in the registry) against the GovTalk conventions.
+
+    A registry's lint settings (config key "lint") apply to registered versions,
+    and to files when the registry file exists; --disable and --severity apply on
+    top.  Exit status 1 when any error is found (warnings and info alone exit 0).
+    """
+    if explain_rule is not None:
+        click.echo(explain(explain_rule))
+        return
+    if list_rules:
+        if fmt == "json":
+            echo_json([{"id": r.id, "severity": r.severity.value, "convention": r.convention,
+                        "summary": r.summary} for r in RULES.values()])
+            return
+        width = max(len(r) for r in RULES)
+        for r in RULES.values():
+            click.echo(f"{r.id:<{width}}  {r.severity.value:<7}  {r.convention:<6}  {r.summary}")
+        return
+    if schema is None:
+        raise click.UsageError("give a SCHEMA (file or NAME@VERSION), --explain RULE or --rules")
+
+    app = state(ctx)
+    is_file = _looks_like_file(schema)
+    base = LintSettings()
+    if not is_file:
+        base = registry_settings(app.registry())
+    else:
+        path = app.registry_path or default_registry_path()
+        if path.is_file():  # never create a registry just to lint a file
+            base = registry_settings(app.registry())
+    settings = base.with_overrides(disable=disable, severity=_parse_levels(levels),
+                                   namespace_base=namespace_base)
+
+    if is_file:
+        findings = lint_file(Path(schema), settings=settings)
+        label = schema
+    else:
+        reg = app.registry()
+        version = reg.get(schema)
+        label = f"{version.name}@{version.version}"
+        findings = lint_version(reg, version.ref, settings=settings)
+
+    if fmt == "json":
+        echo_json({"schema": label, "ok": not has_errors(findings), "counts": count(findings),
+                   "findings": [f.to_dict() for f in findings]})
+    else:
+        _text(findings, label)
+    if has_errors(findings):
+        ctx.exit(1)
+
+
+def register(root: click.Group) -> None:
+    root.add_command(lint)
