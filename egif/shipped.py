@@ -54,6 +54,7 @@ class ShippedVersion:
     title: str | None
     changes: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    rules: tuple[Path, ...] = ()  # Schematron files, attached as kind "schematron"
 
     @property
     def ref(self) -> SchemaRef:
@@ -78,6 +79,7 @@ def shipped_versions(root: Path | None = None) -> list[ShippedVersion]:
                 fixtures=(data_root() / fixtures) if fixtures else None,
                 standard=data.get("standard", v["name"]), title=data.get("title"),
                 changes=v.get("changes"),
+                rules=tuple(index.parent / r for r in v.get("rules", [])),
             )
             found[str(sv.ref)] = sv
     ordered: list[ShippedVersion] = []
@@ -109,5 +111,8 @@ def seed_registry(registry: Registry) -> list[SchemaRef]:
             sv.main, name=sv.name, version=sv.version, imports=sv.imports, status=sv.status,
             successor=sv.successor, actor=SHIPPED_ACTOR,
         )
+        for rule_file in sv.rules:
+            registry.attach(result.version.ref, "schematron", rule_file.name,
+                            rule_file.read_bytes(), actor=SHIPPED_ACTOR)
         added.append(result.version.ref)
     return added

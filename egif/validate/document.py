@@ -1,0 +1,647 @@
+"""Validating documents against a registered schema version.
+
+A :class:`Validator` holds one compiled schema (libxml2, compiled once from
+registry bytes) and the Schematron rules kept beside the version and the
+versions it imports.  Each document goes through three steps:
+
+1. a safe parse (:mod:`egif.xmlsafe`): entity declarations, external DTDs and
+   XInclude are refused, libxml2's depth and size limits stay on;
+2. the XSD pass: every libxml2 error becomes a :class:`~egif.model.Finding`
+   with file, line, column, the path of the failing node, the record index
+   (collections), the XSD constraint that failed (``xsd:cvc-...``) and the
+   message;
+3. the rules pass (Schematron), on every document, after the XSD pass.
+
+Collection documents given as files are handed to the streaming engine
+(:mod:`egif.validate.stream`) when it is available; the rules then run record
+by record in a second bounded-memory pass.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Union
+
+from lxml import etree
+
+from egif.errors import DocumentInvalid, EgifError, InputError, UnsafeInputError
+from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
+from egif.resolve import ResolvedSchema
+from egif.validate.detect import RootInfo, check_usable, detect, root_info_from_tree
+from egif.validate.rules import RuleSet, load_rules
+from egif.xmlsafe import XSD_NS, check_doctype, parse_bytes
+
+Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
+
+XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
+SCHEMATRON_KIND = "schematron"
+_SNIFF_CHUNK = 64 * 1024
+_SNIFF_LIMIT = 4 * 1024 * 1024
+_MAX_MESSAGE = 300
+_CLARK = re.compile(r"\{[A-Za-z][^{}\s']*\}(?=[A-Za-z_])")
+_LIMIT_HINTS = ("XML_PARSE_HUGE", "Excessive depth", "huge text node", "xmlSAX2Characters",
+                "AttValue length too long", "Huge input lookup", "too long")
+
+
+@dataclass
+class DocumentResult:
+    """The outcome of validating one document."""
+
+    source: str
+    schema: str | None
+    findings: list[Finding] = field(default_factory=list)
+    records: int | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.source, "schema": self.schema, "valid": self.valid,
+                "records": self.records, "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+# -- sources ------------------------------------------------------------------
+def source_label(source: Source) -> str:
+    if isinstance(source, bytes):
+        return "<bytes>"
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return str(getattr(source, "name", "<stream>"))
+
+
+def read_source(source: Source, label: str | None = None) -> tuple[str, bytes]:
+    """The bytes of a source; a clear :class:`InputError` when it cannot be read."""
+    name = label or source_label(source)
+    if isinstance(source, bytes):
+        return name, source
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            return name, path.read_bytes()
+        except FileNotFoundError:
+            raise InputError("no such file", file=name) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not a file", file=name) from None
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    try:
+        data = source.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", file=name) from None
+    if not isinstance(data, bytes):
+        raise InputError("a file object given to the validator must be opened in binary mode",
+                         file=name)
+    return name, data
+
+
+def safe_parse(data: bytes, name: str) -> etree._ElementTree:
+    """Parse untrusted bytes with the safe settings; refuse XInclude too."""
+    try:
+        tree = parse_bytes(data, name)
+    except UnsafeInputError:
+        raise
+    except InputError as exc:
+        if any(h in exc.message for h in _LIMIT_HINTS):
+            raise UnsafeInputError(
+                "refused: the document exceeds the parser's safety limits "
+                f"(nesting deeper than 256 levels or a text or attribute value over 10 MB): "
+                f"{_first_line(exc.message)}", file=name) from None
+        raise
+    root = tree.getroot()
+    for ns in XINCLUDE_NAMESPACES:
+        for found in root.iter(f"{{{ns}}}*"):
+            raise UnsafeInputError(
+                f"refused: XInclude element {etree.QName(found).localname!r} at line "
+                f"{found.sourceline}; XInclude is never processed", file=name)
+    return tree
+
+
+def sniff_root(path: Path, name: str) -> RootInfo:
+    """Read just enough of a file to see its root element (and refuse unsafe prologs)."""
+    parser = etree.XMLPullParser(events=("start",), **_safe_options())  # type: ignore[arg-type]
+    read = 0
+    try:
+        with path.open("rb") as fh:
+            while read < _SNIFF_LIMIT:
+                chunk = fh.read(_SNIFF_CHUNK)
+                if not chunk:
+                    parser.close()
+                    break
+                read += len(chunk)
+                parser.feed(chunk)
+                for _event, elem in parser.read_events():
+                    if isinstance(elem, etree._Element):
+                        check_doctype(elem.getroottree(), name)
+                        return root_info_from_tree(elem)
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    except etree.XMLSyntaxError as exc:
+        if read == 0 or not path.stat().st_size:
+            raise InputError("empty file, not XML", file=name) from None
+        raise InputError(f"not well-formed XML: {_first_line(str(exc))}", file=name) from None
+    if read == 0:
+        raise InputError("empty file, not XML", file=name)
+    raise InputError("no root element found in the first 4 MB", file=name)
+
+
+def _safe_options() -> dict[str, bool]:
+    return {"resolve_entities": False, "no_network": True, "load_dtd": False,
+            "dtd_validation": False, "huge_tree": False}
+
+
+def _line(el: etree._Element) -> int | None:
+    line = getattr(el, "sourceline", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+# -- paths and records ---------------------------------------------------------
+class _Locator:
+    """Turns elements into readable paths and record indexes, with caching."""
+
+    def __init__(self, root: etree._Element, record_tag: str | None) -> None:
+        self.root = root
+        self.record_tag = record_tag
+        self._positions: dict[etree._Element, tuple[int, int, int | None]] | None = None
+        self._ns = {p: u for p, u in root.nsmap.items() if p}
+
+    def _root_children(self) -> dict[etree._Element, tuple[int, int, int | None]]:
+        if self._positions is None:
+            counts: dict[Any, int] = {}
+            totals: dict[Any, int] = {}
+            for c in self.root:
+                totals[c.tag] = totals.get(c.tag, 0) + 1
+            positions: dict[etree._Element, tuple[int, int, int | None]] = {}
+            rec = 0
+            for c in self.root:
+                counts[c.tag] = counts.get(c.tag, 0) + 1
+                index = None
+                # records are numbered in document order; anything standing
+                # among them (a stray element) takes a record position too
+                if self.record_tag is not None and (c.tag == self.record_tag or rec):
+                    rec += 1
+                    index = rec
+                positions[c] = (counts[c.tag], totals[c.tag], index)
+            self._positions = positions
+        return self._positions
+
+    def _step(self, el: etree._Element) -> str:
+        q = etree.QName(el)
+        name = f"{el.prefix}:{q.localname}" if el.prefix else q.localname
+        parent = el.getparent()
+        if parent is None:
+            return name
+        if parent is self.root:
+            pos, total, _ = self._root_children().get(el, (1, 1, None))
+        else:
+            same = [c for c in parent if c.tag == el.tag]
+            pos, total = same.index(el) + 1, len(same)
+        return f"{name}[{pos}]" if total > 1 else name
+
+    def path(self, el: etree._Element) -> str:
+        steps = [self._step(a) for a in el.iterancestors()]
+        steps.reverse()
+        steps.append(self._step(el))
+        return "/" + "/".join(steps)
+
+    def record(self, el: etree._Element) -> int | None:
+        if self.record_tag is None:
+            return None
+        top = el
+        for a in el.iterancestors():
+            if a is self.root:
+                break
+            top = a
+        if top is self.root:
+            return None
+        return self._root_children().get(top, (0, 0, None))[2]
+
+    def find(self, libxml_path: str | None) -> etree._Element | None:
+        if not libxml_path:
+            return None
+        try:
+            found = self.root.getroottree().xpath(libxml_path, namespaces=self._ns)
+        except etree.XPathError:
+            return None
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            return found[0]
+        return None
+
+
+def xsd_rule(type_name: str) -> str:
+    """``SCHEMAV_CVC_COMPLEX_TYPE_2_4`` -> ``xsd:cvc-complex-type.2.4``."""
+    name = type_name.removeprefix("SCHEMAV_").lower()
+    words: list[str] = []
+    numbers: list[str] = []
+    for part in name.split("_"):
+        (numbers if part.isdigit() else words).append(part)
+    text = "-".join(words)
+    if numbers:
+        text += "." + ".".join(numbers)
+    return f"xsd:{text}"
+
+
+def plain_message(message: str) -> str:
+    """libxml2's message with Clark names shortened and long values cut."""
+    text = _CLARK.sub("", message.strip())
+    text = " ".join(text.split())
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 3] + "..."
+    return text
+
+
+def record_tag_of(resolved: ResolvedSchema, root_tag: str) -> str | None:
+    """The record element of a collection root, read from the root's declaration.
+
+    A collection root is a global element whose content holds a reference to
+    another global element with ``maxOccurs="unbounded"``.
+    """
+    ns, _, local = root_tag[1:].partition("}") if root_tag.startswith("{") else ("", "", root_tag)
+    for _vpath, data in resolved.files.items():
+        try:
+            doc = parse_bytes(data, _vpath).getroot()
+        except EgifError:
+            continue
+        if (doc.get("targetNamespace") or "") != ns:
+            continue
+        for decl in doc.findall(f"{{{XSD_NS}}}element"):
+            if decl.get("name") != local:
+                continue
+            scopes = [decl]
+            type_name = decl.get("type")
+            if type_name:
+                tlocal = type_name.rpartition(":")[2]
+                scopes += [t for t in doc.findall(f"{{{XSD_NS}}}complexType")
+                           if t.get("name") == tlocal]
+            for scope in scopes:
+                for particle in scope.iter(f"{{{XSD_NS}}}element"):
+                    ref = particle.get("ref")
+                    if ref and particle.get("maxOccurs") == "unbounded":
+                        prefix, _, rlocal = ref.rpartition(":")
+                        rns = particle.nsmap.get(prefix or None, "")
+                        return f"{{{rns}}}{rlocal}" if rns else rlocal
+    return None
+
+
+# -- the validator --------------------------------------------------------------
+class Validator:
+    """Validate documents against one schema version.
+
+    ``Validator(registry, "BS7666@2.0")`` uses a registered version and its
+    Schematron rules; ``Validator(resolved)`` validates against a
+    :class:`~egif.resolve.ResolvedSchema` alone (``rules=`` optional).  The
+    compiled schema is reused for every document.  A validator is not
+    thread-safe: use one per thread.
+    """
+
+    def __init__(self, schema: Any, ref: str | SchemaRef | None = None, *,
+                 rules: RuleSet | bool = True, allow_withdrawn: bool = False,
+                 today: _dt.date | None = None, jobs: int | None = None,
+                 max_errors: int | None = None,
+                 progress: Callable[[Any], None] | None = None) -> None:
+        self.version: SchemaVersion | None = None
+        self.lifecycle: list[Finding] = []
+        if isinstance(schema, ResolvedSchema):
+            self.resolved = schema
+            self.label = schema.label or schema.main
+            self.rules = rules if isinstance(rules, RuleSet) else RuleSet()
+        else:
+            from egif.registry import Registry
+
+            if not isinstance(schema, Registry) or ref is None:
+                raise TypeError("Validator(registry, 'NAME@VERSION') or Validator(resolved_schema)")
+            version = schema.get(ref)
+            check_usable(version, allow_withdrawn=allow_withdrawn)
+            self.version = version
+            self.resolved = schema.resolve(version.ref)
+            self.label = f"{version.name}@{version.version}"
+            if isinstance(rules, RuleSet):
+                self.rules = rules
+            elif rules:
+                self.rules = load_rules(rules_for(schema, version))
+            else:
+                self.rules = RuleSet()
+            self.lifecycle = lifecycle_findings(version)
+        self.schema = self.resolved.lxml_schema()
+        self.today = today
+        self.jobs = jobs
+        self.max_errors = max_errors
+        self.progress = progress
+        self._record_tags: dict[str, str | None] = {}
+
+    # -- the three entry points ----------------------------------------------
+    def iter_findings(self, source: Source, *, label: str | None = None) -> Iterator[Finding]:
+        """Every finding (errors, then rule findings; lifecycle warnings first), lazily."""
+        name = label or source_label(source)
+        for w in self.lifecycle:
+            yield Finding(w.message, w.rule, w.severity, file=name)
+        yield from self._check(source, name)
+
+    def iter_errors(self, source: Source, *, label: str | None = None) -> Iterator[Finding]:
+        """The errors of a document (severity error), lazily."""
+        return (f for f in self.iter_findings(source, label=label) if f.severity == Severity.ERROR)
+
+    def is_valid(self, source: Source) -> bool:
+        return next(self.iter_errors(source), None) is None
+
+    def validate(self, source: Source, *, label: str | None = None) -> DocumentResult:
+        """Validate; raise :class:`DocumentInvalid` (with ``.findings``) if invalid."""
+        result = self.check(source, label=label)
+        if not result.valid:
+            first = result.errors[0]
+            where = f"{first.line}:" if first.line else ""
+            exc = DocumentInvalid(
+                f"not valid against {self.label}: {len(result.errors)} error(s); first: "
+                f"{where} {first.message}".replace(":  ", ": "), file=result.source)
+            exc.findings = result.findings  # type: ignore[attr-defined]
+            exc.result = result  # type: ignore[attr-defined]
+            raise exc
+        return result
+
+    def check(self, source: Source, *, label: str | None = None) -> DocumentResult:
+        """Validate and return every finding as a :class:`DocumentResult`."""
+        name = label or source_label(source)
+        result = DocumentResult(name, self.label)
+        result.findings = list(self.iter_findings(source, label=name))
+        result.records = getattr(self, "_last_records", None)
+        return result
+
+    def check_many(self, sources: Iterable[Source]) -> Iterator[DocumentResult]:
+        """Validate many documents with the one compiled schema; a result per document.
+
+        Unreadable or unsafe documents give a result holding one finding with
+        rule ``xml:input`` instead of raising, so one bad file does not stop
+        the batch.
+        """
+        for source in sources:
+            name = source_label(source)
+            try:
+                yield self.check(source, label=name)
+            except InputError as exc:
+                yield DocumentResult(name, self.label, [Finding(
+                    exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
+                    file=name)])
+
+    # -- internals --------------------------------------------------------------
+    def record_tag(self, root_tag: str) -> str | None:
+        if root_tag not in self._record_tags:
+            self._record_tags[root_tag] = record_tag_of(self.resolved, root_tag)
+        return self._record_tags[root_tag]
+
+    def _today(self) -> _dt.date:
+        return self.today or _dt.date.today()
+
+    def _check(self, source: Source, name: str) -> Iterator[Finding]:
+        self._last_records: int | None = None
+        if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
+            path = Path(source)
+            info = sniff_root(path, name)
+            streamed = self._stream(path, info, name)
+            if streamed is not None:
+                yield from streamed
+                return
+        _, data = read_source(source, name)
+        tree = safe_parse(data, name)
+        yield from self._check_tree(tree, name)
+
+    def _check_tree(self, tree: etree._ElementTree, name: str) -> Iterator[Finding]:
+        root = tree.getroot()
+        record_tag = self.record_tag(str(root.tag))
+        locator = _Locator(root, record_tag)
+        if record_tag is not None:
+            self._last_records = sum(1 for c in root if c.tag == record_tag)
+        budget = self.max_errors
+        errors = 0
+        self.schema.validate(tree)
+        for entry in list(self.schema.error_log):  # type: ignore[call-overload]
+            if entry.level_name not in ("ERROR", "FATAL"):
+                continue
+            el = locator.find(entry.path)
+            yield Finding(
+                message=plain_message(entry.message), rule=xsd_rule(entry.type_name),
+                file=name, line=entry.line or (_line(el) if el is not None else None),
+                column=entry.column or None,
+                path=locator.path(el) if el is not None else entry.path,
+                record=locator.record(el) if el is not None else None)
+            errors += 1
+            if budget is not None and errors >= budget:
+                return
+        if not self.rules:
+            return
+        for finding in self.rules.check_document(root, today=self._today(), file=name,
+                                                 record_tag=record_tag, record_index=locator.record,
+                                                 path_of=locator.path):
+            yield finding
+            if finding.severity == Severity.ERROR:
+                errors += 1
+                if budget is not None and errors >= budget:
+                    return
+
+    def _stream(self, path: Path, info: RootInfo, name: str) -> Iterator[Finding] | None:
+        """Findings of a collection file through the streaming engine, if it applies."""
+        try:
+            from egif.validate import stream  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            return None
+        layout = stream.collection_layout(self.resolved, info.tag)
+        if layout is None:
+            return None
+        return self._stream_findings(stream, layout, path, info, name)
+
+    def _stream_findings(self, stream: Any, layout: Any, path: Path, info: RootInfo,
+                         name: str) -> Iterator[Finding]:
+        errors = 0
+        budget = self.max_errors
+        for finding in stream.validate_collection(
+                self.resolved, path, layout=layout, jobs=self.jobs, max_errors=budget,
+                progress=self.progress, label=name):
+            yield finding
+            if finding.severity == Severity.ERROR:
+                errors += 1
+        if budget is not None and errors >= budget:
+            return
+        record_tag = self.record_tag(info.tag)
+        if not self.rules or record_tag is None:
+            return
+        remaining = None if budget is None else budget - errors
+        for finding in stream_rules(self.rules, path, name, record_tag, today=self._today()):
+            yield finding
+            if finding.severity == Severity.ERROR and remaining is not None:
+                remaining -= 1
+                if remaining <= 0:
+                    return
+
+
+def stream_rules(rules: RuleSet, path: Path, name: str, record_tag: str, *,
+                 today: _dt.date) -> Iterator[Finding]:
+    """Run rules over a collection file record by record, in bounded memory."""
+    rules.begin_stream()
+    count = 0
+    root: etree._Element | None = None
+    context = etree.iterparse(str(path), events=("start", "end"), **_safe_options())
+    try:
+        for event, elem in context:
+            if event == "start":
+                if root is None:
+                    root = elem
+                continue
+            if elem.tag != record_tag or elem.getparent() is not root or root is None:
+                continue
+            count += 1
+            locator = _RecordLocator(root, elem, count)
+            yield from rules.check_record(elem, count, today=today, file=name,
+                                          path_of=locator.path)
+            root.remove(elem)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {_first_line(str(exc))}", file=name) from None
+    if root is not None:
+        yield from rules.finish_stream(root, count, today=today, file=name,
+                                       path_of=_Locator(root, record_tag).path)
+
+
+class _RecordLocator:
+    """Paths inside one streamed record, numbered as in the whole document."""
+
+    def __init__(self, root: etree._Element, record: etree._Element, index: int) -> None:
+        self.root = root
+        self.record = record
+        self.index = index
+        self.inner = _Locator(record, None)
+
+    def path(self, el: etree._Element) -> str:
+        rq = etree.QName(self.record)
+        rname = f"{self.record.prefix}:{rq.localname}" if self.record.prefix else rq.localname
+        q = etree.QName(self.root)
+        root_name = f"{self.root.prefix}:{q.localname}" if self.root.prefix else q.localname
+        head = f"/{root_name}/{rname}[{self.index}]"
+        if el is self.record:
+            return head
+        inner = self.inner.path(el)
+        return head + inner[inner.index("/", 1):]
+
+
+# -- rules and lifecycle from the registry -------------------------------------
+def rules_for(registry: Any, version: SchemaVersion) -> list[tuple[str, bytes]]:
+    """Schematron attachments of a version and of every version it imports."""
+    seen: set[str] = set()
+    out: list[tuple[str, bytes]] = []
+
+    def visit(v: SchemaVersion) -> None:
+        key = f"{v.name}@{v.version}"
+        if key in seen:
+            return
+        seen.add(key)
+        for b in v.imports:
+            if b.target is not None:
+                visit(registry.get(b.target))
+        for rname, data in sorted(registry.attachments(v.ref, SCHEMATRON_KIND).items()):
+            out.append((f"{key}:{rname}", data))
+
+    visit(version)
+    return out
+
+
+def lifecycle_findings(version: SchemaVersion) -> list[Finding]:
+    label = f"{version.name}@{version.version}"
+    if version.status == Status.DEPRECATED:
+        succ = f"; its successor is {version.name}@{version.successor}" if version.successor else ""
+        return [Finding(f"{label} is deprecated{succ}", "lifecycle:deprecated", Severity.WARNING)]
+    if version.status in (Status.WITHDRAWN, Status.REJECTED):
+        return [Finding(f"{label} is {version.status.value}", f"lifecycle:{version.status.value}",
+                        Severity.WARNING)]
+    return []
+
+
+# -- choosing the version of each document -----------------------------------------
+class Session:
+    """Validate many documents against a registry, choosing each one's version.
+
+    The version is ``schema`` when given, else the newest version in
+    ``status`` (of the standard the document's root belongs to), else the one
+    detected from the root (see :mod:`egif.validate.detect`).  Compiled
+    validators are cached per version.
+    """
+
+    def __init__(self, registry: Any, *, schema: str | None = None, status: str | None = None,
+                 allow_withdrawn: bool = False, rules: bool = True, today: _dt.date | None = None,
+                 jobs: int | None = None, max_errors: int | None = None,
+                 progress: Callable[[Any], None] | None = None) -> None:
+        self.registry = registry
+        self.schema = SchemaRef.parse(schema) if schema else None
+        self.status = Status.parse(status) if status else None
+        self.allow_withdrawn = allow_withdrawn
+        self.options: dict[str, Any] = {"rules": rules, "today": today, "jobs": jobs,
+                                        "max_errors": max_errors, "progress": progress}
+        self._validators: dict[str, Validator] = {}
+        if self.schema is not None and self.schema.version is not None:
+            self.validator(registry.get(self.schema))  # fail early on a bad --schema
+
+    def validator(self, version: SchemaVersion, **overrides: Any) -> Validator:
+        key = f"{version.name}@{version.version}:{sorted(overrides.items())}"
+        if key not in self._validators:
+            options = {**self.options, **overrides}
+            self._validators[key] = Validator(self.registry, version.ref,
+                                              allow_withdrawn=self.allow_withdrawn, **options)
+        return self._validators[key]
+
+    def choose(self, info: RootInfo, name: str) -> SchemaVersion:
+        if self.schema is not None and self.schema.version is not None:
+            return self.registry.get(self.schema)  # type: ignore[no-any-return]
+        if self.schema is not None or self.status is not None:
+            standard = self.schema.name if self.schema else detect(self.registry, info, file=name).name
+            statuses = [self.status] if self.status else None
+            return self.registry.newest(standard, statuses=statuses)  # type: ignore[no-any-return]
+        return detect(self.registry, info, file=name)
+
+    def root_of(self, source: Source, name: str) -> tuple[RootInfo, bytes | None]:
+        if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
+            return sniff_root(Path(source), name), None
+        _, data = read_source(source, name)
+        tree = safe_parse(data, name)
+        return root_info_from_tree(tree.getroot()), data
+
+    def check(self, source: Source, *, label: str | None = None) -> DocumentResult:
+        """Detect the version of one document and validate it."""
+        name = label or source_label(source)
+        info, data = self.root_of(source, name)
+        version = self.choose(info, name)
+        validator = self.validator(version)
+        return validator.check(data if data is not None else source, label=name)
+
+    def matrix(self, source: Source, *, label: str | None = None) -> tuple[str, dict[str, bool]]:
+        """Which registered versions of the document's standard it satisfies."""
+        name = label or source_label(source)
+        info, data = self.root_of(source, name)
+        version = self.choose(info, name)
+        verdicts: dict[str, bool] = {}
+        for v in sorted(self.registry.list(name=version.name), key=lambda x: x.version_key):
+            if v.status in (Status.WITHDRAWN, Status.REJECTED) and not self.allow_withdrawn:
+                continue
+            validator = self.validator(v, max_errors=1)
+            src = io.BytesIO(data) if data is not None else source
+            verdicts[f"{v.name}@{v.version}"] = validator.check(src, label=name).valid
+        return version.name, verdicts
