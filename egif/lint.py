@@ -55,6 +55,7 @@ DEFAULT_NAMESPACE_BASE = "http://www.govtalk.gov.uk/"
 _X = f"{{{XSD_NS}}}"
 NO_NAMESPACE = "(no namespace)"
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_ABS_URI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 
 # -- the naming rules, stated once -------------------------------------------
 # UpperCamelCase as GovTalk wrote it: a capital letter first, then letters and
@@ -177,7 +178,7 @@ class LintSettings:
                     for k, v in severity_raw.items() if k in RULES}
         disabled = [d for d in disabled if d in RULES]
         base = value.get("namespace_base", DEFAULT_NAMESPACE_BASE)
-        if not isinstance(base, str) or not _URL_RE.match(base):
+        if not isinstance(base, str) or not _ABS_URI_RE.match(base):
             raise InputError(f"{source}: 'namespace_base' must be an absolute URI such as "
                              f"{DEFAULT_NAMESPACE_BASE}")
         return cls(frozenset(disabled), severity, base)
@@ -205,7 +206,7 @@ class LintSettings:
             _check_rule_id(rule_id, "--severity")
             levels[rule_id] = (
                 level if isinstance(level, Severity) else parse_severity(level, "--severity"))
-        if namespace_base is not None and not _URL_RE.match(namespace_base):
+        if namespace_base is not None and not _ABS_URI_RE.match(namespace_base):
             raise InputError(f"namespace base {namespace_base!r} is not an absolute URI such as "
                              f"{DEFAULT_NAMESPACE_BASE}")
         return LintSettings(frozenset(disabled), levels, namespace_base or self.namespace_base)
@@ -327,16 +328,20 @@ def check_target_namespace(ctx: LintContext) -> Iterator[Hit]:
                            "whatever schema includes it (a chameleon schema)", doc.root)
 
 
+def _norm_base(base: str) -> str:
+    """A namespace base ends with a separator: '/' for URLs, ':' allowed for URNs."""
+    return base if base.endswith(("/", ":")) else base + "/"
+
+
 def _namespace_segments(ns: str, base: str) -> list[str] | None:
-    base = base if base.endswith("/") else base + "/"
+    base = _norm_base(base)
     if not ns.startswith(base):
         return None
     return ns[len(base):].split("/")
 
 
 def check_namespace_form(ctx: LintContext) -> Iterator[Hit]:
-    base = ctx.settings.namespace_base
-    base = base if base.endswith("/") else base + "/"
+    base = _norm_base(ctx.settings.namespace_base)
     for doc in ctx.documents:
         ns = doc.root.get("targetNamespace")
         if not ns:
@@ -540,7 +545,7 @@ def check_explicit_class(ctx: LintContext) -> Iterator[Hit]:
         for elem in _xsd_descendants(doc.root, "pattern"):
             value = elem.get("value", "")
             if pattern_uses_backslash_d(value) and not _in_appinfo(elem):
-                yield Hit(doc, f"pattern {value!r} uses \\d, which also matches non-ASCII digits "
+                yield Hit(doc, f"pattern \"{value}\" uses \\d, which also matches non-ASCII digits "
                                "(Arabic-Indic, Devanagari...): write [0-9]", elem)
 
 
@@ -822,7 +827,7 @@ def _follow(root: etree._Element, path: list[int]) -> etree._Element | None:
 
 
 def _compile_hits(files: Mapping[str, bytes], main: str, own: Mapping[str, Document],
-                  laid_out: bool, unresolved: list[tuple[Document, etree._Element, str]]
+                  laid_out: bool, unresolved: list[tuple[Document, etree._Element, str, str]]
                   ) -> list[tuple[str, Hit]]:
     """Turn libxml2's compile errors into hits on the documents being linted.
 
@@ -831,13 +836,15 @@ def _compile_hits(files: Mapping[str, bytes], main: str, own: Mapping[str, Docum
     to the stored document through the element's position in the tree.
     """
     hits: list[tuple[str, Hit]] = []
-    for doc, elem, ns in unresolved:
+    for doc, elem, ns, kind in unresolved:
+        if kind != "import":
+            continue  # a missing include is reported by the loader
         hits.append(("unresolved-import", Hit(doc, f"imported namespace {ns!r} "
                      f"({elem.get('schemaLocation') or 'no schemaLocation'}) is not available "
                      "locally: compile errors that may follow from it are not reported", elem)))
     stubs: dict[str, bytes] = {}
     vpath_of = {id(d): v for v, d in own.items()}
-    for doc, elem, ns in unresolved:
+    for doc, elem, ns, _kind in unresolved:
         location = elem.get("schemaLocation")
         if location and id(doc) in vpath_of:
             url = urllib.parse.urljoin(VIRTUAL_BASE + vpath_of[id(doc)], location)
@@ -891,7 +898,8 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
     loaded: dict[str, tuple[bytes, etree._Element, str]] = {_norm(shown_main): (data, tree.getroot(),
                                                                                shown_main)}
     own: dict[str, Document] = {}
-    unresolved: list[tuple[Document, etree._Element, str]] = []
+    # (document, directive, namespace, kind) of what could not be found on disk
+    unresolved: list[tuple[Document, etree._Element, str, str]] = []
     compile_hits: list[tuple[str, Hit]] = []
     pending: list[tuple[Document, etree._Element, str | None]] = []
     queue: list[tuple[str, bool]] = [(_norm(shown_main), True)]
@@ -922,7 +930,7 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
                 if target_abs is not None:
                     queue.append((target_abs, False))
                 elif doc is not None:
-                    unresolved.append((doc, elem, elem.get("namespace") or NO_NAMESPACE))
+                    unresolved.append((doc, elem, elem.get("namespace") or NO_NAMESPACE, kind))
                 continue
             # include, redefine, override: part of the same schema
             if target_abs is not None:
@@ -930,6 +938,7 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
             elif doc is not None:
                 compile_hits.append(("schema-compiles", Hit(
                     doc, f"xs:{kind} of {location!r}: the file cannot be read locally", elem)))
+                unresolved.append((doc, elem, root.get("targetNamespace") or NO_NAMESPACE, kind))
             if doc is not None:
                 pending.append((doc, elem, target_abs))
 

@@ -1,0 +1,286 @@
+"""The schema linter: one bad schema per rule, the clean one, the shipped standards."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from egif import Finding, InputError, Registry, Severity
+from egif.lint import (
+    COMPLEX_TYPE_NAME_RE,
+    RULES,
+    SIMPLE_TYPE_NAME_RE,
+    UPPER_CAMEL_RE,
+    LintSettings,
+    explain,
+    has_errors,
+    lint_file,
+    lint_version,
+    pattern_uses_backslash_d,
+    registry_settings,
+)
+from egif.shipped import shipped_versions
+
+DATA = Path(__file__).resolve().parent / "data" / "lint"
+CLEAN = DATA / "clean" / "LintClean-v1-0.xsd"
+HELPERS = {"Shared-v1-0.xsd", "Other-v1-0.xsd", "Base-v1-0.xsd"}
+MARKER = re.compile(r"<!-- expect: ([a-z\-]+) -->")
+# rules that need a registry to fire: tested apart
+REGISTRY_ONLY = {"version-matches-registry"}
+
+
+def bad_main(rule: str) -> Path:
+    folder = DATA / "bad" / rule
+    (main,) = [p for p in folder.iterdir() if p.name not in HELPERS]
+    return main
+
+
+def expected_hits(path: Path) -> set[tuple[str, int]]:
+    """The (rule, line) pairs the markers in a file announce.
+
+    A marker after other content names its own line; a marker alone on a line
+    names the next element, whose line is where its start tag ends (libxml2's
+    convention for multi-line start tags).
+    """
+    lines = path.read_text().splitlines()
+    out: set[tuple[str, int]] = set()
+    for number, text in enumerate(lines, start=1):
+        m = MARKER.search(text)
+        if m is None:
+            continue
+        if text[: m.start()].strip():
+            out.add((m.group(1), number))
+            continue
+        n = number
+        while not lines[n].lstrip().startswith("<"):
+            n += 1
+        while ">" not in lines[n]:
+            n += 1
+        out.add((m.group(1), n + 1))
+    return out
+
+
+def test_clean_schema_has_no_findings() -> None:
+    assert lint_file(CLEAN) == []
+
+
+def test_every_rule_has_a_bad_example() -> None:
+    have = {p.name for p in (DATA / "bad").iterdir()}
+    assert have == set(RULES) - REGISTRY_ONLY
+
+
+@pytest.mark.parametrize("rule", sorted(set(RULES) - REGISTRY_ONLY))
+def test_bad_schema_trips_exactly_its_rule(rule: str) -> None:
+    main = bad_main(rule)
+    expected = expected_hits(main)
+    assert {r for r, _ in expected} == {rule}
+    findings = lint_file(main)
+    in_main = {(f.rule, f.line) for f in findings if f.file == str(main)}
+    assert in_main == expected
+    for f in findings:
+        if f.rule == rule:
+            assert f.severity is RULES[rule].severity
+            assert f.message and f.path
+
+
+def test_file_names_and_component_paths() -> None:
+    findings = lint_file(bad_main("upper-camel-case"))
+    (f,) = findings
+    assert f.file == str(bad_main("upper-camel-case"))
+    assert f.path == "xs:element[@name='record_code']"
+    assert "record_code" in f.message
+
+
+def test_chameleon_include_reports_the_include_and_the_included_file() -> None:
+    main = bad_main("chameleon-include")
+    findings = lint_file(main)
+    shared = str(main.parent / "Shared-v1-0.xsd")
+    assert ("target-namespace", shared) in {(f.rule, f.file) for f in findings}
+
+
+def test_explain_every_rule() -> None:
+    for rule in RULES.values():
+        text = explain(rule.id)
+        assert text.startswith(f"{rule.id} ({rule.severity.value}")
+        assert rule.summary in text
+    with pytest.raises(InputError, match="unknown lint rule"):
+        explain("no-such-rule")
+
+
+def test_not_a_schema_and_missing_file_are_input_errors(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.xml"
+    doc.write_text("<a/>")
+    with pytest.raises(InputError, match="not an XML Schema"):
+        lint_file(doc)
+    with pytest.raises(InputError, match="no such file"):
+        lint_file(tmp_path / "missing.xsd")
+    broken = tmp_path / "Broken-v1-0.xsd"
+    broken.write_text("<xsd:schema")
+    with pytest.raises(InputError, match="not well-formed"):
+        lint_file(broken)
+
+
+def test_missing_include_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    text = CLEAN.read_text().replace("<!--IMPORT-->", '<xsd:include schemaLocation="Gone-v1-0.xsd"/>')
+    path = tmp_path / "LintClean-v1-0.xsd"
+    path.write_text(text)
+    findings = lint_file(path)
+    assert [f.rule for f in findings] == ["schema-compiles"]
+    assert "Gone-v1-0.xsd" in findings[0].message
+
+
+# -- settings ---------------------------------------------------------------------------
+def test_settings_disable_and_change_severity() -> None:
+    main = bad_main("upper-camel-case")
+    assert has_errors(lint_file(main))
+    off = LintSettings().with_overrides(disable=["upper-camel-case"])
+    assert lint_file(main, settings=off) == []
+    softer = LintSettings().with_overrides(severity={"upper-camel-case": "warning"})
+    (f,) = lint_file(main, settings=softer)
+    assert f.severity is Severity.WARNING
+    assert not has_errors([f])
+
+
+def test_namespace_base_is_configurable() -> None:
+    main = bad_main("namespace-form")  # targetNamespace urn:example:lint-clean
+    settings = LintSettings.from_config({"namespace_base": "urn:example:"})
+    assert lint_file(main, settings=settings) == []
+    # ... and under that base the GovTalk namespace of the clean schema is the odd one out
+    assert [f.rule for f in lint_file(CLEAN, settings=settings)] == ["namespace-form"]
+    ok = LintSettings.from_config({"namespace_base": "http://www.govtalk.gov.uk/test"})
+    assert lint_file(CLEAN, settings=ok) == []
+
+
+@pytest.mark.parametrize("config, message", [
+    ([], "expected a JSON object"),
+    ({"disabled": "wildcard"}, "must be a list"),
+    ({"disabled": ["no-such-rule"]}, "unknown lint rule"),
+    ({"severity": {"wildcard": "fatal"}}, "unknown severity"),
+    ({"severity": {"no-such-rule": "error"}}, "unknown lint rule"),
+    ({"colour": "red"}, "unknown key"),
+    ({"namespace_base": "govtalk"}, "absolute URI"),
+])
+def test_bad_settings_are_refused(config: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        LintSettings.from_config(config)
+
+
+def test_settings_round_trip() -> None:
+    config = {"disabled": ["wildcard"], "severity": {"documentation": "error"},
+              "namespace_base": "http://example.org/standards/"}
+    assert LintSettings.from_config(config).to_config() == config
+    assert LintSettings().to_config() == {}
+
+
+# -- registered versions -------------------------------------------------------------------
+def test_every_shipped_version_lints_without_errors(registry: Registry) -> None:
+    versions = shipped_versions()
+    assert versions
+    for sv in versions:
+        findings = lint_version(registry, sv.ref)
+        errors = [f"{f.file}:{f.line}: [{f.rule}] {f.message}" for f in findings
+                  if f.severity is Severity.ERROR]
+        assert errors == [], sv.ref
+
+
+def test_registered_version_must_match_its_version_attribute(registry: Registry) -> None:
+    registry.add(CLEAN, name="LintClean", version="1.1")
+    findings = lint_version(registry, "LintClean@1.1")
+    assert [(f.rule, f.file) for f in findings] == [
+        ("version-matches-registry", "LintClean@1.1/LintClean-v1-0.xsd")]
+    registry.add(CLEAN, name="LintClean", version="1.0")
+    assert lint_version(registry, "LintClean@1.0") == []
+
+
+def test_registered_version_with_chameleon_include(registry: Registry) -> None:
+    main = bad_main("chameleon-include")
+    registry.add(main, name="LintClean", version="1.0")
+    findings = lint_version(registry, "LintClean@1.0")
+    expected = expected_hits(main)
+    got = {(f.rule, f.line) for f in findings if f.file == "LintClean@1.0/LintClean-v1-0.xsd"}
+    assert got == expected
+    assert any(f.rule == "target-namespace" and f.file == "LintClean@1.0/Shared-v1-0.xsd"
+               for f in findings)
+
+
+def test_registry_settings_apply_to_lint_version(registry: Registry) -> None:
+    registry.add(bad_main("documentation"), name="LintClean", version="1.0")
+    assert [f.rule for f in lint_version(registry, "LintClean@1.0")] == ["documentation"]
+    with registry.store.transaction():
+        registry.store.set_config("lint", {"severity": {"documentation": "error"}})
+    (f,) = lint_version(registry, "LintClean@1.0")
+    assert f.severity is Severity.ERROR
+    with registry.store.transaction():
+        registry.store.set_config("lint", {"disabled": ["documentation"]})
+    assert lint_version(registry, "LintClean@1.0") == []
+    # explicit settings win over the registry's
+    assert [f.rule for f in lint_version(registry, "LintClean@1.0", settings=LintSettings())] == [
+        "documentation"]
+
+
+def test_per_rule_settings_key_is_honoured(registry: Registry) -> None:
+    with registry.store.transaction():
+        registry.store.set_config("lint", {"disabled": ["wildcard"]})
+        registry.store.set_config("lint.rules", {"wildcard": "error", "redefine": "off",
+                                                 "rule-from-a-newer-egif": "off"})
+    settings = registry_settings(registry)
+    assert "wildcard" not in settings.disabled
+    assert settings.severity["wildcard"] is Severity.ERROR
+    assert "redefine" in settings.disabled
+
+
+# -- the naming and pattern rules as properties ------------------------------------------------
+_word = st.from_regex(r"[A-Z][a-z]{1,8}", fullmatch=True)
+_acronym = st.from_regex(r"[A-Z]{2,5}", fullmatch=True)
+
+
+@given(st.lists(_word, min_size=1, max_size=4))
+def test_camel_case_words_with_suffixes_pass(words: list[str]) -> None:
+    name = "".join(words)
+    assert UPPER_CAMEL_RE.match(name)
+    assert COMPLEX_TYPE_NAME_RE.match(name + "Structure")
+    assert SIMPLE_TYPE_NAME_RE.match(name + "Type")
+
+
+@given(_acronym, st.from_regex(r"[a-z]{0,6}", fullmatch=True))
+def test_lower_case_suffix_only_right_after_an_acronym(acronym: str, tail: str) -> None:
+    assert COMPLEX_TYPE_NAME_RE.match(acronym + "structure")
+    assert SIMPLE_TYPE_NAME_RE.match(acronym + "type")
+    if tail:  # the suffix no longer follows the acronym: AONfoostructure is wrong
+        assert not COMPLEX_TYPE_NAME_RE.match(acronym + tail + "structure")
+        assert not SIMPLE_TYPE_NAME_RE.match(acronym + tail + "type")
+
+
+@given(st.lists(_word, min_size=2, max_size=3), st.sampled_from(["_", "-", "."]))
+def test_separators_and_lower_case_first_letter_fail(words: list[str], sep: str) -> None:
+    assert not UPPER_CAMEL_RE.match(sep.join(words))
+    assert not UPPER_CAMEL_RE.match("".join(words).lower())
+
+
+_pattern_text = st.text(alphabet="[]0-9{}AZaz ", max_size=20)
+
+
+@given(_pattern_text, _pattern_text)
+def test_backslash_d_found_wherever_it_is(before: str, after: str) -> None:
+    assert not pattern_uses_backslash_d(before + after)
+    assert pattern_uses_backslash_d(before + "\\d" + after)
+    # an escaped backslash followed by a letter d is not the digit escape
+    assert not pattern_uses_backslash_d(before + "\\\\d" + after)
+    assert pattern_uses_backslash_d(before + "\\\\\\d" + after)
+
+
+def _findings_sorted(findings: list[Finding]) -> list[tuple[str | None, int | None]]:
+    return [(f.file, f.line) for f in findings]
+
+
+def test_findings_come_in_file_and_line_order() -> None:
+    findings = lint_file(bad_main("chameleon-include"))
+    main = str(bad_main("chameleon-include"))
+    order = _findings_sorted(findings)
+    assert order[0][0] == main  # the main document first
+    lines = [line or 0 for file, line in order if file == main]
+    assert lines == sorted(lines)
