@@ -8,9 +8,12 @@ import click
 
 MODULES = [
     "egif_cli.cmd_registry",
+    "egif_cli.cmd_publish",
     "egif_cli.cmd_schema",
     "egif_cli.cmd_lifecycle",
     "egif_cli.cmd_lint",
+    "egif_cli.cmd_validate",
+    "egif_cli.cmd_diff",
 ]
 
 

@@ -1,0 +1,114 @@
+"""``egif registry publish|pull|export-catalog``: share a registry as static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from egif_cli.common import echo_json, format_option, state
+
+
+@click.command("publish")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-catalogue", is_flag=True, help="Skip the HTML catalogue (index and files only).")
+@click.option("--title", default="egif schema registry", show_default=True,
+              help="Title of the HTML catalogue.")
+@format_option("text", "json")
+@click.pass_context
+def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: str, fmt: str) -> None:
+    """Write the registry as static files under DIRECTORY (incremental, atomic).
+
+    DIRECTORY gets index.json (every standard, version, status, namespace and
+    digest), index.sha256, the schema files and audit histories named by
+    their SHA-256 under objects/, and an HTML catalogue under catalogue/.
+    Serve it with any web server; others pull it with `egif registry pull URL`.
+    """
+    from egif.publish import publish
+
+    result = publish(state(ctx).registry(), directory, catalogue=not no_catalogue, base_title=title)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    verb = "published" if result.changed else "unchanged"
+    click.echo(f"{verb}: {result.versions} versions of {result.standards} standards in {directory}")
+    click.echo(f"  objects: {result.objects_written} written, {result.objects_kept} already there")
+    if not no_catalogue:
+        click.echo(f"  catalogue pages: {result.pages_written} written, {result.pages_kept} unchanged "
+                   f"({directory / 'catalogue' / 'index.html'})")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    click.echo(f"index sha256: {result.index_sha256}")
+
+
+@click.command("pull")
+@click.argument("url")
+@click.option("--pin", metavar="SHA256", help="Accept only the registry state whose index has this SHA-256.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for a connection or for data.")
+@click.option("--retries", type=click.IntRange(min=0, max=10), default=2, show_default=True,
+              help="Extra attempts after a transient failure (dropped connection, 5xx, timeout).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=16 * 1024 * 1024,
+              show_default=True, help="Largest schema file accepted, in bytes.")
+@format_option("text", "json")
+@click.pass_context
+def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retries: int,
+             max_file_size: int, fmt: str) -> None:
+    """Update the local registry from the registry published at URL.
+
+    Fetches the index, then only the files the local registry lacks; every
+    file is checked against its SHA-256 before anything is stored, and the
+    update is applied in one transaction: on any error nothing changes
+    (exit 2).  Local versions whose content differs are kept and reported.
+    """
+    from egif.remote import PullLimits, pull
+
+    limits = PullLimits(timeout=timeout, retries=retries, max_file_bytes=max_file_size)
+    result = pull(state(ctx).registry(), url, pin=pin, limits=limits)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    if result.unchanged:
+        click.echo(f"up to date with {result.url} (index {result.index_sha256[:16]}, "
+                   f"{result.requests} request{'s' if result.requests != 1 else ''})")
+        return
+    click.echo(f"pulled from {result.url}: {len(result.added)} added, "
+               f"{len(result.status_changed)} status changes, {result.already_present} already present")
+    for ref in result.added:
+        click.echo(f"  added {ref}")
+    for ref, old, new in result.status_changed:
+        click.echo(f"  status {ref}: {old} -> {new}")
+    for ref, why in result.kept_local:
+        click.echo(f"  kept local {ref}: {why}")
+    click.echo(f"  {result.fetched_files} files ({result.fetched_bytes} bytes) in {result.requests} "
+               f"requests; {result.events_copied} audit events copied")
+    click.echo(f"index sha256: {result.index_sha256}")
+
+
+@click.command("export-catalog")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@format_option("text", "json")
+@click.pass_context
+def export_catalog_cmd(ctx: click.Context, directory: Path, fmt: str) -> None:
+    """Write an OASIS XML catalog and every schema under DIRECTORY.
+
+    Point a tool at DIRECTORY/catalog.xml (e.g. XML_CATALOG_FILES for xmllint
+    and lxml, the catalog settings of Oxygen or Xerces) and every registered
+    namespace and schema location resolves offline.
+    """
+    from egif.xmlcatalog import export_catalog
+
+    result = export_catalog(state(ctx).registry(), directory)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    click.echo(f"wrote {result.files} schema files and {result.entries} catalog entries")
+    click.echo(f"catalog: {result.catalog}")
+    click.echo(f"use: XML_CATALOG_FILES={result.catalog} xmllint --nonet --schema NAMESPACE doc.xml")
+
+
+def register(root: click.Group) -> None:
+    group = root.commands["registry"]
+    assert isinstance(group, click.Group)
+    for command in (publish_cmd, pull_cmd, export_catalog_cmd):
+        group.add_command(command)

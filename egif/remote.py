@@ -1,0 +1,528 @@
+"""Pull a published registry (see :mod:`egif.publish`) into a local one.
+
+A pull fetches the index, then only the objects the local registry lacks,
+checks every byte against its SHA-256 *before* touching the local registry,
+and applies the whole update in one transaction.  Anything that goes wrong
+(an HTTP error, a dropped or slow connection, a file that does not hash to
+its name, a version whose digest differs from the publisher's) raises before
+the transaction commits, so the local registry is exactly as it was.
+
+The ETag / Last-Modified of the last successful pull are kept in the
+registry's config (key ``remote:<url>``), so pulling an unchanged registry
+costs one conditional request answered by ``304 Not Modified``.
+
+Pulled versions keep their publisher's status; the publisher's audit events
+for them are appended to the local log with ``data.origin`` naming where
+they came from.  A local version whose content differs from the publisher's
+(typically a local draft under the same number) is never overwritten: it is
+kept and reported, and published versions that import it are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from egif import __version__
+from egif.errors import EgifError, InputError, TamperedError
+from egif.model import SchemaRef, Status, check_name, parse_version
+from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
+from egif.registry import Registry, now
+
+USER_AGENT = f"egif/{__version__} (registry pull)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONFIG_PREFIX = "remote:"
+
+
+class RemoteError(EgifError):
+    """A published registry that could not be fetched or does not make sense."""
+
+
+@dataclass(frozen=True)
+class PullLimits:
+    """Bounds on what one pull may cost."""
+
+    timeout: float = 30.0  # seconds, for connecting and for each read
+    retries: int = 2  # extra attempts after a transient failure
+    backoff: float = 0.2  # seconds before the first retry, doubled each time
+    max_index_bytes: int = 64 * 1024 * 1024
+    max_file_bytes: int = 16 * 1024 * 1024
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    workers: int = 8
+
+
+@dataclass
+class PullResult:
+    url: str
+    index_sha256: str
+    unchanged: bool
+    added: list[str] = field(default_factory=list)
+    status_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    kept_local: list[tuple[str, str]] = field(default_factory=list)
+    already_present: int = 0
+    events_copied: int = 0
+    requests: int = 0
+    fetched_files: int = 0
+    fetched_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "index_sha256": self.index_sha256, "unchanged": self.unchanged,
+            "added": self.added,
+            "status_changed": [{"version": r, "from": a, "to": b} for r, a, b in self.status_changed],
+            "kept_local": [{"version": r, "reason": why} for r, why in self.kept_local],
+            "already_present": self.already_present, "events_copied": self.events_copied,
+            "requests": self.requests, "fetched_files": self.fetched_files,
+            "fetched_bytes": self.fetched_bytes,
+        }
+
+
+def normalise_url(url: str) -> str:
+    """The base URL of a published tree (ending in ``/``)."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"{url!r} is not an http(s) URL of a published registry")
+    if text.endswith("/" + INDEX_NAME):
+        text = text[: -len(INDEX_NAME)]
+    if not text.endswith("/"):
+        text += "/"
+    return text
+
+
+class _Fetcher:
+    """GETs with timeouts, bounded retries and size limits; one session per thread."""
+
+    def __init__(self, limits: PullLimits) -> None:
+        self.limits = limits
+        self.requests = 0
+        self.bytes = 0
+        self._sessions: list[requests.Session] = []
+        import threading
+
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def session(self) -> requests.Session:
+        s: requests.Session | None = getattr(self._local, "session", None)
+        if s is None:
+            s = requests.Session()
+            s.headers["User-Agent"] = USER_AGENT
+            s.trust_env = False  # no proxies or netrc picked up from the environment
+            self._local.session = s
+            with self._lock:
+                self._sessions.append(s)
+        return s
+
+    def close(self) -> None:
+        for s in self._sessions:
+            s.close()
+
+    def get(self, url: str, *, limit: int, headers: Mapping[str, str] | None = None,
+            what: str) -> tuple[int, bytes, Mapping[str, str]]:
+        """``(status, body, headers)``; 304 comes back with an empty body."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._get_once(url, limit=limit, headers=headers, what=what)
+            except _Transient as exc:
+                if attempt > self.limits.retries:
+                    raise RemoteError(f"{what}: {exc.reason} (gave up after {attempt} attempts)",
+                                      file=url) from None
+                time.sleep(self.limits.backoff * (2 ** (attempt - 1)))
+
+    def _get_once(self, url: str, *, limit: int, headers: Mapping[str, str] | None,
+                  what: str) -> tuple[int, bytes, Mapping[str, str]]:
+        with self._lock:
+            self.requests += 1
+        try:
+            resp = self.session().get(url, headers=dict(headers or {}), stream=True,
+                                      timeout=(self.limits.timeout, self.limits.timeout),
+                                      allow_redirects=True)
+        except requests.Timeout:
+            raise _Transient(f"no answer within {self.limits.timeout:g} s") from None
+        except requests.ConnectionError as exc:
+            raise _Transient(f"connection failed ({_short(exc)})") from None
+        except requests.RequestException as exc:
+            raise RemoteError(f"{what}: request failed ({_short(exc)})", file=url) from None
+        with resp:
+            if resp.status_code == 304:
+                return 304, b"", resp.headers
+            if resp.status_code in RETRY_STATUSES:
+                raise _Transient(f"HTTP {resp.status_code} {resp.reason}")
+            if resp.status_code != 200:
+                raise RemoteError(f"{what}: HTTP {resp.status_code} {resp.reason}", file=url)
+            declared = resp.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise RemoteError(f"{what}: {declared} bytes is over the limit of {limit} bytes",
+                                  file=url)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in resp.iter_content(65536):
+                    size += len(chunk)
+                    if size > limit:
+                        raise RemoteError(f"{what}: more than the limit of {limit} bytes", file=url)
+                    chunks.append(chunk)
+            except requests.Timeout:
+                raise _Transient(f"stalled: no data within {self.limits.timeout:g} s") from None
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                if "timed out" in str(exc):
+                    raise _Transient(f"stalled: no data within {self.limits.timeout:g} s") from None
+                if "IncompleteRead" in str(exc):
+                    raise _Transient(f"truncated: the connection closed after {size} of "
+                                     f"{declared} bytes") from None
+                raise _Transient(f"connection dropped mid-transfer ({_short(exc)})") from None
+            body = b"".join(chunks)
+            if declared is not None and declared.isdigit() and int(declared) != len(body):
+                raise _Transient(f"truncated: got {len(body)} of {declared} bytes")
+            with self._lock:
+                self.bytes += len(body)
+                if self.bytes > self.limits.max_total_bytes:
+                    raise RemoteError(f"the pull exceeds the limit of {self.limits.max_total_bytes} "
+                                      "bytes in total", file=url)
+            return resp.status_code, body, resp.headers
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+# -- the index -----------------------------------------------------------------
+def parse_index(body: bytes, url: str) -> dict[str, Any]:
+    """Decode an index and check its shape, so later steps can trust field types."""
+    try:
+        index = json.loads(body)
+    except ValueError as exc:
+        raise RemoteError(f"the index is not JSON ({exc})", file=url) from None
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        got = index.get("format") if isinstance(index, dict) else type(index).__name__
+        raise RemoteError(f"not an egif registry index (format {got!r}, expected {INDEX_FORMAT!r})",
+                          file=url)
+    standards = index.get("standards")
+    if not isinstance(standards, list):
+        raise RemoteError("the index has no list of standards", file=url)
+    try:
+        for std in standards:
+            _need(std, "name", str)
+            hist = _need(std, "history", dict)
+            _digest(hist.get("digest"))
+            for v in _need(std, "versions", list):
+                check_name(_need(v, "name", str))
+                parse_version(_need(v, "version", str))
+                Status.parse(_need(v, "status", str))
+                _digest(v.get("digest"))
+                _need(v, "main", str)
+                for f in _need(v, "files", list):
+                    _safe_path(_need(f, "path", str))
+                    _digest(f.get("digest"))
+                for b in _need(v, "imports", list):
+                    _need(b, "namespace", str)
+                    if b.get("target") is not None:
+                        SchemaRef.parse(b["target"])
+                    elif b.get("bundled_path") is not None:
+                        _safe_path(b["bundled_path"])
+                for a in v.get("attachments", []):
+                    _need(a, "kind", str)
+                    _need(a, "name", str)
+                    _digest(a.get("digest"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RemoteError(f"malformed index: {exc}", file=url) from None
+    return index
+
+
+def _need(obj: Any, key: str, kind: type) -> Any:
+    if not isinstance(obj, dict) or not isinstance(obj.get(key), kind):
+        raise ValueError(f"field {key!r} missing or not a {kind.__name__}")
+    return obj[key]
+
+
+def _digest(value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError(f"{value!r} is not a SHA-256 digest")
+    return value
+
+
+def _safe_path(path: str) -> str:
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"unsafe file path {path!r}")
+    return path
+
+
+# -- the pull ------------------------------------------------------------------
+def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLimits | None = None,
+         progress: Callable[[str], None] | None = None) -> PullResult:
+    """Bring *registry* up to date with the registry published at *url*."""
+    limits = limits or PullLimits()
+    base = normalise_url(url)
+    if pin is not None:
+        pin = pin.strip().lower()
+        try:
+            _digest(pin)
+        except ValueError:
+            raise InputError(f"--pin {pin!r} is not a SHA-256 digest (64 hex digits)") from None
+    key = CONFIG_PREFIX + base
+    state: dict[str, Any] = registry.store.get_config(key) or {}
+    fetcher = _Fetcher(limits)
+    try:
+        return _pull(registry, base, pin, state, key, fetcher, limits, progress or (lambda _m: None))
+    finally:
+        fetcher.close()
+
+
+def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any], key: str,
+          fetcher: _Fetcher, limits: PullLimits,
+          progress: Callable[[str], None]) -> PullResult:
+    index_url = urljoin(base, snapshot_path(pin) if pin else INDEX_NAME)
+    headers: dict[str, str] = {}
+    if not pin and state.get("index_sha256"):
+        if state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if state.get("last_modified"):
+            headers["If-Modified-Since"] = state["last_modified"]
+    status, body, resp_headers = fetcher.get(index_url, limit=limits.max_index_bytes, headers=headers,
+                                             what="registry index")
+    if status == 304:
+        return PullResult(base, state["index_sha256"], unchanged=True, requests=fetcher.requests)
+    index_sha = hashlib.sha256(body).hexdigest()
+    if pin and index_sha != pin:
+        raise TamperedError(f"the index has SHA-256 {index_sha[:16]}..., not the pinned "
+                            f"{pin[:16]}...: refusing it", file=index_url)
+    if index_sha == state.get("index_sha256"):
+        _save_validators(registry, key, state, resp_headers, index_sha)
+        return PullResult(base, index_sha, unchanged=True, requests=fetcher.requests)
+    index = parse_index(body, index_url)
+    progress(f"index {index_sha[:16]}: {sum(len(s['versions']) for s in index['standards'])} versions")
+
+    plan = _plan(registry, index, base, state)
+    result = PullResult(base, index_sha, unchanged=False)
+    result.kept_local = plan.kept_local
+    result.already_present = plan.present
+
+    # fetch everything missing, checking each object against its name
+    wanted: dict[str, int] = {}
+    for v in plan.add:
+        for f in v["files"]:
+            if not registry.store.has_blob(f["digest"]):
+                wanted[f["digest"]] = limits.max_file_bytes
+        for a in v.get("attachments", []):
+            if not registry.store.has_blob(a["digest"]):
+                wanted[a["digest"]] = limits.max_file_bytes
+    hist_needed = {std["name"]: std["history"] for std in index["standards"]
+                   if std["name"] in plan.names_touched
+                   and state.get("history", {}).get(std["name"]) != std["history"]["digest"]}
+    for hist in hist_needed.values():
+        wanted[hist["digest"]] = limits.max_index_bytes
+    progress(f"fetching {len(wanted)} objects")
+    fetched = _fetch_objects(fetcher, base, wanted, limits)
+    result.fetched_files = len(fetched)
+    result.fetched_bytes = sum(len(b) for b in fetched.values())
+    histories: dict[str, list[dict[str, Any]]] = {}
+    for name, hist in hist_needed.items():
+        try:
+            events = json.loads(fetched[hist["digest"]])
+            if not isinstance(events, list):
+                raise ValueError("not a list")
+        except ValueError as exc:
+            raise RemoteError(f"history of {name} is not a JSON list of events ({exc})",
+                              file=urljoin(base, object_path(hist["digest"]))) from None
+        histories[name] = [e for e in events if isinstance(e, dict)]
+
+    def blob(digest: str) -> bytes:
+        return fetched[digest] if digest in fetched else registry.store.get_blob(digest)
+
+    # apply, all or nothing
+    origin_note = {"url": base, "index_sha256": index_sha}
+    last_seen: dict[str, int] = dict(state.get("last_event_id", {}))
+    pulled: set[str] = set(state.get("versions", []))
+    store = registry.store
+    try:
+        with tempfile.TemporaryDirectory(prefix="egif-pull-") as tmp, store.transaction():
+            for v in plan.add:
+                ref = f"{v['name']}@{v['version']}"
+                folder = Path(tmp) / v["name"] / v["version"]
+                for f in v["files"]:
+                    target = folder.joinpath(*f["path"].split("/"))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(blob(f["digest"]))
+                imports: dict[str, str | Path] = {}
+                for b in v["imports"]:
+                    if b.get("target"):
+                        imports[b["namespace"]] = b["target"]
+                    elif b.get("bundled_path"):
+                        imports[b["namespace"]] = folder.joinpath(*b["bundled_path"].split("/"))
+                try:
+                    added = registry.add(folder / v["main"], name=v["name"], version=v["version"],
+                                         imports=imports, status=v["status"], title=v.get("title"),
+                                         successor=v.get("successor"))
+                except EgifError as exc:
+                    raise RemoteError(f"{ref} from the publisher cannot be stored: {exc.message}",
+                                      file=base) from None
+                if added.version.digest != v["digest"]:
+                    raise TamperedError(
+                        f"{ref}: its files give digest {added.version.digest[:16]}..., but the index "
+                        f"says {v['digest'][:16]}...: refusing the pull", file=base)
+                for a in v.get("attachments", []):
+                    registry.attach(ref, a["kind"], a["name"], blob(a["digest"]))
+                pulled.add(ref)
+                result.added.append(ref)
+            for ref, old, new, successor in plan.status:
+                row = store.find_version(*ref.split("@"))
+                assert row is not None
+                store.set_status(row["id"], new, successor)
+                store.append_event(name=row["name"], version=row["version"], kind="status",
+                                   actor=registry.actor, at=now(),
+                                   data={"from": old, "to": new, "origin": origin_note})
+                pulled.add(ref)
+                result.status_changed.append((ref, old, new))
+            new_refs = set(result.added)
+            for name, events in histories.items():
+                since = int(last_seen.get(name, 0))
+                for e in events:
+                    ref = f"{e.get('name')}@{e.get('version')}"
+                    raw_id = e.get("id")
+                    eid = raw_id if isinstance(raw_id, int) else 0
+                    if ref not in pulled or (ref not in new_refs and eid <= since):
+                        continue
+                    data = dict(e.get("data") or {}) if isinstance(e.get("data"), dict) else {}
+                    data["origin"] = {**origin_note, "event_id": eid}
+                    store.append_event(name=str(e["name"]), version=str(e["version"]),
+                                       kind=str(e.get("kind", "event")),
+                                       actor=str(e.get("actor", "unknown")), at=str(e.get("at", "")),
+                                       data=data)
+                    result.events_copied += 1
+                last_seen[name] = max([since] + [int(e["id"]) for e in events
+                                                 if isinstance(e.get("id"), int)])
+            store.append_event(name=None, version=None, kind="pull", actor=registry.actor, at=now(),
+                               data={**origin_note, "added": result.added,
+                                     "status_changed": [list(x) for x in result.status_changed],
+                                     "kept_local": [list(x) for x in result.kept_local]})
+            history_state = dict(state.get("history", {}))
+            history_state.update({n: h["digest"] for n, h in hist_needed.items()})
+            new_state = {**state, "history": history_state, "last_event_id": last_seen,
+                         "versions": sorted(pulled)}
+            _save_validators(registry, key, new_state, resp_headers, index_sha)
+    except BaseException:
+        registry._resolved.clear()  # compiled closures of rolled-back rows must not linger
+        raise
+    result.requests = fetcher.requests
+    return result
+
+
+def _save_validators(registry: Registry, key: str, state: dict[str, Any],
+                     headers: Mapping[str, str], index_sha: str) -> None:
+    new_state = {**state, "index_sha256": index_sha, "etag": headers.get("ETag"),
+                 "last_modified": headers.get("Last-Modified"), "pulled_at": now()}
+    with registry.store.transaction():
+        registry.store.set_config(key, new_state)
+
+
+@dataclass
+class _Plan:
+    add: list[dict[str, Any]] = field(default_factory=list)
+    status: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    kept_local: list[tuple[str, str]] = field(default_factory=list)
+    present: int = 0
+    names_touched: set[str] = field(default_factory=set)
+
+
+def _plan(registry: Registry, index: dict[str, Any], base: str, state: dict[str, Any]) -> _Plan:
+    plan = _Plan()
+    published: dict[str, dict[str, Any]] = {}
+    for std in index["standards"]:
+        for v in std["versions"]:
+            published[f"{v['name']}@{v['version']}"] = v
+    from_here = set(state.get("versions", []))
+    blocked: set[str] = set()
+    for ref in _dependency_order(published, base):
+        v = published[ref]
+        deps = [b["target"] for b in v["imports"] if b.get("target")]
+        local = registry.store.find_version(v["name"], v["version"])
+        if local is not None and local["digest"] != v["digest"]:
+            blocked.add(ref)
+            why = (f"local {local['status']} version differs from the publisher's "
+                   f"(local {local['digest'][:12]}, published {v['digest'][:12]})")
+            plan.kept_local.append((ref, why))
+            continue
+        stuck = [d for d in deps if d in blocked]
+        if stuck:
+            blocked.add(ref)
+            plan.kept_local.append((ref, f"not pulled: it imports {stuck[0]}, kept local"))
+            continue
+        if local is None:
+            plan.add.append(v)
+            plan.names_touched.add(v["name"])
+            continue
+        plan.present += 1
+        local_draft = local["status"] == Status.DRAFT.value and ref not in from_here
+        if ref in from_here or not local_draft:
+            plan.names_touched.add(v["name"])
+            if local["status"] != v["status"]:
+                if local_draft:
+                    continue
+                plan.status.append((ref, local["status"], v["status"], v.get("successor")))
+    return plan
+
+
+def _dependency_order(published: Mapping[str, dict[str, Any]], base: str) -> list[str]:
+    order: list[str] = []
+    mark: dict[str, int] = {}
+
+    def visit(ref: str, trail: tuple[str, ...]) -> None:
+        if mark.get(ref) == 2:
+            return
+        if mark.get(ref) == 1:
+            raise RemoteError(f"the index has an import cycle: {' -> '.join(trail)}", file=base)
+        mark[ref] = 1
+        for b in published[ref]["imports"]:
+            target = b.get("target")
+            if target and target in published:
+                visit(target, (*trail, target))
+        mark[ref] = 2
+        order.append(ref)
+
+    for ref in sorted(published):
+        visit(ref, (ref,))
+    return order
+
+
+def _fetch_objects(fetcher: _Fetcher, base: str, wanted: Mapping[str, int],
+                   limits: PullLimits) -> dict[str, bytes]:
+    def one(item: tuple[str, int]) -> tuple[str, bytes]:
+        digest, limit = item
+        url = urljoin(base, object_path(digest))
+        _status, body, _h = fetcher.get(url, limit=limit, what=f"object {digest[:16]}")
+        got = hashlib.sha256(body).hexdigest()
+        if got != digest:
+            raise TamperedError(f"content does not match its digest (got {got[:16]}..., expected "
+                                f"{digest[:16]}...): tampered or corrupted in transit; nothing "
+                                "was changed", file=url)
+        return digest, body
+
+    items: Iterable[tuple[str, int]] = sorted(wanted.items())
+    if len(wanted) <= 1 or limits.workers <= 1:
+        return dict(one(i) for i in items)
+    with ThreadPoolExecutor(max_workers=limits.workers) as pool:
+        return dict(pool.map(one, items))
+
+
+__all__ = ["PullLimits", "PullResult", "RemoteError", "normalise_url", "parse_index", "pull"]
