@@ -118,11 +118,11 @@ def safe_parse(data: bytes, name: str) -> etree._ElementTree:
     except UnsafeInputError:
         raise
     except InputError as exc:
+        if _declares_entities(data[:_SNIFF_CHUNK]):
+            raise UnsafeInputError("refused: the DOCTYPE declares entities; entity declarations "
+                                   "are not accepted", file=name) from None
         if any(h in exc.message for h in _LIMIT_HINTS):
-            raise UnsafeInputError(
-                "refused: the document exceeds the parser's safety limits "
-                f"(nesting deeper than 256 levels or a text or attribute value over 10 MB): "
-                f"{_first_line(exc.message)}", file=name) from None
+            raise _limits_error(exc.message, name) from None
         raise
     root = tree.getroot()
     for ns in XINCLUDE_NAMESPACES:
@@ -159,7 +159,9 @@ def sniff_root(path: Path, name: str) -> RootInfo:
     except etree.XMLSyntaxError as exc:
         if read == 0 or not path.stat().st_size:
             raise InputError("empty file, not XML", file=name) from None
-        raise InputError(f"not well-formed XML: {_first_line(str(exc))}", file=name) from None
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_CHUNK)
+        raise _syntax_error(exc, head, name) from None
     if read == 0:
         raise InputError("empty file, not XML", file=name)
     raise InputError("no root element found in the first 4 MB", file=name)
@@ -173,6 +175,35 @@ def _safe_options() -> dict[str, bool]:
 def _line(el: etree._Element) -> int | None:
     line = getattr(el, "sourceline", None)
     return line if isinstance(line, int) and line > 0 else None
+
+
+_LIBXML_WHERE = re.compile(r",? line (\d+), column (\d+)(?: \(<string>, line \d+\))?\s*$")
+
+
+def _declares_entities(head: bytes) -> bool:
+    return any(m in head for m in (b"<!ENTITY", "<!ENTITY".encode("utf-16-le"),
+                                   "<!ENTITY".encode("utf-16-be")))
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, head: bytes, name: str) -> InputError:
+    if _declares_entities(head):
+        return UnsafeInputError("refused: the DOCTYPE declares entities; entity declarations are "
+                                "not accepted", file=name)
+    text = _first_line(str(exc))
+    if any(h in text for h in _LIMIT_HINTS):
+        return _limits_error(text, name)
+    m = _LIBXML_WHERE.search(text)
+    if m:
+        text = f"{text[: m.start()].rstrip(' ,.')} (line {m.group(1)}, column {m.group(2)})"
+    return InputError(f"not well-formed XML: {text}", file=name)
+
+
+def _limits_error(text: str, name: str) -> UnsafeInputError:
+    detail = _first_line(text).replace(", use XML_PARSE_HUGE option", "")
+    detail = detail.replace("not well-formed XML: ", "")
+    return UnsafeInputError(
+        "refused: the document exceeds the parser's safety limits (nesting deeper than 256 "
+        f"levels, or a text or attribute value over 10 MB): {detail}", file=name)
 
 
 def _first_line(text: str) -> str:
@@ -303,8 +334,32 @@ def record_tag_of(resolved: ResolvedSchema, root_tag: str) -> str | None:
                     if ref and particle.get("maxOccurs") == "unbounded":
                         prefix, _, rlocal = ref.rpartition(":")
                         rns = particle.nsmap.get(prefix or None, "")
-                        return f"{{{rns}}}{rlocal}" if rns else rlocal
+                        if _has_element_content(resolved, rns or "", rlocal):
+                            return f"{{{rns}}}{rlocal}" if rns else rlocal
     return None
+
+
+def _has_element_content(resolved: ResolvedSchema, ns: str, local: str) -> bool:
+    """True when global element ``{ns}local`` has child elements (a record, not a field)."""
+    groups = {f"{{{XSD_NS}}}{g}" for g in ("sequence", "choice", "all")}
+    for vpath, data in resolved.files.items():
+        try:
+            doc = parse_bytes(data, vpath).getroot()
+        except EgifError:
+            continue
+        if (doc.get("targetNamespace") or "") != ns:
+            continue
+        for decl in doc.findall(f"{{{XSD_NS}}}element"):
+            if decl.get("name") != local:
+                continue
+            scopes = [decl]
+            type_name = decl.get("type")
+            if type_name:
+                tlocal = type_name.rpartition(":")[2]
+                scopes += [t for t in doc.findall(f"{{{XSD_NS}}}complexType")
+                           if t.get("name") == tlocal]
+            return any(el.tag in groups for scope in scopes for el in scope.iter())
+    return False
 
 
 # -- the validator --------------------------------------------------------------

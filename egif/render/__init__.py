@@ -1,0 +1,26 @@
+"""Pure functions turning results into text, JSON or JUnit XML strings.
+
+Nothing here prints: the command-line tool writes what these return.
+"""
+
+from egif.render.findings import (
+    FINDING_KEYS,
+    matrix_json,
+    matrix_text,
+    render,
+    render_json,
+    render_junit,
+    render_text,
+    summary_line,
+)
+
+__all__ = [
+    "FINDING_KEYS",
+    "matrix_json",
+    "matrix_text",
+    "render",
+    "render_json",
+    "render_junit",
+    "render_text",
+    "summary_line",
+]

@@ -1,0 +1,156 @@
+"""Rendering validation results: text for people, JSON for programs, JUnit for CI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lxml import etree
+
+from egif.model import Finding, Severity
+from egif.validate.document import DocumentResult
+
+# The keys of every JSON finding, in this order; documented in docs/validation.md.
+FINDING_KEYS = ("file", "line", "column", "path", "record", "rule", "severity", "message")
+
+
+def _where(f: Finding, default_file: str) -> str:
+    where = f.file or default_file
+    if f.line is not None:
+        where += f":{f.line}"
+        if f.column is not None:
+            where += f":{f.column}"
+    return where
+
+
+def finding_line(f: Finding, default_file: str = "") -> str:
+    """``file:line:col: error [rule] path (record N): message``."""
+    parts = [f"{_where(f, default_file)}: {f.severity.value} [{f.rule}]"]
+    if f.path:
+        parts.append(f" {f.path}")
+    if f.record is not None:
+        parts.append(f" (record {f.record})")
+    parts.append(f": {f.message}")
+    return "".join(parts)
+
+
+def _counts(results: Sequence[DocumentResult]) -> tuple[int, int, int, int, int]:
+    unusable = sum(1 for r in results if r.schema is None)
+    invalid = sum(1 for r in results if r.schema is not None and not r.valid)
+    valid = len(results) - unusable - invalid
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    return valid, invalid, unusable, errors, warnings
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(results: Sequence[DocumentResult]) -> str:
+    valid, invalid, unusable, errors, warnings = _counts(results)
+    text = f"{_plural(len(results), 'file')}: {valid} valid, {invalid} invalid"
+    if unusable:
+        text += f", {unusable} unreadable or refused"
+    text += f"; {_plural(errors, 'error')}"
+    if warnings:
+        text += f", {_plural(warnings, 'warning')}"
+    return text
+
+
+def render_text(results: Sequence[DocumentResult]) -> str:
+    """Grouped per file: a heading line, then one line per finding; a summary at the end."""
+    lines: list[str] = []
+    for r in results:
+        if r.schema is None:
+            head = f"{r.source}: refused"
+        elif r.valid:
+            head = f"{r.source}: valid ({r.schema})"
+        else:
+            head = f"{r.source}: invalid against {r.schema} ({_plural(len(r.errors), 'error')})"
+        if r.records is not None:
+            head += f", {_plural(r.records, 'record')}"
+        lines.append(head)
+        for f in r.findings:
+            lines.append("  " + finding_line(f, r.source))
+    lines.append(summary_line(results))
+    return "\n".join(lines) + "\n"
+
+
+def finding_dict(f: Finding, default_file: str) -> dict[str, Any]:
+    d = f.to_dict()
+    d["file"] = d["file"] or default_file
+    return {k: d[k] for k in FINDING_KEYS}
+
+
+def render_json(results: Sequence[DocumentResult]) -> str:
+    """A JSON array with one object per finding (keys: :data:`FINDING_KEYS`)."""
+    out = [finding_dict(f, r.source) for r in results for f in r.findings]
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif validate") -> str:
+    """JUnit XML: one testcase per file; a failure (invalid) or error (refused) inside."""
+    _valid, invalid, unusable, _errors, _warnings = _counts(results)
+    root = etree.Element("testsuites", name=suite, tests=str(len(results)),
+                         failures=str(invalid), errors=str(unusable))
+    ts = etree.SubElement(root, "testsuite", name=suite, tests=str(len(results)),
+                          failures=str(invalid), errors=str(unusable), skipped="0")
+    for r in results:
+        case = etree.SubElement(ts, "testcase", name=r.source,
+                                classname=(r.schema or "unvalidated").replace(".", "_"))
+        text = "\n".join(finding_line(f, r.source) for f in r.findings)
+        if r.schema is None:
+            first = r.findings[0].message if r.findings else "refused"
+            el = etree.SubElement(case, "error", message=first[:500], type="input")
+            el.text = text
+        elif not r.valid:
+            el = etree.SubElement(case, "failure",
+                                  message=f"{_plural(len(r.errors), 'error')}; first: "
+                                          f"{r.errors[0].message}"[:500],
+                                  type="invalid")
+            el.text = text
+        elif r.warnings:
+            out = etree.SubElement(case, "system-out")
+            out.text = text
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data.decode("utf-8")
+
+
+def render(results: Sequence[DocumentResult], fmt: str) -> str:
+    if fmt == "json":
+        return render_json(results)
+    if fmt == "junit":
+        return render_junit(results)
+    return render_text(results)
+
+
+def matrix_text(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> str:
+    """The conformance matrix as a table: documents down, versions across."""
+    columns: list[str] = []
+    for _file, _std, verdicts in rows:
+        for c in verdicts:
+            if c not in columns:
+                columns.append(c)
+    width = max([len("document"), *(len(f) for f, _s, _v in rows)])
+    col_w = [max(len(c), 5) for c in columns]
+    head = "document".ljust(width) + "  " + "  ".join(c.ljust(w) for c, w in zip(columns, col_w,
+                                                                                strict=True))
+    lines = [head.rstrip(), "-" * len(head.rstrip())]
+    for file, _std, verdicts in rows:
+        cells = []
+        for c, w in zip(columns, col_w, strict=True):
+            v = verdicts.get(c)
+            cells.append(("-" if v is None else "yes" if v else "no").ljust(w))
+        lines.append((file.ljust(width) + "  " + "  ".join(cells)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> str:
+    out = [{"file": f, "standard": s, "versions": dict(v)} for f, s, v in rows]
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "matrix_json", "matrix_text",
+           "render", "render_json", "render_junit", "render_text", "summary_line"]
