@@ -14,6 +14,7 @@ only widens or only narrows is judged by what actually differs.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -130,10 +131,9 @@ class Comparer:
             units_n = {_unit(u) for u in new[ns]}
             if ns not in (self.old_tns, self.new_tns) and units_o != units_n:
                 self.emit("import-rebound", f"{{{ns}}}", "import", sorted(units_o), sorted(units_n))
-            docs_o = {_doc(u) for u in old[ns]}
-            docs_n = {_doc(u) for u in new[ns]}
-            if len(docs_o) == len(docs_n) or ns not in (self.old_tns, self.new_tns):
-                continue
+            mains = {self.old.url, self.new.url}
+            docs_o = {_doc(u) for u in old[ns] if u not in mains}
+            docs_n = {_doc(u) for u in new[ns] if u not in mains}
             for d in sorted(docs_o - docs_n):
                 self.emit("document-removed", f"{{{ns}}}", "include", d, None)
             for d in sorted(docs_n - docs_o):
@@ -562,9 +562,11 @@ def _unit(url: str) -> str:
 
 
 def _doc(url: str) -> str:
+    """A document's path inside its version, without a ``-vM-N`` version suffix."""
     path = url.split("/registry/", 1)[-1]
     parts = path.split("/")
-    return "/".join(parts[2:]) if len(parts) > 2 else posixpath.basename(path)
+    name = "/".join(parts[2:]) if len(parts) > 2 else posixpath.basename(path)
+    return re.sub(r"-v\d+-\d+(?=\.xsd$)", "", name)
 
 
 def _label(key: tuple[str, str]) -> str:

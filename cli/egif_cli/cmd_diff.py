@@ -1,0 +1,46 @@
+"""``egif diff OLD NEW``: what changed between two schema versions, and is it compatible."""
+
+from __future__ import annotations
+
+import click
+
+from egif.diff import diff_refs
+from egif.diff.render import render_markdown, render_text
+from egif_cli.common import echo_json, format_option, state
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@format_option("text", "json", "markdown")
+@click.option("--require", type=click.Choice(["backward", "forward", "full"]),
+              help="Exit 1 unless the verdict is at least this compatible.")
+@click.option("--samples", type=click.IntRange(0, 100_000), default=50, show_default=True,
+              help="Generated documents per direction used as evidence (0: rules only).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the generated documents.")
+@click.option("--full-paths", is_flag=True, help="Show component paths with namespace URIs (text).")
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str, fmt: str, require: str | None, samples: int,
+         seed: int, full_paths: bool) -> None:
+    """Compare OLD with NEW and judge compatibility.
+
+    Each side is NAME@VERSION from the registry or a local schema file (its
+    includes and imports come along).  Verdicts: identical, full, backward,
+    forward, breaking; see docs/diff.md for every rule.
+    """
+    result = diff_refs(state(ctx).registry(), old, new, evidence=samples > 0, samples=samples,
+                       seed=seed)
+    if fmt == "json":
+        echo_json({**result.to_dict(), "require": require,
+                   "satisfied": result.satisfies(require) if require else None})
+    elif fmt == "markdown":
+        click.echo(render_markdown(result), nl=False)
+    else:
+        click.echo(render_text(result, full_paths=full_paths))
+    if require and not result.satisfies(require):
+        click.echo(f"egif: verdict {result.verdict} falls short of --require {require}", err=True)
+        ctx.exit(1)
+
+
+def register(root: click.Group) -> None:
+    root.add_command(diff)

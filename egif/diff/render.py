@@ -1,0 +1,120 @@
+"""Pure functions that turn a :class:`DiffResult` into text or Markdown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from egif.diff.result import Change, DiffResult
+
+_VERDICT_WORDS = {
+    "identical": "identical: no change at all",
+    "full": "fully compatible: old and new documents validate under both",
+    "backward": "backward compatible: documents valid under the old version stay valid",
+    "forward": "forward compatible only: new documents pass old validators, some old documents fail",
+    "breaking": "breaking: some old documents fail and some new documents fail old validators",
+}
+
+
+def _effect(c: Change) -> str:
+    if c.backward and c.forward:
+        return "no effect"
+    if c.backward:
+        return "widens"
+    if c.forward:
+        return "narrows"
+    return "breaks"
+
+
+def _value(v: Any, limit: int = 70) -> str:
+    text = "-" if v is None else (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short(path: str) -> str:
+    """Drop namespace URIs from a path for people: ``{ns}A/{ns}B`` -> ``A/B``."""
+    parts: list[str] = []
+    current = ""
+    in_braces = False
+    for ch in path:
+        if ch == "{":
+            in_braces = True
+        elif ch == "}":
+            in_braces = False
+        if ch == "/" and not in_braces:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    out = []
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            out.append(f"(schema {part[1:-1]})")
+        else:
+            out.append(part.rsplit("}", 1)[-1] if part.startswith("{") else part)
+    return "/".join(out)
+
+
+def render_text(result: DiffResult, *, full_paths: bool = False) -> str:
+    lines = [f"{result.old_label} -> {result.new_label}",
+             f"verdict: {result.verdict} ({_VERDICT_WORDS[result.verdict]})"]
+    if result.rule_verdict != result.verdict:
+        lines.append(f"  rules alone said {result.rule_verdict}; evidence overturned it")
+    bump = result.bump_check
+    lines.append(f"implied bump: {result.implied_bump}" + (f" ({bump.message})" if bump else ""))
+    if result.changes:
+        lines.append(f"changes ({len(result.changes)}):")
+        for c in result.changes:
+            path = c.path if full_paths else _short(c.path)
+            lines.append(f"  [{_effect(c)}] {c.rule}: {path}")
+            if c.kind != "annotation":
+                lines.append(f"      {c.kind}: {_value(c.old)} -> {_value(c.new)}")
+            if c.note:
+                lines.append(f"      note: {c.note}")
+    if result.evidence is not None:
+        lines.append("evidence:")
+        for direction, ev in result.evidence.items():
+            lines.append(
+                f"  {direction}: {ev.accepted_by_source} of {ev.generated} generated documents valid "
+                f"at source, {ev.refused_by_target} refused by target; fixtures {ev.fixtures_checked} "
+                f"checked, {ev.fixtures_refused} refused")
+    for ce in result.counterexamples:
+        lines.append(f"counterexample ({ce.direction}, {ce.source}): {ce.error}")
+        lines.extend("    " + line for line in ce.document.strip().splitlines())
+    return "\n".join(lines)
+
+
+def render_markdown(result: DiffResult) -> str:
+    out = [f"## Changes from {result.old_label} to {result.new_label}", "",
+           f"**Verdict:** {result.verdict} — {_VERDICT_WORDS[result.verdict]}.", ""]
+    bump = result.bump_check
+    out.append(f"**Implied version bump:** {result.implied_bump}"
+               + (f" ({bump.message})." if bump else "."))
+    out.append("")
+    if result.rule_verdict != result.verdict:
+        out += [f"The change rules alone gave *{result.rule_verdict}*; generated or stored documents "
+                "overturned it (see counterexamples).", ""]
+    if result.changes:
+        out += ["| Component | Change | Old | New | Effect |", "|---|---|---|---|---|"]
+        for c in result.changes:
+            cells = [f"`{_short(c.path)}`", f"{c.rule}", _value(c.old, 50), _value(c.new, 50), _effect(c)]
+            out.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+        out.append("")
+    else:
+        out += ["No changes.", ""]
+    if result.evidence is not None:
+        out += ["### Evidence", ""]
+        for direction, ev in result.evidence.items():
+            out.append(f"- {direction}: {ev.accepted_by_source} generated documents valid under the "
+                       f"source, {ev.refused_by_target} refused by the target; "
+                       f"{ev.fixtures_checked} stored fixtures re-validated, {ev.fixtures_refused} refused.")
+        out.append("")
+    for ce in result.counterexamples:
+        out += [f"Counterexample ({ce.direction}, {ce.source}): {ce.error}", "", "```xml",
+                ce.document.strip(), "```", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+__all__ = ["render_markdown", "render_text"]
