@@ -284,3 +284,11 @@ def test_findings_come_in_file_and_line_order() -> None:
     assert order[0][0] == main  # the main document first
     lines = [line or 0 for file, line in order if file == main]
     assert lines == sorted(lines)
+
+
+def test_docs_describe_every_rule() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "lint.md").read_text(encoding="utf-8")
+    for rule in RULES.values():
+        assert f"### {rule.id} ({rule.severity.value})" in text, rule.id
+        assert f"| `{rule.id}` | {rule.severity.value} |" in text, rule.id
+        assert f"--disable {rule.id}" in text, rule.id
