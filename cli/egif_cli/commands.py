@@ -12,6 +12,7 @@ MODULES = [
     "egif_cli.cmd_schema",
     "egif_cli.cmd_lifecycle",
     "egif_cli.cmd_lint",
+    "egif_cli.cmd_sample",
     "egif_cli.cmd_validate",
     "egif_cli.cmd_diff",
     "egif_cli.cmd_sample",
