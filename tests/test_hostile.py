@@ -89,7 +89,7 @@ def test_recorder_really_records(recorder: tuple[str, list[str]]) -> None:
     import urllib.request
 
     url, hits = recorder
-    with urllib.request.urlopen(url + "/probe") as resp:  # noqa: S310 - local test server
+    with urllib.request.urlopen(url + "/probe") as resp:
         assert MARKER.encode() in resp.read()
     assert hits == ["/probe"]
 
@@ -124,7 +124,7 @@ def test_cli_on_whole_corpus(egif_cli: Any, corpus: Path, recorder: tuple[str, l
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert MARKER not in result.stdout + result.stderr
-    for name, (code, words) in CASES.items():
+    for name, (code, _words) in CASES.items():
         head = next(line for line in result.stdout.splitlines() if line.startswith(str(corpus / name)))
         if code == 0:
             assert head.endswith("valid (BS7666@2.0)"), head

@@ -377,7 +377,8 @@ class Validator:
                  rules: RuleSet | bool = True, allow_withdrawn: bool = False,
                  today: _dt.date | None = None, jobs: int | None = None,
                  max_errors: int | None = None,
-                 progress: Callable[[Any], None] | None = None) -> None:
+                 progress: Callable[[Any], None] | None = None,
+                 stream_threshold: int = 16 * 1024 * 1024) -> None:
         self.version: SchemaVersion | None = None
         self.lifecycle: list[Finding] = []
         if isinstance(schema, ResolvedSchema):
@@ -406,6 +407,7 @@ class Validator:
         self.jobs = jobs
         self.max_errors = max_errors
         self.progress = progress
+        self.stream_threshold = stream_threshold
         self._record_tags: dict[str, str | None] = {}
 
     # -- the three entry points ----------------------------------------------
@@ -475,7 +477,8 @@ class Validator:
         if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
             path = Path(source)
             info = sniff_root(path, name)
-            streamed = self._stream(path, info, name)
+            big = path.is_file() and path.stat().st_size >= self.stream_threshold
+            streamed = self._stream(path, info, name) if big else None
             if streamed is not None:
                 yield from streamed
                 return
@@ -517,7 +520,11 @@ class Validator:
                     return
 
     def _stream(self, path: Path, info: RootInfo, name: str) -> Iterator[Finding] | None:
-        """Findings of a collection file through the streaming engine, if it applies."""
+        """Findings of a big collection file through the streaming engine, if it applies.
+
+        Files under ``stream_threshold`` bytes are validated whole: faster for
+        small files, and rules may then look across records.
+        """
         try:
             from egif.validate import stream  # type: ignore[attr-defined,unused-ignore]
         except ImportError:
@@ -539,11 +546,11 @@ class Validator:
                 errors += 1
         if budget is not None and errors >= budget:
             return
-        record_tag = self.record_tag(info.tag)
-        if not self.rules or record_tag is None:
+        if not self.rules:
             return
         remaining = None if budget is None else budget - errors
-        for finding in stream_rules(self.rules, path, name, record_tag, today=self._today()):
+        records = frozenset(getattr(layout, "records", ()))
+        for finding in stream_rules(self.rules, path, name, records, today=self._today()):
             yield finding
             if finding.severity == Severity.ERROR and remaining is not None:
                 remaining -= 1
@@ -551,7 +558,7 @@ class Validator:
                     return
 
 
-def stream_rules(rules: RuleSet, path: Path, name: str, record_tag: str, *,
+def stream_rules(rules: RuleSet, path: Path, name: str, record_tags: frozenset[str], *,
                  today: _dt.date) -> Iterator[Finding]:
     """Run rules over a collection file record by record, in bounded memory."""
     rules.begin_stream()
@@ -564,7 +571,7 @@ def stream_rules(rules: RuleSet, path: Path, name: str, record_tag: str, *,
                 if root is None:
                     root = elem
                 continue
-            if elem.tag != record_tag or elem.getparent() is not root or root is None:
+            if elem.tag not in record_tags or elem.getparent() is not root or root is None:
                 continue
             count += 1
             locator = _RecordLocator(root, elem, count)
@@ -575,7 +582,7 @@ def stream_rules(rules: RuleSet, path: Path, name: str, record_tag: str, *,
         raise InputError(f"not well-formed XML: {_first_line(str(exc))}", file=name) from None
     if root is not None:
         yield from rules.finish_stream(root, count, today=today, file=name,
-                                       path_of=_Locator(root, record_tag).path)
+                                       path_of=_Locator(root, None).path)
 
 
 class _RecordLocator:
