@@ -15,7 +15,6 @@ MODULES = [
     "egif_cli.cmd_sample",
     "egif_cli.cmd_validate",
     "egif_cli.cmd_diff",
-    "egif_cli.cmd_sample",
 ]
 
 
