@@ -200,7 +200,7 @@ def _big_gazetteer(path: Path, records: int) -> None:
     """A gazetteer extract with faults in a few records (XSD and rules)."""
     template = GAZ_VALID.read_text(encoding="utf-8")
     root = safe_parse(template.encode(), "t").getroot()
-    rec = [c for c in root if etree.QName(c).localname == "AddressRecord"][0]
+    rec = next(c for c in root if etree.QName(c).localname == "AddressRecord")
     head, _, _ = template.partition("<AddressRecord>")
     body = etree.tostring(rec, encoding="unicode")
     body = re.sub(r' xmlns(:\w+)?="[^"]*"', "", body)
