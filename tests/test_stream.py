@@ -222,7 +222,7 @@ def test_hostile_and_unreadable_input(gazetteer, tmp_path: Path) -> None:  # typ
     evil = tmp_path / "evil.xml"
     evil.write_text(text.replace("<GazetteerExtract ",
                                  '<!DOCTYPE GazetteerExtract [<!ENTITY a "aaaa">]>\n<GazetteerExtract ', 1))
-    with pytest.raises(UnsafeInputError, match="evil.xml"):
+    with pytest.raises(UnsafeInputError, match=r"evil\.xml"):
         list(validate_collection(rs, evil, layout=layout, jobs=1))
     external = tmp_path / "external.xml"
     external.write_text(text.replace("<GazetteerExtract ",
