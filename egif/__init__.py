@@ -30,6 +30,7 @@ from egif.model import (
 )
 from egif.registry import AddResult, Registry, default_registry_path
 from egif.resolve import ResolvedSchema
+from egif.validate import DocumentResult, Session, Validator
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "AddResult",
     "Conflict",
     "DocumentInvalid",
+    "DocumentResult",
     "EgifError",
     "Event",
     "Finding",
@@ -52,10 +54,12 @@ __all__ = [
     "SchemaFile",
     "SchemaRef",
     "SchemaVersion",
+    "Session",
     "Severity",
     "Status",
     "TamperedError",
     "UnsafeInputError",
+    "Validator",
     "__version__",
     "default_registry_path",
 ]
