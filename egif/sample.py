@@ -586,9 +586,11 @@ class _Gazetteer(_Generator):
         self.extract_date = _days(r, date(2018, 1, 1), date(2025, 12, 31))
         self.authority, self.custodian = r.choice(_AUTHORITIES)
         self.streets = [self._street(r, i) for i in range(self.N_STREETS)]
-        # A Girobank address, for the special postcode GIR 0AA.
-        self.streets[r.randrange(self.N_STREETS)] = _Street(
-            "Bridle Road", 8700001, 7, "Bootle", "GIR", 0, ("AA",))
+        # The Girobank address, for the special postcode GIR 0AA: one run of
+        # houses among the first 150 runs, then one in every 200 or so.
+        self.girobank = _Street("Bridle Road", 8700001, 7, "Bootle", "GIR", 0, ("AA",))
+        self.girobank_run = r.randrange(1, 150)
+        self.runs = 0
         self.uprn = r.randrange(10_000_000_000, 200_000_000_000)
         self.current: _Address | None = None
         self.last_preferred: int | None = None
@@ -644,9 +646,11 @@ class _Gazetteer(_Generator):
                 False, cur.grid)
             return alt
         if self.left <= 0:
-            self.street = r.choice(self.streets)
+            self.runs += 1
+            gir = self.runs == self.girobank_run or r.random() < 0.005
+            self.street = self.girobank if gir else r.choice(self.streets)
             self.number = r.randrange(0, 120)
-            self.left = r.randint(4, 60)
+            self.left = r.randint(4, 60) if not gir else 1
             self.step = r.choice((1, 2, 2))
         self.left -= 1
         self.number += self.step
@@ -702,7 +706,7 @@ class _Gazetteer(_Generator):
             grid = (r.randrange(8_000_000, 65_500_000), r.randrange(1_000_000, 120_000_000))
         addr = _Address(self.uprn, status, start, end, updated, saon, paon, street,
                         r.random() < 0.6, area, post_town if r.random() < 0.7 else None, postcode,
-                        r.random() < 0.93, r.random() < 0.2, grid)
+                        r.random() < 0.93 or street is self.girobank, r.random() < 0.2, grid)
         self.current = addr
         return addr
 
@@ -711,10 +715,6 @@ class _Gazetteer(_Generator):
     def record(self, index: int, fault: str | None) -> tuple[list[str], int | None]:
         addr = self._next_address()
         prev_preferred = self.last_preferred
-        if fault is None and addr.status == 1:
-            # Only a record written unchanged is known to be an approved
-            # preferred record of its UPRN in the document.
-            self.last_preferred = addr.uprn
         fr = random.Random(f"{self.seed}/{index}") if fault else None
         at: int | None = None
         uprn = str(addr.uprn)
@@ -768,6 +768,10 @@ class _Gazetteer(_Generator):
             elif fault == "duplicate-preferred" and prev_preferred is not None:
                 uprn, status, mark = str(prev_preferred), "1", "record"
 
+        if status == "1" and uprn == str(addr.uprn):
+            # This record is, as written, the approved preferred address of
+            # its UPRN: a later duplicate-preferred fault may repeat it.
+            self.last_preferred = addr.uprn
         out = ["  <AddressRecord>"]
         if mark == "record":
             at = 0
