@@ -17,6 +17,7 @@ import html
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -412,8 +413,13 @@ def load_diff() -> tuple[DiffFunc | None, str | None]:
 
 def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
                     title: str = "egif schema registry", index_sha256: str | None = None,
-                    diff: DiffFunc | None = None) -> Site:
-    """Every page of the catalogue of *registry*, whose published index is *index*."""
+                    diff: DiffFunc | None = None, cache_dir: Path | None = None) -> Site:
+    """Every page of the catalogue of *registry*, whose published index is *index*.
+
+    Diffs are the slow part; with *cache_dir*, each rendered diff is kept
+    there under the two version digests (stored versions never change), so
+    a republish only computes the diffs of new versions.
+    """
     site = Site()
     site.pages["style.css"] = STYLE.encode()
     func, missing = (diff, None) if diff is not None else load_diff()
@@ -440,10 +446,18 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
             if func is None:
                 diffs.append(render_diff(old["version"], new["version"], None, missing))
                 continue
+            cached = cache_dir / f"diff-{old['digest']}-{new['digest']}.html" if cache_dir else None
+            if cached is not None and cached.is_file():
+                diffs.append(cached.read_text(encoding="utf-8"))
+                continue
             try:
                 result = func(registry.resolve(old_ref), registry.resolve(new_ref), evidence=False)
                 data = result.to_dict() if hasattr(result, "to_dict") else {"verdict": str(result)}
-                diffs.append(render_diff(old["version"], new["version"], data, None))
+                rendered = render_diff(old["version"], new["version"], data, None)
+                diffs.append(rendered)
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_text(rendered, encoding="utf-8")
             except Exception as exc:  # a diff failure must not stop the catalogue
                 diffs.append(render_diff(old["version"], new["version"], None,
                                          f"The diff could not be computed: {exc}"))

@@ -49,6 +49,7 @@ from egif.registry import Registry, now
 INDEX_FORMAT = "egif-registry-index/1"
 INDEX_NAME = "index.json"
 INDEX_DIGEST_NAME = "index.sha256"
+CACHE_DIR = ".egif-cache"  # rendered diffs kept between publishes (not part of the protocol)
 
 
 def object_path(digest: str) -> str:
@@ -236,7 +237,8 @@ def publish(registry: Registry, directory: str | Path, *, catalogue: bool = True
     if catalogue:
         from egif.catalog_html import build_catalogue
 
-        site = build_catalogue(registry, index, title=base_title, index_sha256=digest)
+        site = build_catalogue(registry, index, title=base_title, index_sha256=digest,
+                               cache_dir=root / CACHE_DIR)
         notes.extend(site.notes)
         for rel, page in sorted(site.pages.items()):
             pages.put_if_changed(f"catalogue/{rel}", page)

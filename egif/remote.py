@@ -74,6 +74,7 @@ class PullResult:
     requests: int = 0
     fetched_files: int = 0
     fetched_bytes: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # index, fetch, apply
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class PullResult:
             "already_present": self.already_present, "events_copied": self.events_copied,
             "requests": self.requests, "fetched_files": self.fetched_files,
             "fetched_bytes": self.fetched_bytes,
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
 
 
@@ -292,6 +294,7 @@ def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLi
 def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any], key: str,
           fetcher: _Fetcher, limits: PullLimits,
           progress: Callable[[str], None]) -> PullResult:
+    t_start = time.perf_counter()
     index_url = urljoin(base, snapshot_path(pin) if pin else INDEX_NAME)
     headers: dict[str, str] = {}
     if not pin and state.get("index_sha256"):
@@ -311,6 +314,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
         _save_validators(registry, key, state, resp_headers, index_sha)
         return PullResult(base, index_sha, unchanged=True, requests=fetcher.requests)
     index = parse_index(body, index_url)
+    t_index = time.perf_counter()
     progress(f"index {index_sha[:16]}: {sum(len(s['versions']) for s in index['standards'])} versions")
 
     plan = _plan(registry, index, base, state)
@@ -334,6 +338,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
         wanted[hist["digest"]] = limits.max_index_bytes
     progress(f"fetching {len(wanted)} objects")
     fetched = _fetch_objects(fetcher, base, wanted, limits)
+    t_fetch = time.perf_counter()
     result.fetched_files = len(fetched)
     result.fetched_bytes = sum(len(b) for b in fetched.values())
     histories: dict[str, list[dict[str, Any]]] = {}
@@ -425,6 +430,8 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
         registry._resolved.clear()  # compiled closures of rolled-back rows must not linger
         raise
     result.requests = fetcher.requests
+    result.seconds = {"index": t_index - t_start, "fetch": t_fetch - t_index,
+                      "apply": time.perf_counter() - t_fetch}
     return result
 
 
