@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from egif import Registry
@@ -312,3 +314,21 @@ def test_validate_many_matches_a_loop(gazetteer) -> None:  # type: ignore[no-unt
     assert [p for p, _ in got] == files
     assert [not f for _, f in got] == expected
 
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.integers(1, 60), every=st.integers(0, 9), chunk=st.integers(1024, 20_000),
+       seed=st.integers(0, 1000))
+def test_property_stream_equals_whole_tree(gazetteer, tmp_path: Path, records: int, every: int,  # type: ignore[no-untyped-def]
+                                           chunk: int, seed: int) -> None:
+    """Whatever the file and the cut size: the same error lines as libxml2 on the whole
+    tree, and exactly the records the generator spoiled."""
+    rs, layout = gazetteer
+    path = tmp_path / f"p{seed}-{records}-{every}.xml"
+    bad = gen.write(path, records, invalid_every=every, seed=seed)
+    found = list(validate_collection(rs, path, layout=layout, jobs=1, chunk_bytes=chunk))
+    schema = rs.lxml_schema()
+    valid = schema.validate(etree.parse(str(path)))
+    assert valid == (not found)
+    assert {e.line for e in schema.error_log} == {f.line for f in found}
+    assert sorted({f.record for f in found}) == bad
