@@ -255,6 +255,11 @@ class Registry:
         version) or to a local file; an import not named there binds to the
         newest usable registered version of its namespace, else to the file
         its schemaLocation names.  The whole add is one transaction.
+
+        ``status`` other than draft is for administrative paths that carry a
+        status decided elsewhere (seeding the shipped standards, pulling a
+        published registry); everyday promotion goes through
+        :class:`egif.lifecycle.Lifecycle`, whose guards and approvals apply.
         """
         check_name(name)
         major, minor = parse_version(version)

@@ -108,6 +108,16 @@ def test_bad_input_exits_2_with_one_line(egif_cli: Any, tmp_path: Path, args: li
     assert line.startswith("egif: error: ") and fragment in line
 
 
+def test_cli_adds_drafts_only(egif_cli: Any) -> None:
+    """Promotion is the lifecycle's job: no way to add a ratified version directly."""
+    proc = egif_cli("schema", "add", str(MULTI / "b" / "Beta-v1-0.xsd"), "--name", "Beta", "--version", "1.0",
+                    "--status", "ratified")
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+    ok = egif_cli("schema", "add", str(MULTI / "b" / "Beta-v1-0.xsd"), "--name", "Beta", "--version", "1.0",
+                  "--format", "json")
+    assert json.loads(ok.stdout)["status"] == "draft"
+
+
 def test_usage_errors_exit_2(egif_cli: Any) -> None:
     proc = egif_cli("schema", "add")
     assert proc.returncode == 2 and "Missing argument" in proc.stderr

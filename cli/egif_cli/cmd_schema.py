@@ -33,16 +33,18 @@ def _parse_imports(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
               help="Bind an imported namespace (repeatable). Default: the newest usable "
                    "registered version of that namespace, else the file its schemaLocation names.")
-@click.option("--status", default="draft", show_default=True,
-              type=click.Choice(["draft", "candidate", "ratified", "deprecated"]),
-              help="Initial status.")
 @format_option("text", "json")
 @click.pass_context
 def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[str, ...],
-        status: str, fmt: str) -> None:
-    """Store MAIN and every document it includes, binding each import."""
+        fmt: str) -> None:
+    """Store MAIN and every document it includes, binding each import.
+
+    A new version is a draft; it moves on only through `egif lifecycle`
+    (propose, approve, ratify ...), so nobody can add a ratified version
+    without the checks and approvals.
+    """
     result = state(ctx).registry().add(main, name=name, version=version,
-                                       imports=_parse_imports(imports), status=status)
+                                       imports=_parse_imports(imports))
     v = result.version
     if fmt == "json":
         echo_json({"created": result.created, **v.to_dict()})
