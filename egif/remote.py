@@ -394,7 +394,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                 row = store.find_version(*ref.split("@"))
                 assert row is not None
                 store.set_status(row["id"], new, successor)
-                store.append_event(name=row["name"], version=row["version"], kind="status",
+                store.append_event(name=row["name"], version=row["version"], kind="pulled-status",
                                    actor=registry.actor, at=now(),
                                    data={"from": old, "to": new, "origin": origin_note})
                 pulled.add(ref)

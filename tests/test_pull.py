@@ -141,7 +141,7 @@ def test_incremental_pull_fetches_only_new_objects(published, consumer, tmp_path
     # the two new files of Widget 2.0 and the Widget history: nothing already held
     assert len(objects) == 3 == len(set(objects))
     assert result.fetched_files == 3
-    assert any(e.kind == "status" and e.data.get("origin") for e in reg.events(name="Widget"))
+    assert any(e.kind == "pulled-status" and e.data.get("origin") for e in reg.events(name="Widget"))
 
 
 @pytest.mark.parametrize(("target", "fault", "words"), [
