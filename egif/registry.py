@@ -383,6 +383,13 @@ class Registry:
                 )
             out[f["path"]] = data
             manifest.append({"path": f["path"], "digest": f["digest"]})
+        recorded = next(self.store.iter_events(name=row["name"], version=row["version"], kinds=("add",)), None)
+        if recorded is not None and recorded["data"].get("digest") != row["digest"]:
+            raise TamperedError(
+                f"{row['name']}@{row['version']}: its digest {row['digest'][:12]} differs from the one "
+                f"recorded in the audit log when it was added: the registry database has been altered",
+                file=self.location,
+            )
         if _version_digest(row["main_path"], manifest) != row["digest"]:
             raise TamperedError(
                 f"{row['name']}@{row['version']}: its file list no longer matches the version "

@@ -279,6 +279,27 @@ def test_tampering_is_detected(registry_path: Path) -> None:
         reg.resolve("BS7666@2.0")
 
 
+def test_rewriting_content_and_digests_consistently_is_still_detected(registry_path: Path) -> None:
+    """The audit log keeps the digest recorded at add time; it is checked on every read."""
+    import hashlib
+    import json
+
+    with Registry.open(registry_path) as reg:
+        v = reg.get("BS7666@2.0")
+    forged = b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>'
+    new_file = hashlib.sha256(forged).hexdigest()
+    manifest = {"main": v.main, "files": [[v.main, new_file]]}
+    new_version = hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    db = sqlite3.connect(registry_path)
+    db.execute("INSERT INTO blobs (digest, size, content) VALUES (?, ?, ?)", (new_file, len(forged), forged))
+    db.execute("UPDATE schema_files SET digest = ? WHERE digest = ?", (new_file, v.files[0].digest))
+    db.execute("UPDATE schema_versions SET digest = ? WHERE name = 'BS7666' AND version = '2.0'", (new_version,))
+    db.commit()
+    db.close()
+    with Registry.open(registry_path) as reg, pytest.raises(TamperedError, match="audit log"):
+        reg.files("BS7666@2.0")
+
+
 def test_a_file_that_is_not_a_registry_is_refused(tmp_path: Path) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"definitely not sqlite" * 100)
