@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import click
-
 from egif_cli.app import cli
 from egif_cli.docgen import render, walk
 
