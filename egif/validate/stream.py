@@ -374,13 +374,29 @@ class _Run:
         target = self.chunk_bytes
         locals_ = list(plan.record_locals)
 
+        fd = os.open(plan.path, os.O_RDONLY)
+
         def fast_splits(pos: int) -> Iterator[int]:
-            while True:
-                m = pattern.search(mm, pos + target, end)
-                if m is None:
-                    return
-                pos = m.start()
-                yield pos
+            # pread small windows rather than searching the map: touching the map would
+            # fault in (and count as resident) pages around every probe
+            window = 64 * 1024
+            try:
+                while True:
+                    at = pos + target
+                    found = None
+                    while at < end:
+                        buf = os.pread(fd, min(window, end - at) + 256, at)
+                        m = pattern.search(buf, 0, min(len(buf), end - at))
+                        if m is not None:
+                            found = at + m.start()
+                            break
+                        at += window
+                    if found is None:
+                        return
+                    pos = found
+                    yield pos
+            finally:
+                os.close(fd)
 
         def ranges(begin: int, splits: Iterable[int], careful: bool) -> Iterator[tuple[int, int, bool]]:
             prev = begin
