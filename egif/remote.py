@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -361,7 +362,8 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     pulled: set[str] = set(state.get("versions", []))
     store = registry.store
     try:
-        with tempfile.TemporaryDirectory(prefix="egif-pull-") as tmp, store.transaction():
+        with tempfile.TemporaryDirectory(prefix="egif-pull-", dir=_scratch_root()) as tmp, \
+                store.transaction():
             for v in plan.add:
                 ref = f"{v['name']}@{v['version']}"
                 folder = Path(tmp) / v["name"] / v["version"]
@@ -433,6 +435,16 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     result.seconds = {"index": t_index - t_start, "fetch": t_fetch - t_index,
                       "apply": time.perf_counter() - t_fetch}
     return result
+
+
+def _scratch_root() -> str | None:
+    """A memory-backed folder for the short-lived scratch copies, when the system has one.
+
+    Each pulled version is written out for ``Registry.add`` to read back;
+    on a slow disk those small files cost more than all the downloads.
+    """
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _save_validators(registry: Registry, key: str, state: dict[str, Any],

@@ -320,3 +320,26 @@ def test_url_normalisation_gives_the_tree_base(scheme: str, host: str, path: str
     base = normalise_url(f"{scheme}://{host}{path}")
     assert base.endswith("/") and not base.endswith("index.json/")
     assert normalise_url(base) == base
+
+
+def test_publisher_status_reaches_seeded_versions_but_not_local_drafts(
+        published, seeded_registry_file: Path, tmp_path: Path) -> None:
+    publisher, site, server = published
+    with publisher.store.transaction():
+        row = publisher.store.find_version("GazetteerExtract", "1.0")
+        assert row is not None and row["status"] != "deprecated"
+        publisher.store.set_status(row["id"], "deprecated")
+    publish(publisher, site, catalogue=False)
+    local_path = tmp_path / "local.sqlite"
+    shutil.copyfile(seeded_registry_file, local_path)
+    with Registry.open(local_path, actor="council") as local:
+        # the same Widget content, but here it is the council's own draft
+        local.add(widget_xsd(tmp_path / "same", "1.0"), name="Widget", version="1.0")
+        result = pull(local, server.url, limits=FAST)
+        assert local.get("GazetteerExtract@1.0").status is Status.DEPRECATED
+        assert ("GazetteerExtract@1.0", row["status"], "deprecated") in result.status_changed
+        assert local.get("Widget@1.0").status is Status.DRAFT
+        assert result.added == [] and result.kept_local == []
+        moved = [e for e in local.events(name="GazetteerExtract", version="1.0")
+                 if e.kind == "pulled-status"]
+        assert len(moved) == 1 and moved[0].data["origin"]["url"] == server.url
