@@ -141,7 +141,7 @@ class _Fetcher:
                 return self._get_once(url, limit=limit, headers=headers, what=what)
             except _Transient as exc:
                 if attempt > self.limits.retries:
-                    raise RemoteError(f"{what}: {exc.reason} (gave up after {attempt} attempts)",
+                    raise RemoteError(f"{what}: {exc.reason} (gave up after {attempt} attempt{'s' if attempt != 1 else ''})",
                                       file=url) from None
                 time.sleep(self.limits.backoff * (2 ** (attempt - 1)))
 
@@ -156,7 +156,7 @@ class _Fetcher:
         except requests.Timeout:
             raise _Transient(f"no answer within {self.limits.timeout:g} s") from None
         except requests.ConnectionError as exc:
-            raise _Transient(f"connection failed ({_short(exc)})") from None
+            raise _Transient(_connection_problem(exc)) from None
         except requests.RequestException as exc:
             raise RemoteError(f"{what}: request failed ({_short(exc)})", file=url) from None
         with resp:
@@ -202,6 +202,20 @@ class _Transient(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def _connection_problem(exc: BaseException) -> str:
+    text = str(exc)
+    for needle, meaning in (("Connection refused", "connection refused"),
+                            ("Name or service not known", "host not found"),
+                            ("nodename nor servname", "host not found"),
+                            ("Temporary failure in name resolution", "host not found"),
+                            ("RemoteDisconnected", "connection closed without a response"),
+                            ("Connection reset", "connection reset"),
+                            ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted")):
+        if needle in text:
+            return meaning
+    return f"connection failed ({_short(exc)})"
 
 
 def _short(exc: BaseException) -> str:
@@ -493,12 +507,11 @@ def _plan(registry: Registry, index: dict[str, Any], base: str, state: dict[str,
             continue
         plan.present += 1
         local_draft = local["status"] == Status.DRAFT.value and ref not in from_here
-        if ref in from_here or not local_draft:
+        if ref in from_here:
+            plan.names_touched.add(v["name"])  # its history may have grown upstream
+        if local["status"] != v["status"] and not local_draft:
             plan.names_touched.add(v["name"])
-            if local["status"] != v["status"]:
-                if local_draft:
-                    continue
-                plan.status.append((ref, local["status"], v["status"], v.get("successor")))
+            plan.status.append((ref, local["status"], v["status"], v.get("successor")))
     return plan
 
 
