@@ -141,8 +141,8 @@ class _Fetcher:
                 return self._get_once(url, limit=limit, headers=headers, what=what)
             except _Transient as exc:
                 if attempt > self.limits.retries:
-                    raise RemoteError(f"{what}: {exc.reason} (gave up after {attempt} attempt{'s' if attempt != 1 else ''})",
-                                      file=url) from None
+                    tries = f"{attempt} attempt{'s' if attempt != 1 else ''}"
+                    raise RemoteError(f"{what}: {exc.reason} (gave up after {tries})", file=url) from None
                 time.sleep(self.limits.backoff * (2 ** (attempt - 1)))
 
     def _get_once(self, url: str, *, limit: int, headers: Mapping[str, str] | None,
