@@ -385,12 +385,12 @@ def render_standard(title: str, std: Mapping[str, Any], outlines: Mapping[str, s
         body.append("<h2 id=\"history\">History</h2><table><thead><tr><th>When</th><th>Version</th>"
                     "<th>What</th><th>Who</th></tr></thead><tbody>")
         for e in history:
-            what = e.get("kind", "")
+            what = _e(e.get("kind", ""))
             data = e.get("data") or {}
             if isinstance(data, Mapping) and data.get("to"):
-                what = f"{what}: {data.get('from', '?')} &rarr; {data.get('to')}"
+                what += f": {_e(data.get('from', '?'))} &rarr; {_e(data.get('to'))}"
             body.append(f"<tr><td>{_e(e.get('at', ''))}</td><td>{_e(e.get('version') or '')}</td>"
-                        f"<td>{what if '&rarr;' in what else _e(what)}</td>"
+                        f"<td>{what}</td>"
                         f"<td>{_e(e.get('actor', ''))}</td></tr>")
         body.append("</tbody></table>")
     return _layout(title, std["name"], "\n".join(body), home="index.html")

@@ -185,3 +185,4 @@ def test_catalogue_pages_load_links_resolve_no_console_errors(browser: DevTools,
     assert "One widget and where it goes." in widget  # documentation from annotations
     assert "1.0 &rarr; 1.1" in widget  # the diff section between consecutive versions
     assert "candidate" in widget and "ratified" in widget
+
