@@ -26,19 +26,18 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import xmlschema
 from lxml import etree
-from xmlschema.validators.exceptions import XMLSchemaImportWarning, XMLSchemaIncludeWarning
 
 from egif.errors import SchemaCompileError
 from egif.xmlsafe import XSD_NS, make_parser, parse_bytes
 
+if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
+    import xmlschema
+
 # A host that can never resolve (RFC 2606), used only as a name space for
 # the virtual tree: the hooks below answer every request for it.
-_LOAD_WARNINGS = (XMLSchemaImportWarning, XMLSchemaIncludeWarning)
-
 VIRTUAL_BASE = "http://egif.invalid/registry/"
 
 DIRECTIVE_TAGS = {
@@ -230,6 +229,9 @@ def _lxml_message(exc: etree.XMLSchemaParseError, refused: list[str]) -> str:
 
 def compile_xmlschema(files: Mapping[str, bytes], main: str, label: str = "", *,
                       xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
+    import xmlschema
+    from xmlschema.validators.exceptions import XMLSchemaImportWarning, XMLSchemaIncludeWarning
+
     refused: list[str] = []
     opener = urllib.request.OpenerDirector()
     handler = _TreeHandler(files, refused)
@@ -243,7 +245,8 @@ def compile_xmlschema(files: Mapping[str, bytes], main: str, label: str = "", *,
                 io.BytesIO(files[main]), base_url=base, opener=opener, defuse="always",
                 use_fallback=False,
             )
-        problems = [w for w in caught if issubclass(w.category, _LOAD_WARNINGS)]
+        problems = [w for w in caught
+                    if issubclass(w.category, (XMLSchemaImportWarning, XMLSchemaIncludeWarning))]
         if problems or refused:
             detail = f"{refused[0]} is outside the registry" if refused else str(problems[0].message)
             raise SchemaCompileError(f"schema does not compile (xmlschema): {detail}",
