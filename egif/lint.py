@@ -42,7 +42,7 @@ from lxml import etree
 from egif.errors import InputError
 from egif.metadata import EGMS_NS, egms_metadata
 from egif.model import Finding, SchemaRef, Severity
-from egif.resolve import VIRTUAL_BASE, iter_directives
+from egif.resolve import VIRTUAL_BASE, TreeResolver, iter_directives
 from egif.xmlsafe import XSD_NS, make_parser, parse_bytes, parse_file
 
 if TYPE_CHECKING:
@@ -740,27 +740,6 @@ def run_rules(ctx: LintContext) -> list[Finding]:
 
 
 # -- compiling with libxml2 ------------------------------------------------------------------
-class _FilesResolver(etree.Resolver):
-    """Serves a fixed set of documents by virtual URL; everything else is answered empty."""
-
-    def __init__(self, files: Mapping[str, bytes], stubs: Mapping[str, bytes]) -> None:
-        super().__init__()
-        self.files = files
-        self.stubs = stubs
-        self.refused: list[str] = []
-
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
-        if system_url in self.stubs:
-            return self.resolve_string(self.stubs[system_url], context, base_url=system_url)
-        if system_url.startswith(VIRTUAL_BASE):
-            vpath = posixpath.normpath(system_url[len(VIRTUAL_BASE):])
-            data = self.files.get(vpath)
-            if data is not None:
-                return self.resolve_string(data, context, base_url=VIRTUAL_BASE + vpath)
-        self.refused.append(system_url)
-        return self.resolve_string(b"", context, base_url=system_url)
-
-
 @dataclass(frozen=True)
 class _CompileError:
     vpath: str | None
@@ -777,7 +756,7 @@ def _compile_errors(files: Mapping[str, bytes], main: str, stubs: Mapping[str, b
     schema of the imported namespace), so that libxml2 goes on to check the rest.
     """
     parser = make_parser()
-    parser.resolvers.add(_FilesResolver(files, stubs or {}))
+    parser.resolvers.add(TreeResolver(files, stubs))
     root = etree.fromstring(files[main], parser, base_url=VIRTUAL_BASE + main)
     try:
         etree.XMLSchema(root.getroottree())

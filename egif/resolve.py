@@ -107,20 +107,30 @@ def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
     return tree
 
 
-class _TreeResolver(etree.Resolver):
-    def __init__(self, files: Mapping[str, bytes]) -> None:
+class TreeResolver(etree.Resolver):
+    """Serves the virtual tree to libxml2, and nothing else.
+
+    ``stubs`` answers extra URLs with fixed documents (the linter uses it to
+    stand in for imports it cannot resolve); any other URL is recorded in
+    ``refused`` and answered with an empty document, which libxml2 then
+    reports as a failure itself.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], stubs: Mapping[str, bytes] | None = None) -> None:
         super().__init__()
         self.files = files
+        self.stubs = stubs or {}
         self.refused: list[str] = []
 
     def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        if system_url in self.stubs:
+            return self.resolve_string(self.stubs[system_url], context, base_url=system_url)
         if system_url.startswith(VIRTUAL_BASE):
             vpath = posixpath.normpath(system_url[len(VIRTUAL_BASE):])
             data = self.files.get(vpath)
             if data is not None:
                 return self.resolve_string(data, context, base_url=VIRTUAL_BASE + vpath)
         self.refused.append(system_url)
-        # answer with an empty document: libxml2 then reports the failure itself
         return self.resolve_string(b"", context, base_url=system_url)
 
 
@@ -201,7 +211,7 @@ class ResolvedSchema:
 
 def compile_lxml(files: Mapping[str, bytes], main: str, label: str = "") -> etree.XMLSchema:
     parser = make_parser()
-    resolver = _TreeResolver(files)
+    resolver = TreeResolver(files)
     parser.resolvers.add(resolver)
     name = label or main
     try:
