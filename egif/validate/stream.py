@@ -55,11 +55,9 @@ import multiprocessing
 import os
 import re
 import tempfile
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +67,8 @@ from lxml import etree
 from egif.errors import InputError, UnsafeInputError
 from egif.model import Finding
 from egif.resolve import ResolvedSchema
+from egif.validate.stream_layout import RootFacts, Unsupported, read_layout
+from egif.validate.stream_pool import Pool
 from egif.validate.stream_split import (
     Prolog,
     ascii_compatible,
@@ -85,10 +85,8 @@ from egif.validate.stream_worker import (
     Worker,
     error_entries,
     find_node,
-    init_process,
     inner_path,
     plain_message,
-    run_chunk,
     step_name,
     top_child,
     xsd_rule,
@@ -136,12 +134,27 @@ def collection_layout(resolved: ResolvedSchema, root: str) -> CollectionLayout |
 
     A record is a global element referenced from the root's content model
     where it may repeat (its own maxOccurs, or that of an enclosing group,
-    above one).
+    above one).  Read from the XSD documents with lxml (milliseconds); only
+    constructs that reader does not follow make it compile the schema with
+    xmlschema.
     """
+    facts = _root_facts(resolved, root)
+    if facts is None:
+        return None
+    return CollectionLayout(root=root, records=facts.records)
+
+
+def _root_facts(resolved: ResolvedSchema, root: str) -> RootFacts | None:
+    try:
+        return read_layout(resolved.files, root)
+    except Unsupported:
+        return _xmlschema_facts(resolved, root)
+
+
+def _xmlschema_facts(resolved: ResolvedSchema, root: str) -> RootFacts | None:
+    """The same facts from xmlschema's component model (slow; the fallback)."""
     schema = resolved.xmlschema_schema()
-    decl = schema.elements.get(root) if hasattr(schema, "elements") else None
-    if decl is None:
-        decl = next((e for e in schema.maps.elements.values() if e.name == root), None)
+    decl = next((e for e in schema.maps.elements.values() if e.name == root), None)
     if decl is None:
         return None
     content = getattr(decl.type, "content", None)
@@ -151,7 +164,18 @@ def collection_layout(resolved: ResolvedSchema, root: str) -> CollectionLayout |
     _walk_model(content, False, records)
     if not records:
         return None
-    return CollectionLayout(root=root, records=frozenset(records))
+    found = []
+    identities = decl.identities
+    for ident in identities.values() if isinstance(identities, dict) else identities:
+        kind = type(ident).__name__.removeprefix("Xsd").lower()
+        refer = getattr(ident, "refer", None)
+        selector: Any = ident.selector
+        if selector is None:
+            continue
+        found.append((kind, ident.name, selector.path, tuple(f.path for f in ident.fields),
+                      tuple(sorted((p, u) for p, u in selector.namespaces.items() if p)),
+                      getattr(refer, "name", refer) if refer is not None else None))
+    return RootFacts(frozenset(records), tuple(found))
 
 
 def _walk_model(group: Any, repeating: bool, out: set[str]) -> None:
@@ -167,25 +191,11 @@ def _walk_model(group: Any, repeating: bool, out: set[str]) -> None:
 
 
 def _constraints(resolved: ResolvedSchema, root: str) -> tuple[Constraint, ...]:
-    schema = resolved.xmlschema_schema()
-    decl = next((e for e in schema.maps.elements.values() if e.name == root), None)
-    if decl is None:
+    facts = _root_facts(resolved, root)
+    if facts is None:
         return ()
-    found: list[Constraint] = []
-    identities = decl.identities
-    for ident in identities.values() if isinstance(identities, dict) else identities:
-        kind = type(ident).__name__.removeprefix("Xsd").lower()
-        refer = getattr(ident, "refer", None)
-        selector: Any = ident.selector
-        if selector is None:
-            continue
-        found.append(Constraint(
-            kind=kind, name=ident.name, selector=selector.path,
-            fields=tuple(f.path for f in ident.fields),
-            namespaces=tuple(sorted((p, u) for p, u in selector.namespaces.items() if p)),
-            refer=getattr(refer, "name", refer) if refer is not None else None,
-        ))
-    return tuple(found)
+    return tuple(Constraint(kind=k, name=n, selector=sel, fields=fields, namespaces=ns, refer=refer)
+                 for k, n, sel, fields, ns, refer in facts.constraints)
 
 
 def _occurrence_cap(resolved: ResolvedSchema) -> int:
@@ -410,7 +420,8 @@ class _Run:
         counts: dict[str, int] = {}
         careful = False
         tasks = ranges(start, fast_splits(start), False)
-        with _Executor(plan, self.jobs, end - start > 2 * target, self.resolved) as pool:
+        jobs = self.jobs if end - start > 2 * target else 1
+        with Pool(plan, jobs, Worker(plan, self.resolved.lxml_schema()), self.name) as pool:
             while True:
                 restart_at: int | None = None
                 results = pool.map_ordered(tasks)
@@ -492,61 +503,6 @@ class _Run:
             yield from self._syntax_stop()
             return
         yield from _whole_document(self.resolved, source, self.name, self.layout)
-
-
-# -- process pool ---------------------------------------------------------------------
-class _Executor:
-    """Ordered, bounded-window map over worker processes (or in-process for one job)."""
-
-    def __init__(self, plan: Plan, jobs: int, worth_it: bool, resolved: ResolvedSchema) -> None:
-        self.plan = plan
-        self.resolved = resolved
-        self.jobs = jobs if worth_it else 1
-        self.pool: ProcessPoolExecutor | None = None
-        self.local: Worker | None = None
-
-    def __enter__(self) -> _Executor:
-        if self.jobs > 1:
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=_context(),
-                                            initializer=init_process, initargs=(self.plan,))
-        else:
-            self.local = Worker(self.plan, self.resolved.lxml_schema())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        if self.local is not None:
-            self.local.close()
-
-    def map_ordered(self, tasks: Iterator[tuple[int, int, bool]]
-                    ) -> Generator[tuple[tuple[int, int, bool], ChunkResult], None, None]:
-        if self.local is not None:
-            for task in tasks:
-                yield task, self.local.chunk(*task)
-            return
-        assert self.pool is not None
-        window: deque[tuple[tuple[int, int, bool], Future[ChunkResult]]] = deque()
-        depth = self.jobs * 3
-        try:
-            for task in tasks:
-                window.append((task, self.pool.submit(run_chunk, task)))
-                if len(window) >= depth:
-                    t, fut = window.popleft()
-                    yield t, fut.result()
-            while window:
-                t, fut = window.popleft()
-                yield t, fut.result()
-        finally:
-            for _, fut in window:
-                fut.cancel()
-
-
-def _context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
 
 
 # -- skeleton: root attributes and the root's content model -------------------------
@@ -768,15 +724,16 @@ def _whole_document(resolved: ResolvedSchema, path: Path, name: str,
 
 
 def _document_findings(schema: etree.XMLSchema, path: Path, name: str,
-                       layout: CollectionLayout | None) -> list[Finding]:
+                       layout: CollectionLayout | None,
+                       parser: etree.XMLParser | None = None) -> list[Finding]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=name) from None
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError("empty file, not XML", file=name)
     try:
-        root = etree.fromstring(data, make_parser())
+        root = etree.fromstring(data, parser or make_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (0, 0)
         message = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc)).strip()
@@ -810,6 +767,7 @@ def _document_findings(schema: etree.XMLSchema, path: Path, name: str,
 
 
 # -- many small documents -----------------------------------------------------------------
+MANY_IN_PROCESS_BYTES = 64 * 1024 * 1024
 _MANY_SCHEMA: etree.XMLSchema | None = None
 
 
@@ -820,36 +778,55 @@ def _init_many(files: dict[str, bytes], main: str) -> None:
 
 def _many_batch(paths: list[str]) -> list[tuple[str, list[Finding], str | None]]:
     assert _MANY_SCHEMA is not None
-    return [_one(_MANY_SCHEMA, p) for p in paths]
+    parser = make_parser()
+    return [_one(_MANY_SCHEMA, p, parser) for p in paths]
 
 
-def _one(schema: etree.XMLSchema, p: str) -> tuple[str, list[Finding], str | None]:
+def _one(schema: etree.XMLSchema, p: str,
+         parser: etree.XMLParser) -> tuple[str, list[Finding], str | None]:
     try:
-        return p, _document_findings(schema, Path(p), p, None), None
+        return p, _document_findings(schema, Path(p), p, None, parser), None
     except InputError as exc:
         return p, [], f"{type(exc).__name__}:{exc.message}"
 
 
 def validate_many(resolved: ResolvedSchema, paths: Iterable[Path | str], *, jobs: int | None = None,
                   batch: int = 64) -> Iterator[tuple[Path, list[Finding]]]:
-    """Validate many small documents against one schema, in order, on every core.
+    """Validate many small documents against one schema, in order.
 
     Yields ``(path, findings)`` per document; an unreadable or refused
     document raises its :class:`~egif.errors.InputError` when its turn comes.
+    Small documents are validated in this process with one compiled schema
+    and one parser (a worker process costs more to start than a thousand
+    small documents cost to validate); only when the documents add up to
+    more than :data:`MANY_IN_PROCESS_BYTES` are they spread over ``jobs``
+    worker processes (default: every core) in batches of *batch*.
     """
     items = [str(p) for p in paths]
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    if workers == 1 or len(items) <= batch:
-        schema = resolved.lxml_schema()
-        for p in items:
-            yield _unpack(_one(schema, p))
+    if workers > 1 and len(items) > batch and _total_size(items) > MANY_IN_PROCESS_BYTES:
+        groups = [items[i:i + batch] for i in range(0, len(items), batch)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_many,
+                                 initargs=(resolved.files, resolved.main)) as pool:
+            for results in pool.map(_many_batch, groups):
+                for item in results:
+                    yield _unpack(item)
         return
-    groups = [items[i:i + batch] for i in range(0, len(items), batch)]
-    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init_many,
-                             initargs=(resolved.files, resolved.main)) as pool:
-        for results in pool.map(_many_batch, groups):
-            for item in results:
-                yield _unpack(item)
+    schema = resolved.lxml_schema()
+    parser = make_parser()
+    for p in items:
+        yield _unpack(_one(schema, p, parser))
+
+
+def _total_size(items: list[str]) -> int:
+    total = 0
+    for p in items:
+        with contextlib.suppress(OSError):
+            total += os.stat(p).st_size
+        if total > MANY_IN_PROCESS_BYTES:
+            break
+    return total
 
 
 def _unpack(item: tuple[str, list[Finding], str | None]) -> tuple[Path, list[Finding]]:

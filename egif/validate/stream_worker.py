@@ -16,13 +16,13 @@ relative lines below that limit plus an exact offset give exact lines.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
-from egif.resolve import ResolvedSchema
 from egif.validate.stream_split import careful_splits, record_pattern
 from egif.xmlsafe import make_parser
 
@@ -164,12 +164,45 @@ def _step_matches(el: etree._Element, name: str) -> bool:
     return q.namespace is None
 
 
+# Any base URL outside every real scheme: the resolver below answers all requests.
+_BASE = "egif-stream:/"
+
+
+class _PlanFiles(etree.Resolver):
+    """Serves the closure's files to libxml2 and refuses everything else (an empty answer).
+
+    The parent compiled the same bytes with :mod:`egif.resolve` before starting
+    workers, so a refusal cannot happen here; this only keeps worker processes
+    from importing egif.resolve, whose xmlschema hooks pull in urllib, ssl and
+    email (about 9 MB per process).
+    """
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__()
+        self.files = files
+
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
+        if system_url.startswith(_BASE):
+            data = self.files.get(posixpath.normpath(system_url[len(_BASE):]))
+            if data is not None:
+                return self.resolve_string(data, context, base_url=system_url)
+        return self.resolve_string(b"", context, base_url=system_url)
+
+
+def compile_schema(files: dict[str, bytes], main: str) -> etree.XMLSchema:
+    """The libxml2 validator of a closure laid out as in :class:`egif.resolve.ResolvedSchema`."""
+    parser = make_parser()
+    parser.resolvers.add(_PlanFiles(files))
+    root = etree.fromstring(files[main], parser, base_url=_BASE + main)
+    return etree.XMLSchema(root.getroottree())
+
+
 class Worker:
     """Validates ranges of one file; one per process (or one in-process)."""
 
     def __init__(self, plan: Plan, schema: etree.XMLSchema | None = None) -> None:
         self.plan = plan
-        self.schema = schema if schema is not None else ResolvedSchema(plan.files, plan.main).lxml_schema()
+        self.schema = schema if schema is not None else compile_schema(plan.files, plan.main)
         self.parser = make_parser()
         self.fd = os.open(plan.path, os.O_RDONLY)
         self.pattern = record_pattern(list(plan.record_locals))
@@ -408,15 +441,43 @@ def _join(a: ChunkResult, b: ChunkResult, lines_in_a: int) -> ChunkResult:
                        counts=counts, runs=runs, findings=a.findings + shifted, keys=a.keys + keys)
 
 
-# -- process-pool glue ----------------------------------------------------------
-_WORKER: Worker | None = None
+# -- worker process main loop (see egif.validate.stream_pool) -----------------------
+def serve(rfd: int, wfd: int) -> None:
+    """Read a plan, then tasks, from *rfd*; answer each on *wfd*; stop at end of input."""
+    import pickle
+    import struct
 
+    frame = struct.Struct(">I")
 
-def init_process(plan: Plan) -> None:
-    global _WORKER
-    _WORKER = Worker(plan)
+    def read(n: int) -> bytes | None:
+        parts = []
+        while n:
+            block = os.read(rfd, n)
+            if not block:
+                return None
+            parts.append(block)
+            n -= len(block)
+        return b"".join(parts)
 
+    def message() -> Any:
+        head = read(4)
+        body = read(frame.unpack(head)[0]) if head is not None else None
+        return None if body is None else pickle.loads(body)
 
-def run_chunk(task: tuple[int, int, bool]) -> ChunkResult:
-    assert _WORKER is not None, "worker process not initialised"
-    return _WORKER.chunk(*task)
+    plan = message()
+    if plan is None:
+        return
+    worker = Worker(plan)
+    while True:
+        task = message()
+        if task is None:
+            break
+        try:
+            answer: tuple[str, Any] = ("ok", worker.chunk(*task))
+        except Exception as exc:  # reported to the parent, which raises it there
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(frame.pack(len(data)) + data)
+        while view:
+            view = view[os.write(wfd, view):]
+    worker.close()

@@ -1,0 +1,191 @@
+"""Worker processes of the streaming engine, and the parent working beside them.
+
+``jobs=N`` runs N-1 worker processes; the parent validates ranges too,
+whenever the next result in file order is not back yet, so all N cores do
+the same work and the parent's own bookkeeping fills the gaps.
+
+Workers are light on purpose.  Each is a fresh interpreter (not a fork of
+the parent, whose pages would count again in every child) that loads only
+lxml and the few egif modules a worker uses -- the egif package's
+``__init__`` (registry, CLI-facing validator) is bypassed with bare package
+stubs.  It compiles the libxml2 schema from the plan's bytes, then answers
+range after range over its stdin/stdout pipes: 4-byte length, pickle.
+Two tasks are kept in flight per worker so it never waits for the parent.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+from egif.errors import InputError
+from egif.validate.stream_worker import ChunkResult, Plan, Worker
+
+Task = tuple[int, int, bool]
+
+_EGIF_DIR = str(Path(__file__).resolve().parent.parent)
+_BOOT = """
+import sys, types
+sys.path[:0] = {paths!r}
+for name, where in (("egif", {egif!r}), ("egif.validate", {egif!r} + "/validate")):
+    stub = types.ModuleType(name)
+    stub.__path__ = [where]
+    sys.modules[name] = stub
+from egif.validate.stream_worker import serve
+serve(0, 1)
+"""
+_LEN = struct.Struct(">I")
+IN_FLIGHT = 2  # tasks queued at each worker
+
+
+def _send(fd: int, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_LEN.pack(len(data)) + data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _recv_exact(fd: int, n: int) -> bytes:
+    parts = []
+    while n:
+        block = os.read(fd, n)
+        if not block:
+            raise EOFError
+        parts.append(block)
+        n -= len(block)
+    return b"".join(parts)
+
+
+class _Proc:
+    def __init__(self, plan: Plan) -> None:
+        code = _BOOT.format(paths=[p for p in sys.path if p], egif=_EGIF_DIR)
+        self.popen = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      close_fds=True)
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        self.wfd = self.popen.stdin.fileno()
+        self.rfd = self.popen.stdout.fileno()
+        self.slots: deque[list[Any]] = deque()
+        _send(self.wfd, plan)
+
+    def send(self, task: Task, slot: list[Any]) -> None:
+        _send(self.wfd, task)
+        self.slots.append(slot)
+
+    def receive(self, label: str) -> None:
+        """Block for this worker's next result and put it in its oldest slot."""
+        try:
+            size = _LEN.unpack(_recv_exact(self.rfd, 4))[0]
+            kind, value = pickle.loads(_recv_exact(self.rfd, size))
+        except (EOFError, OSError):
+            code = self.popen.wait()
+            raise InputError(f"a validation worker stopped (exit code {code})", file=label) from None
+        if kind != "ok":
+            raise InputError(str(value), file=label)
+        self.slots.popleft()[2] = value
+
+    def close(self) -> None:
+        try:
+            if self.popen.stdin is not None:
+                self.popen.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+
+
+class Pool:
+    """Ordered map of ranges over the parent and ``jobs - 1`` worker processes."""
+
+    def __init__(self, plan: Plan, jobs: int, local: Worker, label: str) -> None:
+        self.local = local
+        self.label = label
+        self.procs: list[_Proc] = []
+        try:
+            for _ in range(max(0, jobs - 1)):
+                self.procs.append(_Proc(plan))
+        except OSError as exc:
+            self.close()
+            raise InputError(f"cannot start a validation worker: {exc}", file=label) from None
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for p in self.procs:
+            p.close()
+        self.procs = []
+        self.local.close()
+
+    def map_ordered(self, tasks: Iterator[Task]) -> Generator[tuple[Task, ChunkResult], None, None]:
+        """Results in task order.  Stop consuming to abandon the rest (workers are
+        drained of what they already hold, so the pool can be reused)."""
+        pending: deque[list[Any]] = deque()  # [task, worker or None, result or None]
+        more = True
+        limit = 4 * (len(self.procs) + 1) * IN_FLIGHT
+        try:
+            while True:
+                for p in self.procs:
+                    while more and len(p.slots) < IN_FLIGHT:
+                        task = next(tasks, None)
+                        if task is None:
+                            more = False
+                            break
+                        slot: list[Any] = [task, p, None]
+                        p.send(task, slot)
+                        pending.append(slot)
+                if not pending:
+                    if not more:
+                        return
+                    task = next(tasks, None)
+                    if task is None:
+                        return
+                    yield task, self.local.chunk(*task)
+                    continue
+                head = pending[0]
+                if head[2] is None:
+                    self._collect_ready()
+                if head[2] is None:
+                    if more and len(pending) < limit:
+                        task = next(tasks, None)
+                        if task is None:
+                            more = False
+                        else:
+                            pending.append([task, None, self.local.chunk(*task)])
+                            continue
+                    head[1].receive(self.label)
+                    continue
+                pending.popleft()
+                yield head[0], head[2]
+        finally:
+            try:
+                for p in self.procs:
+                    while p.slots:
+                        p.receive(self.label)
+            except InputError:
+                self.close()
+
+    def _collect_ready(self) -> None:
+        busy = {p.rfd: p for p in self.procs if p.slots}
+        if not busy:
+            return
+        ready, _, _ = select.select(list(busy), [], [], 0)
+        for fd in ready:
+            busy[fd].receive(self.label)
