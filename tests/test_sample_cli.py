@@ -117,7 +117,7 @@ def test_demo_finds_exactly_the_planted_errors(tmp_path: Path) -> None:
     export = tmp_path / "cache" / "egif" / "demo" / "gazetteer-3000-seed1.xml"
     assert export.exists()
     buf = io.BytesIO()
-    report = write_sample("gazetteer", buf, count=3000, seed=1, invalid_rate=0.01)
+    report = write_sample("gazetteer", buf, count=3000, seed=1, invalid_rate=0.01, faults=("all",))
     assert export.read_bytes() == buf.getvalue()
     assert result.stdout.count("expected: deliberate") == len(report.invalid) > 0
     for r in report.invalid:

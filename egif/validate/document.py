@@ -19,12 +19,13 @@ by record in a second bounded-memory pass.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Union
 
@@ -34,8 +35,20 @@ from egif.errors import DocumentInvalid, EgifError, InputError, UnsafeInputError
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.resolve import ResolvedSchema
 from egif.validate.detect import RootInfo, check_usable, detect, root_info_from_tree
+from egif.validate.ranges import (
+    LINE_LIMIT,
+    BytesReader,
+    FileReader,
+    Piece,
+    exact_lines,
+    find_layout,
+    node_key,
+    pieces,
+)
 from egif.validate.rules import RuleSet, load_rules
-from egif.xmlsafe import XSD_NS, check_doctype, parse_bytes
+from egif.validate.stream_split import ascii_compatible
+from egif.validate.stream_worker import inner_path, step_name, top_child
+from egif.xmlsafe import XSD_NS, check_doctype, make_parser, parse_bytes
 
 Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 
@@ -44,7 +57,10 @@ SCHEMATRON_KIND = "schematron"
 _SNIFF_CHUNK = 64 * 1024
 _SNIFF_LIMIT = 4 * 1024 * 1024
 _MAX_MESSAGE = 300
-_CLARK = re.compile(r"\{[A-Za-z][^{}\s']*\}(?=[A-Za-z_])")
+# A Clark-notation namespace: "{" + an absolute URI (scheme ":" ...) + "}" right
+# before a name.  Regex quantifiers ({1,2}), value sets ({'1.0'}) and other
+# braces in patterns or values never have that shape.
+_CLARK = re.compile(r"\{[A-Za-z][A-Za-z0-9+.\-]*:[^{}\s'\"]*\}(?=[A-Za-z_])")
 _LIMIT_HINTS = ("XML_PARSE_HUGE", "Excessive depth", "huge text node", "xmlSAX2Characters",
                 "AttValue length too long", "Huge input lookup", "too long")
 
@@ -297,12 +313,23 @@ def xsd_rule(type_name: str) -> str:
 
 
 def plain_message(message: str) -> str:
-    """libxml2's message with Clark names shortened and long values cut."""
-    text = _CLARK.sub("", message.strip())
+    """libxml2's message with Clark names shortened to local names and long values cut.
+
+    Only namespace braces go (``{http://...}PostCode`` -> ``PostCode``); the
+    braces of a pattern (``[0-9]{1,2}``, ``\\p{Lu}``) or of a value set
+    (``{'1.0', '2.0'}``) are part of the message and stay.
+    """
+    text = _CLARK.sub(_drop_namespace, message.strip())
     text = " ".join(text.split())
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 3] + "..."
     return text
+
+
+def _drop_namespace(m: re.Match[str]) -> str:
+    # inside a quoted value ("The value '{urn:x}y' ...") the braces are data: keep them
+    before = m.string[max(0, m.start() - 7):m.start()]
+    return m.group(0) if before.endswith("value '") else ""
 
 
 def record_tag_of(resolved: ResolvedSchema, root_tag: str) -> str | None:
@@ -452,11 +479,25 @@ class Validator:
 
         Unreadable or unsafe documents give a result holding one finding with
         rule ``xml:input`` instead of raising, so one bad file does not stop
-        the batch.
+        the batch.  Without business rules, small valid files take a fast path
+        (one reused parser, no separate sniff of the root; see
+        :class:`egif.validate.stream.SmallDocuments`); every other file is
+        checked as :meth:`check` does.
         """
+        from egif.validate.stream import SmallDocuments
+
+        quick = None if self.rules else SmallDocuments(self.resolved, self.stream_threshold)
         for source in sources:
             name = source_label(source)
             try:
+                root = quick.valid_root(source) if quick is not None else None
+                if root is not None:
+                    tag = self.record_tag(str(root.tag))
+                    yield DocumentResult(
+                        name, self.label,
+                        [Finding(w.message, w.rule, w.severity, file=name) for w in self.lifecycle],
+                        sum(1 for c in root if c.tag == tag) if tag is not None else None)
+                    continue
                 yield self.check(source, label=name)
             except InputError as exc:
                 yield DocumentResult(name, self.label, [Finding(
@@ -484,9 +525,12 @@ class Validator:
                 return
         _, data = read_source(source, name)
         tree = safe_parse(data, name)
-        yield from self._check_tree(tree, name)
+        yield from self._check_tree(tree, name, data)
 
-    def _check_tree(self, tree: etree._ElementTree, name: str) -> Iterator[Finding]:
+    def _check_tree(self, tree: etree._ElementTree, name: str,
+                    data: bytes | None = None) -> Iterator[Finding]:
+        """XSD then rules over a parsed document; lines past libxml2's 16-bit limit are
+        corrected from *data* (see :mod:`egif.validate.ranges`)."""
         root = tree.getroot()
         record_tag = self.record_tag(str(root.tag))
         locator = _Locator(root, record_tag)
@@ -494,30 +538,33 @@ class Validator:
             self._last_records = sum(1 for c in root if c.tag == record_tag)
         budget = self.max_errors
         errors = 0
+        # each finding with the element its line was taken from (None: line not from a node)
+        located: list[tuple[Finding, etree._Element | None]] = []
         self.schema.validate(tree)
         for entry in list(self.schema.error_log):  # type: ignore[call-overload]
             if entry.level_name not in ("ERROR", "FATAL"):
                 continue
             el = locator.find(entry.path)
-            yield Finding(
+            line = entry.line or (_line(el) if el is not None else None)
+            located.append((Finding(
                 message=plain_message(entry.message), rule=xsd_rule(entry.type_name),
-                file=name, line=entry.line or (_line(el) if el is not None else None),
-                column=entry.column or None,
+                file=name, line=line, column=entry.column or None,
                 path=locator.path(el) if el is not None else entry.path,
-                record=locator.record(el) if el is not None else None)
+                record=locator.record(el) if el is not None else None),
+                el if el is not None and line == _line(el) else None))
             errors += 1
             if budget is not None and errors >= budget:
-                return
-        if not self.rules:
-            return
-        for finding in self.rules.check_document(root, today=self._today(), file=name,
-                                                 record_tag=record_tag, record_index=locator.record,
-                                                 path_of=locator.path):
-            yield finding
-            if finding.severity == Severity.ERROR:
-                errors += 1
-                if budget is not None and errors >= budget:
-                    return
+                break
+        if self.rules and (budget is None or errors < budget):
+            for finding, ctx in self.rules.check_document_nodes(
+                    root, today=self._today(), file=name, record_tag=record_tag,
+                    record_index=locator.record, path_of=locator.path):
+                located.append((finding, ctx))
+                if finding.severity == Severity.ERROR:
+                    errors += 1
+                    if budget is not None and errors >= budget:
+                        break
+        yield from _exact_lines(located, root, data, name, record_tag)
 
     def _stream(self, path: Path, info: RootInfo, name: str) -> Iterator[Finding] | None:
         """Findings of a big collection file through the streaming engine, if it applies.
@@ -536,31 +583,212 @@ class Validator:
 
     def _stream_findings(self, stream: Any, layout: Any, path: Path, info: RootInfo,
                          name: str) -> Iterator[Finding]:
+        refuse_xinclude(path, name, frozenset(getattr(layout, "records", ())))
         errors = 0
         budget = self.max_errors
+        last: list[Any] = []
+
+        def progress(p: Any) -> None:
+            last[:] = [p]
+            if self.progress is not None:
+                self.progress(p)
+
+        broken = False
         for finding in stream.validate_collection(
                 self.resolved, path, layout=layout, jobs=self.jobs, max_errors=budget,
-                progress=self.progress, label=name):
+                progress=progress, label=name):
             yield finding
+            if finding.rule == "xml:syntax":
+                broken = True
             if finding.severity == Severity.ERROR:
                 errors += 1
-        if budget is not None and errors >= budget:
+        # the engine reports a last Progress when it has gone through the whole file
+        done = last[0] if last else None
+        if done is not None and done.bytes_done >= done.bytes_total:
+            self._last_records = int(done.records)
+        if broken or (budget is not None and errors >= budget):
             return
         if not self.rules:
             return
         remaining = None if budget is None else budget - errors
         records = frozenset(getattr(layout, "records", ()))
-        for finding in stream_rules(self.rules, path, name, records, today=self._today()):
+        counter = _Counter()
+        for finding in stream_rules(self.rules, path, name, records, today=self._today(),
+                                    counter=counter):
             yield finding
             if finding.severity == Severity.ERROR and remaining is not None:
                 remaining -= 1
                 if remaining <= 0:
                     return
+        if counter.complete:
+            self._last_records = counter.records
+
+
+@dataclass
+class _Counter:
+    """How many records a streamed pass saw, and whether it reached the end."""
+
+    records: int = 0
+    complete: bool = False
+
+
+def _record_locals(record_tags: Iterable[str]) -> list[str]:
+    return sorted({str(t).rpartition("}")[2] for t in record_tags})
+
+
+def _exact_lines(located: list[tuple[Finding, etree._Element | None]], root: etree._Element,
+                 data: bytes | None, name: str, record_tag: str | None) -> list[Finding]:
+    """The findings, with lines at or past libxml2's 16-bit limit recomputed exactly."""
+    need = [i for i, (f, el) in enumerate(located)
+            if el is not None and f.line is not None and f.line >= LINE_LIMIT]
+    findings = [f for f, _el in located]
+    if not need or data is None:
+        return findings
+    reader = BytesReader(data)
+    layout = find_layout(reader)
+    if layout is None:
+        return findings
+    top_index = {c: i for i, c in enumerate(root)}
+    keys: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for i in need:
+        el = located[i][1]
+        key = node_key(el, root, top_index) if el is not None else None
+        if key is not None:
+            keys[i] = key
+    if record_tag is not None:
+        names = _record_locals([record_tag])
+    else:
+        names = _record_locals(c.tag for c in root if isinstance(c.tag, str))
+    try:
+        lines = exact_lines(reader, layout, names, set(keys.values()), name=name)
+    except InputError:
+        return findings
+    for i, key in keys.items():
+        if key in lines:
+            findings[i] = replace(findings[i], line=lines[key])
+    return findings
 
 
 def stream_rules(rules: RuleSet, path: Path, name: str, record_tags: frozenset[str], *,
-                 today: _dt.date) -> Iterator[Finding]:
-    """Run rules over a collection file record by record, in bounded memory."""
+                 today: _dt.date, counter: _Counter | None = None) -> Iterator[Finding]:
+    """Run rules over a collection file record by record, in bounded memory.
+
+    The file is parsed in pieces of fewer than 60,000 lines
+    (:mod:`egif.validate.ranges`) so that every line is exact; a file whose
+    bytes cannot be cut (a UTF-16 file, say) is read by one streaming parse
+    instead, where lines past 65,535 may be one too high.
+    """
+    with FileReader(path) as reader:
+        layout = find_layout(reader)
+        if layout is None:
+            yield from _iterparse_rules(rules, path, name, record_tags, today=today,
+                                        counter=counter)
+            return
+        rules.begin_stream()
+        count = 0
+        counts: dict[str, int] = {}
+        kept: list[tuple[etree._Element, Piece]] = []
+        root_step = ""
+        for piece in pieces(reader, layout, _record_locals(record_tags), name=name):
+            root_step = "/" + step_name(piece.root)
+            for child in piece.root:
+                if not isinstance(child.tag, str):
+                    continue
+                if child.tag not in record_tags:
+                    kept.append((copy.deepcopy(child), piece))
+                    continue
+                count += 1
+                tag = str(child.tag)
+                counts[tag] = counts.get(tag, 0) + 1
+                head = f"{root_step}/{step_name(child)}[{counts[tag]}]"
+
+                def path_of(el: etree._Element, head: str = head,
+                            record: etree._Element = child) -> str:
+                    return head + inner_path(el, record)
+
+                for finding, ctx in rules.check_record_nodes(child, count, today=today, file=name,
+                                                             path_of=path_of):
+                    yield replace(finding, line=piece.line(ctx))
+        skeleton = etree.fromstring(layout.head + layout.tail, make_parser())
+        offsets: dict[etree._Element, Piece] = {}
+        for el, piece in kept:
+            skeleton.append(el)
+            offsets[el] = piece
+        for finding, ctx in rules.finish_stream_nodes(skeleton, count, today=today, file=name,
+                                                      path_of=_Locator(skeleton, None).path):
+            if ctx is skeleton:
+                line: int | None = layout.root_line
+            else:
+                owner = offsets.get(top_child(ctx, skeleton))
+                line = owner.line(ctx) if owner is not None else None
+            yield replace(finding, line=line)
+    if counter is not None:
+        counter.records = count
+        counter.complete = True
+
+
+def refuse_xinclude(path: Path, name: str, record_tags: frozenset[str]) -> None:
+    """Refuse a file holding XInclude elements, as the whole-document parse does.
+
+    A byte scan decides cheaply whether an XInclude namespace could be
+    declared at all (its name in the bytes, or a namespace declaration
+    written with character references); only then is the file parsed piece
+    by piece to find the element and its line.
+    """
+    with FileReader(path) as reader:
+        if not _xinclude_hint(reader):
+            return
+        layout = find_layout(reader)
+        if layout is None:
+            _xinclude_by_iterparse(path, name)
+            return
+        for piece in pieces(reader, layout, _record_locals(record_tags), name=name):
+            for ns in XINCLUDE_NAMESPACES:
+                for found in piece.root.iter(f"{{{ns}}}*"):
+                    raise UnsafeInputError(
+                        f"refused: XInclude element {etree.QName(found).localname!r} at line "
+                        f"{piece.line(found)}; XInclude is never processed", file=name)
+
+
+_XI_HINT = re.compile(rb"XInclude|xmlns(?::[^\s=>]+)?\s*=\s*(?:\"[^\"<]*&|'[^'<]*&)")
+
+
+def _xinclude_hint(reader: FileReader) -> bool:
+    head = reader.read(0, _SNIFF_CHUNK)
+    if not ascii_compatible(head):
+        return True
+    window = 4 * 1024 * 1024
+    overlap = 256
+    at = 0
+    while at < reader.size:
+        buf = reader.read(at, window + overlap)
+        if _XI_HINT.search(buf):
+            return True
+        at += window
+    return False
+
+
+def _xinclude_by_iterparse(path: Path, name: str) -> None:
+    tags = [f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES]
+    context = etree.iterparse(str(path), events=("start", "end"), **_safe_options())
+    try:
+        for event, elem in context:
+            if event == "start":
+                if any(elem.tag.startswith(t[:-1]) for t in tags):
+                    raise UnsafeInputError(
+                        f"refused: XInclude element {etree.QName(elem).localname!r} at line "
+                        f"{elem.sourceline}; XInclude is never processed", file=name)
+                continue
+            parent = elem.getparent()
+            if parent is not None and parent.getparent() is None:
+                parent.remove(elem)
+    except etree.XMLSyntaxError:
+        return  # the validation pass reports the syntax error
+
+
+def _iterparse_rules(rules: RuleSet, path: Path, name: str, record_tags: frozenset[str], *,
+                     today: _dt.date, counter: _Counter | None) -> Iterator[Finding]:
+    """Rules over a collection by one streaming parse (files the ranges cannot cut)."""
     rules.begin_stream()
     count = 0
     root: etree._Element | None = None
@@ -583,6 +811,9 @@ def stream_rules(rules: RuleSet, path: Path, name: str, record_tags: frozenset[s
     if root is not None:
         yield from rules.finish_stream(root, count, today=today, file=name,
                                        path_of=_Locator(root, None).path)
+    if counter is not None:
+        counter.records = count
+        counter.complete = True
 
 
 class _RecordLocator:

@@ -153,11 +153,24 @@ class RuleSet:
         self.sources.extend(other.sources)
 
     # -- running -------------------------------------------------------------
+    # Each ``*_nodes`` method yields ``(finding, element)`` pairs, the element
+    # being the rule context that fired: callers that know better lines than
+    # libxml2's (see egif.validate.ranges) correct the finding with it.
     def check_document(self, root: etree._Element, *, today: _dt.date, file: str | None = None,
                        record_tag: str | None = None,
                        record_index: Callable[[etree._Element], int | None] | None = None,
                        path_of: Callable[[etree._Element], str] | None = None) -> Iterator[Finding]:
         """Run every rule over a whole document (the root element given)."""
+        for finding, _ctx in self.check_document_nodes(
+                root, today=today, file=file, record_tag=record_tag, record_index=record_index,
+                path_of=path_of):
+            yield finding
+
+    def check_document_nodes(self, root: etree._Element, *, today: _dt.date,
+                             file: str | None = None, record_tag: str | None = None,
+                             record_index: Callable[[etree._Element], int | None] | None = None,
+                             path_of: Callable[[etree._Element], str] | None = None,
+                             ) -> Iterator[tuple[Finding, etree._Element]]:
         count = 0
         if record_tag is not None:
             count = sum(1 for c in root if c.tag == record_tag)
@@ -172,6 +185,14 @@ class RuleSet:
                      file: str | None = None,
                      path_of: Callable[[etree._Element], str] | None = None) -> Iterator[Finding]:
         """Run the relative-context rules inside one record of a collection."""
+        for finding, _ctx in self.check_record_nodes(record, index, today=today, file=file,
+                                                     path_of=path_of):
+            yield finding
+
+    def check_record_nodes(self, record: etree._Element, index: int, *, today: _dt.date,
+                           file: str | None = None,
+                           path_of: Callable[[etree._Element], str] | None = None,
+                           ) -> Iterator[tuple[Finding, etree._Element]]:
         self._state.record_count = index
         yield from self._run(record, record_mode=True, today=today, file=file, record=index,
                              record_index=None, path_of=path_of)
@@ -180,13 +201,22 @@ class RuleSet:
                       file: str | None = None,
                       path_of: Callable[[etree._Element], str] | None = None) -> Iterator[Finding]:
         """Run the rules over what is left of a streamed collection (records removed)."""
+        for finding, _ctx in self.finish_stream_nodes(skeleton, records, today=today, file=file,
+                                                      path_of=path_of):
+            yield finding
+
+    def finish_stream_nodes(self, skeleton: etree._Element, records: int, *, today: _dt.date,
+                            file: str | None = None,
+                            path_of: Callable[[etree._Element], str] | None = None,
+                            ) -> Iterator[tuple[Finding, etree._Element]]:
         self._state.record_count = records
         yield from self._run(skeleton, record_mode=False, today=today, file=file, record=None,
                              record_index=None, path_of=path_of)
 
     def _run(self, node: etree._Element, *, record_mode: bool, today: _dt.date, file: str | None,
              record: int | None, record_index: Callable[[etree._Element], int | None] | None,
-             path_of: Callable[[etree._Element], str] | None) -> Iterator[Finding]:
+             path_of: Callable[[etree._Element], str] | None,
+             ) -> Iterator[tuple[Finding, etree._Element]]:
         variables = {"today": today.isoformat()}
         for pattern in self.patterns:
             fired: set[etree._Element] = set()
@@ -212,7 +242,8 @@ class RuleSet:
 
     def _fire(self, rule: _Rule, ctx: etree._Element, variables: dict[str, Any], pattern: _Pattern, *,
               file: str | None, record: int | None,
-              path_of: Callable[[etree._Element], str] | None) -> Iterator[Finding]:
+              path_of: Callable[[etree._Element], str] | None,
+              ) -> Iterator[tuple[Finding, etree._Element]]:
         local = dict(variables)
         for name, expr in rule.lets:
             local[name] = expr(ctx, **local)
@@ -239,7 +270,7 @@ class RuleSet:
                 rule=check.rule_id, severity=check.severity, file=file,
                 line=line if isinstance(line, int) and line > 0 else None, column=None,
                 path=path_of(ctx) if path_of else None, record=record,
-            )
+            ), ctx
 
 
 def _truth(value: Any) -> bool:

@@ -1,0 +1,165 @@
+"""Exact lines and record numbers past libxml2's 16-bit line field, whole and streamed.
+
+Past line 65,535 lxml's ``sourceline`` of an element whose first child is
+whitespace comes out too high.  Every finding -- XSD or business rule, from
+the whole-document path or the streaming path -- must still carry the line of
+the element's start tag and its record number.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from egif import Registry
+from egif.model import Finding
+from egif.sample import write_sample
+from egif.validate import Validator
+from egif.validate.ranges import (
+    LINE_LIMIT,
+    BytesReader,
+    exact_lines,
+    find_layout,
+    node_key,
+    pieces,
+)
+from egif.xmlsafe import parse_bytes
+
+SCHEMA = "GazetteerExtract@1.0"
+COUNT = 4_200  # about 80,000 lines: the last ~700 records lie past line 65,535
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def planted() -> tuple[bytes, list[tuple[int, int, str]]]:
+    """A sample export with faults of both layers; (record, line, layer) of each."""
+    buf = io.BytesIO()
+    report = write_sample("gazetteer", buf, count=COUNT, seed=SEED, invalid_rate=0.03,
+                          faults=("all",))
+    faults = [(r.record, r.line, r.layer) for r in report.invalid]
+    # the fixture only proves something if rule faults on elements that start
+    # with whitespace (EndRange, AddressRecord) lie past the 16-bit limit
+    late = {r.kind for r in report.invalid if r.line > LINE_LIMIT}
+    assert {"range-backwards", "duplicate-preferred"} <= late, late
+    return buf.getvalue(), faults
+
+
+def _located(findings: list[Finding]) -> list[tuple[int | None, int | None, str]]:
+    return sorted((f.record, f.line, "xsd" if f.rule.startswith("xsd:") else "rules")
+                  for f in findings)
+
+
+def test_whole_document_lines_and_records_are_exact(
+        registry: Registry, planted: tuple[bytes, list[tuple[int, int, str]]]) -> None:
+    data, faults = planted
+    result = Validator(registry, SCHEMA).check(data)
+    assert _located(result.errors) == sorted(faults)
+    assert result.records == COUNT
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_streamed_lines_and_records_are_exact(
+        registry: Registry, tmp_path: Path, planted: tuple[bytes, list[tuple[int, int, str]]],
+        jobs: int) -> None:
+    data, faults = planted
+    path = tmp_path / "extract.xml"
+    path.write_bytes(data)
+    result = Validator(registry, SCHEMA, stream_threshold=0, jobs=jobs).check(path)
+    assert _located(result.errors) == sorted(faults)
+    assert result.records == COUNT  # the summary's record count, streamed too
+
+
+def test_streamed_rule_paths_match_whole_document(
+        registry: Registry, tmp_path: Path, planted: tuple[bytes, list[tuple[int, int, str]]]) -> None:
+    data, _ = planted
+    path = tmp_path / "extract.xml"
+    path.write_bytes(data)
+    whole = Validator(registry, SCHEMA).check(path).errors
+    streamed = Validator(registry, SCHEMA, stream_threshold=0, jobs=1).check(path).errors
+    key = [(f.line, f.rule, f.path, f.record, f.message) for f in whole if not f.rule.startswith("xsd")]
+    got = [(f.line, f.rule, f.path, f.record, f.message) for f in streamed
+           if not f.rule.startswith("xsd")]
+    assert sorted(got) == sorted(key) and got
+
+
+def _start_tag_line(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def test_xsd_finding_on_element_starting_with_whitespace(registry: Registry, tmp_path: Path) -> None:
+    """A late StartRange emptied of its Number: libxml2 alone reports it two lines low."""
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=COUNT, seed=SEED)
+    data = buf.getvalue()
+    at = [m.start() for m in re.finditer(rb"<bs7666:StartRange>", data)][-3]
+    number = re.compile(rb"<bs7666:Number>\d+</bs7666:Number>").search(data, at)
+    assert number is not None
+    broken = data[:number.start()] + data[number.end():]  # same lines, Number gone
+    line = _start_tag_line(broken, at)
+    assert line > LINE_LIMIT
+    record = broken.count(b"<AddressRecord>", 0, at)
+    whole = Validator(registry, SCHEMA).check(broken).errors
+    assert [(f.line, f.record, f.rule) for f in whole] == [(line, record, "xsd:element-content")]
+    path = tmp_path / "x.xml"
+    path.write_bytes(broken)
+    streamed = Validator(registry, SCHEMA, stream_threshold=0, jobs=1).check(path).errors
+    assert [(f.line, f.record) for f in streamed] == [(line, record)]
+
+
+def test_pieces_cover_every_child_once_under_the_line_limit() -> None:
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=COUNT, seed=1)
+    data = buf.getvalue()
+    reader = BytesReader(data)
+    layout = find_layout(reader)
+    assert layout is not None
+    seen = 0
+    starts: list[int] = []
+    for piece in pieces(reader, layout, ["AddressRecord"], name="x"):
+        assert piece.children_before == seen
+        seen += len(piece.root)
+        starts.append(piece.first_line)
+    whole = parse_bytes(data, "x").getroot()
+    assert seen == len(whole) and len(starts) >= 2
+    assert all(b - a < 60_000 for a, b in itertools.pairwise(starts))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=3),
+       st.integers(min_value=0, max_value=2), st.booleans(), st.integers(min_value=2, max_value=30))
+def test_exact_lines_equal_start_tag_lines(records: int, blank: int, comment: int, decoy: bool,
+                                           max_lines: int) -> None:
+    """For any layout (blank lines, comments, a record start tag hidden in a
+    comment) and any piece size, the line found for every element equals
+    1 + the newlines before its start tag, and pieces stay small."""
+    parts = [b'<?xml version="1.0"?>\n<r xmlns="urn:t">\n']
+    for i in range(records):
+        parts.append(b"\n" * blank)
+        if comment and i % 3 == 0:
+            parts.append(b"<!-- a\ncomment -->\n" * comment)
+        if decoy and i % 4 == 1:
+            parts.append(b"<!-- not a record: <rec>\n -->\n")
+        parts.append(b"<rec>\n  <a>\n    <b>x</b>\n  </a>\n</rec>\n")
+    parts.append(b"</r>\n")
+    data = b"".join(parts)
+    root = parse_bytes(data, "t").getroot()
+    reader = BytesReader(data)
+    layout = find_layout(reader)
+    assert layout is not None
+    top = {c: i for i, c in enumerate(root)}
+    elements = [el for el in root.iter() if el is not root and isinstance(el.tag, str)]
+    keys = {el: node_key(el, root, top) for el in elements}
+    found = exact_lines(reader, layout, ["rec"], {k for k in keys.values() if k}, name="t",
+                        max_lines=max_lines)
+    offsets = [m.start() for m in re.finditer(rb"<(?:rec|a|b)>", data)
+               if not data[:m.start()].count(b"<!--") > data[:m.start()].count(b"-->")]
+    assert [found[keys[el]] for el in elements] == [_start_tag_line(data, o) for o in offsets]
+    count = sum(len(p.root) for p in pieces(reader, layout, ["rec"], name="t",
+                                              max_lines=max_lines))
+    assert count == len(root)
