@@ -479,10 +479,10 @@ class Validator:
 
         Unreadable or unsafe documents give a result holding one finding with
         rule ``xml:input`` instead of raising, so one bad file does not stop
-        the batch.  Without business rules, small valid files take a fast path
-        (one reused parser, no separate sniff of the root; see
-        :class:`egif.validate.stream.SmallDocuments`); every other file is
-        checked as :meth:`check` does.
+        the batch.  Without business rules, small files take a fast path (one
+        reused parser, no separate sniff of the root, parsed once; see
+        :class:`egif.validate.stream.SmallDocuments`) with the same findings;
+        every other source is checked as :meth:`check` does.
         """
         from egif.validate.stream import SmallDocuments
 
@@ -490,15 +490,19 @@ class Validator:
         for source in sources:
             name = source_label(source)
             try:
-                root = quick.valid_root(source) if quick is not None else None
-                if root is not None:
-                    tag = self.record_tag(str(root.tag))
-                    yield DocumentResult(
-                        name, self.label,
-                        [Finding(w.message, w.rule, w.severity, file=name) for w in self.lifecycle],
-                        sum(1 for c in root if c.tag == tag) if tag is not None else None)
+                parsed = quick.parse(source) if quick is not None else None
+                if parsed is None:
+                    yield self.check(source, label=name)
                     continue
-                yield self.check(source, label=name)
+                tree, valid = parsed
+                root = tree.getroot()
+                tag = self.record_tag(str(root.tag))
+                result = DocumentResult(name, self.label, [
+                    Finding(w.message, w.rule, w.severity, file=name) for w in self.lifecycle],
+                    sum(1 for c in root if c.tag == tag) if tag is not None else None)
+                if not valid:
+                    result.findings.extend(self._check_tree(tree, name))
+                yield result
             except InputError as exc:
                 yield DocumentResult(name, self.label, [Finding(
                     exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
@@ -757,7 +761,7 @@ def _xinclude_hint(reader: FileReader) -> bool:
     head = reader.read(0, _SNIFF_CHUNK)
     if not ascii_compatible(head):
         return True
-    window = 4 * 1024 * 1024
+    window = 1024 * 1024
     overlap = 256
     at = 0
     while at < reader.size:

@@ -45,7 +45,7 @@ from egif.validate.stream_split import (
 from egif.validate.stream_worker import MAX_LINES
 from egif.xmlsafe import make_parser
 
-WINDOW = 2 * 1024 * 1024
+WINDOW = 64 * 1024
 _HEAD = 64 * 1024
 _MAX_HEAD = 16 * 1024 * 1024
 _TAIL = 64 * 1024
