@@ -96,6 +96,7 @@ from egif.xmlsafe import check_doctype, make_parser
 __all__ = [
     "CollectionLayout",
     "Progress",
+    "SmallDocuments",
     "collection_layout",
     "validate_collection",
     "validate_many",
@@ -827,6 +828,57 @@ def _total_size(items: list[str]) -> int:
         if total > MANY_IN_PROCESS_BYTES:
             break
     return total
+
+
+class SmallDocuments:
+    """The fast path of :meth:`egif.validate.Validator.check_many` for small files.
+
+    ``parse(source)`` reads a file smaller than *limit* bytes with plain
+    descriptors, parses it with one reused parser (the safe settings of
+    :mod:`egif.xmlsafe`) and validates it with the compiled schema, answering
+    ``(tree, valid)``.  It answers None for anything the caller's full path
+    must judge -- not a path, too big, unreadable, not well-formed, a
+    DOCTYPE, an XInclude element, 65,535 lines or more (libxml2's line
+    field) -- and the caller then runs that path, which reports exactly why.
+    A valid document needs nothing more; an invalid one is handed to the
+    caller's error reporting as a parsed tree, so it is not parsed twice.
+    """
+
+    _XINCLUDE = ("{http://www.w3.org/2001/XInclude}*", "{http://www.w3.org/2003/XInclude}*")
+    _WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]")
+
+    def __init__(self, resolved: ResolvedSchema, limit: int) -> None:
+        self.schema = resolved.lxml_schema()
+        self.limit = limit
+        self.parser = make_parser()
+        # without a wildcard in the schema an XInclude element cannot be valid, so a
+        # valid document needs no search for one
+        self.wildcards = any(self._WILDCARD.search(d) for d in resolved.files.values())
+
+    def parse(self, source: object) -> tuple[etree._ElementTree, bool] | None:
+        if not isinstance(source, (str, os.PathLike)) or isinstance(source, bytes):
+            return None
+        try:
+            fd = os.open(source, os.O_RDONLY)  # plain descriptors: open() costs more than parsing
+            try:
+                size = os.fstat(fd).st_size
+                if size >= self.limit:
+                    return None
+                data = os.read(fd, size + 1)
+                if len(data) > size:  # grew while we read: the full path decides
+                    return None
+            finally:
+                os.close(fd)
+            root = etree.fromstring(data, self.parser)
+        except (OSError, etree.XMLSyntaxError, ValueError):
+            return None
+        tree = root.getroottree()
+        if getattr(tree.docinfo, "doctype", "") or data.count(b"\n") >= 65535:
+            return None
+        valid = self.schema.validate(tree)
+        if (self.wildcards or not valid) and next(root.iter(*self._XINCLUDE), None) is not None:
+            return None
+        return tree, valid
 
 
 def _unpack(item: tuple[str, list[Finding], str | None]) -> tuple[Path, list[Finding]]:

@@ -75,11 +75,23 @@ class _Proc:
         self.wfd = self.popen.stdin.fileno()
         self.rfd = self.popen.stdout.fileno()
         self.slots: deque[list[Any]] = deque()
-        _send(self.wfd, plan)
+        self.plan = plan
+        self.started = False
 
-    def send(self, task: Task, slot: list[Any]) -> None:
-        _send(self.wfd, task)
+    def send(self, task: Task, slot: list[Any], label: str) -> None:
+        try:
+            if not self.started:
+                _send(self.wfd, self.plan)
+                self.started = True
+            _send(self.wfd, task)
+        except OSError:
+            self._died(label)
         self.slots.append(slot)
+
+    def _died(self, label: str) -> None:
+        self.slots.clear()
+        code = self.popen.wait()
+        raise InputError(f"a validation worker stopped (exit code {code})", file=label) from None
 
     def receive(self, label: str) -> None:
         """Block for this worker's next result and put it in its oldest slot."""
@@ -87,8 +99,7 @@ class _Proc:
             size = _LEN.unpack(_recv_exact(self.rfd, 4))[0]
             kind, value = pickle.loads(_recv_exact(self.rfd, size))
         except (EOFError, OSError):
-            code = self.popen.wait()
-            raise InputError(f"a validation worker stopped (exit code {code})", file=label) from None
+            self._died(label)
         if kind != "ok":
             raise InputError(str(value), file=label)
         self.slots.popleft()[2] = value
@@ -149,7 +160,7 @@ class Pool:
                             more = False
                             break
                         slot: list[Any] = [task, p, None]
-                        p.send(task, slot)
+                        p.send(task, slot, self.label)
                         pending.append(slot)
                 if not pending:
                     if not more:

@@ -216,7 +216,9 @@ class Worker:
             and "No precomputed value" not in message
 
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def chunk(self, start: int, end: int, careful: bool) -> ChunkResult:
         data = os.pread(self.fd, end - start, start)
