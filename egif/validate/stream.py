@@ -744,8 +744,14 @@ def _document_findings(schema: etree.XMLSchema, path: Path, name: str,
                         column=column or None)]
     tree = root.getroottree()
     check_doctype(tree, name)
+    return _tree_findings(schema, tree, name, layout)
+
+
+def _tree_findings(schema: etree.XMLSchema, tree: etree._ElementTree, name: str,
+                   layout: CollectionLayout | None) -> list[Finding]:
     if schema.validate(tree):
         return []
+    root = tree.getroot()
     records = layout.records if layout is not None else frozenset()
     positions: dict[Any, int] = {}
     n = 0
@@ -816,8 +822,13 @@ def validate_many(resolved: ResolvedSchema, paths: Iterable[Path | str], *, jobs
         return
     schema = resolved.lxml_schema()
     parser = make_parser()
+    quick = SmallDocuments(resolved, MANY_IN_PROCESS_BYTES)
     for p in items:
-        yield _unpack(_one(schema, p, parser))
+        parsed = quick.parse(p)
+        if parsed is None:
+            yield _unpack(_one(schema, p, parser))
+        else:
+            yield Path(p), [] if parsed[1] else _tree_findings(schema, parsed[0], p, None)
 
 
 def _total_size(items: list[str]) -> int:
