@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from egif import EgifError, Finding, InputError, UnsafeInputError
-from egif.render import matrix_json, matrix_text, render
+from egif.render import matrix_json, matrix_junit, matrix_text, render
 from egif.validate import DocumentResult, Session
 from egif_cli.common import state
 
@@ -52,7 +52,8 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
             out.extend(found)
         else:
             out.append(item)
-    return out
+    # a file named twice (a glob and a path, overlapping dirs) is checked once
+    return list(dict.fromkeys(out))
 
 
 class ProgressLine:
@@ -176,6 +177,8 @@ def _matrix(session: Session, files: list[str], stdin_data: bytes, fmt: str,
     progress.clear()
     if fmt == "json":
         click.echo(matrix_json(rows), nl=False)
+    elif fmt == "junit":
+        click.echo(matrix_junit(rows), nl=False)
     else:
         if rows:
             click.echo(matrix_text(rows), nl=False)

@@ -6,6 +6,7 @@ Nothing here prints: the command-line tool writes what these return.
 from egif.render.findings import (
     FINDING_KEYS,
     matrix_json,
+    matrix_junit,
     matrix_text,
     render,
     render_json,
@@ -17,6 +18,7 @@ from egif.render.findings import (
 __all__ = [
     "FINDING_KEYS",
     "matrix_json",
+    "matrix_junit",
     "matrix_text",
     "render",
     "render_json",

@@ -67,6 +67,9 @@ def render_text(results: Sequence[DocumentResult]) -> str:
             head = f"{r.source}: refused"
         elif r.valid:
             head = f"{r.source}: valid ({r.schema})"
+        elif r.truncated:
+            head = (f"{r.source}: invalid against {r.schema} (stopped after "
+                    f"{_plural(len(r.errors), 'error')})")
         else:
             head = f"{r.source}: invalid against {r.schema} ({_plural(len(r.errors), 'error')})"
         if r.records is not None:
@@ -147,10 +150,36 @@ def matrix_text(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> s
     return "\n".join(lines) + "\n"
 
 
+def matrix_junit(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]], *,
+                 suite: str = "egif validate --against-all") -> str:
+    """The conformance matrix as JUnit XML: one testcase per document, failing
+    when the document satisfies none of the versions (as the exit code)."""
+    failures = sum(1 for _f, _s, v in rows if not any(v.values()))
+    root = etree.Element("testsuites", name=suite, tests=str(len(rows)), failures=str(failures),
+                         errors="0")
+    ts = etree.SubElement(root, "testsuite", name=suite, tests=str(len(rows)),
+                          failures=str(failures), errors="0", skipped="0")
+    for file, standard, verdicts in rows:
+        case = etree.SubElement(ts, "testcase", name=file, classname=standard)
+        text = "\n".join(f"{v}: {'-' if ok is None else 'yes' if ok else 'no'}"
+                         for v, ok in verdicts.items())
+        if not any(verdicts.values()):
+            el = etree.SubElement(case, "failure", type="nonconforming",
+                                  message=f"satisfies none of the {len(verdicts)} versions of "
+                                          f"{standard}")
+            el.text = text
+        else:
+            out = etree.SubElement(case, "system-out")
+            out.text = text
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data.decode("utf-8")
+
+
 def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> str:
     out = [{"file": f, "standard": s, "versions": dict(v)} for f, s, v in rows]
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
 
-__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "matrix_json", "matrix_text",
+__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "matrix_json",
+           "matrix_junit", "matrix_text",
            "render", "render_json", "render_junit", "render_text", "summary_line"]

@@ -34,7 +34,13 @@ from lxml import etree
 from egif.errors import DocumentInvalid, EgifError, InputError, UnsafeInputError
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.resolve import ResolvedSchema
-from egif.validate.detect import RootInfo, check_usable, detect, root_info_from_tree
+from egif.validate.detect import (
+    RootInfo,
+    candidates,
+    check_usable,
+    detect,
+    root_info_from_tree,
+)
 from egif.validate.ranges import (
     LINE_LIMIT,
     BytesReader,
@@ -57,6 +63,7 @@ SCHEMATRON_KIND = "schematron"
 _SNIFF_CHUNK = 64 * 1024
 _SNIFF_LIMIT = 4 * 1024 * 1024
 _MAX_MESSAGE = 300
+_HINT_LIMIT = 4 * 1024 * 1024  # documents validated again against other versions on failure
 # A Clark-notation namespace: "{" + an absolute URI (scheme ":" ...) + "}" right
 # before a name.  Regex quantifiers ({1,2}), value sets ({'1.0'}) and other
 # braces in patterns or values never have that shape.
@@ -73,6 +80,7 @@ class DocumentResult:
     schema: str | None
     findings: list[Finding] = field(default_factory=list)
     records: int | None = None
+    truncated: bool = False  # stopped at max_errors: more errors may follow
 
     @property
     def errors(self) -> list[Finding]:
@@ -88,7 +96,8 @@ class DocumentResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.source, "schema": self.schema, "valid": self.valid,
-                "records": self.records, "errors": len(self.errors),
+                "records": self.records, "truncated": self.truncated,
+                "errors": len(self.errors),
                 "warnings": len(self.warnings),
                 "findings": [f.to_dict() for f in self.findings]}
 
@@ -472,6 +481,7 @@ class Validator:
         result = DocumentResult(name, self.label)
         result.findings = list(self.iter_findings(source, label=name))
         result.records = getattr(self, "_last_records", None)
+        result.truncated = self.max_errors is not None and len(result.errors) >= self.max_errors
         return result
 
     def check_many(self, sources: Iterable[Source]) -> Iterator[DocumentResult]:
@@ -922,12 +932,45 @@ class Session:
         return root_info_from_tree(tree.getroot()), data
 
     def check(self, source: Source, *, label: str | None = None) -> DocumentResult:
-        """Detect the version of one document and validate it."""
+        """Detect the version of one document and validate it.
+
+        When the version was detected (not named) and the document is invalid
+        against it but valid against another registered version of the
+        standard -- a BS 7666 1.0 address has no version attribute, so 2.0 is
+        chosen -- an ``info`` finding (rule ``version:other``) says so.
+        """
         name = label or source_label(source)
         info, data = self.root_of(source, name)
         version = self.choose(info, name)
         validator = self.validator(version)
-        return validator.check(data if data is not None else source, label=name)
+        result = validator.check(data if data is not None else source, label=name)
+        if (not result.valid and self.schema is None and self.status is None
+                and info.version is None):
+            result.findings.extend(self._other_versions(version, info, source, data, name))
+        return result
+
+    def _other_versions(self, chosen: SchemaVersion, info: RootInfo, source: Source,
+                        data: bytes | None, name: str) -> list[Finding]:
+        if data is None:
+            path = Path(source) if isinstance(source, (str, os.PathLike)) else None
+            if path is None or not path.is_file() or path.stat().st_size >= _HINT_LIMIT:
+                return []  # too big to validate again
+        hints: list[Finding] = []
+        for v in reversed(candidates(self.registry, info)):
+            if v.version == chosen.version or v.status in (Status.WITHDRAWN, Status.REJECTED):
+                continue
+            src = io.BytesIO(data) if data is not None else source
+            try:
+                ok = self.validator(v, max_errors=1).check(src, label=name).valid
+            except EgifError:
+                continue
+            if ok:
+                hints.append(Finding(
+                    f"the document is valid against {v.name}@{v.version} ({v.status.value}); "
+                    f"it was checked against {chosen.name}@{chosen.version} because the root "
+                    f"names no version: choose with --schema {v.name}@{v.version}",
+                    "version:other", Severity.INFO, file=name))
+        return hints
 
     def matrix(self, source: Source, *, label: str | None = None) -> tuple[str, dict[str, bool]]:
         """Which registered versions of the document's standard it satisfies."""
