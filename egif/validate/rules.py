@@ -42,6 +42,7 @@ from lxml import etree
 
 from egif.errors import SchemaCompileError
 from egif.model import Finding, Severity
+from egif.validate.seen import CompactSeen
 from egif.xmlsafe import parse_bytes
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
@@ -61,7 +62,7 @@ class _State:
 
     def __init__(self) -> None:
         self.record_count = 0
-        self.seen: dict[str, set[str]] = {}
+        self.seen: dict[str, CompactSeen] = {}
 
     def reset(self, record_count: int = 0) -> None:
         self.record_count = record_count
@@ -287,12 +288,11 @@ def _extensions(state: _State) -> dict[tuple[str, str], Callable[..., Any]]:
         return float(state.record_count)
 
     def seen(_ctx: Any, scope: Any, value: Any) -> bool:
-        bucket = state.seen.setdefault(_text(scope), set())
-        key = _text(value).strip()
-        if key in bucket:
-            return True
-        bucket.add(key)
-        return False
+        scope_key = _text(scope)
+        bucket = state.seen.get(scope_key)
+        if bucket is None:
+            bucket = state.seen[scope_key] = CompactSeen()
+        return bucket.add(_text(value).strip())
 
     return {(EGIF_FN_NS, "record-count"): record_count, (EGIF_FN_NS, "seen"): seen}
 
