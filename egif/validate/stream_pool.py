@@ -10,7 +10,8 @@ lxml and the few egif modules a worker uses -- the egif package's
 ``__init__`` (registry, CLI-facing validator) is bypassed with bare package
 stubs.  It compiles the libxml2 schema from the plan's bytes, then answers
 range after range over its stdin/stdout pipes: 4-byte length, pickle.
-Two tasks are kept in flight per worker so it never waits for the parent.
+Six tasks are kept queued at each worker, and finished results are taken in
+before every step, so a worker never waits for the parent.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from egif.validate.stream_worker import serve
 serve(0, 1)
 """
 _LEN = struct.Struct(">I")
-IN_FLIGHT = 2  # tasks queued at each worker
+IN_FLIGHT = 6  # tasks queued at each worker: enough that it never waits for the parent
 
 
 def _send(fd: int, obj: Any) -> None:
@@ -153,6 +154,9 @@ class Pool:
         limit = 4 * (len(self.procs) + 1) * IN_FLIGHT
         try:
             while True:
+                # take in whatever the workers have finished, then top their queues up:
+                # a worker must never sit idle behind results the parent has not read
+                self._collect_ready()
                 for p in self.procs:
                     while more and len(p.slots) < IN_FLIGHT:
                         task = next(tasks, None)
@@ -171,20 +175,19 @@ class Pool:
                     yield task, self.local.chunk(*task)
                     continue
                 head = pending[0]
-                if head[2] is None:
-                    self._collect_ready()
-                if head[2] is None:
-                    if more and len(pending) < limit:
-                        task = next(tasks, None)
-                        if task is None:
-                            more = False
-                        else:
-                            pending.append([task, None, self.local.chunk(*task)])
-                            continue
-                    head[1].receive(self.label)
+                if head[2] is not None:
+                    pending.popleft()
+                    yield head[0], head[2]
                     continue
-                pending.popleft()
-                yield head[0], head[2]
+                # the next result in order is a worker's and not back yet: work meanwhile
+                if more and len(pending) < limit:
+                    task = next(tasks, None)
+                    if task is None:
+                        more = False
+                    else:
+                        pending.append([task, None, self.local.chunk(*task)])
+                        continue
+                head[1].receive(self.label)
         finally:
             try:
                 for p in self.procs:
