@@ -255,3 +255,14 @@ def test_validate_many_equals_a_loop(registry: Registry, tmp_path_factory: pytes
     schema = rs.lxml_schema()
     expected = [schema.validate(etree.parse(str(p))) for p in files]
     assert [not f for _, f in validate_many(rs, files)] == expected
+
+
+def test_validate_many_over_worker_processes(registry: Registry, tmp_path: Path) -> None:
+    """Inputs above the in-process limit go to worker processes, with the same answers."""
+    rs = registry.resolve("GazetteerExtract@1.0")
+    files = _messages(tmp_path, 40, 0.3) + _hostile_and_fixtures()[:10]
+    files = [f for f in files if f.suffix == ".xml" and "hostile" not in str(f)]
+    inside = list(validate_many(rs, files))
+    spread = list(validate_many(rs, files, jobs=2, batch=8, in_process_bytes=0))
+    assert spread == inside
+    assert any(f for _, f in inside) and any(not f for _, f in inside)

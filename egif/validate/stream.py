@@ -51,13 +51,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import mmap
-import multiprocessing
 import os
 import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -798,7 +796,8 @@ def _one(schema: etree.XMLSchema, p: str,
 
 
 def validate_many(resolved: ResolvedSchema, paths: Iterable[Path | str], *, jobs: int | None = None,
-                  batch: int = 64) -> Iterator[tuple[Path, list[Finding]]]:
+                  batch: int = 64, in_process_bytes: int = MANY_IN_PROCESS_BYTES,
+                  ) -> Iterator[tuple[Path, list[Finding]]]:
     """Validate many small documents against one schema, in order.
 
     Yields ``(path, findings)`` per document; an unreadable or refused
@@ -806,12 +805,16 @@ def validate_many(resolved: ResolvedSchema, paths: Iterable[Path | str], *, jobs
     Small documents are validated in this process with one compiled schema
     and one parser (a worker process costs more to start than a thousand
     small documents cost to validate); only when the documents add up to
-    more than :data:`MANY_IN_PROCESS_BYTES` are they spread over ``jobs``
-    worker processes (default: every core) in batches of *batch*.
+    more than *in_process_bytes* (default :data:`MANY_IN_PROCESS_BYTES`) are
+    they spread over ``jobs`` worker processes (default: every core) in
+    batches of *batch*.
     """
     items = [str(p) for p in paths]
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    if workers > 1 and len(items) > batch and _total_size(items) > MANY_IN_PROCESS_BYTES:
+    if workers > 1 and len(items) > batch and _total_size(items, in_process_bytes) > in_process_bytes:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         groups = [items[i:i + batch] for i in range(0, len(items), batch)]
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_init_many,
@@ -831,12 +834,12 @@ def validate_many(resolved: ResolvedSchema, paths: Iterable[Path | str], *, jobs
             yield Path(p), [] if parsed[1] else _tree_findings(schema, parsed[0], p, None)
 
 
-def _total_size(items: list[str]) -> int:
+def _total_size(items: list[str], enough: int) -> int:
     total = 0
     for p in items:
         with contextlib.suppress(OSError):
             total += os.stat(p).st_size
-        if total > MANY_IN_PROCESS_BYTES:
+        if total > enough:
             break
     return total
 
