@@ -387,12 +387,13 @@ class _Run:
 
         def fast_splits(pos: int) -> Iterator[int]:
             # pread small windows rather than searching the map: touching the map would
-            # fault in (and count as resident) pages around every probe
-            window = 64 * 1024
+            # fault in (and count as resident) pages around every probe.  Records are
+            # usually short, so start with 4 KB and widen while nothing is found.
             try:
                 while True:
                     at = pos + target
                     found = None
+                    window = 4096
                     while at < end:
                         buf = os.pread(fd, min(window, end - at) + 256, at)
                         m = pattern.search(buf, 0, min(len(buf), end - at))
@@ -400,6 +401,7 @@ class _Run:
                             found = at + m.start()
                             break
                         at += window
+                        window = min(window * 2, 1 << 16)
                     if found is None:
                         return
                     pos = found

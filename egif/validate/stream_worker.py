@@ -208,8 +208,9 @@ class Worker:
         self.fd = os.open(plan.path, os.O_RDONLY)
         self.pattern = record_pattern(list(plan.record_locals))
         self._root_idc = tuple(f"'{c.name}'" for c in plan.constraints)
-        self._count = etree.XPath("count(*[namespace-uri() = $ns and local-name() = $local])")
-        self._text = etree.XPath("boolean(text()[normalize-space()])")
+        # children of the root that are neither a record named ($ns, $local) nor blank text
+        self._others = etree.XPath("count(node()[not(self::*[namespace-uri() = $ns and "
+                                   "local-name() = $local]) and not(self::text()[not(normalize-space())])])")
 
     def _root_idc_error(self, type_name: str, message: str) -> bool:
         """A range-local verdict on a root identity constraint: the parent decides those."""
@@ -295,8 +296,8 @@ class Worker:
         if n == 0:
             return False
         ns, _, local = tag[1:].partition("}")
-        counted: Any = self._count(root, ns=ns, local=local)
-        if int(counted) != n or self._text(root):
+        others: Any = self._others(root, ns=ns, local=local)
+        if int(others):
             return False
         lines: list[int] = []
         for child in root:
