@@ -164,6 +164,9 @@ def _step_matches(el: etree._Element, name: str) -> bool:
     return q.namespace is None
 
 
+_SPACE = re.compile(rb"[ \t\r\n]*")
+_ID_TYPES = re.compile(rb"""=\s*["'](?:[\w.\-]+:)?(?:ID|IDREFS?)["']""")
+
 # Any base URL outside every real scheme: the resolver below answers all requests.
 _BASE = "egif-stream:/"
 
@@ -205,6 +208,9 @@ class Worker:
         self.schema = schema if schema is not None else compile_schema(plan.files, plan.main)
         self.parser = make_parser()
         self.lean = make_parser(remove_blank_text=True)
+        # re-reading single records gives their errors exactly unless one record's
+        # validity depends on another's: xs:ID uniqueness and xs:IDREF targets
+        self.piecewise = not any(_ID_TYPES.search(d) for d in plan.files.values())
         self.fd = os.open(plan.path, os.O_RDONLY)
         self.pattern = record_pattern(list(plan.record_locals))
         self._root_idc = tuple(f"'{c.name}'" for c in plan.constraints)
@@ -245,9 +251,14 @@ class Worker:
         # "!" and "?" are rare in data (one memchr each), "<!" and "<?" would cost a
         # compare at every "<": the guard may be too careful, never too lax
         if not plan.constraints and b"!" not in data and b"?" not in data:
-            quick = self._lean_verdict(document, newlines, delta)
+            quick = self._lean_verdict(data, document, newlines, delta)
             if quick is not None:
                 return quick
+        return self._as_written(document, newlines, delta)
+
+    def _as_written(self, document: bytes, newlines: int, delta: int) -> ChunkResult:
+        """Parse and validate a range exactly as written; collect every error in it."""
+        plan = self.plan
         try:
             root = etree.fromstring(document, self.parser)
         except etree.XMLSyntaxError:
@@ -264,28 +275,76 @@ class Worker:
                 self._keys(root, children, result, delta)
         return result
 
-    def _lean_verdict(self, document: bytes, newlines: int, delta: int) -> ChunkResult | None:
-        """The result of a valid range from a tree without whitespace-only text; None when
-        the range is not plainly valid (the caller then parses it as written).
+    def _lean_verdict(self, data: bytes, document: bytes, newlines: int,
+                      delta: int) -> ChunkResult | None:
+        """The result of a range from a tree without whitespace-only text, when that tree
+        can decide; None sends the range to :meth:`_as_written`.
 
         Dropping the whitespace between elements makes libxml2's parse and validation
-        about a sixth cheaper.  It cannot turn an invalid range valid: libxml2 only drops
-        whitespace that sits between an element and a start or end tag (never the whole
-        content of an otherwise empty element, never text next to other text), and such
-        whitespace is allowed wherever elements are.  The caller guarantees no comment,
-        CDATA section or processing instruction in the range, next to which libxml2
-        would also drop whitespace that is part of a value.
+        about a sixth cheaper.  It cannot turn an invalid element valid: libxml2 only
+        drops whitespace that sits between an element and a start or end tag (never
+        the whole content of an otherwise empty element, never text next to other
+        text), and such whitespace is allowed wherever elements are.  The caller
+        guarantees no comment, CDATA section or processing instruction in the range,
+        next to which libxml2 would also drop whitespace that is part of a value.
+
+        So a valid lean tree means a valid range.  When the lean tree has errors and
+        they all lie inside records, only the records holding them are parsed again
+        as written (each alone, as a small range) for their exact errors; the other
+        records are valid.
         """
         try:
             root = etree.fromstring(document, self.lean)
         except etree.XMLSyntaxError:
             return None
-        if not self.schema.validate(root.getroottree()):
+        valid = self.schema.validate(root.getroottree())
+        if not valid and not self.piecewise:
             return None
         result = ChunkResult(ok=True, newlines=newlines)
         if not self._only_records(root, result, delta):
+            if not valid:
+                return None
             self._children(root, result, delta)
+        if not valid and not self._bad_records_only(root, data, result, delta):
+            return None
         return result
+
+    def _bad_records_only(self, root: etree._Element, data: bytes, result: ChunkResult,
+                          delta: int) -> bool:
+        """Fill *result*'s findings by re-reading just the records the lean tree faults.
+
+        False when that is not safe: an error on the root or among its children's
+        order, or record start tags in the bytes that do not line up one to one with
+        the records of the tree."""
+        position: dict[Any, int] = {}
+        bad: set[int] = set()
+        for e in error_entries(self.schema):
+            node = find_node(root, e.path)
+            if node is None or node is root:
+                return False
+            if node.getparent() is root and "is not expected" in e.message:
+                return False  # the root's content model: libxml2 skips what follows
+            if not position:
+                position = {c: i for i, c in enumerate(root)}
+            bad.add(position[top_child(node, root)])
+        starts = [m.start() for m in self.pattern.finditer(data)]
+        if len(starts) != len(root) or starts[0] != _SPACE.match(data).end():  # type: ignore[union-attr]
+            return False
+        starts.append(len(data))
+        head_lines = self.plan.head_lines + 1
+        for k in sorted(bad):
+            piece = data[starts[k]:starts[k + 1]]
+            before = data.count(b"\n", 0, starts[k])
+            if sourceline(root[k], -1) - delta != before:
+                return False  # the k-th start tag is not the k-th record
+            part = self._as_written(self.plan.head + piece + self.plan.tail,
+                                    piece.count(b"\n"), head_lines)
+            if not part.ok or part.records != 1:
+                return False
+            result.findings.extend(
+                (line + before, rule, msg, rec + k if rec >= 0 else rec, tag, index + k, name, rest)
+                for line, rule, msg, rec, tag, index, name, rest in part.findings)
+        return True
 
     def _only_records(self, root: etree._Element, result: ChunkResult, delta: int) -> bool:
         """The common case, counted in C: nothing but records of one name, no text."""
