@@ -214,9 +214,16 @@ class Worker:
         self.fd = os.open(plan.path, os.O_RDONLY)
         self.pattern = record_pattern(list(plan.record_locals))
         self._root_idc = tuple(f"'{c.name}'" for c in plan.constraints)
-        # children of the root that are neither a record named ($ns, $local) nor blank text
-        self._others = etree.XPath("count(node()[not(self::*[namespace-uri() = $ns and "
-                                   "local-name() = $local]) and not(self::text()[not(normalize-space())])])")
+        # children of the root that are neither a record nor blank text (one record name);
+        # a name test with a bound prefix costs a third of namespace-uri()/local-name() calls
+        self._others: etree.XPath | None = None
+        if len(plan.records) == 1:
+            tag = next(iter(plan.records))
+            ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+            test = f"self::r:{local}" if ns else f"self::{local}"
+            self._others = etree.XPath(
+                f"count(node()[not({test})][not(self::text()[not(normalize-space())])])",
+                namespaces={"r": ns} if ns else None)
 
     def _root_idc_error(self, type_name: str, message: str) -> bool:
         """A range-local verdict on a root identity constraint: the parent decides those."""
@@ -348,14 +355,13 @@ class Worker:
 
     def _only_records(self, root: etree._Element, result: ChunkResult, delta: int) -> bool:
         """The common case, counted in C: nothing but records of one name, no text."""
-        if len(self.plan.records) != 1 or (root.text and root.text.strip()):
+        if self._others is None or (root.text and root.text.strip()):
             return False
         tag = next(iter(self.plan.records))
         n = len(root)
         if n == 0:
             return False
-        ns, _, local = tag[1:].partition("}")
-        others: Any = self._others(root, ns=ns, local=local)
+        others: Any = self._others(root)
         if int(others):
             return False
         lines: list[int] = []
