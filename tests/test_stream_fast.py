@@ -283,3 +283,13 @@ def test_lean_and_piecewise_paths_equal_parsing_as_written(gazetteer, tmp_path: 
         b = list(validate_collection(rs, plain, layout=layout, jobs=1, chunk_bytes=chunk, label="x"))
         assert a == b
         assert sorted((f.record, f.line) for f in a) == planted
+
+
+def test_no_interpreter_for_workers_means_the_parent_does_it_all(
+        gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    rs, layout = gazetteer
+    path = tmp_path / "export.xml"
+    planted = _sample(path, size=1_000_000, seed=4, rate=0.02)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    found = list(validate_collection(rs, path, layout=layout, jobs=2, chunk_bytes=8192))
+    assert sorted((f.record, f.line) for f in found) == planted

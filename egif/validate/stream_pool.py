@@ -131,9 +131,10 @@ class Pool:
         try:
             for _ in range(max(0, jobs - 1)):
                 self.procs.append(_Proc(plan))
-        except OSError as exc:
-            self.close()
-            raise InputError(f"cannot start a validation worker: {exc}", file=label) from None
+        except OSError:
+            # no interpreter to start (an embedded Python, a process limit): the parent
+            # does the work of the workers that did not start; the findings are the same
+            pass
 
     def __enter__(self) -> Pool:
         return self
