@@ -348,36 +348,29 @@ def record_tag_of(resolved: ResolvedSchema, root_tag: str) -> str | None:
     another global element with ``maxOccurs="unbounded"``.
     """
     ns, _, local = root_tag[1:].partition("}") if root_tag.startswith("{") else ("", "", root_tag)
-    for _vpath, data in resolved.files.items():
-        try:
-            doc = parse_bytes(data, _vpath).getroot()
-        except EgifError:
-            continue
-        if (doc.get("targetNamespace") or "") != ns:
-            continue
-        for decl in doc.findall(f"{{{XSD_NS}}}element"):
-            if decl.get("name") != local:
-                continue
-            scopes = [decl]
-            type_name = decl.get("type")
-            if type_name:
-                tlocal = type_name.rpartition(":")[2]
-                scopes += [t for t in doc.findall(f"{{{XSD_NS}}}complexType")
-                           if t.get("name") == tlocal]
-            for scope in scopes:
-                for particle in scope.iter(f"{{{XSD_NS}}}element"):
-                    ref = particle.get("ref")
-                    if ref and particle.get("maxOccurs") == "unbounded":
-                        prefix, _, rlocal = ref.rpartition(":")
-                        rns = particle.nsmap.get(prefix or None, "")
-                        if _has_element_content(resolved, rns or "", rlocal):
-                            return f"{{{rns}}}{rlocal}" if rns else rlocal
+    for scope in _declaration_scopes(resolved, ns, local) or []:
+        for particle in scope.iter(f"{{{XSD_NS}}}element"):
+            ref = particle.get("ref")
+            if ref and particle.get("maxOccurs") == "unbounded":
+                prefix, _, rlocal = ref.rpartition(":")
+                rns = particle.nsmap.get(prefix or None, "")
+                if _has_element_content(resolved, rns or "", rlocal):
+                    return f"{{{rns}}}{rlocal}" if rns else rlocal
     return None
 
 
 def _has_element_content(resolved: ResolvedSchema, ns: str, local: str) -> bool:
     """True when global element ``{ns}local`` has child elements (a record, not a field)."""
     groups = {f"{{{XSD_NS}}}{g}" for g in ("sequence", "choice", "all")}
+    scopes = _declaration_scopes(resolved, ns, local) or []
+    return any(el.tag in groups for scope in scopes for el in scope.iter())
+
+
+def _declaration_scopes(resolved: ResolvedSchema, ns: str, local: str) -> list[etree._Element] | None:
+    """The global declaration of element ``{ns}local`` and its named complex type, if any.
+
+    None when no document of the closure declares it.
+    """
     for vpath, data in resolved.files.items():
         try:
             doc = parse_bytes(data, vpath).getroot()
@@ -392,10 +385,9 @@ def _has_element_content(resolved: ResolvedSchema, ns: str, local: str) -> bool:
             type_name = decl.get("type")
             if type_name:
                 tlocal = type_name.rpartition(":")[2]
-                scopes += [t for t in doc.findall(f"{{{XSD_NS}}}complexType")
-                           if t.get("name") == tlocal]
-            return any(el.tag in groups for scope in scopes for el in scope.iter())
-    return False
+                scopes += [t for t in doc.findall(f"{{{XSD_NS}}}complexType") if t.get("name") == tlocal]
+            return scopes
+    return None
 
 
 # -- the validator --------------------------------------------------------------
