@@ -61,16 +61,22 @@ def parse_bytes(data: bytes, name: str, *, base_url: str | None = None) -> etree
     return tree
 
 
+def read_file(path: Path, name: str | None = None) -> bytes:
+    """A local file's bytes; an :class:`InputError` naming it (as *name*) when unreadable."""
+    label = name if name is not None else str(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=label) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", file=label) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
+
+
 def parse_file(path: Path) -> tuple[bytes, etree._ElementTree]:
     """Read and parse a local file; returns the raw bytes too."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    data = read_file(path)
     return data, parse_bytes(data, str(path))
 
 

@@ -54,7 +54,7 @@ from egif.validate.ranges import (
 from egif.validate.rules import RuleSet, load_rules
 from egif.validate.stream_split import ascii_compatible
 from egif.validate.stream_worker import inner_path, step_name, top_child
-from egif.xmlsafe import XSD_NS, check_doctype, make_parser, parse_bytes
+from egif.xmlsafe import XSD_NS, check_doctype, make_parser, parse_bytes, read_file
 
 Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 
@@ -117,15 +117,7 @@ def read_source(source: Source, label: str | None = None) -> tuple[str, bytes]:
     if isinstance(source, bytes):
         return name, source
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            return name, path.read_bytes()
-        except FileNotFoundError:
-            raise InputError("no such file", file=name) from None
-        except IsADirectoryError:
-            raise InputError("is a directory, not a file", file=name) from None
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+        return name, read_file(Path(source), name)
     try:
         data = source.read()
     except OSError as exc:
