@@ -16,10 +16,7 @@ before every step, so a worker never waits for the parent.
 
 from __future__ import annotations
 
-import os
-import pickle
 import select
-import struct
 import subprocess
 import sys
 from collections import deque
@@ -28,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from egif.errors import InputError
-from egif.validate.stream_worker import ChunkResult, Plan, Worker
+from egif.validate.stream_worker import ChunkResult, Plan, Worker, read_message, send_message
 
 Task = tuple[int, int, bool]
 
@@ -43,27 +40,7 @@ for name, where in (("egif", {egif!r}), ("egif.validate", {egif!r} + "/validate"
 from egif.validate.stream_worker import serve
 serve(0, 1)
 """
-_LEN = struct.Struct(">I")
 IN_FLIGHT = 6  # tasks queued at each worker: enough that it never waits for the parent
-
-
-def _send(fd: int, obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_LEN.pack(len(data)) + data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _recv_exact(fd: int, n: int) -> bytes:
-    parts = []
-    while n:
-        block = os.read(fd, n)
-        if not block:
-            raise EOFError
-        parts.append(block)
-        n -= len(block)
-    return b"".join(parts)
 
 
 class _Proc:
@@ -82,9 +59,9 @@ class _Proc:
     def send(self, task: Task, slot: list[Any], label: str) -> None:
         try:
             if not self.started:
-                _send(self.wfd, self.plan)
+                send_message(self.wfd, self.plan)
                 self.started = True
-            _send(self.wfd, task)
+            send_message(self.wfd, task)
         except OSError:
             self._died(label)
         self.slots.append(slot)
@@ -97,8 +74,7 @@ class _Proc:
     def receive(self, label: str) -> None:
         """Block for this worker's next result and put it in its oldest slot."""
         try:
-            size = _LEN.unpack(_recv_exact(self.rfd, 4))[0]
-            kind, value = pickle.loads(_recv_exact(self.rfd, size))
+            kind, value = read_message(self.rfd)
         except (EOFError, OSError):
             self._died(label)
         if kind != "ok":

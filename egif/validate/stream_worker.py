@@ -16,8 +16,10 @@ relative lines below that limit plus an exact offset give exact lines.
 from __future__ import annotations
 
 import os
+import pickle
 import posixpath
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -541,42 +543,49 @@ def _join(a: ChunkResult, b: ChunkResult, lines_in_a: int) -> ChunkResult:
 
 
 # -- worker process main loop (see egif.validate.stream_pool) -----------------------
+_FRAME = struct.Struct(">I")
+
+
+def send_message(fd: int, obj: Any) -> None:
+    """Write *obj* to *fd* as one frame: a 4-byte big-endian length, then its pickle."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_FRAME.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def read_message(fd: int) -> Any:
+    """The next frame's object from *fd*; EOFError when the other side has gone."""
+    size = _FRAME.unpack(_read_exact(fd, 4))[0]
+    return pickle.loads(_read_exact(fd, size))
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    parts = []
+    while n:
+        block = os.read(fd, n)
+        if not block:
+            raise EOFError
+        parts.append(block)
+        n -= len(block)
+    return b"".join(parts)
+
+
 def serve(rfd: int, wfd: int) -> None:
     """Read a plan, then tasks, from *rfd*; answer each on *wfd*; stop at end of input."""
-    import pickle
-    import struct
-
-    frame = struct.Struct(">I")
-
-    def read(n: int) -> bytes | None:
-        parts = []
-        while n:
-            block = os.read(rfd, n)
-            if not block:
-                return None
-            parts.append(block)
-            n -= len(block)
-        return b"".join(parts)
-
-    def message() -> Any:
-        head = read(4)
-        body = read(frame.unpack(head)[0]) if head is not None else None
-        return None if body is None else pickle.loads(body)
-
-    plan = message()
-    if plan is None:
+    try:
+        plan = read_message(rfd)
+    except EOFError:
         return
     worker = Worker(plan)
     while True:
-        task = message()
-        if task is None:
+        try:
+            task = read_message(rfd)
+        except EOFError:
             break
         try:
             answer: tuple[str, Any] = ("ok", worker.chunk(*task))
         except Exception as exc:  # reported to the parent, which raises it there
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(frame.pack(len(data)) + data)
-        while view:
-            view = view[os.write(wfd, view):]
+        send_message(wfd, answer)
     worker.close()
