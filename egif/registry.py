@@ -452,12 +452,19 @@ class Registry:
         main = main.expanduser()
         if not main.exists():
             raise InputError("no such file", file=main)
+        parsed: dict[Path, tuple[bytes, etree._ElementTree]] = {}
+
+        def read(path: Path) -> tuple[bytes, etree._ElementTree]:
+            if path not in parsed:
+                parsed[path] = parse_file(path)
+            return parsed[path]
+
         queue: list[tuple[Path, str]] = [(main.resolve(), "main")]
         while queue:
             path, role = queue.pop(0)
             if path in scan.files:
                 continue
-            data, tree = parse_file(path)
+            data, tree = read(path)
             root = tree.getroot()
             if root.tag != f"{{{XSD_NS}}}schema":
                 raise InputError(
@@ -486,7 +493,7 @@ class Registry:
                 if not target.is_file():
                     raise SchemaCompileError(
                         f"xs:{kind} {loc!r} not found (looked for {target})", file=path)
-                _, tree_t = parse_file(target)
+                _, tree_t = read(target)
                 inc_tns = tree_t.getroot().get("targetNamespace")
                 if inc_tns is not None and inc_tns != tns:
                     raise SchemaCompileError(
