@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from egif.validate.seen import CompactSeen
+from egif.validate.schematron.state import CompactSeen
 
 keys = st.one_of(
     st.integers(min_value=0, max_value=10**13).map(str),

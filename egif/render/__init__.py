@@ -5,6 +5,8 @@ Nothing here prints: the command-line tool writes what these return.
 
 from egif.render.findings import (
     FINDING_KEYS,
+    finding_line,
+    json_item,
     matrix_json,
     matrix_junit,
     matrix_text,
@@ -13,10 +15,13 @@ from egif.render.findings import (
     render_junit,
     render_text,
     summary_line,
+    verdict_line,
 )
 
 __all__ = [
     "FINDING_KEYS",
+    "finding_line",
+    "json_item",
     "matrix_json",
     "matrix_junit",
     "matrix_text",
@@ -25,4 +30,5 @@ __all__ = [
     "render_junit",
     "render_text",
     "summary_line",
+    "verdict_line",
 ]
