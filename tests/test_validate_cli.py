@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,25 @@ def test_help_documents_exit_codes(egif_cli: Any) -> None:
     assert result.returncode == 0
     for words in ("0  every document is valid", "1  at least one document is invalid", "2  usage error"):
         assert words in result.stdout
+
+
+def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
+    """Fast start: `egif validate` never imports the diff, the linter, the generator or
+    hypothesis (an optional extra)."""
+    code = ("import sys\nfrom egif_cli.app import main\n"
+            f"sys.argv = ['egif', '--registry', {str(registry_path)!r}, 'validate', {GOOD!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stderr.split())
+    assert "egif.validate" in loaded
+    for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema"):
+        assert heavy not in loaded, heavy
+
+
+def test_generated_documents_say_what_to_install_without_hypothesis() -> None:
+    code = ("import sys\nsys.modules['hypothesis'] = None\n"
+            "from egif.generate import documents\n"
+            "try:\n    documents(None)\nexcept ModuleNotFoundError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'egif[evidence]'" in out.stdout

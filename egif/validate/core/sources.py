@@ -23,18 +23,11 @@ only when given as one.
 
 from __future__ import annotations
 
-import bz2
-import codecs
 import contextlib
-import gzip
 import io
-import lzma
 import os
 import re
-import shutil
 import stat
-import tempfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Union
@@ -53,12 +46,23 @@ _BLOCK = 1 << 20
 _SNIFF_LIMIT = 4 * 1024 * 1024
 _KEEP_FREE = 256 * 1024 * 1024  # copying stops when the temporary directory would keep less free
 _MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
-# each reads the compressed stream it is given as a stream, block by block
-_DECOMPRESS: dict[str, Callable[[IO[bytes]], Any]] = {
-    "gzip": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
-    "bzip2": lambda raw: bz2.BZ2File(raw),
-    "xz": lambda raw: lzma.LZMAFile(raw),  # noqa: SIM115 (read to its end by the copy, closed with it)
-}
+
+
+def _decompressor(kind: str, raw: IO[bytes]) -> Any:
+    """A stream reading *raw* decompressed, block by block (modules imported on use)."""
+    if kind == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if kind == "bzip2":
+        import bz2
+
+        return bz2.BZ2File(raw)
+    import lzma
+
+    return lzma.LZMAFile(raw)
+
+
 _LIMIT_HINTS = ("XML_PARSE_HUGE", "Excessive depth", "huge text node", "xmlSAX2Characters",
                 "AttValue length too long", "Huge input lookup")
 _LIBXML_WHERE = re.compile(r",? line (\d+), column (\d+)(?: \(<string>, line \d+\))?\s*$")
@@ -148,7 +152,11 @@ def _read(fh: IO[bytes], name: str, n: int) -> bytes:
         data = fh.read(n)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-    except (EOFError, lzma.LZMAError, zlib.error) as exc:
+    except EOFError as exc:
+        raise InputError(f"the compressed data is damaged: {exc}", file=name) from None
+    except Exception as exc:  # zlib.error, lzma.LZMAError: the decompressors' own errors
+        if type(exc).__module__ not in ("zlib", "_lzma", "lzma", "_bz2"):
+            raise
         raise InputError(f"the compressed data is damaged: {exc}", file=name) from None
     if not isinstance(data, bytes):
         raise InputError("a file object given to the validator must be opened in binary mode", file=name)
@@ -190,13 +198,15 @@ def _from_head(stream: IO[bytes], name: str, total: int, progress: Callable[[int
     note = None
     if kind is not None:
         raw = io.BufferedReader(_Prepended(head, stream))
-        stream = _DECOMPRESS[kind](raw)
+        stream = _decompressor(kind, raw)
         head = _read(stream, name, 64 * 1024)
         note = kind
         in_memory = None
     decoder = None
     if not ascii_compatible(head):
         codec = _codec(head)
+        import codecs
+
         try:
             decoder = codecs.getincrementaldecoder(codec)("strict")
         except LookupError:
@@ -235,6 +245,8 @@ def _copy(stream: IO[bytes], head: bytes, name: str, total: int, progress: Calla
             return Input(name, BytesReader(data), None, note=note)
         chunks.append(block)
         size += len(block)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix="egif-input-", suffix=".xml")
     temp = Path(tmp)
     try:
@@ -270,6 +282,8 @@ def _consumed(stream: Any, written: int) -> int:
 
 
 def _room_left(temp: Path, name: str) -> None:
+    import shutil
+
     if shutil.disk_usage(temp.parent).free < _KEEP_FREE:
         raise UnsafeInputError(f"refused: the copy in {temp.parent} would fill the disk (it holds "
                                f"{temp.stat().st_size / 1e9:.1f} GB so far)", file=name)

@@ -31,7 +31,7 @@ _QNAME = re.compile(rb"<([^\s/>]+)")
 
 _LONGEST_TOKEN = 256 * 1024 * 1024  # a comment or CDATA section longer than this ends the search
 ATTRIBUTE_LIMIT = 10_000  # attributes on one element: more is refused before parsing
-_FLOOD = re.compile(rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*')){%d}" % ATTRIBUTE_LIMIT)
+_FLOOD: list[re.Pattern[bytes]] = []  # compiled on first use (a few milliseconds)
 
 
 class Reader(Protocol):
@@ -150,5 +150,8 @@ def attribute_flood(data: bytes) -> int | None:
     Checked before parsing big ranges and big documents: libxml2 parses such a
     tag, but a validator's error log then holds an entry per attribute
     (a million attributes took 1.3 GB)."""
-    m = _FLOOD.search(data)
+    if not _FLOOD:
+        _FLOOD.append(re.compile(
+            rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*')){%d}" % ATTRIBUTE_LIMIT))
+    m = _FLOOD[0].search(data)
     return m.start() if m is not None else None

@@ -17,16 +17,17 @@ parent.  A worker whose parent dies sees the end of its input and exits.
 
 from __future__ import annotations
 
-import select
-import subprocess
 import sys
 from collections import deque
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from egif.errors import InputError, SchemaCompileError, UnsafeInputError
 from egif.validate.stream.worker import Doc, Plan, RangeResult, Worker, read_message, send_message
+
+if TYPE_CHECKING:  # started processes only: imported when the first worker starts
+    import subprocess
 
 Task = tuple[int, int, bool, bytes | None]
 
@@ -54,8 +55,11 @@ def boot_code() -> str:
 
 class _Proc:
     def __init__(self, plan: Plan) -> None:
-        self.popen = subprocess.Popen([sys.executable, "-c", boot_code()], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
+        import subprocess
+
+        self.popen: subprocess.Popen[bytes] = subprocess.Popen(
+            [sys.executable, "-c", boot_code()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, close_fds=True)
         assert self.popen.stdin is not None and self.popen.stdout is not None
         self.wfd = self.popen.stdin.fileno()
         self.rfd = self.popen.stdout.fileno()
@@ -189,6 +193,8 @@ class Pool:
         busy = {p.rfd: p for p in self.procs if p.slots}
         if not busy:
             return
+        import select
+
         ready, _, _ = select.select(list(busy), [], [], 0)
         for fd in ready:
             busy[fd].receive(self.label)

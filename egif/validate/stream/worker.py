@@ -28,10 +28,8 @@ as written, once.
 from __future__ import annotations
 
 import os
-import pickle
 import posixpath
 import re
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -558,20 +556,21 @@ def _join(a: RangeResult, b: RangeResult, lines_in_a: int) -> RangeResult:
 
 
 # -- worker process main loop (see egif.validate.stream.pool) ----------------------------
-_FRAME = struct.Struct(">I")
-
-
 def send_message(fd: int, obj: Any) -> None:
     """Write *obj* to *fd* as one frame: a 4-byte big-endian length, then its pickle."""
+    import pickle
+
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_FRAME.pack(len(data)) + data)
+    view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
         view = view[os.write(fd, view):]
 
 
 def read_message(fd: int) -> Any:
     """The next frame's object from *fd*; EOFError when the other side has gone."""
-    size = _FRAME.unpack(_read_exact(fd, 4))[0]
+    import pickle
+
+    size = int.from_bytes(_read_exact(fd, 4), "big")
     return pickle.loads(_read_exact(fd, size))
 
 
