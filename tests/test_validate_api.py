@@ -116,11 +116,12 @@ def test_matrix(registry: Registry) -> None:
 
 def test_check_many_reuses_schema_and_survives_bad_files(registry: Registry, tmp_path: Path) -> None:
     broken = tmp_path / "broken.xml"
-    broken.write_text("<a>")
+    broken.write_text('<BS7666Address xmlns="http://www.govtalk.gov.uk/people/bs7666">')
     v = Validator.for_version(registry, "BS7666@2.0")
-    results = list(v.check_many([GOOD, broken, BAD_POSTCODE]))
-    assert [r.valid for r in results] == [True, False, False]
-    assert results[1].findings[0].rule == "xml:input"
+    results = list(v.check_many([GOOD, broken, tmp_path, BAD_POSTCODE]))
+    assert [r.valid for r in results] == [True, False, False, False]
+    assert results[1].findings[0].rule == "xml:syntax"
+    assert results[2].findings[0].rule == "xml:input" and "directory" in results[2].findings[0].message
 
 
 def test_today_is_injectable(registry: Registry) -> None:

@@ -20,21 +20,19 @@ nothing else is left.  Then:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
 from egif.errors import InputError, NotFound
 from egif.model import SchemaVersion, Status
 from egif.registry import Registry
-from egif.validate.paths import step
 from egif.xmlsafe import XSD_NS, parse_bytes
 
 UNUSABLE = {Status.WITHDRAWN, Status.REJECTED}
 
 
-@dataclass(frozen=True)
-class RootInfo:
+class RootInfo(NamedTuple):
     """What the start of a document says about itself."""
 
     tag: str  # Clark name
@@ -47,11 +45,14 @@ class RootInfo:
 
 def root_info(root: etree._Element) -> RootInfo:
     """The :class:`RootInfo` of a (sniffed or parsed) root element."""
-    q = etree.QName(root)
+    tag = str(root.tag)
+    namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else (None, "", tag)
     version = root.get("version")
-    line = root.sourceline if isinstance(root.sourceline, int) and root.sourceline > 0 else None
-    return RootInfo(tag=str(root.tag), namespace=q.namespace, local=q.localname,
-                    version=version.strip() if version else None, line=line, path="/" + step(root))
+    line = root.sourceline
+    prefix = root.prefix
+    return RootInfo(tag, namespace, local, version.strip() if version else None,
+                    line if isinstance(line, int) and line > 0 else None,
+                    f"/{prefix}:{local}" if prefix else "/" + local)
 
 
 _OWN: dict[str, frozenset[str]] = {}

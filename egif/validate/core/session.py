@@ -18,8 +18,9 @@ from egif.registry import Registry
 from egif.validate.core.detect import RootInfo, candidates, detect, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, open_input, sniff_root
-from egif.validate.core.validator import Validator
+from egif.validate.core.validator import Validator, parse_small
 from egif.validate.stream.engine import Progress, reading
+from egif.xmlsafe import make_parser
 
 
 class Session:
@@ -39,6 +40,7 @@ class Session:
         self.options: dict[str, Any] = {"today": today, "jobs": jobs, "max_errors": max_errors,
                                         "progress": progress, "piece_bytes": piece_bytes}
         self._validators: dict[str, Validator] = {}
+        self._parser = make_parser(remove_blank_text=True)
         if self.schema is not None and self.schema.version is not None:
             self.validator(registry.get(self.schema))  # fail early on a bad --schema
 
@@ -74,10 +76,11 @@ class Session:
         end when it is being detected by conformance."""
         name = label or label_of(source)
         with self._open(source, name) as doc:
-            info = root_info(sniff_root(doc))
+            parsed = parse_small(doc, self._parser)
+            info = root_info(parsed if parsed is not None else sniff_root(doc))
             versions, named = self.choose(info, name)
             settled = named or len(versions) == 1
-            first = self.validator(versions[0]).result_of(doc, info, on_finding if settled else None)
+            first = self.validator(versions[0]).result_of(doc, info, on_finding if settled else None, parsed)
             result = first
             if not settled and not first.valid:
                 result = self._conforming(doc, info, versions, first)

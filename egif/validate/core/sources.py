@@ -36,12 +36,12 @@ from lxml import etree
 
 from egif.errors import InputError, UnsafeInputError
 from egif.validate.stream.cutter import BytesReader, FileReader, Reader
-from egif.validate.stream.layout import ascii_compatible, declared_encoding
+from egif.validate.stream.layout import ascii_compatible, declared_encoding, root_start
 from egif.xmlsafe import check_doctype
 
 Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 
-IN_MEMORY = 1 << 20  # a stream up to this size is kept in memory
+IN_MEMORY = 1 << 20  # a stream or file up to this size is kept in memory
 _BLOCK = 1 << 20
 _SNIFF_LIMIT = 4 * 1024 * 1024
 _KEEP_FREE = 256 * 1024 * 1024  # copying stops when the temporary directory would keep less free
@@ -65,6 +65,7 @@ def _decompressor(kind: str, raw: IO[bytes]) -> Any:
 
 _LIMIT_HINTS = ("XML_PARSE_HUGE", "Excessive depth", "huge text node", "xmlSAX2Characters",
                 "AttValue length too long", "Huge input lookup")
+_ROOT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 _LIBXML_WHERE = re.compile(r",? line (\d+), column (\d+)(?: \(<string>, line \d+\))?\s*$")
 
 
@@ -121,30 +122,49 @@ def open_input(source: Source, label: str | None = None, *,
     if isinstance(source, bytes):
         return _from_head(io.BytesIO(source), name, len(source), progress, in_memory=source)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = os.fspath(source)
         try:
-            st = path.stat()
+            fd = os.open(path, os.O_RDONLY)  # plain descriptors: opening costs more than parsing
         except FileNotFoundError:
             raise InputError("no such file", file=name) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not a file", file=name) from None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError("is a directory, not a file", file=name)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError("not a regular file (give a stream as '-' or a file object)", file=name)
         try:
-            fh = path.open("rb")
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise InputError("is a directory, not a file", file=name)
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError("not a regular file (give a stream as '-' or a file object)", file=name)
+            if st.st_size <= IN_MEMORY:  # small: one read, then slices
+                data = _read_fd(fd, st.st_size + 1, name)
+                if _compression(data) is None and ascii_compatible(data[:64 * 1024]):
+                    return Input(name, BytesReader(data), None)
+            else:
+                head = os.pread(fd, 64 * 1024, 0)
+                if _compression(head) is None and ascii_compatible(head):
+                    return Input(name, FileReader(path), path)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-        with fh:
-            head = _read(fh, name, 64 * 1024)
-            if _compression(head) is None and ascii_compatible(head):
-                return Input(name, FileReader(str(path)), str(path))
-            fh.seek(0)
+        finally:
+            os.close(fd)
+        with open(path, "rb") as fh:
             return _from_head(fh, name, st.st_size, progress)
     if not hasattr(source, "read"):
         raise TypeError(f"cannot validate a {type(source).__name__}: give a path, bytes or a binary file object")
     return _from_head(source, name, 0, progress)
+
+
+def _read_fd(fd: int, n: int, name: str) -> bytes:
+    parts = []
+    while n > 0:
+        block = os.read(fd, n)
+        if not block:
+            break
+        parts.append(block)
+        n -= len(block)
+    return b"".join(parts)
 
 
 def _read(fh: IO[bytes], name: str, n: int) -> bytes:
@@ -306,6 +326,21 @@ def _recode(decoder: Any, data: bytes, first: bool, final: bool, name: str) -> b
 def sniff_root(source: Input) -> etree._Element:
     """The root element as the first bytes show it (a start tag with no content); the prolog
     is checked on the way: a DOCTYPE with entities or an external DTD is refused."""
+    head = source.reader.read(0, 64 * 1024)
+    start = root_start(head)
+    if start is not None and not start[2]:
+        # no DOCTYPE: the root start tag alone tells its name, namespaces and attributes
+        decl, tag, _doctype = start
+        closed = tag[:-2] + b">" if tag.endswith(b"/>") else tag
+        qname = re.match(rb"<([^\s/>]+)", tag)
+        try:
+            lines = head.count(b"\n", 0, head.index(tag)) - decl.count(b"\n")  # the tag keeps its line
+            root = etree.fromstring(decl + b"\n" * lines + closed
+                                    + b"</" + (qname.group(1) if qname else b"") + b">", _ROOT_PARSER)
+        except etree.XMLSyntaxError:
+            pass
+        else:
+            return root
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True,
                                  load_dtd=False, dtd_validation=False, huge_tree=False)
     reader, name = source.reader, source.label

@@ -37,7 +37,9 @@ from egif.validate.core.detect import RootInfo, candidates, check_usable, own_gl
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
 from egif.validate.paths import document_path
+from egif.validate.schematron.evaluator import RECORDS, REST, program
 from egif.validate.schematron.loader import RuleSet, load_rules
+from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
 from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
@@ -45,6 +47,8 @@ from egif.validate.stream.worker import XINCLUDE_NAMESPACES
 from egif.xmlsafe import check_doctype, make_parser
 
 SCHEMATRON_KIND = "schematron"
+CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
+_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
 
 
 class Validator:
@@ -69,6 +73,7 @@ class Validator:
         self.rules = rules if rules is not None else RuleSet()
         self.lifecycle = list(lifecycle)
         self.today = today
+        self._today_text = (today or _dt.date.today()).isoformat()  # fixed for the validator's life
         self.jobs = jobs
         self.max_errors = max_errors
         self.progress = progress
@@ -76,6 +81,8 @@ class Validator:
         self.registry = registry
         self.schema = resolved.lxml_schema()
         self.records: int | None = None  # of the last document checked (collections)
+        self._lean = make_parser(remove_blank_text=True)  # a parser per validator: not thread-safe
+        self._wildcards = any(_WILDCARD.search(d) for d in resolved.files.values())
         self._layouts: dict[str, CollectionLayout | None] = {}
         self._engines: dict[str, Engine] = {}
 
@@ -157,11 +164,13 @@ class Validator:
 
     # -- on an open input -------------------------------------------------------------------
     def result_of(self, doc: Input, info: RootInfo | None = None,
-                  on_finding: Callable[[Finding], None] | None = None) -> DocumentResult:
+                  on_finding: Callable[[Finding], None] | None = None,
+                  parsed: etree._Element | None = None) -> DocumentResult:
         """The :class:`DocumentResult` of an opened input (*info*: its root, if known);
-        *on_finding* hears each finding as soon as it is found."""
+        *on_finding* hears each finding as soon as it is found.  *parsed*: the document
+        already parsed by :func:`parse_small` (it is used up)."""
         result = DocumentResult(doc.label, self.label)
-        for finding in self.findings_of(doc, info):
+        for finding in self.findings_of(doc, info, parsed):
             result.findings.append(finding)
             if on_finding is not None:
                 on_finding(finding)
@@ -169,17 +178,24 @@ class Validator:
         result.truncated = self.max_errors is not None and len(result.errors) >= self.max_errors
         return result
 
-    def findings_of(self, doc: Input, info: RootInfo | None = None) -> Iterator[Finding]:
+    def findings_of(self, doc: Input, info: RootInfo | None = None,
+                    parsed: etree._Element | None = None) -> Iterator[Finding]:
         """Every finding of an opened input (see :meth:`iter_findings`)."""
         self.records = None
         for w in self.lifecycle:
             yield Finding(w.message, w.rule, w.severity, file=doc.label)
+        if parsed is None and info is None:
+            parsed = parse_small(doc, self._lean)
         if info is None:
-            info = root_info(sniff_root(doc))
+            info = root_info(parsed if parsed is not None else sniff_root(doc))
         if self.own is not None and info.tag not in self.own:
             yield self._foreign_root(info, doc.label)
             return
         layout = self.layout(info.tag)
+        if parsed is None and doc.path is None and doc.size <= CLEAN_CHECK_BYTES:
+            parsed = parse_small(doc, self._lean)
+        if parsed is not None and self._clean(doc, info, layout, parsed):
+            return  # a small document without a single finding, told on one parse
         if layout is None:
             yield from self._whole(doc)
             return
@@ -200,8 +216,49 @@ class Validator:
         return self._layouts[root_tag]
 
     # -- internals ----------------------------------------------------------------------------
+    def _clean(self, doc: Input, info: RootInfo, layout: CollectionLayout | None, root: etree._Element) -> bool:
+        """True when a small document in memory has no finding at all -- schema valid, no
+        rule fires -- decided on one parse without whitespace-only text between elements,
+        the tree the rules see anyway.  Anything else (a finding, a DOCTYPE, a parse error)
+        answers False and the document takes the full path, which says exactly what is
+        wrong; so this only saves work, it never changes an answer."""
+        tree = root.getroottree()
+        if getattr(tree.docinfo, "doctype", "") or str(root.tag) != info.tag:
+            return False
+        if not self.schema.validate(tree):
+            return False
+        if self._wildcards and any(True for ns in XINCLUDE_NAMESPACES for _ in root.iter(f"{{{ns}}}*")):
+            return False
+        records = [c for c in root if c.tag in layout.records] if layout is not None else []
+        if self.rules:
+            book = RangeBook()  # the whole document is one range: its answers are exact
+            today = self._today_text
+            if layout is not None:
+                # as the engine does: records alone for the record phase, then the rest alone
+                others = [c for c in root if c.tag not in layout.records]
+                for c in others:
+                    root.remove(c)
+                if program(self.rules, info.tag, RECORDS, layout.top_only, layout.records).any_fires(
+                        root, book, today=today):
+                    return False
+                for c in records:
+                    root.remove(c)
+                root.text = None
+                for c in others:
+                    if isinstance(c.tag, str):
+                        c.tail = None
+                        root.append(c)
+                rest = program(self.rules, info.tag, REST, layout.top_only, layout.records)
+            else:
+                rest = program(self.rules, info.tag, REST)
+            if rest.any_fires(root, book, today=today, record_count=len(records)):
+                return False
+        self.records = len(records) if layout is not None else None
+        return True
+
+
     def _today(self) -> str:
-        return (self.today or _dt.date.today()).isoformat()
+        return self._today_text
 
     def _jobs(self) -> int:
         return max(1, self.jobs if self.jobs is not None else (os.cpu_count() or 1))
@@ -264,11 +321,12 @@ class Validator:
                 return
         if not self.rules:
             return
-        from egif.validate.schematron.evaluator import REST, program
-        from egif.validate.schematron.state import DocumentBook
-
-        for f in program(self.rules, str(root.tag), REST).run(root, DocumentBook(), today=self._today(),
-                                                              record_count=0):
+        # the rules see the document without whitespace-only text between elements, as in a
+        # collection's ranges, with the same corrections of values by the XSD pass
+        lean = etree.fromstring(data, self._lean)
+        xsd.validate(self.schema, lean.getroottree())
+        for f in program(self.rules, str(lean.tag), REST).run(lean, DocumentBook(), today=self._today(),
+                                                              record_count=0, data=data):
             yield Finding(f.message, f.check.rule_id, f.check.severity, name, _line(f.node), None,
                           document_path(f.node), None)
             if f.check.severity == Severity.ERROR:
@@ -284,6 +342,22 @@ def _line(el: etree._Element | None) -> int | None:
 
 def _no_position(message: str) -> str:
     return re.sub(r",? line \d+, column \d+$", "", message).strip()
+
+
+def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
+    """A small document in memory parsed without whitespace-only text between elements (what
+    the rules see), its DOCTYPE checked; None when it is big or does not parse (the full
+    path then says why)."""
+    if doc.path is not None or doc.size > CLEAN_CHECK_BYTES:
+        return None
+    try:
+        root = etree.fromstring(doc.data(), parser)
+    except etree.XMLSyntaxError:
+        return None
+    tree = root.getroottree()
+    if getattr(tree.docinfo, "doctype", ""):
+        check_doctype(tree, doc.label)
+    return root
 
 
 # -- rules and lifecycle from the registry --------------------------------------------------

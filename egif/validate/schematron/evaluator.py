@@ -41,6 +41,8 @@ from egif.validate.schematron.state import Book
 RECORDS = "records"
 REST = "rest"
 _MAX_VALUE = 200
+_SCAN_BYTES = 64 * 1024  # documents this small are searched for a rule's element names first
+_QNAME = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*")
 _FIRST_STEP = re.compile(r"^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=$|[\[/])")
 # keeps only nodes inside a child of the root: not the root, not the root's attributes
 _IN_RECORD = "[ancestor-or-self::*[parent::*]]"
@@ -68,20 +70,33 @@ class _Env:
 
 
 @dataclass
+class _XPath:
+    """A compiled expression, and whether it reads a variable ($today, a let)."""
+
+    xpath: etree.XPath
+    variables: bool
+
+
+@dataclass
 class _Compiled:
     rule: Rule
     pattern: Pattern
-    contexts: etree.XPath  # every context node of the rule, in document order
-    lets: list[tuple[str, etree.XPath]]
-    tests: list[tuple[Check, etree.XPath, etree.XPath | None]]  # (check, per-node test, all at once)
-    messages: dict[int, list[str | etree.XPath]]
+    contexts: _XPath  # every context node of the rule, in document order
+    lets: list[tuple[str, _XPath]]
+    tests: list[tuple[Check, _XPath, _XPath | None]]  # (check, per-node test, all at once)
+    messages: dict[int, list[str | _XPath]]
+    names: list[list[str]]  # per context part: the element names it needs
+    alone: bool = True  # the only rule of its pattern that can fire here
 
 
-def program(ruleset: RuleSet, root_tag: str, phase: str) -> Program:
-    """The rule set made ready for root element *root_tag* and *phase* (cached)."""
-    found = ruleset.programs.get((root_tag, phase))
+def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
+            records: frozenset[str] = frozenset()) -> Program:
+    """The rule set made ready for root element *root_tag* and *phase* (cached).  *records*:
+    the collection's record elements; *top_only*: those that stand only under the root."""
+    key = (root_tag, phase, top_only, records)
+    found = ruleset.programs.get(key)
     if not isinstance(found, Program):
-        found = ruleset.programs[(root_tag, phase)] = Program(ruleset, root_tag, phase)
+        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records)
     return found
 
 
@@ -93,46 +108,75 @@ class Program:
     check, nodes in document order.
     """
 
-    def __init__(self, ruleset: RuleSet, root_tag: str, phase: str) -> None:
+    def __init__(self, ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
+                 records: frozenset[str] = frozenset()) -> None:
         self.phase = phase
+        self.top_only = top_only
         self.env = _Env()
         self.compiled: list[list[_Compiled]] = []
+        self.records = records
+        self._any: dict[None, _XPath | None] = {}  # "does anything fire", made on first use
         for pattern in ruleset.patterns:
-            alone = len(pattern.rules) == 1
-            self.compiled.append([self._compile(pattern, rule, root_tag, alone) for rule in pattern.rules])
+            live = [c for c in (self._compile(pattern, rule, root_tag) for rule in pattern.rules) if c is not None]
+            if live:
+                # a rule that cannot fire in this phase claims nothing: leaving it out is exact
+                for c in live:
+                    c.alone = len(live) == 1
+                self.compiled.append(live)
 
-    def _compile(self, pattern: Pattern, rule: Rule, root_tag: str, alone: bool) -> _Compiled:
+    def _compile(self, pattern: Pattern, rule: Rule, root_tag: str) -> _Compiled | None:
         ns = pattern.namespaces
-        parts = [self._context(p, ns, root_tag) for p in rule.parts]
+        live_parts = [(p, self._context(p, ns, root_tag)) for p in rule.parts]
+        live_parts = [(p, c) for p, c in live_parts if c is not None]
+        if not live_parts:
+            return None
+        parts = [c for _p, c in live_parts if c is not None]
         union = parts[0] if len(parts) == 1 else " | ".join(parts)
 
-        def xp(expr: str, check: int | None = None) -> etree.XPath:
+        def xp(expr: str, check: int | None = None) -> _XPath:
+            needs = "seen" in expr or "record-count" in expr
             try:
-                return etree.XPath(expr, namespaces=ns, extensions=self._extensions(check))
+                compiled = etree.XPath(expr, namespaces=ns,
+                                       extensions=self._extensions(check) if needs else None)
             except etree.XPathSyntaxError as exc:
                 raise SchemaCompileError(f"rule {rule.context!r}: {exc}", file=pattern.source) from None
+            return _XPath(compiled, "$" in expr)
 
         tests = []
-        messages: dict[int, list[str | etree.XPath]] = {}
+        messages: dict[int, list[str | _XPath]] = {}
         for check in rule.checks:
             at_once = None
-            if alone and check.inlined is not None:
+            if check.inlined is not None:
                 condition = f"not({check.inlined})" if check.kind == "assert" else f"boolean({check.inlined})"
                 at_once = xp(f"({union})[{condition}]", check.index)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
-        return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages)
+        return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
+                         [_step_names(p) for p, _c in live_parts])
 
-    def _context(self, part: str, ns: dict[str, str], root_tag: str) -> str:
+    def _context(self, part: str, ns: dict[str, str], root_tag: str) -> str | None:
+        """The XPath selecting a context part's nodes in this phase; None when it can select
+        none there."""
+        first = _FIRST_STEP.match(part)
         if self.phase == REST:
+            if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
+                return None  # only records hold such nodes, and the rest has no records
             return part if part.startswith("/") else "//" + part
         if part.startswith("/"):
+            steps = _steps(part)
+            if not part.startswith("//") and len(steps) == 2:
+                return None  # the root itself
+            if (not part.startswith("//") and len(steps) > 2 and _QNAME.fullmatch(steps[2])
+                    and self.records and _clark(steps[2], ns) not in self.records):
+                return None  # below a child of the root that is no record
             return part + _IN_RECORD
-        first = _FIRST_STEP.match(part)
         if first is not None:
             prefix, _, local = first.group(1).rpartition(":")
             uri = ns.get(prefix) if prefix else ""
             clark = f"{{{uri}}}{local}" if uri else local
+            if clark in self.top_only:
+                # a record that can stand only under the root: no need to search below
+                return "/*/" + part
             if uri is not None and clark != root_tag:
                 # the first step names an element other than the root: every match lies
                 # below the root, so inside a record (the root's other children are out)
@@ -149,22 +193,36 @@ class Program:
             return float(env.record_count)
 
         def seen(_ctx: Any, scope: Any, value: Any) -> bool:
-            if check is None or env.book is None:
+            book = env.book
+            if check is None or book is None:
                 raise SchemaCompileError("egif:seen() may only be called in the test of an assert or report")
-            return env.book.seen(check, text_of(scope), text_of(value).strip())
+            # the usual arguments are strings already (a literal, normalize-space(...))
+            key = value.strip() if type(value) is str else text_of(value).strip()
+            return book.seen(check, scope if type(scope) is str else text_of(scope), key)
 
-        return {(EGIF_FN_NS, "record-count"): record_count, (EGIF_FN_NS, "seen"): seen}
+        def seen_of(_ctx: Any, number: Any, scope: Any, value: Any) -> bool:
+            book = env.book
+            assert book is not None
+            key = value.strip() if type(value) is str else text_of(value).strip()
+            return book.seen(int(number), scope if type(scope) is str else text_of(scope), key)
 
-    def run(self, root: etree._Element, book: Book, *, today: str,
-            record_count: int | None = None) -> list[Firing]:
-        """Evaluate every rule under *root*; *book* answers ``seen()``."""
+        return {(EGIF_FN_NS, "record-count"): record_count, (EGIF_FN_NS, "seen"): seen,
+                (EGIF_FN_NS, "seen-of"): seen_of}
+
+    def run(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None,
+            data: bytes | None = None) -> list[Firing]:
+        """Evaluate every rule under *root*; *book* answers ``seen()``.  *data*, the bytes of a
+        small document, lets rules naming elements it does not hold be skipped."""
         self.env.book = book
         self.env.record_count = record_count
         variables = {"today": today}
         firings: list[Firing] = []
+        present: dict[str, bool] | None = {} if data is not None and len(data) <= _SCAN_BYTES else None
         try:
             for rules in self.compiled:
-                if len(rules) == 1 and all(at_once is not None for _c, _t, at_once in rules[0].tests):
+                if present is not None and not any(_may_match(c, data or b"", present) for c in rules):
+                    continue
+                if len(rules) == 1 and rules[0].alone and all(a is not None for _c, _t, a in rules[0].tests):
                     self._at_once(rules[0], root, variables, firings)
                 else:
                     self._node_by_node(rules, root, variables, firings)
@@ -175,6 +233,51 @@ class Program:
         finally:
             self.env.book = None
         return firings
+
+    def any_fires(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None) -> bool:
+        """Whether :meth:`run` would return a firing, in one evaluation when every rule can
+        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``.  The
+        ``seen()`` calls happen in the same order as in :meth:`run`, so *book* ends the same."""
+        combined = self._any.get(None)
+        if None not in self._any:
+            combined = self._any[None] = self._combined(tuple(range(len(self.compiled))))
+        if combined is None:
+            return bool(self.run(root, book, today=today, record_count=record_count))
+        self.env.book = book
+        self.env.record_count = record_count
+        try:
+            return bool(combined.xpath(root, today=today) if combined.variables else combined.xpath(root))
+        except RecordCountInRecord:
+            raise SchemaCompileError(
+                "egif:record-count() is called in a rule whose context lies inside a record; the "
+                "count is known only at the end: use it in a rule on the root or a header") from None
+        except etree.XPathError as exc:
+            raise SchemaCompileError(f"a rule failed: {exc}") from None
+        finally:
+            self.env.book = None
+
+    def _combined(self, live: tuple[int, ...]) -> _XPath | None:
+        parts: list[str] = []
+        namespaces: dict[str, str] = {"egif": EGIF_FN_NS}
+        for i in live:
+            rules = self.compiled[i]
+            if len(rules) != 1 or not rules[0].alone:
+                return None
+            for check, _test, at_once in rules[0].tests:
+                if at_once is None:
+                    return None
+                ns = rules[0].pattern.namespaces
+                if any(namespaces.get(p, u) != u for p, u in ns.items()):
+                    return None  # one prefix bound to two namespaces: keep them apart
+                namespaces.update(ns)
+                parts.append(_seen_of(str(at_once.xpath.path), check.index, ns))
+        if not parts:
+            return _XPath(etree.XPath("false()"), False)
+        expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"
+        try:
+            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None)), "$" in expr)
+        except etree.XPathSyntaxError:
+            return None
 
     def _at_once(self, c: _Compiled, root: etree._Element, variables: dict[str, str],
                  firings: list[Firing]) -> None:
@@ -215,9 +318,83 @@ class Program:
         return short(message) if len(message) > 4 * _MAX_VALUE else message
 
 
-def _call(xpath: etree.XPath, node: etree._Element, variables: dict[str, Any], c: _Compiled) -> Any:
+_SEEN_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):seen\s*\(")
+
+
+def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
+    """*expr* with each ``P:seen(`` (P bound to egif's namespace) made ``P:seen-of(check, ``,
+    outside string literals, so that one expression can hold the tests of many checks."""
+    strings: list[tuple[int, int]] = []
+    quote, start = "", 0
+    for i, ch in enumerate(expr):
+        if quote:
+            if ch == quote:
+                strings.append((start, i))
+                quote = ""
+        elif ch in "'\"":
+            quote, start = ch, i
+
+    def swap(m: re.Match[str]) -> str:
+        if any(a <= m.start() <= b for a, b in strings) or ns.get(m.group(1)) != EGIF_FN_NS:
+            return m.group(0)
+        return f"{m.group(1)}:seen-of({check}, "
+
+    return _SEEN_CALL.sub(swap, expr)
+
+
+def _step_names(part: str) -> list[str]:
+    """Local names of a pattern's element name tests outside predicates: an element of each
+    must be in a document for the pattern to match there."""
+    return [step.removeprefix("child::").rpartition(":")[2] for step in _steps(part)
+            if _QNAME.fullmatch(step.removeprefix("child::"))]
+
+
+def _steps(part: str) -> list[str]:
+    """The steps of a path, split at top-level slashes, their predicates left out."""
+    steps: list[str] = []
+    depth = 0
+    quote = ""
+    step: list[str] = []
+    for ch in part + "/":
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0 and ch == "/":
+            steps.append("".join(step).strip())
+            step = []
+        elif depth == 0:
+            step.append(ch)
+    return steps[:-1] if steps and steps[-1] == "" and part.endswith("/") else steps
+
+
+def _clark(qname: str, ns: dict[str, str]) -> str | None:
+    prefix, _, local = qname.rpartition(":")
+    uri = ns.get(prefix) if prefix else ""
+    if uri is None:
+        return None
+    return f"{{{uri}}}{local}" if uri else local
+
+
+def _may_match(c: _Compiled, data: bytes, present: dict[str, bool]) -> bool:
+    for names in c.names:
+        for name in names:
+            if name not in present:
+                present[name] = name.encode("utf-8") in data
+            if not present[name]:
+                break
+        else:
+            return True
+    return False
+
+
+def _call(xp: _XPath, node: etree._Element, variables: dict[str, Any], c: _Compiled) -> Any:
     try:
-        return xpath(node, **variables)
+        return xp.xpath(node, **variables) if xp.variables else xp.xpath(node)
     except etree.XPathError as exc:
         raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
 
@@ -236,17 +413,22 @@ def _truth(value: Any) -> bool:
     return bool(value)
 
 
+_STRING = etree.XPath("string($v)")
+
+
 def text_of(value: Any) -> str:
     """The XPath string value of an extension-function argument or a value-of result."""
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, list):
         value = value[0] if value else ""
-    if isinstance(value, etree._Element):
-        return "".join(str(t) for t in value.itertext())
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        if isinstance(value, str):
+            return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(_STRING(etree.Element("v"), v=value))
 
 
 def short(text: str) -> str:

@@ -80,7 +80,7 @@ class RuleSet:
     patterns: list[Pattern] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     documents: list[tuple[str, bytes]] = field(default_factory=list)  # to rebuild in a worker
-    programs: dict[tuple[str, str], object] = field(default_factory=dict, repr=False, compare=False)
+    programs: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)

@@ -8,13 +8,13 @@ on how the document was cut.
 
 A collection is checked range by range in several processes, and only the
 parent sees every range.  A worker answers ``seen()`` from what it saw in its
-own range (:class:`RangeBook`) and logs every call; the parent holds the
-document's sets (:class:`DocumentBook`) and replays the log.  A worker's
-answer can only be wrong one way -- "not seen" for a value an earlier range
-held -- and the first call of a log that is wrong in that way is where the
-worker's evaluation left the true one: the parent then evaluates that range's
-rules again with :class:`DocumentBook` as the oracle (a duplicate across
-ranges, rare in an export worth checking).
+own range (:class:`RangeBook`) and sends the values it saw; the parent holds
+the document's sets (:class:`DocumentBook`).  A worker's answer can only be
+wrong one way -- "not seen" for a value an earlier range held -- so when none
+of a range's values is in the document's sets yet, every answer was right and
+they are added; otherwise the parent evaluates that range's rules again with
+:class:`DocumentBook` as the oracle (a duplicate across ranges, rare in an
+export worth checking).
 
 Keys are mostly numbers (UPRNs, record ids), kept as 8-byte integers in an
 open-addressing table; any other key goes to an ordinary set.  Both are
@@ -25,18 +25,20 @@ bytes per numeric key.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
 
 _EMPTY = -1
 _MAX_INT = 2**63 - 1
+_MIX = 0x9E3779B97F4A7C15
 
-Call = tuple[int, str, str]  # (check index, scope, key)
+# What a range saw for the first time, per (check index, scope): its numeric keys packed as
+# 8-byte integers (cheap to send), and the others.
+Fresh = dict[tuple[int, str], tuple[bytes, list[str]]]
 
 
 class CompactSeen:
     """An exact set of strings, compact for canonical decimal numbers."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 8) -> None:
         size = 1
         while size < capacity * 2:
             size *= 2
@@ -55,7 +57,7 @@ class CompactSeen:
         if number is None:
             return key in self._others
         table, mask = self._table, self._mask
-        slot = (number * 0x9E3779B97F4A7C15 >> 17) & mask
+        slot = (number * _MIX >> 17) & mask
         while True:
             held = table[slot]
             if held == _EMPTY:
@@ -74,9 +76,37 @@ class CompactSeen:
             return False
         return self._add_int(number)
 
+    def add_new(self, numbers: array[int], others: list[str]) -> bool:
+        """Add keys that are new to their range (*numbers* already converted); when one of
+        them is here already, undo the additions of this call and return False."""
+        added: list[int] = []
+        table, mask = self._table, self._mask
+        for number in numbers:
+            slot = (number * _MIX >> 17) & mask
+            held = table[slot]
+            while held != _EMPTY and held != number:
+                slot = (slot + 1) & mask
+                held = table[slot]
+            if held == number:
+                for n in added:
+                    self._discard_int(n)
+                return False
+            table[slot] = number
+            added.append(number)
+            self._ints += 1
+            if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
+                self._grow()
+                table, mask = self._table, self._mask
+        if not self._others.isdisjoint(others) or len(set(others)) != len(others):
+            for n in added:
+                self._discard_int(n)
+            return False
+        self._others.update(others)
+        return True
+
     def _add_int(self, number: int) -> bool:
         table, mask = self._table, self._mask
-        slot = (number * 0x9E3779B97F4A7C15 >> 17) & mask
+        slot = (number * _MIX >> 17) & mask
         while True:
             held = table[slot]
             if held == _EMPTY:
@@ -89,6 +119,24 @@ class CompactSeen:
         if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
             self._grow()
         return False
+
+    def _discard_int(self, number: int) -> None:
+        """Remove *number* (linear probing: shift the rest of its cluster back)."""
+        table, mask = self._table, self._mask
+        slot = (number * _MIX >> 17) & mask
+        while table[slot] != number:
+            if table[slot] == _EMPTY:
+                return
+            slot = (slot + 1) & mask
+        table[slot] = _EMPTY
+        self._ints -= 1
+        nxt = (slot + 1) & mask
+        while table[nxt] != _EMPTY:
+            held = table[nxt]
+            table[nxt] = _EMPTY
+            self._ints -= 1
+            self._add_int(held)
+            nxt = (nxt + 1) & mask
 
     def _grow(self) -> None:
         old = self._table
@@ -127,30 +175,33 @@ class DocumentBook(Book):
             bucket = self.sets[(check, scope)] = CompactSeen()
         return bucket.add(key)
 
-    def agrees(self, calls: Iterable[Call]) -> bool:
-        """True when a range's logged calls got the answers these sets would have given
-        (the range's values are not yet added)."""
-        for check, scope, key in calls:
-            bucket = self.sets.get((check, scope))
-            if bucket is not None and key in bucket:
+    def merge(self, fresh: Fresh) -> bool:
+        """Add what a range saw first; False, adding nothing, when one of its values was
+        seen in an earlier range (the range's answers are then wrong)."""
+        done: list[tuple[CompactSeen, array[int], list[str]]] = []
+        for key, (packed, others) in fresh.items():
+            bucket = self.sets.get(key)
+            if bucket is None:
+                bucket = self.sets[key] = CompactSeen()
+            numbers = array("q")
+            numbers.frombytes(packed)
+            if not bucket.add_new(numbers, others):
+                for b, n, o in done:
+                    for number in n:
+                        b._discard_int(number)
+                    b._others.difference_update(o)
                 return False
+            done.append((bucket, numbers, others))
         return True
-
-    def take(self, calls: Iterable[Call]) -> None:
-        """Add the values of a range whose answers agreed."""
-        for check, scope, key in calls:
-            self.seen(check, scope, key)
 
 
 class RangeBook(Book):
-    """A worker's answers from its own range alone, with the log of every call."""
+    """A worker's answers from its own range alone."""
 
     def __init__(self) -> None:
         self.sets: dict[tuple[int, str], set[str]] = {}
-        self.calls: list[Call] = []
 
     def seen(self, check: int, scope: str, key: str) -> bool:
-        self.calls.append((check, scope, key))
         bucket = self.sets.get((check, scope))
         if bucket is None:
             bucket = self.sets[(check, scope)] = set()
@@ -158,3 +209,18 @@ class RangeBook(Book):
             return True
         bucket.add(key)
         return False
+
+    def fresh(self) -> Fresh:
+        """Every value this range saw, split into numbers and the rest, for the parent."""
+        out: Fresh = {}
+        for key, values in self.sets.items():
+            numbers = array("q")
+            others: list[str] = []
+            for value in values:
+                number = _as_number(value)
+                if number is None:
+                    others.append(value)
+                else:
+                    numbers.append(number)
+            out[key] = (numbers.tobytes(), others)
+        return out

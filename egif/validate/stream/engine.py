@@ -93,9 +93,10 @@ class Engine:
         self.rules = rules if rules else None
         self.plan = Plan(files=files, main=main, records=layout.records, record_locals=layout.record_locals,
                          cap=max(layout.thresholds), constraints=layout.constraints,
-                         interdependent=layout.interdependent,
+                         interdependent=layout.interdependent, top_only=layout.top_only,
                          rules=tuple(rules.documents) if self.rules else (), today=today)
         self.local = Worker(self.plan, schema, self.rules)
+        self.parser = make_parser()  # for the skeleton and the rest phase (made once: a parser costs)
         self._skeleton_schema: etree.XMLSchema | None = None
         self.records: int | None = None  # records of the last document, when read to its end
 
@@ -142,6 +143,8 @@ class _Run:
         self.root_step = "/" + frame.root_qname.decode("utf-8", "replace")
         self.book: Any = None
         self.kept: list[tuple[Kept, int, int]] = []  # (child, first line of its range, same-tag offset)
+        self.whole_and_clean = False  # one range covered the document and said nothing of the root
+        self.ranges = 0  # ranges taken in
 
     def findings(self) -> Iterator[Finding]:
         try:
@@ -164,12 +167,16 @@ class _Run:
             from egif.validate.schematron.state import DocumentBook
 
             self.book = DocumentBook()
-        for f in skeleton.check(final=False, attributes=True):  # on the root's line: first
-            yield self._emit(f)
-        if not frame.self_closing:
+        if frame.self_closing:
+            for f in skeleton.check(final=False, attributes=True):
+                yield self._emit(f)
+        else:
             for f in self._ranges(skeleton, keys):
                 yield self._emit(f)
-        for f in [*skeleton.check(final=True), *keys.finish(), *self._rest_phase()]:
+        # one range that libxml2 judged whole, root included, without a word on the root:
+        # the skeleton would find nothing either
+        final = [] if self.whole_and_clean else skeleton.check(final=True)
+        for f in [*final, *keys.finish(), *self._rest_phase()]:
             yield self._emit(f)
         self.engine.records = self.records
         self._tick(self.reader.size, force=True)
@@ -208,6 +215,8 @@ class _Run:
                     start, end, careful, data = task
                     if not result.ok:
                         if careful:
+                            if not self.ranges:  # the root's attributes, as a range would have told
+                                yield from skeleton.check(final=False, attributes=True)
                             yield from self._syntax_stop()
                             return
                         restart = start
@@ -215,13 +224,17 @@ class _Run:
                     if result.refusal is not None:
                         message, rel = result.refusal
                         raise UnsafeInputError(message.format(line=line + rel), file=self.label)
-                    if self.book is not None and not self.book.agrees(result.seen):
+                    if not self.ranges:
+                        # the root's attributes are the same in every range: the first says
+                        if result.root_attributes:
+                            yield from skeleton.check(final=False, attributes=True)
+                        self.whole_and_clean = end == frame.content_end and not result.root_content
+                    self.ranges += 1
+                    if self.book is not None and not self.book.merge(result.seen):
                         # a value this range took for new was seen in an earlier range
                         again = engine.local.rules_again(start, end, self.book, data)
                         result.findings = [f for f in result.findings if f[2] != RULE_KIND] + again
-                    elif self.book is not None:
-                        self.book.take(result.seen)
-                    yield from self._absolute(result, line, skeleton, keys)
+                    yield from self._absolute(result, line, skeleton, keys, judge_root=not self.whole_and_clean)
                     line += result.newlines
                     self.records += result.records
                     self.children += result.children
@@ -233,7 +246,8 @@ class _Run:
                     return
                 tasks = self._tasks(restart, True)
 
-    def _absolute(self, result: RangeResult, line: int, skeleton: _Skeleton, keys: _Keys) -> list[Finding]:
+    def _absolute(self, result: RangeResult, line: int, skeleton: _Skeleton, keys: _Keys, *,
+                  judge_root: bool = True) -> list[Finding]:
         out: list[tuple[tuple[int, int, int, int], Finding]] = []
         for rel, pos, kind, order, rule, severity, message, rec, tag, index, name, rest in result.findings:
             path = self.root_step + self.engine.step_of(name, tag, self.counts.get(tag, 0) + index) + rest
@@ -244,7 +258,7 @@ class _Run:
             found = keys.add(key, line, self.records, self.counts, self.root_step, self.engine.step_of)
             if found is not None:
                 out.append(((found.line or 0, self.children + key[3], _KEY_KIND, len(out)), found))
-        for sort_key, f in skeleton.add_runs(result.runs, line, self.children, self.records):
+        for sort_key, f in skeleton.add_runs(result.runs, line, self.children, self.records, check=judge_root):
             out.append((sort_key, f))
         for child in result.kept:
             self.kept.append((child, line, self.counts.get(child.tag, 0)))
@@ -268,18 +282,18 @@ class _Run:
             return []
         from egif.validate.schematron.evaluator import REST, program
 
-        root = etree.fromstring(frame.head + frame.tail, make_parser())
+        root = etree.fromstring(frame.head + frame.tail, engine.parser)
         root.text = None
         lines: dict[Any, int] = {root: frame.first_line}  # libxml2's line: the start tag's end
         steps: dict[Any, str] = {}
         for child, first_line, offset in self.kept:
-            copy = etree.fromstring(child.xml, make_parser())
+            copy = etree.fromstring(child.xml, engine.parser)
             for node, rel in zip(copy.iter(), child.lines, strict=False):
                 lines[node] = first_line + rel
             copy.tail = None
             root.append(copy)
             steps[copy] = self.root_step + engine.step_of(step(copy), child.tag, offset + child.index)
-        firings = program(engine.rules, str(root.tag), REST).run(
+        firings = program(engine.rules, str(root.tag), REST, engine.layout.top_only, engine.layout.records).run(
             root, self.book, today=engine.plan.today, record_count=self.records)
         found = []
         for f in firings:
@@ -354,7 +368,7 @@ class _Skeleton:
         self.shape: tuple[Any, ...] = ()
 
     def add_runs(self, runs: list[tuple[str, str, int, tuple[int, ...]]], line: int, children: int,
-                 records: int) -> list[tuple[tuple[int, int, int, int], Finding]]:
+                 records: int, *, check: bool = True) -> list[tuple[tuple[int, int, int, int], Finding]]:
         cap = max(self.layout.thresholds)
         for kind, tag, n, lines in runs:
             absolute = [line + x for x in lines]
@@ -368,7 +382,7 @@ class _Skeleton:
                 children += n
                 if tag in self.layout.records:
                     records += n
-        if self.content_reported:
+        if self.content_reported or not check:
             return []
         shape = tuple((k, t, self.layout.representative(n)) for k, t, n, *_ in self.runs)
         if shape == self.shape:
@@ -389,7 +403,7 @@ class _Skeleton:
         document, origins = self._document()
         schema = self.engine.skeleton_schema()
         try:
-            root: etree._Element = etree.fromstring(document, make_parser())
+            root: etree._Element = etree.fromstring(document, self.engine.parser)
         except etree.XMLSyntaxError:
             return []  # the ranges report the syntax error
         errors = xsd.validate(schema, root.getroottree())

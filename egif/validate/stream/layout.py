@@ -30,7 +30,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -72,6 +72,9 @@ class CollectionLayout:
     interdependent: bool = False
     # children the root's content model allows at most once: their path step has no [n]
     single: frozenset[str] = frozenset()
+    # records no other element can hold (no wildcard, no other reference): they stand only
+    # directly under the root, so rules find them among the root's children
+    top_only: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def record_locals(self) -> tuple[str, ...]:
@@ -123,7 +126,7 @@ def collection_layout(files: Mapping[str, bytes], root: str, *,
         found = _read_with_xmlschema(xmlschema_model(), root)
     if found is None:
         return None
-    uses, constraints = found
+    uses, constraints, elsewhere = found
     outer = {u.repeat for u in uses if u.repeat is not None}
     if len(outer) != 1:
         return None
@@ -141,7 +144,8 @@ def collection_layout(files: Mapping[str, bytes], root: str, *,
                         | {b + 1 for b in bounds if b < _MAX_THRESHOLD})
     interdependent = any(_ID_TYPES.search(d) for d in files.values())
     single = frozenset(name for name, n in most.items() if n <= 1 and name not in records)
-    return CollectionLayout(root, records, constraints, tuple(thresholds), interdependent, single)
+    top_only = records - elsewhere if elsewhere is not None else frozenset()
+    return CollectionLayout(root, records, constraints, tuple(thresholds), interdependent, single, top_only)
 
 
 MANY = 1000  # a repeating particle bounded below this is a list inside one record, not records
@@ -183,7 +187,16 @@ class _Index:
                     self.groups[clark] = child
         self.heads = {self.qname(el, el.get("substitutionGroup") or "")
                       for el in self.elements.values() if el.get("substitutionGroup")}
-        self.qualified: dict[etree._Element, bool] = {}
+        self.refs = [(el, self.qname(el, el.get("ref") or "")) for doc in docs.values()
+                     for el in doc.iter(_X + "element") if el.get("ref")]
+        self.wildcards = any(doc.find(f".//{_X}any") is not None for doc in docs.values())
+
+    def referenced_outside(self, visited: set[etree._Element]) -> frozenset[str] | None:
+        """Elements referenced by a particle the walk did not visit; None when a wildcard
+        could hold any element."""
+        if self.wildcards:
+            return None
+        return frozenset(name for el, name in self.refs if el not in visited)
 
     def qname(self, el: etree._Element, value: str) -> str:
         prefix, _, local = value.strip().rpartition(":")
@@ -207,7 +220,8 @@ def _top(el: etree._Element) -> etree._Element:
     return el
 
 
-def _read_with_lxml(files: Mapping[str, bytes], root: str) -> tuple[list[_Use], tuple[Constraint, ...]] | None:
+def _read_with_lxml(files: Mapping[str, bytes], root: str
+                    ) -> tuple[list[_Use], tuple[Constraint, ...], frozenset[str] | None] | None:
     index = _Index(files)
     decl = index.elements.get(root)
     if decl is None:
@@ -216,8 +230,9 @@ def _read_with_lxml(files: Mapping[str, bytes], root: str) -> tuple[list[_Use], 
     if ctype is None and decl.get("type"):
         ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
     uses: list[_Use] = []
+    visited: set[etree._Element] = set()
     if ctype is not None:
-        _walk_type(index, ctype, uses, set())
+        _walk_type(index, ctype, uses, set(), visited)
     if not any(u.repeat is not None for u in uses):
         return None
     if {u.name for u in uses if u.repeat is not None} & index.heads:
@@ -236,10 +251,11 @@ def _read_with_lxml(files: Mapping[str, bytes], root: str) -> tuple[list[_Use], 
             tuple(f.get("xpath") or "" for f in idc.findall(_X + "field")),
             tuple(sorted((p, u) for p, u in idc.nsmap.items() if p)),
             index.qname(idc, refer) if refer else None))
-    return uses, tuple(constraints)
+    return uses, tuple(constraints), index.referenced_outside(visited)
 
 
-def _walk_type(index: _Index, ctype: etree._Element, out: list[_Use], seen: set[str]) -> None:
+def _walk_type(index: _Index, ctype: etree._Element, out: list[_Use], seen: set[str],
+               visited: set[etree._Element]) -> None:
     for child in ctype:
         if child.tag == _X + "complexContent":
             for derivation in child:
@@ -249,12 +265,12 @@ def _walk_type(index: _Index, ctype: etree._Element, out: list[_Use], seen: set[
                 if derivation.tag == _X + "extension" and base not in seen:
                     base_type = index.types.get(base)
                     if base_type is not None:
-                        _walk_type(index, base_type, out, seen | {base})
+                        _walk_type(index, base_type, out, seen | {base}, visited)
                 for particle in derivation:
                     if isinstance(particle.tag, str):
-                        _walk_particle(index, particle, 1.0, None, 1.0, out, seen)
+                        _walk_particle(index, particle, 1.0, None, 1.0, out, seen, visited)
         elif child.tag in _MODEL or child.tag == _X + "group":
-            _walk_particle(index, child, 1.0, None, 1.0, out, seen)
+            _walk_particle(index, child, 1.0, None, 1.0, out, seen, visited)
 
 
 def _max(el: etree._Element) -> float:
@@ -263,7 +279,8 @@ def _max(el: etree._Element) -> float:
 
 
 def _walk_particle(index: _Index, el: etree._Element, most: float, repeat: int | None, bound: float,
-                   out: list[_Use], seen: set[str]) -> None:
+                   out: list[_Use], seen: set[str], visited: set[etree._Element]) -> None:
+    visited.add(el)
     own = _max(el)
     if repeat is None and own > 1:
         repeat, bound = id(el), own
@@ -271,14 +288,14 @@ def _walk_particle(index: _Index, el: etree._Element, most: float, repeat: int |
     if el.tag in _MODEL:
         for child in el:
             if isinstance(child.tag, str):
-                _walk_particle(index, child, most, repeat, bound, out, seen)
+                _walk_particle(index, child, most, repeat, bound, out, seen, visited)
     elif el.tag == _X + "group" and el.get("ref"):
         ref = index.qname(el, el.get("ref") or "")
         group = index.groups.get(ref)
         if group is not None and ref not in seen:
             for model in group:
                 if model.tag in _MODEL:
-                    _walk_particle(index, model, most, repeat, bound, out, seen | {ref})
+                    _walk_particle(index, model, most, repeat, bound, out, seen | {ref}, visited)
     elif el.tag == _X + "element":
         if el.get("ref"):
             out.append(_Use(index.qname(el, el.get("ref") or ""), most, repeat, bound, True))
@@ -287,7 +304,8 @@ def _walk_particle(index: _Index, el: etree._Element, most: float, repeat: int |
 
 
 # -- the xmlschema reader (fallback) ------------------------------------------------------
-def _read_with_xmlschema(schema: Any, root: str) -> tuple[list[_Use], tuple[Constraint, ...]] | None:
+def _read_with_xmlschema(schema: Any, root: str
+                         ) -> tuple[list[_Use], tuple[Constraint, ...], frozenset[str] | None] | None:
     decl = next((e for e in schema.maps.elements.values() if e.name == root), None)
     content = getattr(getattr(decl, "type", None), "content", None)
     if content is None or not hasattr(content, "iter_model"):
@@ -308,7 +326,7 @@ def _read_with_xmlschema(schema: Any, root: str) -> tuple[list[_Use], tuple[Cons
             tuple(f.path for f in ident.fields),
             tuple(sorted((p, u) for p, u in selector.namespaces.items() if p and p != "xml")),
             getattr(refer, "name", refer) if refer is not None else None))
-    return uses, tuple(found)
+    return uses, tuple(found), None
 
 
 def _walk_model(group: Any, most: float, repeat: int | None, bound: float, out: list[_Use]) -> None:
@@ -416,6 +434,18 @@ def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
         pos = m.end()
     tag = _START_TAG.match(head, pos)
     return (decl, tag) if tag is not None else None
+
+
+def root_start(head: bytes) -> tuple[bytes, bytes, bool] | None:
+    """The XML declaration and the root start tag at the start of a document, and whether a
+    DOCTYPE comes before it; None when they are not where a plain reading finds them."""
+    if not ascii_compatible(head):
+        return None
+    found = _prolog(head)
+    if found is None:
+        return None
+    decl, tag = found
+    return decl, tag.group(0), b"<!DOCTYPE" in head[:tag.start()]
 
 
 def read_frame(reader: Reader, tail_bytes: int = TAIL_BYTES) -> Frame | None:

@@ -15,14 +15,15 @@ in 16 bits and reports lines past 65,535 one too high for elements whose
 first child is whitespace, so relative lines below that limit plus an exact
 offset give exact lines.
 
-Without business rules, a range holding no comment, CDATA or processing
-instruction is first judged on a tree parsed without whitespace-only text
-(about a sixth cheaper to parse and validate).  Dropping whitespace next to
+A range holding no comment, CDATA or processing instruction is first judged
+on a tree parsed without whitespace-only text between elements (about a
+sixth cheaper to parse and validate).  Dropping whitespace next to
 elements cannot make an invalid element valid, so a valid lean tree means a
 valid range; when the lean tree has errors inside records only, just those
 records are parsed again as written, each alone, for their exact errors.
-The rules need the document as written, so with rules every range is parsed
-as written, once.
+The business rules run on that same lean tree: they see every document
+without whitespace-only text between elements, whatever its size (a range
+holding a comment is parsed once more, lean, for them).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ Run = tuple[str, str, int, tuple[int, ...]]
 RawKey = tuple[int, tuple[str, ...] | None, int, int, int, str, int, str, str]
 
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
-_XI_DECLARATION = re.compile(rb"xmlns(?::[^\s=>]+)?\s*=\s*(?:\"[^\"<]*&|'[^'<]*&)")
+_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
+_MARKER = b"<!--egif: end of range-->"
 _SPACE = re.compile(rb"[ \t\r\n]*")
 
 
@@ -71,6 +73,7 @@ class Plan:
     cap: int  # lines kept for the first children of each run (the largest threshold)
     constraints: tuple[Constraint, ...] = ()
     interdependent: bool = False  # xs:ID / xs:IDREF: records cannot be re-read alone
+    top_only: frozenset[str] = frozenset()  # records that stand only directly under the root
     rules: tuple[tuple[str, bytes], ...] = ()  # Schematron documents; () for no rules
     today: str = ""
 
@@ -109,9 +112,13 @@ class RangeResult:
     runs: list[Run] = field(default_factory=list)
     findings: list[RawFinding] = field(default_factory=list)
     keys: list[RawKey] = field(default_factory=list)
-    seen: list[tuple[int, str, str]] = field(default_factory=list)  # logged seen() calls
+    seen: dict[tuple[int, str], tuple[bytes, list[str]]] = field(default_factory=dict)  # values seen()
     kept: list[Kept] = field(default_factory=list)
     refusal: tuple[str, int] | None = None  # (message, relative line): input refused
+    # libxml2 saw errors on the root itself in this range: its attributes, its content
+    # (the parent's skeleton decides those; without them it need not look)
+    root_attributes: bool = False
+    root_content: bool = False
 
 
 # Any base URL outside every real scheme: the resolver below answers all requests.
@@ -161,6 +168,9 @@ class Worker:
             self.rules = load_rules(plan.rules)
         self.doc: Doc | None = None
         self.fd = -1
+        # a wildcard (or xs:anyType) is a valid place for an XInclude element: then every
+        # range is searched for one, else only ranges with errors
+        self.wildcards = any(_WILDCARD.search(d) for d in plan.files.values())
         self._root_idc = tuple(f"'{c.name.rpartition('}')[2]}'" for c in plan.constraints)
         # children of the root that are neither a record nor blank text (one record name);
         # a name test with a bound prefix costs a third of namespace-uri()/local-name() calls
@@ -194,17 +204,6 @@ class Worker:
 
     # -- one range ------------------------------------------------------------------
     def _range(self, data: bytes, careful: bool) -> RangeResult:
-        newlines = data.count(b"\n")
-        if newlines > MAX_LINES:
-            cut = self._middle_cut(data, careful)
-            if cut is not None:
-                first = self._range(data[:cut], careful)
-                if not first.ok or first.refusal:
-                    return first
-                second = self._range(data[cut:], careful)
-                if not second.ok or second.refusal:
-                    return second
-                return _join(first, second, data.count(b"\n", 0, cut))
         if len(data) > FLOOD_CHECK_BYTES:
             at = attribute_flood(data)
             if at is not None:
@@ -214,29 +213,92 @@ class Worker:
         doc = self.doc
         assert doc is not None
         delta = doc.head_lines + 1  # relative line 0 = first line of the range
-        document = doc.head + data + doc.tail
-        if (self.rules is None and not self.plan.constraints and b"!" not in data and b"?" not in data):
-            # "!" and "?" are rare in data (one memchr each), "<!" and "<?" would cost a
-            # compare at every "<": the guard may be too careful, never too lax
-            quick = self._lean_verdict(data, document, newlines, delta)
-            if quick is not None:
-                return quick
-        result, root, only_records = self._as_written(document, newlines, delta)
+        # Without comments, CDATA or processing instructions ("!" and "?" are rare in data: one
+        # memchr each) a range is parsed without whitespace-only text between elements: a
+        # sixth cheaper, and what the rules see anyway (see the module documentation).
+        lean = b"!" not in data and b"?" not in data
+        root, newlines = self._parse(data, lean)
         if root is None:
+            return RangeResult(ok=False)
+        if newlines > MAX_LINES:
+            cut = self._middle_cut(data, careful)
+            if cut is not None:
+                return self._halves(data, cut, careful)
+        result = RangeResult(ok=True, newlines=newlines)
+        only_records = self._only_records(root, result, delta)
+        if not only_records:
+            self._children(root, result, delta)
+        errors = xsd.validate(self.schema, root.getroottree())
+        if errors:
+            self._errors(root, errors, data, result, lean, only_records)
+        if (errors or self.wildcards) and self._xinclude(root, result, delta):
             return result
-        if self._xinclude_hint(data) and self._xinclude(root, result, delta):
-            return result
+        if self.plan.constraints:
+            self._keys(root, self._children(root, RangeResult(ok=True), delta), result, delta)
         if self.rules:
-            self._rules(root, result, delta, only_records)
+            rules_root = root if lean else self._rules_tree(data)
+            if rules_root is not None:
+                self._rules(rules_root, result, delta, only_records and lean, data)
         return result
 
-    def _xinclude_hint(self, data: bytes) -> bool:
+    def _rules_tree(self, data: bytes) -> etree._Element | None:
+        """The tree the rules see: parsed without whitespace-only text between elements, its
+        values corrected by the XSD pass as every other range's are."""
+        root = self._parse(data, True)[0]
+        if root is not None:
+            xsd.validate(self.schema, root.getroottree())
+        return root
+
+    def _parse(self, data: bytes, lean: bool) -> tuple[etree._Element | None, int]:
+        """The range parsed (None: it does not parse) and its number of newlines, read from
+        the line of a comment put after it (counting is dearer than parsing a comment)."""
         doc = self.doc
         assert doc is not None
-        return (b"XInclude" in data or b"XInclude" in doc.head or b"&" in doc.head
-                or (b"xmlns" in data and _XI_DECLARATION.search(data) is not None))
+        try:
+            root = etree.fromstring(doc.head + data + _MARKER + doc.tail, self.lean if lean else self.parser)
+        except etree.XMLSyntaxError:
+            return None, 0
+        marker = root[-1]
+        line = marker.sourceline
+        root.remove(marker)
+        delta = doc.head_lines + 1
+        if isinstance(line, int) and 0 < line - delta < MAX_LINES:
+            return root, line - delta
+        return root, data.count(b"\n")
+
+    def _halves(self, data: bytes, cut: int, careful: bool) -> RangeResult:
+        first = self._range(data[:cut], careful)
+        if not first.ok or first.refusal:
+            return first
+        second = self._range(data[cut:], careful)
+        if not second.ok or second.refusal:
+            return second
+        return _join(first, second, data.count(b"\n", 0, cut))
+
+    def _errors(self, root: etree._Element, errors: list[xsd.XsdError], data: bytes, result: RangeResult,
+                lean: bool, only_records: bool) -> None:
+        """The XSD findings of a range whose tree has errors: from the records they lie in,
+        each parsed again alone as written, when that is safe; else from the whole range
+        parsed as written."""
+        if lean and only_records and not self.plan.interdependent and \
+                self._bad_records_only(root, errors, data, result):
+            return
+        doc = self.doc
+        assert doc is not None
+        delta = doc.head_lines + 1
+        written = root
+        if lean:
+            parsed, _lines = self._parse(data, False)
+            if parsed is None:
+                return
+            written = parsed
+            errors = xsd.validate(self.schema, written.getroottree())
+        self._collect(written, errors, self._children(written, RangeResult(ok=True), delta), result, delta)
 
     def _xinclude(self, root: etree._Element, result: RangeResult, delta: int) -> bool:
+        """Refuse an XInclude element (never processed).  Checked only where one could hide:
+        in a range with errors, or always when the schema has a wildcard (a valid place for
+        any element)."""
         for ns in XINCLUDE_NAMESPACES:
             for found in root.iter(f"{{{ns}}}*"):
                 result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
@@ -244,44 +306,20 @@ class Worker:
                 return True
         return False
 
-    def _as_written(self, document: bytes, newlines: int,
-                    delta: int) -> tuple[RangeResult, etree._Element | None, bool]:
-        """Parse and validate a range exactly as written; collect every error in it.  Also
-        says whether the range holds records only."""
-        try:
-            root = etree.fromstring(document, self.parser)
-        except etree.XMLSyntaxError:
-            return RangeResult(ok=False), None, False
-        result = RangeResult(ok=True, newlines=newlines)
-        only_records = self._only_records(root, result, delta)
-        if not only_records:
-            self._children(root, result, delta)
-        errors = xsd.validate(self.schema, root.getroottree())
-        if errors or self.plan.constraints:
-            children = self._children(root, RangeResult(ok=True), delta)
-            if errors:
-                self._collect(root, errors, children, result, delta)
-            if self.plan.constraints:
-                self._keys(root, children, result, delta)
-        return result, root, only_records
-
-    def _lean_verdict(self, data: bytes, document: bytes, newlines: int, delta: int) -> RangeResult | None:
-        """The result of a range from a tree without whitespace-only text, when that tree
-        can decide; None sends the range to :meth:`_as_written`."""
-        try:
-            root = etree.fromstring(document, self.lean)
-        except etree.XMLSyntaxError:
-            return None
-        errors = xsd.validate(self.schema, root.getroottree())
-        if errors and self.plan.interdependent:
+    def _written_findings(self, data: bytes) -> RangeResult | None:
+        """The XSD findings of a small range (one record) parsed as written; None when it
+        does not parse."""
+        doc = self.doc
+        assert doc is not None
+        delta = doc.head_lines + 1
+        root, newlines = self._parse(data, False)
+        if root is None:
             return None
         result = RangeResult(ok=True, newlines=newlines)
-        if not self._only_records(root, result, delta):
-            if errors:
-                return None
-            self._children(root, result, delta)
-        if errors and not self._bad_records_only(root, errors, data, result):
-            return None
+        children = self._children(root, result, delta)
+        errors = xsd.validate(self.schema, root.getroottree())
+        if errors:
+            self._collect(root, errors, children, result, delta)
         return result
 
     def _bad_records_only(self, root: etree._Element, errors: list[xsd.XsdError], data: bytes,
@@ -313,8 +351,8 @@ class Worker:
             before = data.count(b"\n", 0, starts[k])
             if _line(root[k], -1) - delta != before:
                 return False  # the k-th start tag is not the k-th record
-            part, _root, _only = self._as_written(doc.head + piece + doc.tail, piece.count(b"\n"), delta)
-            if not part.ok or part.records != 1:
+            part = self._written_findings(piece)
+            if part is None or part.records != 1:
                 return False
             result.findings.extend(
                 (line + before, pos + k, kind, order, rule, sev, msg, rec + k if rec >= 0 else rec, tag,
@@ -411,8 +449,11 @@ class Worker:
                 redo = True
             elif e.node is None or e.node is root:
                 redo = redo or (e.node is root and e.content_model)
+                result.root_content = result.root_content or e.node is None or e.content_model
+                result.root_attributes = result.root_attributes or e.node is None or not e.content_model
             elif e.node.getparent() is root and e.unexpected:
                 redo = True
+                result.root_content = True
             elif not self._root_idc_error(e):
                 kept.append(e)
         if redo:
@@ -461,7 +502,8 @@ class Worker:
                                     pos, rec, tag, index, step(top), inner_path(node, top)))
 
     # -- business rules, record phase ----------------------------------------------------
-    def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool) -> None:
+    def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool,
+               data: bytes) -> None:
         from egif.validate.schematron.evaluator import RECORDS, program
         from egif.validate.schematron.state import RangeBook
 
@@ -479,8 +521,9 @@ class Worker:
                         tuple(_line(el, delta) - delta for el in child.iter()), tag, index, child))
                 root.remove(child)
         book = RangeBook()
-        firings = program(self.rules, str(root.tag), RECORDS).run(root, book, today=self.plan.today)
-        result.seen = book.calls
+        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
+            root, book, today=self.plan.today, data=data)
+        result.seen = book.fresh()
         if firings and not children:
             children = self._children(root, RangeResult(ok=True), delta)
         for order, f in enumerate(firings):
@@ -498,13 +541,14 @@ class Worker:
         if data is None:
             data = os.pread(self.fd, end - start, start)
         delta = doc.head_lines + 1
-        root = etree.fromstring(doc.head + data + doc.tail, self.parser)
-        xsd.validate(self.schema, root.getroottree())  # the same corrections as the first time
+        root = self._rules_tree(data)
+        assert root is not None  # it parsed the first time
         children = self._children(root, RangeResult(ok=True), delta)
         for child in list(root):
             if not (isinstance(child.tag, str) and child.tag in self.plan.records):
                 root.remove(child)
-        firings = program(self.rules, str(root.tag), RECORDS).run(root, book, today=self.plan.today)
+        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
+            root, book, today=self.plan.today, data=data)
         return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
                           f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
 
@@ -552,7 +596,24 @@ def _join(a: RangeResult, b: RangeResult, lines_in_a: int) -> RangeResult:
                           k.element) for k in b.kept]
     return RangeResult(ok=True, newlines=a.newlines + b.newlines, records=a.records + b.records,
                        children=a.children + b.children, counts=counts, runs=runs, findings=findings,
-                       keys=keys, seen=a.seen + b.seen, kept=kept)
+                       keys=keys, seen=_seen_both(a.seen, b.seen), kept=kept,
+                       root_attributes=a.root_attributes or b.root_attributes,
+                       root_content=a.root_content or b.root_content)
+
+
+def _seen_both(a: dict[tuple[int, str], tuple[bytes, list[str]]],
+               b: dict[tuple[int, str], tuple[bytes, list[str]]]) -> dict[tuple[int, str], tuple[bytes, list[str]]]:
+    """The values two consecutive ranges saw.  A value both saw was answered "not seen" in the
+    second: the halves of one range are evaluated apart only past the line limit, and the
+    parent then re-checks (it sees the value twice and evaluates the range again)."""
+    out = dict(a)
+    for key, (packed, others) in b.items():
+        if key in out:
+            first = out[key]
+            out[key] = (first[0] + packed, first[1] + others)
+        else:
+            out[key] = (packed, others)
+    return out
 
 
 # -- worker process main loop (see egif.validate.stream.pool) ----------------------------
