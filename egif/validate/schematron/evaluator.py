@@ -78,6 +78,17 @@ class _XPath:
 
 
 @dataclass
+class _Unique:
+    """A check ``not(seen('scope', child))`` (or a report ``seen(...)``): the values of every
+    context are read in two evaluations rather than one callback per context."""
+
+    scope: str
+    contexts: etree.XPath  # the rule's contexts, in document order
+    values: etree.XPath  # the first such child of each context
+    normalized: bool  # the key went through normalize-space()
+
+
+@dataclass
 class _Compiled:
     rule: Rule
     pattern: Pattern
@@ -86,6 +97,7 @@ class _Compiled:
     tests: list[tuple[Check, _XPath, _XPath | None]]  # (check, per-node test, all at once)
     messages: dict[int, list[str | _XPath]]
     names: list[list[str]]  # per context part: the element names it needs
+    uniques: dict[int, _Unique]  # checks of the form not(seen(scope, child)), by index
     alone: bool = True  # the only rule of its pattern that can fire here
 
 
@@ -144,15 +156,21 @@ class Program:
 
         tests = []
         messages: dict[int, list[str | _XPath]] = {}
+        uniques: dict[int, _Unique] = {}
         for check in rule.checks:
             at_once = None
             if check.inlined is not None:
                 condition = f"not({check.inlined})" if check.kind == "assert" else f"boolean({check.inlined})"
                 at_once = xp(f"({union})[{condition}]", check.index)
+                unique = _unique(check, ns)
+                if unique is not None:
+                    scope, child, normalized = unique
+                    uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"({union})/{child}[1]").xpath,
+                                                   normalized)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
-                         [_step_names(p) for p, _c in live_parts])
+                         [_step_names(p) for p, _c in live_parts], uniques)
 
     def _context(self, part: str, ns: dict[str, str], root_tag: str) -> str | None:
         """The XPath selecting a context part's nodes in this phase; None when it can select
@@ -197,14 +215,14 @@ class Program:
             if check is None or book is None:
                 raise SchemaCompileError("egif:seen() may only be called in the test of an assert or report")
             # the usual arguments are strings already (a literal, normalize-space(...))
-            key = value.strip() if type(value) is str else text_of(value).strip()
-            return book.seen(check, scope if type(scope) is str else text_of(scope), key)
+            key = value.strip() if isinstance(value, str) else text_of(value).strip()
+            return book.seen(check, str(scope) if isinstance(scope, str) else text_of(scope), key)
 
         def seen_of(_ctx: Any, number: Any, scope: Any, value: Any) -> bool:
             book = env.book
             assert book is not None
-            key = value.strip() if type(value) is str else text_of(value).strip()
-            return book.seen(int(number), scope if type(scope) is str else text_of(scope), key)
+            key = value.strip() if isinstance(value, str) else text_of(value).strip()
+            return book.seen(int(number), str(scope) if isinstance(scope, str) else text_of(scope), key)
 
         return {(EGIF_FN_NS, "record-count"): record_count, (EGIF_FN_NS, "seen"): seen,
                 (EGIF_FN_NS, "seen-of"): seen_of}
@@ -283,8 +301,31 @@ class Program:
                  firings: list[Firing]) -> None:
         for check, _test, at_once in c.tests:
             assert at_once is not None
-            for node in _elements(_call(at_once, root, variables, c)):
+            unique = c.uniques.get(check.index)
+            nodes = (self._repeated(unique, check, root, c) if unique is not None
+                     else _elements(_call(at_once, root, variables, c)))
+            for node in nodes:
                 firings.append(Firing(node, check, self._message(c, check, node, variables)))
+
+    def _repeated(self, unique: _Unique, check: Check, root: etree._Element, c: _Compiled) -> list[etree._Element]:
+        """The contexts whose value *book* has seen: what ``not(seen(scope, child))`` fails at,
+        asking *book* in document order exactly as the test would, once per context."""
+        book = self.env.book
+        assert book is not None
+        try:
+            contexts = _elements(unique.contexts(root))
+            values = {v.getparent(): v for v in _elements(unique.values(root))}
+        except etree.XPathError as exc:
+            raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
+        out = []
+        for node in contexts:
+            value = values.get(node)
+            text = "" if value is None else (value.text or "") if len(value) == 0 else text_of(value)
+            if unique.normalized:
+                text = _XML_SPACE.sub(" ", text).strip(_XML_WS)
+            if book.seen(check.index, unique.scope, text.strip()):
+                out.append(node)
+        return out
 
     def _node_by_node(self, rules: list[_Compiled], root: etree._Element, variables: dict[str, str],
                       firings: list[Firing]) -> None:
@@ -319,6 +360,25 @@ class Program:
 
 
 _SEEN_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):seen\s*\(")
+_UNIQUE = re.compile(r"^\s*not\s*\(\s*([A-Za-z_][\w.\-]*):seen\s*\(\s*('[^']*'|\"[^\"]*\")\s*,\s*"
+                     r"(?:normalize-space\s*\(\s*((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*)\s*\)|"
+                     r"((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*))\s*\)\s*\)\s*$")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_XML_WS = " \t\r\n"
+
+
+def _unique(check: Check, ns: dict[str, str]) -> tuple[str, str, bool] | None:
+    """``(scope, child, normalized)`` when an assert's test is ``not(P:seen('scope', child))``
+    or ``not(P:seen('scope', normalize-space(child)))`` with *child* a child element's name."""
+    if check.kind != "assert" or check.inlined is None:
+        return None
+    m = _UNIQUE.match(check.inlined)
+    if m is None or ns.get(m.group(1)) != EGIF_FN_NS:
+        return None
+    child = m.group(3) or m.group(4)
+    if child in ("node", "text", "comment") or (":" in child and child.partition(":")[0] not in ns):
+        return None
+    return m.group(2)[1:-1], child, m.group(3) is not None
 
 
 def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:

@@ -140,12 +140,14 @@ class CompactSeen:
 
     def _grow(self) -> None:
         old = self._table
-        self._table = array("q", [_EMPTY]) * (len(old) * 2)
-        self._mask = len(self._table) - 1
-        self._ints = 0
+        table = self._table = array("q", [_EMPTY]) * (len(old) * 2)
+        mask = self._mask = len(table) - 1
         for number in old:
             if number != _EMPTY:
-                self._add_int(number)
+                slot = (number * _MIX >> 17) & mask
+                while table[slot] != _EMPTY:
+                    slot = (slot + 1) & mask
+                table[slot] = number
 
 
 def _as_number(key: str) -> int | None:
@@ -166,13 +168,14 @@ class Book:
 class DocumentBook(Book):
     """The document's sets: exact answers, calls taken in document order."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 8) -> None:
         self.sets: dict[tuple[int, str], CompactSeen] = {}
+        self.capacity = capacity  # of each new set: big for a big file, saving regrowth
 
     def seen(self, check: int, scope: str, key: str) -> bool:
         bucket = self.sets.get((check, scope))
         if bucket is None:
-            bucket = self.sets[(check, scope)] = CompactSeen()
+            bucket = self.sets[(check, scope)] = CompactSeen(self.capacity)
         return bucket.add(key)
 
     def merge(self, fresh: Fresh) -> bool:
@@ -182,7 +185,7 @@ class DocumentBook(Book):
         for key, (packed, others) in fresh.items():
             bucket = self.sets.get(key)
             if bucket is None:
-                bucket = self.sets[key] = CompactSeen()
+                bucket = self.sets[key] = CompactSeen(self.capacity)
             numbers = array("q")
             numbers.frombytes(packed)
             if not bucket.add_new(numbers, others):

@@ -152,6 +152,6 @@ def attribute_flood(data: bytes) -> int | None:
     (a million attributes took 1.3 GB)."""
     if not _FLOOD:
         _FLOOD.append(re.compile(
-            rb"<[A-Za-z_][^\s/>]*(?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*')){%d}" % ATTRIBUTE_LIMIT))
+            rb"<[A-Za-z_][^\s/>]*(?>\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*')){%d}" % ATTRIBUTE_LIMIT))
     m = _FLOOD[0].search(data)
     return m.start() if m is not None else None

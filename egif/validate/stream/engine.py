@@ -166,7 +166,7 @@ class _Run:
         if engine.rules:
             from egif.validate.schematron.state import DocumentBook
 
-            self.book = DocumentBook()
+            self.book = DocumentBook(capacity=max(8, self.reader.size // 1024))  # ~a key per KB
         if frame.self_closing:
             for f in skeleton.check(final=False, attributes=True):
                 yield self._emit(f)
@@ -400,7 +400,7 @@ class _Skeleton:
         return []
 
     def _check(self, *, final: bool, attributes: bool = False) -> list[tuple[tuple[int, int, int, int], Finding]]:
-        document, origins = self._document()
+        document, origin = self._document()
         schema = self.engine.skeleton_schema()
         try:
             root: etree._Element = etree.fromstring(document, self.engine.parser)
@@ -425,7 +425,7 @@ class _Skeleton:
                 if self.content_reported:
                     continue
                 self.content_reported = True
-                line, position, index, record = origins[root.index(e.node)]
+                line, position, index, record = origin(root.index(e.node))
                 path = f"/{step(root)}" + self.engine.step_of(_doc_step(root, e.node), str(e.node.tag), index)
                 found.append(((line, position, _SKELETON_KIND, len(found)), self._finding(e, line, path, record)))
         return found
@@ -433,30 +433,36 @@ class _Skeleton:
     def _finding(self, e: xsd.XsdError, line: int, path: str, record: int | None) -> Finding:
         return Finding(e.message, e.rule, Severity.ERROR, self.label, line, None, path, record)
 
-    def _document(self) -> tuple[bytes, list[tuple[int, int, int, int | None]]]:
-        """The skeleton, and for each child of its root: line, position, same-tag index and
-        record number of the child it stands for."""
+    def _document(self) -> tuple[bytes, Callable[[int], tuple[int, int, int, int | None]]]:
+        """The skeleton, and a function giving for its root's k-th child element the line,
+        position, same-tag index and record number of the child it stands for."""
         frame = self.frame
         parts = [frame.decl, b"\n", frame.root_tag]
-        origins: list[tuple[int, int, int, int | None]] = []
-        seen: dict[str, int] = {}
-        for kind, tag, n, lines, position, records in self.runs:
-            count = self.layout.representative(n)
+        for kind, tag, n, _lines, _position, _records in self.runs:
             if kind == "text":
                 parts.append(b"\nx")
                 continue
             ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
             stand_in = (f'\n<egif-s:{local} xmlns:egif-s="{_attr(ns)}"/>' if ns
                         else f'\n<{local} xmlns=""/>').encode()
-            before = seen.get(tag, 0)
-            is_record = tag in self.layout.records
-            for k in range(count):
-                line = lines[k] if k < len(lines) else lines[-1]
-                origins.append((line, position + k, before + k + 1, records + k + 1 if is_record else None))
-            parts.append(stand_in * count)
-            seen[tag] = before + n
+            parts.append(stand_in * self.layout.representative(n))
         parts.append(b"\n" + frame.tail)
-        return b"".join(parts), origins
+
+        def origin(k: int) -> tuple[int, int, int, int | None]:
+            seen: dict[str, int] = {}
+            for kind, tag, n, lines, position, records in self.runs:
+                if kind == "text":
+                    continue
+                count = self.layout.representative(n)
+                before = seen.get(tag, 0)
+                if k < count:
+                    line = lines[k] if k < len(lines) else lines[-1]
+                    return line, position + k, before + k + 1, records + k + 1 if tag in self.layout.records else None
+                k -= count
+                seen[tag] = before + n
+            return self.frame.first_line, -1, 1, None
+
+        return b"".join(parts), origin
 
 
 def _doc_step(root: etree._Element, node: etree._Element) -> str:
