@@ -271,7 +271,7 @@ class Lifecycle:
     def __init__(self, registry: Registry, *, actor: str | None = None,
                  clock: Clock | None = None) -> None:
         self.registry = registry
-        self.actor = actor or registry.actor
+        self.actor = registry.acting_as(actor)  # PostgreSQL: the connected role, nobody else
         self.clock = clock or utc_now
 
     # -- reading ----------------------------------------------------------

@@ -1,9 +1,16 @@
 """The registry: the object users import.
 
-``Registry.open()`` opens (creating if needed) the embedded SQLite registry in
-the user data directory, already holding the shipped standards; ``add``,
-``get``, ``list``, ``resolve`` and ``export`` do the rest.  No method prints
-or prompts: results come back as data, failures as :mod:`egif.errors`.
+``Registry.open()`` opens the per-user registry (an SQLite file in the user
+data directory, created with the shipped standards on first use), or the
+registry a path or ``postgresql://`` DSN names, which must exist
+(``Registry.init`` creates one on purpose); ``add``, ``get``, ``list``,
+``resolve`` and ``export`` do the rest.  No method prints or prompts: results
+come back as data, failures as :mod:`egif.errors`.
+
+A new version is always a draft; statuses move only through
+:class:`egif.lifecycle.Lifecycle`.  Seeding the shipped standards and applying
+a verified pull store versions in other statuses through ``_add``, which is
+not public API and marks its ``add`` events with ``via``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 from lxml import etree
 from platformdirs import user_data_dir
 
-from egif.errors import Conflict, InputError, NotFound, SchemaCompileError, TamperedError
+from egif.errors import Conflict, InputError, NotFound, PermissionDenied, SchemaCompileError, TamperedError
 from egif.identity import current_actor
 from egif.metadata import egms_metadata
 from egif.model import (
@@ -38,7 +45,7 @@ from egif.model import (
     parse_version,
 )
 from egif.resolve import DIRECTIVE_TAGS, ResolvedSchema, Unit, UnitDirective, iter_directives, lay_out
-from egif.store import SqliteStore, Store
+from egif.store import Store, open_store
 from egif.xmlsafe import XSD_NS, parse_file
 
 REGISTRY_ENV = "EGIF_REGISTRY"
@@ -50,7 +57,28 @@ def default_registry_path() -> Path:
     env = os.environ.get(REGISTRY_ENV, "").strip()
     if env:
         return Path(env).expanduser()
+    return per_user_registry_path()
+
+
+def per_user_registry_path() -> Path:
+    """``registry.sqlite`` in the user data directory: the one registry created on first use."""
     return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+
+
+def default_location() -> tuple[str | Path, bool]:
+    """Where ``Registry.open()`` looks, and whether that place was named explicitly.
+
+    ``$EGIF_REGISTRY`` (a path or a ``postgresql://`` DSN) is explicit; the
+    per-user file is not, and only it is created when missing.
+    """
+    env = os.environ.get(REGISTRY_ENV, "").strip()
+    if env:
+        return (env if is_url(env) else Path(env).expanduser()), True
+    return per_user_registry_path(), False
+
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def sha256(data: bytes) -> str:
@@ -86,31 +114,53 @@ class Registry:
 
     def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
-        self._actor = actor
+        self._actor = self._checked_actor(actor)
         self._resolved: dict[str, ResolvedSchema] = {}
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, actor: str | None = None,
-             create: bool = True, seed: bool = True) -> Registry:
-        """Open the registry at *path* (default: :func:`default_registry_path`).
+    def open(cls, location: str | Path | None = None, *, actor: str | None = None,
+             create: bool | None = None, seed: bool = True) -> Registry:
+        """Open the registry at *location*: a file path or a ``postgresql://`` DSN.
 
-        A registry created now is seeded with the shipped standards unless
-        ``seed`` is false, in which case it stays empty for good.
+        Without *location*, ``$EGIF_REGISTRY`` or else the per-user registry.
+        Only the per-user registry is created when missing (seeded with the
+        shipped standards unless ``seed`` is false); a named registry must exist
+        unless ``create=True`` (see :meth:`init`).  A registry the user cannot
+        write opens read-only.
         """
-        store = SqliteStore(path if path is not None else default_registry_path(), create=create)
-        registry = cls(store, actor=actor)
-        if store.created and not seed:
-            with store.transaction():  # created empty on purpose: stays empty
-                store.set_meta("seeded", "no (created empty)")
-        if seed and store.get_meta("seeded") is None:
-            from egif.shipped import seed_registry
-
-            with store.transaction():
-                if store.get_meta("seeded") is None:  # another process may have won
-                    seed_registry(registry)
-                    store.set_meta("seeded", now())
+        explicit = location is not None
+        if location is None:
+            location, explicit = default_location()
+        if create is None:
+            create = not explicit
+        store = open_store(location, create=create)
+        try:
+            registry = cls(store, actor=actor)
+            if store.created or (create and not store.read_only and store.get_meta("seeded") is None):
+                registry._seed(seed)
+        except BaseException:
+            store.close()
+            raise
         return registry
+
+    @classmethod
+    def init(cls, location: str | Path, *, actor: str | None = None, seed: bool = True) -> Registry:
+        """Create the registry at *location* (or bring an existing one up to date) and open it."""
+        return cls.open(location, actor=actor, create=True, seed=seed)
+
+    def _seed(self, seed: bool) -> None:
+        store = self.store
+        with store.transaction():
+            if store.get_meta("seeded") is not None:  # another process won the race
+                return
+            if seed:
+                from egif.shipped import seed_registry
+
+                seed_registry(self)
+                store.set_meta("seeded", now())
+            else:  # created empty on purpose: stays empty
+                store.set_meta("seeded", "no (created empty)")
 
     def close(self) -> None:
         self.store.close()
@@ -126,10 +176,33 @@ class Registry:
         return self.store.location
 
     @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def identity_enforced(self) -> bool:
+        """True where the database authenticates the acting identity (PostgreSQL)."""
+        return self.store.identity() is not None
+
+    @property
     def actor(self) -> str:
         if self._actor is None:
             self._actor = current_actor()
         return self._actor
+
+    def acting_as(self, actor: str | None = None) -> str:
+        """The identity an action is recorded under; *actor* is checked where identity is enforced."""
+        return self._checked_actor(actor) or self.actor
+
+    def _checked_actor(self, actor: str | None) -> str | None:
+        enforced = self.store.identity()
+        if enforced is None:
+            return actor.strip() if actor and actor.strip() else None
+        if actor and actor.strip() and actor.strip() != enforced:
+            raise PermissionDenied(
+                f"cannot act as {actor.strip()!r}: {self.location} records every action under the "
+                f"database role you connect as ({enforced!r}); connect as that role instead")
+        return enforced
 
     # -- reading -----------------------------------------------------------
     def get(self, ref: str | SchemaRef) -> SchemaVersion:
@@ -200,9 +273,10 @@ class Registry:
     def record_event(self, kind: str, *, name: str | None = None, version: str | None = None,
                      data: Mapping[str, Any] | None = None, actor: str | None = None) -> int:
         """Append an event to the audit log (inside the current transaction, if any)."""
+        who = self.acting_as(actor)
         with self.store.transaction():
             return self.store.append_event(name=name, version=version, kind=kind,
-                                           actor=actor or self.actor, at=now(), data=dict(data or {}))
+                                           actor=who, at=now(), data=dict(data or {}))
 
     # -- files kept beside a version ---------------------------------------
     def attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *,
@@ -213,9 +287,12 @@ class Registry:
         audit log.  Replacing an attachment of the same kind and name is allowed
         only while the version is a draft.
         """
+        return self._attach(ref, kind, name, content, actor=self.acting_as(actor))
+
+    def _attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *, actor: str) -> str:
         row = self._row(ref)
         digest = sha256(content)
-        who = actor or self.actor
+        who = actor
         with self.store.transaction():
             existing = {a["name"]: a for a in self.store.list_attachments(row["id"], kind)}
             old = existing.get(name)
@@ -247,23 +324,36 @@ class Registry:
     # -- adding ------------------------------------------------------------
     def add(self, main: str | Path, *, name: str, version: str,
             imports: Mapping[str, str | SchemaRef | Path] | None = None,
-            status: Status | str = Status.DRAFT, title: str | None = None,
-            successor: str | None = None, actor: str | None = None) -> AddResult:
-        """Store a schema and the documents it includes, binding each import.
+            title: str | None = None, actor: str | None = None) -> AddResult:
+        """Store a schema and the documents it includes, binding each import, as a draft.
 
         ``imports`` maps a namespace to ``"NAME@VERSION"`` (a registered
         version) or to a local file; an import not named there binds to the
         newest usable registered version of its namespace, else to the file
         its schemaLocation names.  The whole add is one transaction.
 
-        ``status`` other than draft is for administrative paths that carry a
-        status decided elsewhere (seeding the shipped standards, pulling a
-        published registry); everyday promotion goes through
+        A new version is always a draft: it moves on only through
         :class:`egif.lifecycle.Lifecycle`, whose guards and approvals apply.
+        """
+        return self._add(main, name=name, version=version, imports=imports, title=title,
+                         actor=self.acting_as(actor))
+
+    def _add(self, main: str | Path, *, name: str, version: str,
+             imports: Mapping[str, str | SchemaRef | Path] | None = None,
+             status: Status | str = Status.DRAFT, title: str | None = None,
+             successor: str | None = None, actor: str | None = None, via: str | None = None) -> AddResult:
+        """``add`` with a status decided elsewhere: the administrative paths only.
+
+        Seeding the shipped standards (``via="shipped"``) and applying a
+        verified pull (``via="pull"``) store versions in their recorded
+        status; the ``add`` event names the path.  Not public API.
         """
         check_name(name)
         major, minor = parse_version(version)
         status = Status.parse(status) if isinstance(status, str) else status
+        if status != Status.DRAFT and not via:
+            raise PermissionDenied(f"{name}@{version}: only an administrative path may store a "
+                                   f"{status.value} version; new versions are drafts")
         main_path = Path(main).expanduser()
         scan = self._scan(main_path, dict(imports or {}))
         main_abs = main_path.resolve()
@@ -343,7 +433,8 @@ class Registry:
             self.store.append_event(
                 name=name, version=version, kind="add", actor=who, at=row["added_at"],
                 data={"digest": digest, "status": status.value, "files": [f["path"] for f in files],
-                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings}},
+                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings},
+                      **({"via": via} if via else {})},
             )
             stored = self.store.version_by_id(version_id)
         return AddResult(self._to_model(stored), created=True)
@@ -578,4 +669,4 @@ def _looks_like_file(value: str) -> bool:
     return value.endswith((".xsd", ".xml")) or "/" in value or os.sep in value
 
 
-__all__ = ["AddResult", "Registry", "default_registry_path"]
+__all__ = ["AddResult", "Registry", "default_location", "default_registry_path", "per_user_registry_path"]

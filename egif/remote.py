@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from egif import __version__
-from egif.errors import EgifError, InputError, TamperedError
+from egif.errors import EgifError, InputError, PermissionDenied, TamperedError
 from egif.model import SchemaRef, Status, check_name, parse_version
 from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
 from egif.registry import Registry, now
@@ -288,7 +288,16 @@ def _safe_path(path: str) -> str:
 # -- the pull ------------------------------------------------------------------
 def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLimits | None = None,
          progress: Callable[[str], None] | None = None) -> PullResult:
-    """Bring *registry* up to date with the registry published at *url*."""
+    """Bring *registry* up to date with the registry published at *url*.
+
+    A pull stores the publisher's statuses and copies its audit events, so it
+    is an administrative path: on a PostgreSQL registry only the owner role
+    may pull.
+    """
+    if not registry.store.is_admin:
+        raise PermissionDenied(
+            f"pulling into {registry.location} stores the publisher's statuses and events: connect "
+            "as the role that owns the registry (the one that ran `egif registry init`)")
     limits = limits or PullLimits()
     base = normalise_url(url)
     if pin is not None:
@@ -392,9 +401,9 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                     elif b.get("bundled_path"):
                         imports[b["namespace"]] = folder.joinpath(*b["bundled_path"].split("/"))
                 try:
-                    added = registry.add(folder / v["main"], name=v["name"], version=v["version"],
-                                         imports=imports, status=v["status"], title=v.get("title"),
-                                         successor=v.get("successor"))
+                    added = registry._add(folder / v["main"], name=v["name"], version=v["version"],
+                                          imports=imports, status=v["status"], title=v.get("title"),
+                                          successor=v.get("successor"), via="pull")
                 except EgifError as exc:
                     raise RemoteError(f"{ref} from the publisher cannot be stored: {exc.message}",
                                       file=base) from None

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from egif import EgifError, Registry, __version__
-from egif.registry import REGISTRY_ENV
+from egif.registry import REGISTRY_ENV, default_location, is_url
 
 EXIT_HELP = """\b
 Exit codes:
@@ -28,16 +28,32 @@ Exit codes:
 
 
 class AppState:
-    """Per-invocation state: which registry, who is acting; opened lazily."""
+    """Per-invocation state: which registry, who is acting; opened lazily.
 
-    def __init__(self, registry_path: Path | None, actor: str | None) -> None:
-        self.registry_path = registry_path
+    ``--as`` names the actor of a registry whose identity is self-asserted
+    (SQLite).  A PostgreSQL registry acts as the connected database role: an
+    explicit ``--as`` naming someone else is refused there, and ``EGIF_USER``
+    (a default for self-asserted registries) is ignored.
+    """
+
+    def __init__(self, registry_path: str | None, actor: str | None, *,
+                 actor_from_env: bool = False) -> None:
+        self.registry_path = registry_path or None
         self.actor = actor
+        self.actor_from_env = actor_from_env
         self._registry: Registry | None = None
+
+    def actor_for(self, location: str | Path | None) -> str | None:
+        """The ``actor`` to open *location* with (``EGIF_USER`` does not apply to PostgreSQL)."""
+        if location is None:
+            location = default_location()[0]
+        if self.actor_from_env and is_url(location):
+            return None
+        return self.actor
 
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry.open(self.registry_path, actor=self.actor)
+            self._registry = Registry.open(self.registry_path, actor=self.actor_for(self.registry_path))
         return self._registry
 
     def close(self) -> None:
@@ -67,16 +83,19 @@ class EgifGroup(click.Group):
 
 
 @click.group(cls=EgifGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-              envvar=REGISTRY_ENV, show_envvar=True,
-              help="Registry file to use (default: registry.sqlite in the user data directory).")
+@click.option("--registry", "registry_path", metavar="PATH|DSN", envvar=REGISTRY_ENV, show_envvar=True,
+              help="Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
+                   "`egif registry init`). Default: registry.sqlite in the user data directory, "
+                   "created on first use.")
 @click.option("--as", "actor", metavar="NAME", envvar="EGIF_USER", show_envvar=True,
-              help="Who is acting, recorded in the audit log (default: the git user).")
+              help="Who is acting, recorded in the audit log (default: the git user). SQLite only: "
+                   "a PostgreSQL registry acts as the database role you connect as.")
 @click.version_option(__version__, prog_name="egif")
 @click.pass_context
-def cli(ctx: click.Context, registry_path: Path | None, actor: str | None) -> None:
+def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> None:
     """egif: registry, validator, diff and lifecycle for UK e-government XML standards."""
-    state = AppState(registry_path, actor)
+    source = ctx.get_parameter_source("actor")
+    state = AppState(registry_path, actor, actor_from_env=source == click.core.ParameterSource.ENVIRONMENT)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
