@@ -503,8 +503,13 @@ class PostgresStore:
         try:
             self._db.execute("SET search_path TO egif")
             self._check_is_registry(create)
+            current = self.format_version()
+            if current > LATEST_FORMAT:
+                raise RegistryError(
+                    f"registry format {current} comes from a newer egif (this one reads up to "
+                    f"format {LATEST_FORMAT}); upgrade egif", file=self.location)
             self.created = self._migrate() if create else False
-            if not create and self.format_version() < LATEST_FORMAT:
+            if not create and current < LATEST_FORMAT:
                 raise RegistryError(
                     f"registry format {self.format_version()} is older than this egif's "
                     f"({LATEST_FORMAT}): its owner upgrades it with `egif registry init {self.location}`",
