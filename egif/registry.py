@@ -214,7 +214,7 @@ class Registry:
         status_value = Status.parse(status).value if isinstance(status, str) else (
             status.value if status else None)
         rows = self.store.list_versions(name=name, namespace=namespace, status=status_value)
-        return [self._to_model(r) for r in rows]
+        return self._to_models(rows)
 
     def versions(self, name: str) -> builtins.list[SchemaVersion]:
         """The lineage of one standard, oldest first."""
@@ -509,29 +509,31 @@ class Registry:
             if b["target_version_id"] is not None:
                 self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
 
-    def _to_model(self, row: Mapping[str, Any]) -> SchemaVersion:
-        vid = row["id"]
-        names: dict[int, SchemaRef] = {}
+    def _to_models(self, rows: Iterable[Mapping[str, Any]]) -> builtins.list[SchemaVersion]:
+        """Many versions at once: their files and bindings come in one batch from the store."""
+        rows = builtins.list(rows)
+        details = self.store.version_details([int(r["id"]) for r in rows]) if rows else {}
+        return [self._to_model(r, details[int(r["id"])]) for r in rows]
 
-        def ref_of(version_id: int | None) -> SchemaRef | None:
-            if version_id is None:
+    def _to_model(self, row: Mapping[str, Any], details: Mapping[str, Any] | None = None) -> SchemaVersion:
+        if details is None:
+            details = self.store.version_details([int(row["id"])])[int(row["id"])]
+
+        def ref_of(item: Mapping[str, Any]) -> SchemaRef | None:
+            if item["target_version_id"] is None:
                 return None
-            if version_id not in names:
-                t = self.store.version_by_id(version_id)
-                names[version_id] = SchemaRef(t["name"], t["version"])
-            return names[version_id]
+            return SchemaRef(item["target_name"], item["target_version"])
 
         return SchemaVersion(
             name=row["name"], version=row["version"], namespace=row["namespace"],
             status=Status(row["status"]), digest=row["digest"], main=row["main_path"],
             files=tuple(SchemaFile(f["path"], f["digest"], f["size"], f["namespace"], f["role"])
-                        for f in self.store.version_files(vid)),
-            imports=tuple(ImportBinding(b["namespace"], ref_of(b["target_version_id"]),
-                                        b["bundled_path"], b["chosen"])
-                          for b in self.store.version_imports(vid)),
+                        for f in details["files"]),
+            imports=tuple(ImportBinding(b["namespace"], ref_of(b), b["bundled_path"], b["chosen"])
+                          for b in details["imports"]),
             directives=tuple(Directive(d["file"], d["kind"], d["namespace"], d["location"],
-                                       d["target_path"], ref_of(d["target_version_id"]))
-                             for d in self.store.version_directives(vid)),
+                                       d["target_path"], ref_of(d))
+                             for d in details["directives"]),
             added_by=row["added_by"], added_at=row["added_at"],
             declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
             title=row["title"], successor=row["successor"],

@@ -70,7 +70,8 @@ def dump(path: Path) -> list[str]:
 @pytest.fixture
 def published(registry: Registry, tmp_path: Path) -> Iterator[tuple[Registry, Path, StaticServer]]:
     """A seeded publisher with one extra standard, published and served."""
-    registry.add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified")
+    registry._add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified",
+                  via="test set-up")
     site = tmp_path / "site"
     publish(registry, site, catalogue=False)
     with serve(site) as server:
@@ -80,7 +81,7 @@ def published(registry: Registry, tmp_path: Path) -> Iterator[tuple[Registry, Pa
 @pytest.fixture
 def consumer(tmp_path: Path) -> Iterator[tuple[Registry, Path]]:
     path = tmp_path / "consumer.sqlite"
-    with Registry.open(path, actor="council@example.org", seed=False) as reg:
+    with Registry.init(path, actor="council@example.org", seed=False) as reg:
         yield reg, path
 
 
@@ -122,8 +123,8 @@ def test_incremental_pull_fetches_only_new_objects(published, consumer, tmp_path
     publisher, site, server = published
     reg, _ = consumer
     pull(reg, server.url, limits=FAST)
-    publisher.add(widget_xsd(tmp_path / "w2", "2.0", '<xsd:enumeration value="green"/>'),
-                  name="Widget", version="2.0", status="candidate")
+    publisher._add(widget_xsd(tmp_path / "w2", "2.0", '<xsd:enumeration value="green"/>'),
+                   name="Widget", version="2.0", status="candidate", via="test set-up")
     with publisher.store.transaction():
         row = publisher.store.find_version("Widget", "1.0")
         assert row is not None

@@ -103,8 +103,7 @@ def test_sample_unwritable_output(egif_cli: Any, tmp_path: Path) -> None:
 
 
 def run_demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EGIF_REGISTRY": str(tmp_path / "reg" / "registry.sqlite"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
     return subprocess.run([sys.executable, "-m", "egif_cli.demo", *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=300, check=False)
 

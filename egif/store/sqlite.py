@@ -371,6 +371,32 @@ class SqliteStore:
             (version_id,),
         )
 
+    def version_details(self, version_ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+        out: dict[int, dict[str, list[dict[str, Any]]]] = {
+            i: {"files": [], "imports": [], "directives": []} for i in version_ids}
+        ids = list(out)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for r in self._all(
+                    "SELECT f.version_id, f.path, f.digest, f.namespace, f.role, b.size FROM schema_files f "
+                    f"JOIN blobs b ON b.digest = f.digest WHERE f.version_id IN ({marks}) "
+                    "ORDER BY f.version_id, f.role != 'main', f.path", tuple(chunk)):
+                out[r.pop("version_id")]["files"].append(r)
+            for r in self._all(
+                    "SELECT i.version_id, i.namespace, i.target_version_id, i.bundled_path, i.chosen, "
+                    "t.name AS target_name, t.version AS target_version FROM schema_imports i "
+                    f"LEFT JOIN schema_versions t ON t.id = i.target_version_id WHERE i.version_id IN ({marks}) "
+                    "ORDER BY i.version_id, i.namespace", tuple(chunk)):
+                out[r.pop("version_id")]["imports"].append(r)
+            for r in self._all(
+                    "SELECT d.version_id, d.file, d.kind, d.namespace, d.location, d.target_path, "
+                    "d.target_version_id, t.name AS target_name, t.version AS target_version "
+                    "FROM schema_directives d LEFT JOIN schema_versions t ON t.id = d.target_version_id "
+                    f"WHERE d.version_id IN ({marks}) ORDER BY d.version_id, d.seq", tuple(chunk)):
+                out[r.pop("version_id")]["directives"].append(r)
+        return out
+
     def dependents(self, version_id: int) -> list[dict[str, Any]]:
         return self._all(
             "SELECT v.* FROM schema_versions v JOIN schema_imports i ON i.version_id = v.id "
