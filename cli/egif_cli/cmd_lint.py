@@ -18,7 +18,7 @@ from egif.lint import (
     lint_version,
     registry_settings,
 )
-from egif.registry import default_registry_path
+from egif.registry import default_location, is_url
 from egif_cli.common import echo_json, format_option, state
 
 _REF_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*(@[0-9]+\.[0-9]+)?$")
@@ -94,8 +94,8 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
     if not is_file:
         base = registry_settings(app.registry())
     else:
-        path = app.registry_path or default_registry_path()
-        if path.is_file():  # never create a registry just to lint a file
+        location = app.registry_path or default_location()[0]
+        if is_url(location) or Path(location).is_file():  # never create a registry just to lint a file
             base = registry_settings(app.registry())
     settings = base.with_overrides(disable=disable, severity=_parse_levels(levels),
                                    namespace_base=namespace_base)

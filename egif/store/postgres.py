@@ -464,8 +464,8 @@ GRANT UPDATE (digest, added_by, added_at) ON egif.attachments TO PUBLIC;
 MIGRATIONS: list[str] = [_FORMAT_1]
 LATEST_FORMAT = len(MIGRATIONS)
 
-_DETAILS_SQL = """
-SELECT v.id,
+# a version's files, imports and directives, each as a JSON array, for the row aliased v
+_DETAILS_COLUMNS = """
   COALESCE((SELECT json_agg(json_build_object('path', f.path, 'digest', f.digest, 'namespace', f.namespace,
                                               'role', f.role, 'size', b.size) ORDER BY f.role <> 'main', f.path)
             FROM egif.schema_files f JOIN egif.blobs b ON b.digest = f.digest WHERE f.version_id = v.id),
@@ -482,8 +482,9 @@ SELECT v.id,
                                               'target_name', t.name, 'target_version', t.version) ORDER BY d.seq)
             FROM egif.schema_directives d LEFT JOIN egif.schema_versions t ON t.id = d.target_version_id
             WHERE d.version_id = v.id), '[]') AS directives
-FROM unnest(%s::bigint[]) AS v(id)
 """
+_DETAILS_SQL = f"SELECT v.id, {_DETAILS_COLUMNS} FROM unnest(%s::bigint[]) AS v(id)"
+DETAIL_KEYS = ("files", "imports", "directives")
 
 
 def is_postgres_url(location: object) -> bool:
@@ -738,8 +739,16 @@ class PostgresStore:
             _raise(exc, self.location)
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM egif.schema_versions WHERE name = %s AND version = %s",
-                         (name, version))
+        # the version's details come along (and are kept): showing it takes one round trip
+        row = self._one(f"SELECT v.*, {_DETAILS_COLUMNS} FROM egif.schema_versions v "
+                        "WHERE v.name = %s AND v.version = %s", (name, version))
+        return None if row is None else self._keep_details(row)
+
+    def _keep_details(self, row: dict[str, Any]) -> dict[str, Any]:
+        item = {key: row.pop(key) for key in DETAIL_KEYS}
+        if len(self._details) < DETAILS_CACHE_ENTRIES:
+            self._details[int(row["id"])] = item
+        return row
 
     def version_by_id(self, version_id: int) -> dict[str, Any]:
         row = self._one("SELECT * FROM egif.schema_versions WHERE id = %s", (version_id,))
@@ -754,11 +763,14 @@ class PostgresStore:
             if value is not None:
                 where.append(f"{column} = %s")
                 params.append(value)
-        sql = "SELECT * FROM egif.schema_versions"
+        # one standard's versions come with their details (one round trip); a whole listing
+        # fetches what is not yet known in one more
+        sql = f"SELECT v.*{', ' + _DETAILS_COLUMNS if name is not None else ''} FROM egif.schema_versions v"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY name, major, minor"
-        return self._all(sql, tuple(params))
+        rows = self._all(sql, tuple(params))
+        return [self._keep_details(r) for r in rows] if name is not None else rows
 
     def version_files(self, version_id: int) -> list[dict[str, Any]]:
         return self._all(
