@@ -206,8 +206,10 @@ def test_same_content_under_new_version_shares_blobs(empty_registry: Registry) -
          b'schemaLocation="missing.xsd"/></xsd:schema>', "not found"),
         (b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:import '
          b'namespace="urn:nobody"/></xsd:schema>', "which the registry does not hold"),
-        (b'<!DOCTYPE x [<!ENTITY a "b">]><xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>',
-         "declares entities"),
+        (b'<!DOCTYPE x [<!ENTITY a "b"><!ENTITY c "&a;&a;">]>'
+         b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>', "refers to other entities"),
+        (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+         b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>', "external entity"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_stored(
