@@ -269,6 +269,7 @@ def test_cli_publish_and_pull(egif_cli, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "index sha256:" in out.stdout
     consumer = tmp_path / "c.sqlite"
+    assert run_egif("registry", "init", str(consumer)).returncode == 0  # a named registry is made on purpose
     with serve(site) as server:
         first = run_egif("registry", "pull", server.url, "--format", "json", registry=consumer)
         assert first.returncode == 0, first.stderr
