@@ -112,7 +112,7 @@ def test_demo_finds_exactly_the_planted_errors(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--count", "3000", "--invalid-rate", "0.01")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "demo OK" in result.stdout
-    assert (tmp_path / "reg" / "registry.sqlite").exists()
+    assert (tmp_path / "data" / "egif" / "registry.sqlite").exists()  # the per-user registry, made on first use
     export = tmp_path / "cache" / "egif" / "demo" / "gazetteer-3000-seed1.xml"
     assert export.exists()
     buf = io.BytesIO()
