@@ -485,6 +485,8 @@ _DETAILS_COLUMNS = """
 """
 _DETAILS_SQL = f"SELECT v.id, {_DETAILS_COLUMNS} FROM unnest(%s::bigint[]) AS v(id)"
 DETAIL_KEYS = ("files", "imports", "directives")
+_DIRECTIVE_KEYS = ("file", "kind", "namespace", "location", "target_path", "target_version_id")
+_IMPORT_KEYS = ("namespace", "target_version_id", "bundled_path", "chosen")
 
 
 def is_postgres_url(location: object) -> bool:
@@ -772,21 +774,17 @@ class PostgresStore:
         rows = self._all(sql, tuple(params))
         return [self._keep_details(r) for r in rows] if name is not None else rows
 
+    # a version's parts never change once stored: they come from version_details, kept once read
     def version_files(self, version_id: int) -> list[dict[str, Any]]:
-        return self._all(
-            "SELECT f.path, f.digest, f.namespace, f.role, b.size FROM egif.schema_files f "
-            "JOIN egif.blobs b ON b.digest = f.digest WHERE f.version_id = %s "
-            "ORDER BY f.role <> 'main', f.path", (version_id,))
+        return [dict(f) for f in self.version_details([version_id])[version_id]["files"]]
 
     def version_directives(self, version_id: int) -> list[dict[str, Any]]:
-        return self._all(
-            "SELECT file, kind, namespace, location, target_path, target_version_id "
-            "FROM egif.schema_directives WHERE version_id = %s ORDER BY seq", (version_id,))
+        parts = self.version_details([version_id])[version_id]
+        return [{k: d[k] for k in _DIRECTIVE_KEYS} for d in parts["directives"]]
 
     def version_imports(self, version_id: int) -> list[dict[str, Any]]:
-        return self._all(
-            "SELECT namespace, target_version_id, bundled_path, chosen FROM egif.schema_imports "
-            "WHERE version_id = %s ORDER BY namespace", (version_id,))
+        parts = self.version_details([version_id])[version_id]
+        return [{k: b[k] for k in _IMPORT_KEYS} for b in parts["imports"]]
 
     def version_details(self, version_ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
         # A version's files and bindings never change once stored (the database refuses it), so
@@ -794,7 +792,8 @@ class PostgresStore:
         out = {i: self._details[i] for i in version_ids if i in self._details}
         missing = [i for i in version_ids if i not in out]
         if missing:
-            for r in self._all(_DETAILS_SQL, (missing,)):
+            rows = self._all(_DETAILS_SQL, (missing,))
+            for r in rows:
                 item = {"files": r["files"], "imports": r["imports"], "directives": r["directives"]}
                 out[int(r["id"])] = item
                 if len(self._details) < DETAILS_CACHE_ENTRIES:
