@@ -732,13 +732,12 @@ class PostgresStore:
         return version_id
 
     def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One INSERT of many rows: a single statement, a single round trip."""
         if not rows:
             return
-        try:
-            with self._db.cursor() as cur:
-                cur.executemany(sql, rows)
-        except psycopg.Error as exc:
-            _raise(exc, self.location)
+        head, _, marks = sql.rpartition(" VALUES ")
+        self._run(f"{head} VALUES {', '.join(marks for _ in rows)}",
+                  tuple(value for row in rows for value in row), prepare=len(rows) <= 4)
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None:
         # the version's details come along (and are kept): showing it takes one round trip
