@@ -118,7 +118,11 @@ def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[s
                 elif d.target_path is not None:
                     target = f"/{unit.key}/{d.target_path}"
                 else:
-                    continue  # nothing bound (an import skipped by XSD processors, or pruned below)
+                    # nothing bound: an import XSD processors skip; drop the location so that
+                    # no reader tries to load it from anywhere
+                    if "schemaLocation" in elem.attrib and d.kind == "import":
+                        del elem.attrib["schemaLocation"]
+                    continue
                 elem.set("schemaLocation", posixpath.relpath(target, here))
             if marked:
                 root, _ = xsd11.apply(root, version)
