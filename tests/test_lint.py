@@ -314,7 +314,8 @@ def _rules(findings: list[Finding]) -> set[str]:
 
 @pytest.mark.parametrize("declared", ["1.00", "1.0-HMRC", "1.0d"])
 def test_version_attributes_published_sets_use_are_accepted(tmp_path: Path, declared: str) -> None:
-    path = _variant(tmp_path, "LintClean-v1-0.xsd", **{'            version="1.0"': f'            version="{declared}"'})
+    indent = " " * 12
+    path = _variant(tmp_path, "LintClean-v1-0.xsd", **{f'{indent}version="1.0"': f'{indent}version="{declared}"'})
     findings = lint_file(path)
     assert "version-attribute" not in _rules(findings)
     # the file name's version must still agree: 1.0d names another revision than -v1-0
@@ -328,13 +329,14 @@ def test_other_version_forms_are_still_refused(tmp_path: Path) -> None:
 
 def test_message_namespaces_may_carry_a_version_data_standards_may_not(tmp_path: Path) -> None:
     base = "http://www.govtalk.gov.uk/test/LintClean"
-    message = _variant(tmp_path, "LintClean-v1-0.xsd", **{base: "http://www.govtalk.gov.uk/taxation/LintClean/2"})
+    message = _variant(tmp_path, "LintClean-v1-0.xsd",
+                       **{base: "http://www.govtalk.gov.uk/taxation/LintClean/2"})
     assert "namespace-unversioned" not in _rules(lint_file(message))
     (tmp_path / "data").mkdir()
-    data = _variant(tmp_path / "data", "LintClean-v1-0.xsd", **{base: "http://www.govtalk.gov.uk/people/LintClean/2"})
+    data = _variant(tmp_path / "data", "LintClean-v1-0.xsd",
+                    **{base: "http://www.govtalk.gov.uk/people/LintClean/2"})
     assert "namespace-unversioned" in _rules(lint_file(data))
-    assert "versions theirs by path" in explain("namespace-unversioned") or "version theirs" in explain(
-        "namespace-unversioned")
+    assert "version theirs by path" in explain("namespace-unversioned")
 
 
 def test_older_govtalk_metadata_counts_as_egms(tmp_path: Path) -> None:
