@@ -9,8 +9,14 @@ from typing import Any
 
 from egif.errors import InputError
 
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")
-_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
+# \Z, not $: "$" would also accept a trailing newline
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}\Z")
+_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\Z")
+
+
+def _quoted(value: str) -> str:
+    """*value* quoted for a one-line message, cut short if long."""
+    return repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
 
 
 class Status(StrEnum):
@@ -29,7 +35,7 @@ class Status(StrEnum):
             return cls(value.lower())
         except ValueError:
             allowed = ", ".join(s.value for s in cls)
-            raise InputError(f"unknown status {value!r} (one of: {allowed})") from None
+            raise InputError(f"unknown status {_quoted(value)} (one of: {allowed})") from None
 
 
 # Statuses a new import binding may choose by default, best first.
@@ -39,7 +45,7 @@ USABLE_STATUSES = (Status.RATIFIED, Status.CANDIDATE, Status.DRAFT, Status.DEPRE
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
         raise InputError(
-            f"invalid schema name {name!r}: start with a letter, then letters, digits, '_', '.', '-'"
+            f"invalid schema name {_quoted(name)}: start with a letter, then letters, digits, '_', '.', '-'"
         )
     return name
 
@@ -48,7 +54,7 @@ def parse_version(version: str) -> tuple[int, int]:
     """``"2.10"`` -> ``(2, 10)``; versions are always MAJOR.MINOR."""
     m = _VERSION_RE.match(version)
     if not m:
-        raise InputError(f"invalid version {version!r}: expected MAJOR.MINOR such as 1.0 or 2.3")
+        raise InputError(f"invalid version {_quoted(version)}: expected MAJOR.MINOR such as 1.0 or 2.3")
     return int(m.group(1)), int(m.group(2))
 
 

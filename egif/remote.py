@@ -21,11 +21,12 @@ kept and reported, and published versions that import it are skipped.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import posixpath
+import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,22 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from egif import __version__
-from egif.errors import EgifError, InputError, TamperedError
+from egif.errors import EgifError, InputError, TamperedError, UnsafeInputError
+from egif.limits import (
+    MAX_HISTORY_BYTES,
+    MAX_IMPORT_DEPTH,
+    MAX_INDEX_BYTES,
+    MAX_OBJECT_BYTES,
+    MAX_PULL_TOTAL_BYTES,
+    check_member_paths,
+    loads_json,
+    member_path_problem,
+)
 from egif.model import SchemaRef, Status, check_name, parse_version
 from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
 from egif.registry import Registry, now
+from egif.resolve import DIRECTIVE_TAGS, iter_directives
+from egif.xmlsafe import parse_bytes
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -56,9 +69,10 @@ class PullLimits:
     timeout: float = 30.0  # seconds, for connecting and for each read
     retries: int = 2  # extra attempts after a transient failure
     backoff: float = 0.2  # seconds before the first retry, doubled each time
-    max_index_bytes: int = 64 * 1024 * 1024
-    max_file_bytes: int = 16 * 1024 * 1024
-    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_index_bytes: int = MAX_INDEX_BYTES
+    max_file_bytes: int = MAX_OBJECT_BYTES
+    max_total_bytes: int = MAX_PULL_TOTAL_BYTES
+    max_history_bytes: int = MAX_HISTORY_BYTES
     workers: int = 8
 
 
@@ -225,45 +239,89 @@ def _short(exc: BaseException) -> str:
 
 # -- the index -----------------------------------------------------------------
 def parse_index(body: bytes, url: str) -> dict[str, Any]:
-    """Decode an index and check its shape, so later steps can trust field types."""
+    """Decode an index and check its shape, so later steps can trust field types.
+
+    Every path in it names a file inside its version (see
+    :func:`egif.limits.member_path_problem`), never a place on the local disk.
+    """
     try:
-        index = json.loads(body)
+        index = loads_json(body, label=url, what="the index")
+    except UnsafeInputError as exc:
+        raise RemoteError(exc.message, file=url) from None
     except ValueError as exc:
         raise RemoteError(f"the index is not JSON ({exc})", file=url) from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
         got = index.get("format") if isinstance(index, dict) else type(index).__name__
-        raise RemoteError(f"not an egif registry index (format {got!r}, expected {INDEX_FORMAT!r})",
+        raise RemoteError(f"not an egif registry index (format {_clip(got)}, expected {INDEX_FORMAT!r})",
                           file=url)
     standards = index.get("standards")
     if not isinstance(standards, list):
         raise RemoteError("the index has no list of standards", file=url)
+    seen: set[str] = set()
     try:
         for std in standards:
-            _need(std, "name", str)
+            name = check_name(_need(std, "name", str))
             hist = _need(std, "history", dict)
             _digest(hist.get("digest"))
             for v in _need(std, "versions", list):
-                check_name(_need(v, "name", str))
-                parse_version(_need(v, "version", str))
-                Status.parse(_need(v, "status", str))
-                _digest(v.get("digest"))
-                _need(v, "main", str)
-                for f in _need(v, "files", list):
-                    _safe_path(_need(f, "path", str))
-                    _digest(f.get("digest"))
-                for b in _need(v, "imports", list):
-                    _need(b, "namespace", str)
-                    if b.get("target") is not None:
-                        SchemaRef.parse(b["target"])
-                    elif b.get("bundled_path") is not None:
-                        _safe_path(b["bundled_path"])
-                for a in v.get("attachments", []):
-                    _need(a, "kind", str)
-                    _need(a, "name", str)
-                    _digest(a.get("digest"))
+                _check_version(v, name, seen)
     except (ValueError, TypeError, KeyError) as exc:
-        raise RemoteError(f"malformed index: {exc}", file=url) from None
+        raise RemoteError(f"malformed index: {_message(exc)}", file=url) from None
     return index
+
+
+def _check_version(v: Any, std_name: str, seen: set[str]) -> None:
+    name = check_name(_need(v, "name", str))
+    version = _need(v, "version", str)
+    parse_version(version)
+    ref = f"{name}@{version}"
+    if name != std_name:
+        raise ValueError(f"{ref} is listed under the standard {std_name!r}")
+    if ref in seen:
+        raise ValueError(f"{ref} is listed twice")
+    seen.add(ref)
+    Status.parse(_need(v, "status", str))
+    _digest(v.get("digest"))
+    for key in ("title", "successor", "namespace"):
+        if v.get(key) is not None and not isinstance(v[key], str):
+            raise ValueError(f"{ref}: field {key!r} is not a string")
+    if v.get("successor") is not None and "@" not in v["successor"]:
+        parse_version(v["successor"])
+    elif v.get("successor") is not None:
+        SchemaRef.parse(v["successor"])
+    files = _need(v, "files", list)
+    paths = []
+    for f in files:
+        paths.append(_safe_path(_need(f, "path", str)))
+        _digest(f.get("digest"))
+    try:
+        check_member_paths(paths)
+    except UnsafeInputError as exc:
+        raise ValueError(f"{ref}: {exc.message}") from None
+    main = _safe_path(_need(v, "main", str))
+    if main not in paths:
+        raise ValueError(f"{ref}: its main file {main!r} is not among its files")
+    for b in _need(v, "imports", list):
+        _need(b, "namespace", str)
+        if b.get("target") is not None:
+            if not isinstance(b["target"], str) or SchemaRef.parse(b["target"]).version is None:
+                raise ValueError(f"{ref}: import target {b['target']!r} is not NAME@VERSION")
+        elif b.get("bundled_path") is not None:
+            bundled = _safe_path(b["bundled_path"])
+            if bundled not in paths:
+                raise ValueError(f"{ref}: bundled import {bundled!r} is not among its files")
+    attachments = v.get("attachments", [])
+    if not isinstance(attachments, list):
+        raise ValueError(f"{ref}: field 'attachments' is not a list")
+    for a in attachments:
+        kind = _need(a, "kind", str)
+        if not _KIND_RE.fullmatch(kind):
+            raise ValueError(f"{ref}: attachment kind {_clip(kind)} is not a plain word")
+        _safe_path(_need(a, "name", str))
+        _digest(a.get("digest"))
+
+
+_KIND_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
 def _need(obj: Any, key: str, kind: type) -> Any:
@@ -274,15 +332,25 @@ def _need(obj: Any, key: str, kind: type) -> Any:
 
 def _digest(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise ValueError(f"{value!r} is not a SHA-256 digest")
+        raise ValueError(f"{_clip(value)} is not a SHA-256 digest")
     return value
 
 
 def _safe_path(path: str) -> str:
-    parts = path.split("/")
-    if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"unsafe file path {path!r}")
+    """A file name inside a version, as published; refused unless plainly relative."""
+    problem = member_path_problem(path)
+    if problem is not None:
+        raise ValueError(f"unsafe file path: {problem}")
     return path
+
+
+def _clip(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, EgifError) else str(exc)
 
 
 # -- the pull ------------------------------------------------------------------
@@ -350,7 +418,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                    if std["name"] in plan.names_touched
                    and state.get("history", {}).get(std["name"]) != std["history"]["digest"]}
     for hist in hist_needed.values():
-        wanted[hist["digest"]] = limits.max_index_bytes
+        wanted[hist["digest"]] = max(wanted.get(hist["digest"], 0), limits.max_history_bytes)
     progress(f"fetching {len(wanted)} objects")
     fetched = _fetch_objects(fetcher, base, wanted, limits)
     t_fetch = time.perf_counter()
@@ -358,13 +426,16 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     result.fetched_bytes = sum(len(b) for b in fetched.values())
     histories: dict[str, list[dict[str, Any]]] = {}
     for name, hist in hist_needed.items():
+        where = urljoin(base, object_path(hist["digest"]))
         try:
-            events = json.loads(fetched[hist["digest"]])
+            events = loads_json(fetched[hist["digest"]], label=where, what=f"the history of {name}")
             if not isinstance(events, list):
                 raise ValueError("not a list")
+        except UnsafeInputError as exc:
+            raise RemoteError(exc.message, file=where) from None
         except ValueError as exc:
             raise RemoteError(f"history of {name} is not a JSON list of events ({exc})",
-                              file=urljoin(base, object_path(hist["digest"]))) from None
+                              file=where) from None
         histories[name] = [e for e in events if isinstance(e, dict)]
 
     def blob(digest: str) -> bytes:
@@ -380,11 +451,13 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                 store.transaction():
             for v in plan.add:
                 ref = f"{v['name']}@{v['version']}"
+                contents = {f["path"]: blob(f["digest"]) for f in v["files"]}
+                confine(ref, v, contents, base)
                 folder = Path(tmp) / v["name"] / v["version"]
-                for f in v["files"]:
-                    target = folder.joinpath(*f["path"].split("/"))
+                for path, content in contents.items():
+                    target = folder.joinpath(*path.split("/"))
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(blob(f["digest"]))
+                    target.write_bytes(content)
                 imports: dict[str, str | Path] = {}
                 for b in v["imports"]:
                     if b.get("target"):
@@ -449,6 +522,53 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     result.seconds = {"index": t_index - t_start, "fetch": t_fetch - t_index,
                       "apply": time.perf_counter() - t_fetch}
     return result
+
+
+def confine(ref: str, v: Mapping[str, Any], contents: Mapping[str, bytes], base: str) -> None:
+    """Refuse a downloaded version that would make storing it read anything else.
+
+    Every xs:include, xs:redefine and xs:override must name another of the
+    version's own downloaded files by a relative path that stays inside the
+    version, and every xs:import must be bound by the index (to a version or
+    to one of those files), so that nothing its schemaLocation says is ever
+    looked up.  The bytes in *contents* are the ones checked against their
+    digests.
+    """
+    bound = {b["namespace"] for b in v["imports"] if b.get("target") or b.get("bundled_path")}
+    for path, data in contents.items():
+        try:
+            root = parse_bytes(data, path).getroot()
+        except EgifError as exc:
+            raise RemoteError(f"{ref} from the publisher cannot be stored: {exc}", file=base) from None
+        for elem in iter_directives(root):
+            kind = DIRECTIVE_TAGS[str(elem.tag)]
+            loc = elem.get("schemaLocation")
+            if kind == "import":
+                ns = elem.get("namespace") or ""
+                if ns not in bound:
+                    raise RemoteError(
+                        f"{ref}: {path} imports {_clip(ns)} (schemaLocation {_clip(loc)}), which "
+                        "the index binds neither to a version nor to one of its files: refused, "
+                        "nothing outside the download is ever read", file=base)
+                continue
+            problem = _outside(path, loc, contents)
+            if problem is not None:
+                raise RemoteError(f"{ref}: {path} has an xs:{kind} of {_clip(loc)}, {problem}: "
+                                  "refused, nothing outside the download is ever read", file=base)
+
+
+def _outside(path: str, loc: str | None, contents: Mapping[str, bytes]) -> str | None:
+    """Why *loc*, written in *path*, does not name one of *contents*; ``None`` if it does."""
+    if not loc:
+        return "with no schemaLocation"
+    if ":" in loc or loc.startswith("/") or "\\" in loc or "\0" in loc:
+        return "which is not a relative path"
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(path), loc))
+    if target == ".." or target.startswith("../"):
+        return "which climbs out of the version"
+    if target not in contents:
+        return "which is not one of the version's downloaded files"
+    return None
 
 
 def _scratch_root() -> str | None:
@@ -516,24 +636,39 @@ def _plan(registry: Registry, index: dict[str, Any], base: str, state: dict[str,
 
 
 def _dependency_order(published: Mapping[str, dict[str, Any]], base: str) -> list[str]:
+    """Every published version after the versions it imports (an iterative walk: the chains
+    come from the publisher, and the depth of Python's call stack is not a limit to lend them)."""
     order: list[str] = []
-    mark: dict[str, int] = {}
+    mark: dict[str, int] = {}  # 1: on the current path, 2: done
+    depth: dict[str, int] = {}  # versions in the longest import chain from here
 
-    def visit(ref: str, trail: tuple[str, ...]) -> None:
-        if mark.get(ref) == 2:
-            return
-        if mark.get(ref) == 1:
-            raise RemoteError(f"the index has an import cycle: {' -> '.join(trail)}", file=base)
-        mark[ref] = 1
-        for b in published[ref]["imports"]:
-            target = b.get("target")
-            if target and target in published:
-                visit(target, (*trail, target))
-        mark[ref] = 2
-        order.append(ref)
+    def targets(ref: str) -> list[str]:
+        return [t for b in published[ref]["imports"] if (t := b.get("target")) and t in published]
 
-    for ref in sorted(published):
-        visit(ref, (ref,))
+    for root in sorted(published):
+        if mark.get(root):
+            continue
+        mark[root] = 1
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(targets(root)))]
+        while stack:
+            ref, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                stack.pop()
+                mark[ref] = 2
+                depth[ref] = 1 + max((depth[t] for t in targets(ref)), default=0)
+                if depth[ref] > MAX_IMPORT_DEPTH:
+                    raise RemoteError(f"{ref} imports through a chain of more than {MAX_IMPORT_DEPTH} "
+                                      "versions (the limit)", file=base)
+                order.append(ref)
+            elif mark.get(nxt) == 1:
+                trail = [r for r, _ in stack]
+                trail = [*trail[trail.index(nxt):], nxt]
+                shown = " -> ".join(trail if len(trail) <= 8 else [*trail[:4], "...", *trail[-3:]])
+                raise RemoteError(f"the index has an import cycle: {shown}", file=base)
+            elif mark.get(nxt) is None:
+                mark[nxt] = 1
+                stack.append((nxt, iter(targets(nxt))))
     return order
 
 

@@ -303,7 +303,7 @@ def test_index_paths_are_accepted_only_when_inside_the_version(parts: list[str])
     path = "/".join(parts)
     index = {"format": "egif-registry-index/1", "standards": [{
         "name": "S", "history": {"digest": "a" * 64}, "versions": [{
-            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": "m.xsd",
+            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": path,
             "imports": [], "files": [{"path": path, "digest": "c" * 64}]}]}]}
     safe = all(p not in ("", ".", "..") for p in parts)
     try:
