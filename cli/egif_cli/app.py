@@ -19,6 +19,7 @@ import click
 
 from egif import EgifError, Registry, __version__
 from egif.registry import REGISTRY_ENV
+from egif.render.text import escape
 
 EXIT_HELP = """\b
 Exit codes:
@@ -53,11 +54,14 @@ class EgifGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EgifError as exc:
-            click.echo(f"egif: error: {exc}", err=True)
+            click.echo(f"egif: error: {escape(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except sqlite3.Error as exc:
-            click.echo(f"egif: error: registry database: {exc}", err=True)
+            click.echo(f"egif: error: registry database: {escape(exc)}", err=True)
             ctx.exit(2)
+        except click.ClickException as exc:  # usage errors quote what was typed
+            exc.message = escape(exc.message)
+            raise
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)

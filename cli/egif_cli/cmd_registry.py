@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from egif import Registry
+from egif.render.text import escape
 from egif.store import LATEST_FORMAT
-from egif_cli.common import echo_json, format_option, state
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 @click.group("registry")
@@ -26,7 +27,7 @@ def init(ctx: click.Context, path: Path, empty: bool) -> None:
     with Registry.open(path, actor=state(ctx).actor, seed=not empty) as reg:
         count = len(reg.list())
     verb = "already a registry" if existed else "created registry"
-    click.echo(f"{verb}: {path} ({count} schema versions)")
+    echo(f"{verb}: {escape(path)} ({count} schema versions)")
 
 
 @registry_group.command("info")
@@ -47,11 +48,11 @@ def info(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         echo_json(data)
         return
-    click.echo(f"registry: {data['location']}")
-    click.echo(f"format:   {data['format']}")
-    click.echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
+    echo(f"registry: {escape(data['location'])}")
+    echo(f"format:   {data['format']}")
+    echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
     for status, n in data["by_status"].items():
-        click.echo(f"  {status}: {n}")
+        echo(f"  {status}: {n}")
 
 
 def register(root: click.Group) -> None:

@@ -14,8 +14,9 @@ import click
 
 from egif import EgifError, Finding, InputError, UnsafeInputError
 from egif.render import matrix_json, matrix_junit, matrix_text, render
+from egif.render.text import escape
 from egif.validate import DocumentResult, Session
-from egif_cli.common import state
+from egif_cli.common import echo, state
 
 EPILOG = """\b
 The schema of each document is detected from its root element's namespace
@@ -82,7 +83,8 @@ class ProgressLine:
 
     def file(self, index: int, total: int, name: str) -> None:
         if self.enabled and total > 1:
-            click.echo(f"\r\x1b[K  [{index}/{total}] {name}"[:200], err=True, nl=False)
+            # the control codes here are the progress line's own; the name is escaped
+            click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)
             self.shown = True
 
     def clear(self) -> None:
@@ -152,7 +154,7 @@ def register(root: click.Group) -> None:
                     raise
                 results.append(_refused(label, exc))
         progress.clear()
-        click.echo(render(results, fmt), nl=False)
+        echo(render(results, fmt), nl=False)
         if any(r.schema is None for r in results):
             ctx.exit(2)
         if any(not r.valid for r in results):
@@ -176,14 +178,14 @@ def _matrix(session: Session, files: list[str], stdin_data: bytes, fmt: str,
         rows.append((label, standard, dict(verdicts)))
     progress.clear()
     if fmt == "json":
-        click.echo(matrix_json(rows), nl=False)
+        echo(matrix_json(rows), nl=False)
     elif fmt == "junit":
-        click.echo(matrix_junit(rows), nl=False)
+        echo(matrix_junit(rows), nl=False)
     else:
         if rows:
-            click.echo(matrix_text(rows), nl=False)
+            echo(matrix_text(rows), nl=False)
     for r in refused:
-        click.echo(f"egif: error: {r.source}: {r.findings[0].message}", err=True)
+        echo(f"egif: error: {escape(r.source)}: {escape(r.findings[0].message)}", err=True)
     if refused:
         raise click.exceptions.Exit(2)
     if any(not any(v for v in verdicts.values()) for _f, _s, verdicts in rows):
