@@ -107,9 +107,13 @@ class PullResult:
 def normalise_url(url: str) -> str:
     """The base URL of a published tree (ending in ``/``)."""
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise InputError(f"{_clip(url)} is not a usable URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{url!r} is not an http(s) URL of a published registry")
+        raise InputError(f"{_clip(url)} is not an http(s) URL of a published registry")
     if text.endswith("/" + INDEX_NAME):
         text = text[: -len(INDEX_NAME)]
     if not text.endswith("/"):

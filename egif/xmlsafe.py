@@ -87,12 +87,7 @@ def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_
         raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError("is a directory, not a file", file=label)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"refused: not a regular file ({_file_kind(info.st_mode)}); "
-                             "give a file, or stream the data through standard input where "
-                             "the command accepts '-'", file=label)
+        _need_regular(info.st_mode, label)
         if info.st_size > limit:
             raise UnsafeInputError(f"refused: {what} of {info.st_size:,} bytes, over the limit of "
                                    f"{limit:,} bytes", file=label)
@@ -106,6 +101,31 @@ def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_
     if len(data) > limit:  # grew while being read
         raise UnsafeInputError(f"refused: {what} over the limit of {limit:,} bytes", file=label)
     return data
+
+
+def check_regular_file(path: Path, name: str | None = None) -> None:
+    """Refuse, without opening it, a path that is not a regular file (or does not exist).
+
+    For callers that open the file themselves later (the validator streams big
+    files): opening a FIFO would wait for a writer, and a device never ends.
+    """
+    label = name if name is not None else str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError("no such file", file=label) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
+    _need_regular(mode, label)
+
+
+def _need_regular(mode: int, label: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError("is a directory, not a file", file=label)
+    if not stat.S_ISREG(mode):
+        raise InputError(f"refused: not a regular file ({_file_kind(mode)}); give a file, or "
+                         "stream the data through standard input where the command accepts '-'",
+                         file=label)
 
 
 def _file_kind(mode: int) -> str:

@@ -5,7 +5,8 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
   1  a check failed: invalid documents, a refused lifecycle step, lint errors,
      a diff verdict short of ``--require``
   2  usage error or unusable input (missing/unreadable/unsafe file, not a
-     schema, unknown registry entry, broken registry)
+     schema, unknown registry entry, broken registry, a file that cannot be
+     written)
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class EgifGroup(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)
+        except OSError as exc:  # disk full, permission denied, read-only folder...
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"egif: error: {escape(where)}{escape(exc.strerror or exc)}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("egif: interrupted", err=True)
             ctx.exit(130)

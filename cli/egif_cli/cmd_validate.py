@@ -16,6 +16,7 @@ from egif import EgifError, Finding, InputError, UnsafeInputError
 from egif.render import matrix_json, matrix_junit, matrix_text, render
 from egif.render.text import escape
 from egif.validate import DocumentResult, Session
+from egif.xmlsafe import check_regular_file
 from egif_cli.common import echo, state
 
 EPILOG = """\b
@@ -146,6 +147,7 @@ def register(root: click.Group) -> None:
                 if name == "-":
                     results.append(session.check(stdin_data, label=label))
                 else:
+                    check_regular_file(Path(name), label)  # a FIFO or device: use '-' instead
                     results.append(session.check(name, label=label))
             except InputError as exc:
                 results.append(_refused(label, exc))
@@ -169,6 +171,8 @@ def _matrix(session: Session, files: list[str], stdin_data: bytes, fmt: str,
         progress.file(i, len(files), name)
         label = "<stdin>" if name == "-" else name
         try:
+            if name != "-":
+                check_regular_file(Path(name), label)
             standard, verdicts = session.matrix(stdin_data if name == "-" else name, label=label)
         except EgifError as exc:
             if exc.exit_code != 2:
