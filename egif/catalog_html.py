@@ -24,7 +24,12 @@ from urllib.parse import quote
 from lxml import etree
 
 from egif.errors import EgifError, UnsafeInputError
-from egif.limits import MAX_CATALOGUE_COMPONENTS, check_component_count, count_global_components
+from egif.limits import (
+    MAX_CATALOGUE_COMPONENTS,
+    MAX_SCHEMA_COMPONENTS,
+    check_component_count,
+    count_global_components,
+)
 from egif.xmlsafe import XSD_NS, parse_bytes
 
 if TYPE_CHECKING:
@@ -435,12 +440,17 @@ def load_diff() -> tuple[DiffFunc | None, str | None]:
 
 def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
                     title: str = "egif schema registry", index_sha256: str | None = None,
-                    diff: DiffFunc | None = None, cache_dir: Path | None = None) -> Site:
+                    diff: DiffFunc | None = None, cache_dir: Path | None = None,
+                    max_components: int = MAX_SCHEMA_COMPONENTS,
+                    max_listed: int = MAX_CATALOGUE_COMPONENTS) -> Site:
     """Every page of the catalogue of *registry*, whose published index is *index*.
 
     Diffs are the slow part; with *cache_dir*, each rendered diff is kept
     there under the two version digests (stored versions never change), so
-    a republish only computes the diffs of new versions.
+    a republish only computes the diffs of new versions.  A version with more
+    than *max_components* global components (imports included) gets no diff,
+    and each version page describes at most *max_listed* components, so one
+    oversized schema cannot make a publish slow (see :mod:`egif.limits`).
     """
     site = Site()
     site.pages["style.css"] = STYLE.encode()
@@ -458,7 +468,8 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
         for v in std["versions"]:
             ref = f"{v['name']}@{v['version']}"
             try:
-                outlines[v["version"]] = render_outline(schema_outline(registry.files(ref), v["main"]))
+                outlines[v["version"]] = render_outline(schema_outline(registry.files(ref), v["main"],
+                                                                       limit=max_listed))
             except EgifError as exc:
                 outlines[v["version"]] = f"<p class=\"doc\">Structure unavailable: {_e(exc)}</p>"
         diffs = []
@@ -472,7 +483,7 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
             if cached is not None and cached.is_file():
                 diffs.append(cached.read_text(encoding="utf-8"))
                 continue
-            too_big = _over_diff_limit(registry, (old_ref, new_ref))
+            too_big = _over_diff_limit(registry, (old_ref, new_ref), max_components)
             if too_big is not None:
                 diffs.append(render_diff(old["version"], new["version"], None,
                                          f"The diff was not computed: {too_big}."))
@@ -496,12 +507,12 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
     return site
 
 
-def _over_diff_limit(registry: Registry, refs: Sequence[str]) -> str | None:
+def _over_diff_limit(registry: Registry, refs: Sequence[str], limit: int) -> str | None:
     """Why diffing these versions would cost too much, or ``None``."""
     for ref in refs:
         try:
             count = count_global_components(registry.resolve(ref).files)
-            check_component_count(count, label=ref, what="schema with its imports")
+            check_component_count(count, label=ref, what="schema with its imports", limit=limit)
         except UnsafeInputError as exc:
             return str(exc)
         except EgifError:
