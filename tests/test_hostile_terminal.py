@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from egif_cli.app import cli
 from hypothesis import given
 from hypothesis import strategies as st
 
 from egif import Registry
 from egif.publish import publish
 from egif.render.text import escape, escape_block, escape_json, is_clean_block
-from egif_cli.app import cli
 
 from .conftest import run_egif
 
