@@ -7,6 +7,14 @@ and applies the whole update in one transaction.  Anything that goes wrong
 its name, a version whose digest differs from the publisher's) raises before
 the transaction commits, so the local registry is exactly as it was.
 
+Nothing a pull stores or compiles comes from anywhere but the bytes it
+downloaded and verified: paths in the index are names inside a version (see
+:func:`egif.limits.member_path_problem`), each version is stored with
+``Registry.add(files=...)`` from those bytes alone, so an xs:include that
+names an absolute path, a URL or a place above the version is refused, and
+every xs:import must be bound by the index.  JSON nesting, object sizes and
+import chains are bounded (:mod:`egif.limits`).
+
 The ETag / Last-Modified of the last successful pull are kept in the
 registry's config (key ``remote:<url>``), so pulling an unchanged registry
 costs one conditional request answered by ``304 Not Modified``.
@@ -21,10 +29,7 @@ kept and reported, and published versions that import it are skipped.
 from __future__ import annotations
 
 import hashlib
-import os
-import posixpath
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +56,7 @@ from egif.model import SchemaRef, Status, check_name, parse_version
 from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
 from egif.registry import Registry, now
 from egif.resolve import DIRECTIVE_TAGS, iter_directives
-from egif.xmlsafe import parse_bytes
+from egif.xmlsafe import parse_schema_bytes
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -451,29 +456,24 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     pulled: set[str] = set(state.get("versions", []))
     store = registry.store
     try:
-        with tempfile.TemporaryDirectory(prefix="egif-pull-", dir=_scratch_root()) as tmp, \
-                store.transaction():
+        with store.transaction():
             for v in plan.add:
                 ref = f"{v['name']}@{v['version']}"
                 contents = {f["path"]: blob(f["digest"]) for f in v["files"]}
                 confine(ref, v, contents, base)
-                folder = Path(tmp) / v["name"] / v["version"]
-                for path, content in contents.items():
-                    target = folder.joinpath(*path.split("/"))
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(content)
                 imports: dict[str, str | Path] = {}
                 for b in v["imports"]:
                     if b.get("target"):
                         imports[b["namespace"]] = b["target"]
                     elif b.get("bundled_path"):
-                        imports[b["namespace"]] = folder.joinpath(*b["bundled_path"].split("/"))
+                        imports[b["namespace"]] = Path(b["bundled_path"])  # a file of the set
                 try:
-                    added = registry.add(folder / v["main"], name=v["name"], version=v["version"],
+                    # from the downloaded bytes alone: no schemaLocation can reach the disk
+                    added = registry.add(v["main"], files=contents, name=v["name"], version=v["version"],
                                          imports=imports, status=v["status"], title=v.get("title"),
                                          successor=v.get("successor"))
                 except EgifError as exc:
-                    raise RemoteError(f"{ref} from the publisher cannot be stored: {exc.message}",
+                    raise RemoteError(f"{ref} from the publisher cannot be stored: {exc}",
                                       file=base) from None
                 if added.version.digest != v["digest"]:
                     raise TamperedError(
@@ -529,60 +529,28 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
 
 
 def confine(ref: str, v: Mapping[str, Any], contents: Mapping[str, bytes], base: str) -> None:
-    """Refuse a downloaded version that would make storing it read anything else.
+    """Refuse a downloaded version whose imports the index does not bind.
 
-    Every xs:include, xs:redefine and xs:override must name another of the
-    version's own downloaded files by a relative path that stays inside the
-    version, and every xs:import must be bound by the index (to a version or
-    to one of those files), so that nothing its schemaLocation says is ever
-    looked up.  The bytes in *contents* are the ones checked against their
-    digests.
+    Storing reads only the downloaded *contents* (``Registry.add`` with
+    ``files=``), where an include that names anything outside them is refused;
+    an import the index leaves unbound would instead be bound here, by this
+    registry's own defaults, to something the publisher never said.
     """
     bound = {b["namespace"] for b in v["imports"] if b.get("target") or b.get("bundled_path")}
     for path, data in contents.items():
         try:
-            root = parse_bytes(data, path).getroot()
+            root = parse_schema_bytes(data, path).getroot()
         except EgifError as exc:
             raise RemoteError(f"{ref} from the publisher cannot be stored: {exc}", file=base) from None
         for elem in iter_directives(root):
-            kind = DIRECTIVE_TAGS[str(elem.tag)]
-            loc = elem.get("schemaLocation")
-            if kind == "import":
-                ns = elem.get("namespace") or ""
-                if ns not in bound:
-                    raise RemoteError(
-                        f"{ref}: {path} imports {_clip(ns)} (schemaLocation {_clip(loc)}), which "
-                        "the index binds neither to a version nor to one of its files: refused, "
-                        "nothing outside the download is ever read", file=base)
+            if DIRECTIVE_TAGS[str(elem.tag)] != "import":
                 continue
-            problem = _outside(path, loc, contents)
-            if problem is not None:
-                raise RemoteError(f"{ref}: {path} has an xs:{kind} of {_clip(loc)}, {problem}: "
-                                  "refused, nothing outside the download is ever read", file=base)
-
-
-def _outside(path: str, loc: str | None, contents: Mapping[str, bytes]) -> str | None:
-    """Why *loc*, written in *path*, does not name one of *contents*; ``None`` if it does."""
-    if not loc:
-        return "with no schemaLocation"
-    if ":" in loc or loc.startswith("/") or "\\" in loc or "\0" in loc:
-        return "which is not a relative path"
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(path), loc))
-    if target == ".." or target.startswith("../"):
-        return "which climbs out of the version"
-    if target not in contents:
-        return "which is not one of the version's downloaded files"
-    return None
-
-
-def _scratch_root() -> str | None:
-    """A memory-backed folder for the short-lived scratch copies, when the system has one.
-
-    Each pulled version is written out for ``Registry.add`` to read back;
-    on a slow disk those small files cost more than all the downloads.
-    """
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+            ns = elem.get("namespace") or ""
+            if ns not in bound:
+                raise RemoteError(
+                    f"{ref}: {path} imports {_clip(ns)} (schemaLocation {_clip(elem.get('schemaLocation'))}), "
+                    "which the index binds neither to a version nor to one of its files: refused, "
+                    "a pull stores only what the publisher bound", file=base)
 
 
 def _save_validators(registry: Registry, key: str, state: dict[str, Any],

@@ -21,12 +21,14 @@ import posixpath
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from egif import xsd11
 from egif.errors import InputError, SchemaCompileError
-from egif.xmlsafe import XSD_NS, make_parser, parse_bytes
+from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
     import xmlschema
@@ -68,8 +70,27 @@ def iter_directives(root: etree._Element) -> list[etree._Element]:
     return [c for c in root if isinstance(c.tag, str) and c.tag in DIRECTIVE_TAGS]
 
 
-def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
-    """The virtual tree of a closure: path -> bytes with locations rewritten."""
+def closure_xsd_version(units: Mapping[str, Unit]) -> str:
+    """``"1.1"`` when a document of the closure asks for an XSD 1.1 processor, else ``"1.0"``."""
+    for unit in units.values():
+        for path, data in unit.files.items():
+            if xsd11.VC_NS.encode() in data:
+                root = parse_schema_bytes(data, f"{unit.key}/{path}").getroot()
+                if xsd11.asks_for_xsd11(root):
+                    return "1.1"
+    return "1.0"
+
+
+def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[str, bytes]:
+    """The virtual tree of a closure: path -> bytes, ready for any XSD reader.
+
+    Each document's include/import/redefine locations are rewritten to the
+    files the registry bound them to; a DOCTYPE is dropped (its few small
+    entities expanded) and XSD 1.1 conditional inclusion is applied for the
+    closure's XSD version (see :mod:`egif.xsd11`), so libxml2, xmlschema and
+    egif's own readers all read the same schema.
+    """
+    version = Decimal(xsd_version or closure_xsd_version(units))
     tree: dict[str, bytes] = {}
     for unit in units.values():
         by_file: dict[str, list[UnitDirective]] = {}
@@ -78,28 +99,38 @@ def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
         for path, data in unit.files.items():
             vpath = f"{unit.key}/{path}"
             wanted = by_file.get(path)
-            if not wanted:
+            marked = xsd11.VC_NS.encode() in data
+            if not wanted and not marked and b"<!DOCTYPE" not in data:
                 tree[vpath] = data
                 continue
-            doc = parse_bytes(data, vpath)
-            elements = iter_directives(doc.getroot())
-            if len(elements) != len(wanted):
+            root = parse_schema_bytes(data, vpath).getroot()
+            elements = iter_directives(root)
+            if len(elements) != len(wanted or ()):
                 raise SchemaCompileError(
-                    f"stored directives do not match the document ({len(elements)} != {len(wanted)})",
+                    f"stored directives do not match the document ({len(elements)} != {len(wanted or ())})",
                     file=vpath,
                 )
             here = posixpath.dirname("/" + vpath)
-            for elem, d in zip(elements, wanted, strict=True):
+            for elem, d in zip(elements, wanted or (), strict=True):
                 if d.target_unit is not None:
                     target_unit = units[d.target_unit]
                     target = f"/{target_unit.key}/{target_unit.main}"
                 elif d.target_path is not None:
                     target = f"/{unit.key}/{d.target_path}"
                 else:
-                    continue  # an import with nothing bound (not stored: add refuses it)
+                    continue  # nothing bound (an import skipped by XSD processors, or pruned below)
                 elem.set("schemaLocation", posixpath.relpath(target, here))
-            tree[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+            if marked:
+                root, _ = xsd11.apply(root, version)
+            # the root element alone: no DOCTYPE, entities already expanded
+            tree[vpath] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return tree
+
+
+def resolved_from_units(units: Mapping[str, Unit], main: str, label: str = "") -> ResolvedSchema:
+    """Lay out a closure and wrap it, with the XSD version its documents ask for."""
+    version = closure_xsd_version(units)
+    return ResolvedSchema(lay_out(units, version), main, label=label, xsd_version=version)
 
 
 class TreeResolver(etree.Resolver):
@@ -184,6 +215,7 @@ class ResolvedSchema:
     files: dict[str, bytes]
     main: str
     label: str = ""
+    xsd_version: str = "1.0"  # the version conditional inclusion was applied for
     _lxml: etree.XMLSchema | None = field(default=None, repr=False)
     _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
 
@@ -196,8 +228,9 @@ class ResolvedSchema:
             self._lxml = compile_lxml(self.files, self.main, self.label)
         return self._lxml
 
-    def xmlschema_schema(self, xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
-        """The xmlschema component model (XSD 1.0 or 1.1)."""
+    def xmlschema_schema(self, xsd_version: str | None = None) -> xmlschema.XMLSchemaBase:
+        """The xmlschema component model (by default of the closure's own XSD version)."""
+        xsd_version = xsd_version or self.xsd_version
         if xsd_version not in self._xmlschema:
             self._xmlschema[xsd_version] = compile_xmlschema(
                 self.files, self.main, self.label, xsd_version=xsd_version

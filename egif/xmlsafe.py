@@ -64,6 +64,60 @@ def parse_bytes(data: bytes, name: str, *, base_url: str | None = None) -> etree
     return tree
 
 
+# A schema document may carry a DOCTYPE (the W3C XML-Signature and xml.xsd
+# schemas do, as published): its external DTD is never loaded, and its
+# internal subset may declare only small, self-contained internal entities.
+SCHEMA_ENTITY_LIMIT = 64
+SCHEMA_ENTITY_SIZE = 1024
+
+
+def parse_schema_bytes(data: bytes, name: str, *, base_url: str | None = None) -> etree._ElementTree:
+    """Parse an untrusted XML Schema document, tolerating the DOCTYPEs published schemas carry.
+
+    The external DTD a DOCTYPE names is never read.  Entities declared in the
+    internal subset are accepted only when they are internal, at most
+    ``SCHEMA_ENTITY_SIZE`` characters and free of references to other
+    entities (so nothing can be amplified), and at most
+    ``SCHEMA_ENTITY_LIMIT`` of them; the few a schema uses are then expanded.
+    Anything else is refused with :class:`UnsafeInputError`.
+    """
+    if not data.strip():
+        raise InputError("empty file, not XML", file=name)
+    try:
+        root = etree.fromstring(data, make_parser(), base_url=base_url or "")
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+    tree = root.getroottree()
+    dtd = tree.docinfo.internalDTD
+    if dtd is None:
+        return tree
+    entities = list(dtd.iterentities())  # type: ignore[union-attr]
+    if len(entities) > SCHEMA_ENTITY_LIMIT:
+        raise UnsafeInputError(f"refused: the DOCTYPE declares {len(entities)} entities "
+                               f"(limit {SCHEMA_ENTITY_LIMIT})", file=name)
+    for entity in entities:
+        content = entity.content or ""
+        if entity.system_url is not None:
+            raise UnsafeInputError(f"refused: the DOCTYPE declares the external entity {entity.name!s}",
+                                   file=name)
+        if len(content) > SCHEMA_ENTITY_SIZE or "&" in content or "%" in content:
+            raise UnsafeInputError(
+                f"refused: the DOCTYPE's entity {entity.name!s} is larger than {SCHEMA_ENTITY_SIZE} "
+                "characters or refers to other entities", file=name)
+    if any(True for _ in root.iter(etree.Entity)):
+        # only small, flat internal entities are declared: expanding them is safe
+        parser = make_parser(resolve_entities=True)
+        try:
+            root = etree.fromstring(data, parser, base_url=base_url or "")
+        except etree.XMLSyntaxError as exc:
+            raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+        tree = root.getroottree()
+        if any(True for _ in root.iter(etree.Entity)):
+            raise UnsafeInputError("refused: the schema uses an entity its DOCTYPE does not declare",
+                                   file=name)
+    return tree
+
+
 def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_BYTES,
               what: str = "file") -> bytes:
     """A local regular file's bytes, at most *limit* of them.

@@ -54,8 +54,9 @@ def test_add_show_list_export(egif_cli: Any, tmp_path: Path) -> None:
     add = egif_cli("schema", "add", str(MULTI / "a" / "Alpha-v1-0.xsd"), "--name", "Alpha",
                    "--version", "1.0", "--import", "urn:egif:test:b=Beta@1.0")
     assert add.returncode == 0, add.stderr
-    assert "import urn:egif:test:b -> Beta@1.0 (explicit)" in add.stdout
-    assert "import urn:egif:test:c -> Gamma@1.0 (default)" in add.stdout
+    assert "import urn:egif:test:b -> Beta@1.0 (explicit: --import Beta@1.0)" in add.stdout
+    assert "import urn:egif:test:c -> Gamma@1.0 (identical: Gamma-v1-0.xsd supplied with the schema is " \
+        "byte-identical to Gamma@1.0)" in add.stdout
     again = egif_cli("schema", "add", str(MULTI / "a" / "Alpha-v1-0.xsd"), "--name", "Alpha",
                      "--version", "1.0", "--import", "urn:egif:test:b=Beta@1.0")
     assert again.returncode == 0 and again.stdout.startswith("unchanged")

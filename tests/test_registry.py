@@ -48,8 +48,9 @@ def test_multifile_schema_binds_imports_and_validates(empty_registry: Registry) 
     assert alpha.namespace == NS_A
     assert {f.path: f.role for f in alpha.files} == {
         "Alpha-v1-0.xsd": "main", "parts/AlphaParts-v1-0.xsd": "include"}
+    # the files its schemaLocations name lie beside it and equal the registered versions byte for byte
     assert {b.namespace: (str(b.target), b.chosen) for b in alpha.imports} == {
-        NS_B: ("Beta@1.0", "default"), NS_C: ("Gamma@1.0", "default")}
+        NS_B: ("Beta@1.0", "identical"), NS_C: ("Gamma@1.0", "identical")}
     assert validate(empty_registry, "Alpha@1.0", MULTI / "order-valid.xml")
     assert not validate(empty_registry, "Alpha@1.0", MULTI / "order-invalid.xml")
 
@@ -130,7 +131,7 @@ def test_imports_can_be_bundled_from_local_files(empty_registry: Registry) -> No
     roles = {f.path: f.role for f in result.version.files}
     assert roles == {"a/Alpha-v1-0.xsd": "main", "a/parts/AlphaParts-v1-0.xsd": "include",
                      "b/Beta-v1-0.xsd": "import", "c/Gamma-v1-0.xsd": "import"}
-    assert {b.chosen for b in result.version.imports} == {"bundled"}
+    assert {b.chosen for b in result.version.imports} == {"published"}
     assert validate(empty_registry, "Alpha@1.0", MULTI / "order-valid.xml")
 
 
@@ -139,13 +140,17 @@ def test_explicit_import_binding_wins_over_default(empty_registry: Registry, tmp
     newer = tmp_path / "Beta-v1-1.xsd"
     newer.write_text((MULTI / "b" / "Beta-v1-0.xsd").read_text().replace('version="1.0"', 'version="1.1"'))
     empty_registry.add(newer, name="Beta", version="1.1", status="ratified")
-    a2 = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.1").version
+    a2 = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.1",
+                            prefer_registered=True).version
     a3 = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.2",
-                            imports={NS_B: "Beta@1.0"}).version
-    bound = {v.version: {b.namespace: str(b.target) for b in v.imports} for v in (a2, a3)}
-    assert bound["1.1"][NS_B] == "Beta@1.1"  # default: newest ratified
-    assert bound["1.2"][NS_B] == "Beta@1.0"  # explicit
+                            imports={NS_B: "Beta@1.0"}, prefer_registered=True).version
+    a4 = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.3").version
+    bound = {v.version: {b.namespace: str(b.target) for b in v.imports} for v in (a2, a3, a4)}
+    assert bound["1.1"][NS_B] == "Beta@1.1"  # registered preferred: newest ratified
+    assert bound["1.2"][NS_B] == "Beta@1.0"  # explicit beats everything
+    assert bound["1.3"][NS_B] == "Beta@1.0"  # the supplied file, which is byte-identical to Beta@1.0
     assert dict((b.namespace, b.chosen) for b in a3.imports)[NS_B] == "explicit"
+    assert dict((b.namespace, b.chosen) for b in a2.imports)[NS_B] == "preferred"
 
 
 def test_default_binding_prefers_ratified_over_newer_draft(empty_registry: Registry, tmp_path: Path) -> None:
@@ -153,8 +158,12 @@ def test_default_binding_prefers_ratified_over_newer_draft(empty_registry: Regis
     draft = tmp_path / "Beta-v2-0.xsd"
     draft.write_text((MULTI / "b" / "Beta-v1-0.xsd").read_text())
     empty_registry.add(draft, name="Beta", version="2.0")  # draft
-    v = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.1").version
+    v = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.1",
+                           prefer_registered=True).version
     assert {b.namespace: str(b.target) for b in v.imports}[NS_B] == "Beta@1.0"
+    # the supplied file equals both Beta@1.0 (ratified) and Beta@2.0 (draft): the ratified one is recorded
+    w = empty_registry.add(MULTI / "a" / "Alpha-v1-0.xsd", name="Alpha", version="1.2").version
+    assert {b.namespace: (str(b.target), b.chosen) for b in w.imports}[NS_B] == ("Beta@1.0", "identical")
 
 
 def test_binding_to_a_version_of_another_namespace_is_refused(empty_registry: Registry) -> None:
@@ -197,8 +206,10 @@ def test_same_content_under_new_version_shares_blobs(empty_registry: Registry) -
          b'schemaLocation="missing.xsd"/></xsd:schema>', "not found"),
         (b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:import '
          b'namespace="urn:nobody"/></xsd:schema>', "which the registry does not hold"),
-        (b'<!DOCTYPE x [<!ENTITY a "b">]><xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>',
-         "declares entities"),
+        (b'<!DOCTYPE x [<!ENTITY a "b"><!ENTITY c "&a;&a;">]>'
+         b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>', "refers to other entities"),
+        (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+         b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>', "external entity"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_stored(

@@ -31,33 +31,48 @@ def _parse_imports(values: tuple[str, ...]) -> dict[str, str]:
 @schema_group.command("add")
 @click.argument("main", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="Registry name of the standard, e.g. BS7666.")
-@click.option("--version", "version", required=True, help="Version, MAJOR.MINOR.")
+@click.option("--version", "version", required=True, help="Version, MAJOR.MINOR (a revision letter may follow: 3.1d).")
 @click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
-              help="Bind an imported namespace (repeatable). Default: the newest usable "
-                   "registered version of that namespace, else the file its schemaLocation names.")
+              help="Bind an imported namespace (repeatable). Default: the file its schemaLocation names "
+                   "when that file is supplied beside the schema, else the newest usable registered "
+                   "version of that namespace.")
+@click.option("--prefer-registered", is_flag=True,
+              help="Bind imports to registered versions of their namespaces even when a file is supplied.")
 @format_option("text", "json")
 @click.pass_context
 def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[str, ...],
-        fmt: str) -> None:
+        prefer_registered: bool, fmt: str) -> None:
     """Store MAIN and every document it includes, binding each import.
+
+    Published files win: an import whose schemaLocation names a file that
+    exists beside the schema binds to that file, exactly as published (or to
+    a registered version when the file is byte-identical to it).  Every
+    binding is printed with the reason it was chosen.
 
     A new version is a draft; it moves on only through `egif lifecycle`
     (propose, approve, ratify ...), so nobody can add a ratified version
     without the checks and approvals.
     """
     result = state(ctx).registry().add(main, name=name, version=version,
-                                       imports=_parse_imports(imports))
+                                       imports=_parse_imports(imports),
+                                       prefer_registered=prefer_registered)
     v = result.version
     if fmt == "json":
-        echo_json({"created": result.created, **v.to_dict()})
+        echo_json({"created": result.created, **v.to_dict(),
+                   "bindings": [b.to_dict() for b in result.bindings], "notes": list(result.notes)})
         return
     if result.created:
         echo(f"added {v.name}@{v.version} ({v.status.value}) digest {v.digest[:16]}")
     else:
         echo(f"unchanged: {v.name}@{v.version} is already stored with this content")
     echo(f"  files: {', '.join(escape(f.path) for f in v.files)}")
-    for b in v.imports:
-        echo(f"  import {escape(b.namespace)} -> {_binding(b)} ({b.chosen})")
+    for b in result.bindings:
+        echo(f"  import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
+             f"({escape(b.reason)}: {escape(b.detail)})")
+        if b.note:
+            echo(f"    note: {escape(b.note)}")
+    for note in result.notes:
+        echo(f"  note: {escape(note)}")
 
 
 def _binding(b: object) -> str:
