@@ -297,3 +297,19 @@ def test_schema_show_bounds_the_metadata_block(egif_cli: Any, registry_path: Pat
     full = json.loads(egif_cli("schema", "show", "Meta@1.0", "--format", "json").stdout)
     assert len(full["metadata"]["Subject"]) == 5_000
 
+
+
+# -- the documented limits are the enforced ones ----------------------------------------------
+def test_security_doc_lists_every_limit_with_its_value() -> None:
+    import re
+
+    from egif import limits
+
+    from .conftest import REPO
+
+    doc = (REPO / "docs" / "security.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(MAX_[A-Z_]+)` \| ([^|]+) \|", doc, re.M)}
+    constants = {name: getattr(limits, name) for name in dir(limits) if name.startswith("MAX_")}
+    assert set(rows) == set(constants)
+    for name, value in constants.items():
+        assert f"{value:,}" in rows[name] or f"{value} " in rows[name], (name, value, rows[name])

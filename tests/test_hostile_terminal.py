@@ -241,3 +241,21 @@ def test_escape_json_gives_back_the_same_data(data: Any) -> None:
 def test_printable_text_is_untouched() -> None:
     text = "Ŵales: «Cymraeg» — 名前, tab-free, back\\slash"
     assert escape(text) == text == escape_block(text)
+
+
+def test_the_cli_prints_text_through_the_neutraliser_only() -> None:
+    """New commands must print with egif_cli.common.echo / echo_json, not click.echo."""
+    import re
+
+    from .conftest import REPO
+
+    allowed = {"common.py", "app.py", "docgen.py", "demo.py", "cmd_validate.py"}
+    for path in sorted((REPO / "cli" / "egif_cli").glob("*.py")):
+        if path.name in allowed:
+            continue
+        assert not re.search(r"click\.(echo|secho)\(", path.read_text(encoding="utf-8")), path.name
+    validate = (REPO / "cli" / "egif_cli" / "cmd_validate.py").read_text(encoding="utf-8")
+    # the progress line writes its own control codes; every name in it is escaped
+    for line in validate.splitlines():
+        if "click.echo(" in line and "{" in line:
+            assert "escape(" in line or line.strip().startswith("click.echo(line"), line
