@@ -49,7 +49,7 @@ _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 # GovTalk file names: Name-vMAJOR-MINOR[letters].xsd (VBcommon-v3-1d.xsd)
 _GOVTALK_FILE_RE = re.compile(
-    r"^(?P<name>[A-Za-z][A-Za-z0-9_.]*?)-v(?P<major>\d+)-(?P<minor>\d+)(?P<rev>[a-z]{0,2})\.xsd$", re.IGNORECASE)
+    r"^(?P<name>[A-Za-z][A-Za-z0-9_.\-]*?)-v(?P<major>\d+)-(?P<minor>\d+)(?P<rev>[a-z]{0,2})\.xsd$", re.IGNORECASE)
 MAX_DEPTH = 500  # include/import chains deeper than this are refused
 
 REASONS = {
@@ -58,6 +58,7 @@ REASONS = {
     "published": "the file its schemaLocation names, supplied with the schema",
     "identical": "the supplied file is byte-identical to a registered version",
     "registered": "newest usable registered version",
+    "unbound": "no file supplied and none registered: skipped, as XSD processors skip it",
 }
 
 
@@ -234,6 +235,7 @@ class Scanner:
         self.prefer_registered = prefer_registered
         self.scan = Scan()
         self._deferred: list[str] = []
+        self._pending: dict[str, list[tuple[ScannedDirective, str]]] = {}
 
     # reading ------------------------------------------------------------------
     def _load(self, key: str, role: str) -> ScannedFile:
@@ -254,6 +256,7 @@ class Scanner:
     def run(self, main: str) -> Scan:
         self._load(main, "main")
         self._walk(main)
+        self._settle_pending()
         # imports that XSD processors skip (their namespace came first from another file):
         # kept as published when they read cleanly, dropped with a note when not
         while self._deferred:
@@ -264,7 +267,9 @@ class Scanner:
             try:
                 self._load(key, "import")
                 self._walk(key)
+                self._settle_pending()
             except EgifError as exc:
+                self._pending.clear()
                 del self.scan.directives[mark[0]:]
                 self.scan.files = mark[1]
                 self.scan.bindings = mark[2]
@@ -321,10 +326,18 @@ class Scanner:
         ns = elem.get("namespace")
         d = ScannedDirective(key, kind, ns, loc)
         self.scan.directives.append(d)
-        binding = self.scan.bindings.get(ns or "")
+        nk = ns or ""
+        binding = self.scan.bindings.get(nk)
         if binding is None:
-            binding = self._bind(key, ns, loc)
-            self.scan.bindings[ns or ""] = binding
+            found = self._bind(key, ns, loc)
+            if found is None:
+                # no file here: XSD processors skip this import and take a later one of the
+                # namespace; only when none supplies a file does a registered version step in
+                self._pending.setdefault(nk, []).append((d, key))
+                return None
+            binding = self.scan.bindings[nk] = found
+            for earlier, _ in self._pending.pop(nk, []):
+                self._point(earlier, binding)
             if binding.version_id is not None:
                 d.version_id = binding.version_id
                 return None
@@ -333,11 +346,8 @@ class Scanner:
             new = binding.file not in self.scan.files
             self._load(binding.file, "import")
             return binding.file if new else None
-        if binding.version_id is not None:
-            d.version_id = binding.version_id
-            return None
-        if binding.reason == "explicit":
-            d.target = binding.file
+        if binding.version_id is not None or binding.reason in ("explicit", "unbound"):
+            self._point(d, binding)
             return None
         # the namespace is already imported from a supplied file: a second file of it is
         # skipped by XSD processors, but kept as published
@@ -350,7 +360,29 @@ class Scanner:
             d.target = binding.file
         return None
 
-    def _bind(self, key: str, ns: str | None, loc: str | None) -> NamespaceBinding:
+    @staticmethod
+    def _point(d: ScannedDirective, binding: NamespaceBinding) -> None:
+        if binding.version_id is not None:
+            d.target, d.version_id = None, binding.version_id
+        else:
+            d.target, d.version_id = binding.file, None
+
+    def _settle_pending(self) -> None:
+        """Namespaces no import supplied a file for: bound to a registered version, or refused."""
+        for nk, waiting in list(self._pending.items()):
+            first, key = waiting[0]
+            binding = self._bind(key, first.namespace, first.location, last_resort=True)
+            assert binding is not None
+            self.scan.bindings[nk] = binding
+            for d, _ in waiting:
+                self._point(d, binding)
+            if binding.reason == "unbound":
+                what = f"namespace {first.namespace!r}" if first.namespace else "the no-namespace schema"
+                self.scan.notes.append(f"the import of {what} is skipped: {binding.detail}")
+        self._pending.clear()
+
+    def _bind(self, key: str, ns: str | None, loc: str | None, *, last_resort: bool = False
+              ) -> NamespaceBinding | None:
         what = f"namespace {ns!r}" if ns else "the no-namespace schema"
         name = self.source.display(key)
         choice = self.explicit.get(ns or "")
@@ -363,6 +395,8 @@ class Scanner:
         target = self.source.locate(key, loc) if loc else None
         if target is not None and self.source.exists(target):
             return NamespaceBinding(ns, "published", f"{loc} supplied with the schema", file=target)
+        if not last_resort:
+            return None
         why = ("no schemaLocation" if not loc else
                f"schemaLocation {loc!r} is a URL, never fetched" if target is None else
                f"{loc!r} not supplied (looked for {self.source.display(target)})")
@@ -370,15 +404,32 @@ class Scanner:
             row = self._default_row(ns, name)
             if row is not None:
                 return self._to_version(ns, row, "registered", why)
-        hint = ""
+        hint = self._hint(key, ns, loc, target)
+        # XSD processors skip an import they cannot load; the schema compiles only if it
+        # uses nothing of that namespace, and the add says so when it does not
+        return NamespaceBinding(ns, "unbound", f"{why}; neither supplied nor registered{hint}")
+
+    def _hint(self, key: str, ns: str | None, loc: str | None, target: str | None) -> str:
+        """Point at a supplied file that could satisfy an unbound import, if one lies beside it."""
+        if not isinstance(self.source, LocalSource):
+            return ""
+        folder = Path(key).parent
+        names = []
         if target is None and loc:
-            base = posixpath.basename(loc.rstrip("/"))
-            local = self.source.locate(key, base) if base else None
-            if local is not None and self.source.exists(local):
-                hint = f"; {base} lies beside the schema: bind it with --import {ns or ''}={base}"
-        raise SchemaCompileError(
-            f"imports {what} ({why}), which the registry does not hold; add that schema first or bind it "
-            f"with --import {ns or ''}=NAME@VERSION|FILE{hint}", file=name)
+            names.append(posixpath.basename(loc.rstrip("/")))
+        names += sorted(p.name for p in folder.glob("*.xsd"))[:200]
+        for base in names:
+            path = folder / base
+            if not base or not path.is_file() or str(path) == key:
+                continue
+            try:
+                head = read_file(path)[:4096]
+            except EgifError:
+                continue
+            found = re.search(rb'targetNamespace\s*=\s*["\']([^"\']*)["\']', head)
+            if found is not None and found.group(1).decode("utf-8", "replace") == (ns or ""):
+                return f"; {base} beside it has that targetNamespace: bind it with --import {ns or ''}={base}"
+        return ""
 
     def _explicit(self, ns: str | None, what: str, choice: str | SchemaRef | Path) -> NamespaceBinding:
         if isinstance(choice, Path) or (isinstance(choice, str) and looks_like_file(choice)):
@@ -440,6 +491,9 @@ class Scanner:
         keep = set(self.scan.reachable(main))
         self.scan.files = {k: f for k, f in self.scan.files.items() if k in keep}
         self.scan.directives = [d for d in self.scan.directives if d.file in keep]
+        # a namespace imported only inside files now left to a registered version is that version's
+        imported = {d.namespace or "" for d in self.scan.directives if d.kind == "import"}
+        self.scan.bindings = {nk: b for nk, b in self.scan.bindings.items() if nk in imported}
         for binding in self.scan.bindings.values():
             if binding.version_id is not None:
                 binding.file = None

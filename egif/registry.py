@@ -172,6 +172,10 @@ class Registry:
             self._resolved[key] = cached
         return cached
 
+    def forget_cache(self) -> None:
+        """Drop compiled closures kept in memory (after a rolled-back transaction)."""
+        self._resolved.clear()
+
     def export(self, ref: str | SchemaRef, directory: str | Path) -> builtins.list[Path]:
         """Write the version and its imports as a self-contained tree under *directory*."""
         resolved = self.resolve(ref)
@@ -318,7 +322,12 @@ class Registry:
         try:
             resolved_from_units(units, f"{key}/{rel[main_key]}", label=main_label).lxml_schema()
         except SchemaCompileError as exc:
-            raise SchemaCompileError(exc.message, file=main_label) from None
+            unbound = [b for b in scan.bindings.values() if b.reason == "unbound"]
+            extra = "".join(
+                f"; it imports {'namespace ' + repr(b.namespace) if b.namespace else 'the no-namespace schema'}"
+                f" ({b.detail}): add that schema first or bind it with --import "
+                f"{b.namespace or ''}=NAME@VERSION|FILE" for b in unbound)
+            raise SchemaCompileError(exc.message + extra, file=main_label) from None
         reports = self._reports(scan, rel, compare=True)
 
         main_tree = scan.files[main_key].tree
@@ -370,6 +379,8 @@ class Registry:
         for key, b in sorted(scan.bindings.items()):
             if b.version_id is not None:
                 target = b.target_label or "?"
+            elif b.reason == "unbound":
+                target = "nothing"
             else:
                 target = f"file {rel[b.file]}" if b.file is not None and b.file in rel else "file ?"
             note = b.note

@@ -72,13 +72,24 @@ def iter_directives(root: etree._Element) -> list[etree._Element]:
 
 def closure_xsd_version(units: Mapping[str, Unit]) -> str:
     """``"1.1"`` when a document of the closure asks for an XSD 1.1 processor, else ``"1.0"``."""
-    for unit in units.values():
-        for path, data in unit.files.items():
-            if xsd11.VC_NS.encode() in data:
-                root = parse_schema_bytes(data, f"{unit.key}/{path}").getroot()
-                if xsd11.asks_for_xsd11(root):
-                    return "1.1"
+    return documents_xsd_version({f"{u.key}/{p}": d for u in units.values() for p, d in u.files.items()})
+
+
+def documents_xsd_version(files: Mapping[str, bytes]) -> str:
+    """``"1.1"`` when one of the schema documents asks for an XSD 1.1 processor, else ``"1.0"``."""
+    for name, data in files.items():
+        if xsd11.VC_NS.encode() in data and xsd11.asks_for_xsd11(parse_schema_bytes(data, name).getroot()):
+            return "1.1"
     return "1.0"
+
+
+def normalise(data: bytes, name: str, xsd_version: str) -> bytes:
+    """A schema document as every egif reader sees it: DOCTYPE dropped, conditional inclusion applied."""
+    if xsd11.VC_NS.encode() not in data and b"<!DOCTYPE" not in data:
+        return data
+    root = parse_schema_bytes(data, name).getroot()
+    root, _ = xsd11.apply(root, Decimal(xsd_version))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[str, bytes]:
@@ -118,7 +129,11 @@ def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[s
                 elif d.target_path is not None:
                     target = f"/{unit.key}/{d.target_path}"
                 else:
-                    continue  # nothing bound (an import skipped by XSD processors, or pruned below)
+                    # nothing bound: an import XSD processors skip; drop the location so that
+                    # no reader tries to load it from anywhere
+                    if "schemaLocation" in elem.attrib and d.kind == "import":
+                        del elem.attrib["schemaLocation"]
+                    continue
                 elem.set("schemaLocation", posixpath.relpath(target, here))
             if marked:
                 root, _ = xsd11.apply(root, version)

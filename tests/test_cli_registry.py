@@ -90,7 +90,7 @@ def test_add_show_list_export(egif_cli: Any, tmp_path: Path) -> None:
         (["schema", "add", "{tmp}/notxml.xsd", "--name", "X", "--version", "1.0"], "not well-formed XML"),
         (["schema", "add", "{tmp}/notschema.xsd", "--name", "X", "--version", "1.0"], "not an XML Schema"),
         (["schema", "add", "{tmp}/noimport.xsd", "--name", "X", "--version", "1.0"],
-         "which the registry does not hold"),
+         "neither supplied nor registered"),
         (["schema", "add", "{tmp}/notschema.xsd", "--name", "X", "--version", "one"], "invalid version"),
         (["schema", "show", "Nobody@1.0"], "no schema Nobody@1.0"),
         (["schema", "export", "Nobody@1.0", "{tmp}/out"], "no schema Nobody@1.0"),
@@ -101,8 +101,8 @@ def test_bad_input_exits_2_with_one_line(egif_cli: Any, tmp_path: Path, args: li
     (tmp_path / "notxml.xsd").write_text("hello, not xml")
     (tmp_path / "notschema.xsd").write_text("<root/>")
     (tmp_path / "noimport.xsd").write_text(
-        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
-        '<xsd:import namespace="urn:egif:nobody"/></xsd:schema>')
+        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:n="urn:egif:nobody">'
+        '<xsd:import namespace="urn:egif:nobody"/><xsd:element name="E" type="n:T"/></xsd:schema>')
     proc = egif_cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert proc.returncode == 2
     line = one_line_error(proc)

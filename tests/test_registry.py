@@ -204,8 +204,9 @@ def test_same_content_under_new_version_shares_blobs(empty_registry: Registry) -
          b'type="Nope"/></xsd:schema>', "does not compile"),
         (b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:include '
          b'schemaLocation="missing.xsd"/></xsd:schema>', "not found"),
-        (b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"><xsd:import '
-         b'namespace="urn:nobody"/></xsd:schema>', "which the registry does not hold"),
+        (b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:n="urn:nobody"><xsd:import '
+         b'namespace="urn:nobody"/><xsd:element name="E" type="n:T"/></xsd:schema>',
+         "neither supplied nor registered"),
         (b'<!DOCTYPE x [<!ENTITY a "b"><!ENTITY c "&a;&a;">]>'
          b'<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>', "refers to other entities"),
         (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'

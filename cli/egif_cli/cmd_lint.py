@@ -63,11 +63,14 @@ def _text(findings: list[Finding], label: str) -> None:
 @click.option("--namespace-base", metavar="URI",
               help="Base that targetNamespaces must start with (default: the registry's setting, "
                    "else http://www.govtalk.gov.uk/).")
+@click.option("--include-imports", is_flag=True,
+              help="Also lint the imported files bundled with a registered version (other standards' "
+                   "documents, such as the W3C signature schema: named but not linted by default).")
 @format_option("text", "json")
 @click.pass_context
 def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_rules: bool,
          disable: tuple[str, ...], levels: tuple[str, ...], namespace_base: str | None,
-         fmt: str) -> None:
+         include_imports: bool, fmt: str) -> None:
     """Check SCHEMA (a file, or NAME@VERSION in the registry) against the GovTalk conventions.
 
     A registry's lint settings (config key "lint") apply to registered versions,
@@ -108,7 +111,7 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
         reg = app.registry()
         version = reg.get(schema)
         label = f"{version.name}@{version.version}"
-        findings = lint_version(reg, version.ref, settings=settings)
+        findings = lint_version(reg, version.ref, settings=settings, include_imports=include_imports)
 
     if fmt == "json":
         echo_json({"schema": label, "ok": not has_errors(findings), "counts": count(findings),

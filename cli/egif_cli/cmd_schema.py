@@ -75,6 +75,52 @@ def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[
         echo(f"  note: {escape(note)}")
 
 
+@schema_group.command("add-set")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--manifest", type=click.Path(path_type=Path),
+              help="JSON file naming modules: {\"modules\": {\"File.xsd\": {\"name\": N, \"version\": V}}} "
+                   "(default: egif-set.json in DIRECTORY, if present).")
+@click.option("--dry-run", is_flag=True, help="Show the plan; store nothing.")
+@format_option("text", "json")
+@click.pass_context
+def add_set(ctx: click.Context, directory: Path, manifest: Path | None, dry_run: bool, fmt: str) -> None:
+    """Register every module of a published schema set, dependencies first.
+
+    Each document another one imports (or that nothing refers to) becomes a
+    version of its own, named from the manifest, else from its GovTalk file
+    name (Name-vM-N.xsd, e.g. VBcommon-v3-1d.xsd is VBcommon@3.1d), else from
+    its file name and xs:schema/@version.  Documents reached only through
+    xs:include are stored as parts of their module.  One transaction; running
+    it again changes nothing.  A module already registered under its name and
+    version with other content is not added (its importers keep the published
+    file, and the plan says how it differs); the exit code is still 0.
+    """
+    from egif.sets import add_set as run
+
+    result = run(state(ctx).registry(), directory, manifest=manifest, dry_run=dry_run)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    head = "plan for" if dry_run else "set"
+    click.echo(f"{head} {result.directory}: {len(result.entries)} module(s), {len(result.parts)} part(s)")
+    for e in result.entries:
+        m = e.module
+        click.echo(f"  {e.message}  [{m.path}; name from {m.naming}]")
+        if e.action == "conflict":
+            continue
+        assert e.result is not None
+        for b in e.result.bindings:
+            click.echo(f"      import {b.namespace or '(no namespace)'} -> {b.target} ({b.reason})")
+            if b.note:
+                click.echo(f"        note: {b.note}")
+    for part in result.parts:
+        click.echo(f"  part {part} (stored with the module that includes it)")
+    for path, why in result.skipped:
+        click.echo(f"  skipped {path}: {why}")
+    if dry_run:
+        click.echo("dry run: nothing was stored")
+
+
 def _binding(b: object) -> str:
     target = getattr(b, "target", None)
     return str(target) if target is not None else f"file {escape(getattr(b, 'bundled_path', ''))}"
