@@ -153,7 +153,7 @@ def check_member_path(path: str, where: str) -> str:
     (the rules: :func:`egif.limits.member_path_problem`)."""
     problem = member_path_problem(path)
     if problem is not None:
-        raise InputError(f"unsafe file name: {problem}", file=where)
+        raise InputError(f"unsafe file path: {problem}", file=where)
     return path
 
 

@@ -102,23 +102,24 @@ def add_set(ctx: click.Context, directory: Path, manifest: Path | None, dry_run:
         echo_json(result.to_dict())
         return
     head = "plan for" if dry_run else "set"
-    click.echo(f"{head} {result.directory}: {len(result.entries)} module(s), {len(result.parts)} part(s)")
+    echo(f"{head} {escape(result.directory)}: {len(result.entries)} module(s), {len(result.parts)} part(s)")
     for e in result.entries:
         m = e.module
-        click.echo(f"  {e.message}  [{m.path}; name from {m.naming}]")
+        echo(f"  {escape(e.message)}  [{escape(m.path)}; name from {escape(m.naming)}]")
         if e.action == "conflict":
             continue
         assert e.result is not None
         for b in e.result.bindings:
-            click.echo(f"      import {b.namespace or '(no namespace)'} -> {b.target} ({b.reason})")
+            echo(f"      import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
+                 f"({escape(b.reason)})")
             if b.note:
-                click.echo(f"        note: {b.note}")
+                echo(f"        note: {escape(b.note)}")
     for part in result.parts:
-        click.echo(f"  part {part} (stored with the module that includes it)")
+        echo(f"  part {escape(part)} (stored with the module that includes it)")
     for path, why in result.skipped:
-        click.echo(f"  skipped {path}: {why}")
+        echo(f"  skipped {escape(path)}: {escape(why)}")
     if dry_run:
-        click.echo("dry run: nothing was stored")
+        echo("dry run: nothing was stored")
 
 
 def _binding(b: object) -> str:
