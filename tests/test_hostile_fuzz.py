@@ -13,6 +13,7 @@ arguments and files: every run ends in an exit code, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -284,7 +285,9 @@ def test_cli_never_shows_a_traceback(cli_world: dict[str, Any], tmp_path_factory
             args += [param.opts[0]] if param.is_flag else [param.opts[0], data.draw(st.sampled_from(values))]
     registry = tmp_path_factory.mktemp("reg") / "r.sqlite"
     shutil.copyfile(cli_world["seeded"], registry)
-    result = CliRunner().invoke(cli, ["--registry", str(registry), *args], input="")
+    # arguments name files relative to the working folder: a private one per run
+    with contextlib.chdir(tmp_path_factory.mktemp("cwd")):
+        result = CliRunner().invoke(cli, ["--registry", str(registry), *args], input="")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"egif {' '.join(map(repr, args))} raised {result.exception!r}")
     assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.output)
