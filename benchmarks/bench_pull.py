@@ -185,8 +185,9 @@ def main() -> int:
         "",
         *table,
         "",
-        "A full pull is dominated by storing: each version is written to a scratch folder, "
-        "re-read, its digest recomputed and its closure compiled by libxml2 before the one "
+        "A full pull spends its time fetching (one request per object) and storing: each "
+        "version is parsed from the downloaded bytes, "
+        "its digest recomputed and its closure compiled by libxml2 before the one "
         "transaction commits. A pull of an unchanged registry is one conditional GET of "
         "index.json answered by 304. The HTML catalogue's cost is the schema diffs between "
         "consecutive versions (900 here); each is computed once and cached under the two "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from egif.publish import object_path, publish
 from egif.remote import PullLimits, RemoteError, normalise_url, parse_index, pull
 
 from .conftest import run_egif
+from .hostile_publisher import dump
 from .publish_server import StaticServer, serve
 
 FAST = PullLimits(timeout=2.0, retries=1, backoff=0.01, workers=4)
@@ -56,15 +56,6 @@ def widget_xsd(folder: Path, version: str, extra: str = "") -> Path:
 </xsd:schema>
 """)
     return main
-
-
-def dump(path: Path) -> list[str]:
-    """Every row of every table, to compare a registry before and after."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return list(db.iterdump())
-    finally:
-        db.close()
 
 
 @pytest.fixture
@@ -305,7 +296,7 @@ def test_index_paths_are_accepted_only_when_inside_the_version(parts: list[str])
     path = "/".join(parts)
     index = {"format": "egif-registry-index/1", "standards": [{
         "name": "S", "history": {"digest": "a" * 64}, "versions": [{
-            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": "m.xsd",
+            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": path,
             "imports": [], "files": [{"path": path, "digest": "c" * 64}]}]}]}
     safe = all(p not in ("", ".", "..") for p in parts)
     try:

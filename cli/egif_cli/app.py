@@ -5,7 +5,8 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
   1  a check failed: invalid documents, a refused lifecycle step, lint errors,
      a diff verdict short of ``--require``
   2  usage error or unusable input (missing/unreadable/unsafe file, not a
-     schema, unknown registry entry, broken registry)
+     schema, unknown registry entry, broken registry, a file that cannot be
+     written)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 
 from egif import EgifError, Registry, __version__
 from egif.registry import REGISTRY_ENV, default_location, is_url
+from egif.render.text import escape
 
 EXIT_HELP = """\b
 Exit codes:
@@ -69,14 +71,21 @@ class EgifGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EgifError as exc:
-            click.echo(f"egif: error: {exc}", err=True)
+            click.echo(f"egif: error: {escape(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except sqlite3.Error as exc:
-            click.echo(f"egif: error: registry database: {exc}", err=True)
+            click.echo(f"egif: error: registry database: {escape(exc)}", err=True)
             ctx.exit(2)
+        except click.ClickException as exc:  # usage errors quote what was typed
+            exc.message = escape(exc.message)
+            raise
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)
+        except OSError as exc:  # disk full, permission denied, read-only folder...
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"egif: error: {escape(where)}{escape(exc.strerror or exc)}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("egif: interrupted", err=True)
             ctx.exit(130)

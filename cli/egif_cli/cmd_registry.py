@@ -9,9 +9,10 @@ import click
 
 from egif import EgifError, Registry
 from egif.registry import is_url
+from egif.render.text import escape
 from egif.store import open_store
 from egif.store.copy import copy_store
-from egif_cli.common import echo_json, format_option, state
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 @click.group("registry")
@@ -40,7 +41,7 @@ def init(ctx: click.Context, location: str, empty: bool) -> None:
         count = len(reg.list())
         where = reg.location
     verb = "already a registry" if existed else "created registry"
-    click.echo(f"{verb}: {where} ({count} schema versions)")
+    echo(f"{verb}: {escape(where)} ({count} schema versions)")
 
 
 def _pg_has_registry(dsn: str) -> bool:
@@ -81,12 +82,12 @@ def info(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         echo_json(data)
         return
-    click.echo(f"registry: {data['location']}")
-    click.echo(f"store:    {data['store']}, format {data['format']}, {data['access']}")
-    click.echo(f"identity: {note}")
-    click.echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
+    echo(f"registry: {escape(data['location'])}")
+    echo(f"store:    {data['store']}, format {data['format']}, {data['access']}")
+    echo(f"identity: {escape(note)}")
+    echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
     for status, n in data["by_status"].items():
-        click.echo(f"  {status}: {n}")
+        echo(f"  {status}: {n}")
 
 
 @registry_group.command("copy")
@@ -125,9 +126,9 @@ def copy(source: str, destination: str, fmt: str) -> None:
         echo_json(result.to_dict())
         return
     rows = result.rows
-    click.echo(f"copied {result.source} -> {result.destination}: {rows['schema_versions']} versions, "
-               f"{rows['blobs']} stored files, {rows['attachments']} attachments, {rows['config']} "
-               f"settings, {rows['events']} events; {result.verified_versions} version digests verified")
+    echo(f"copied {escape(result.source)} -> {escape(result.destination)}: {rows['schema_versions']} "
+         f"versions, {rows['blobs']} stored files, {rows['attachments']} attachments, {rows['config']} "
+         f"settings, {rows['events']} events; {result.verified_versions} version digests verified")
 
 
 def register(root: click.Group) -> None:
