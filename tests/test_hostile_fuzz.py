@@ -54,7 +54,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     marker.write_bytes(xsd(NS, f"<xs:annotation><xs:documentation>{MARKER_TEXT}</xs:documentation>"
                                "</xs:annotation>"))
     template = root / "template.sqlite"
-    Registry.open(template, actor="fuzz", seed=False).close()
+    Registry.init(template, actor="fuzz", seed=False).close()
     with serve(root / "sites") as server:
         yield {"root": root, "marker": marker, "template": template, "server": server,
                "counter": itertools.count()}
@@ -235,7 +235,7 @@ def test_pull_of_any_published_tree(world: dict[str, Any], data: st.DataObject) 
 def cli_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("clifuzz")
     seeded = root / "seeded.sqlite"
-    Registry.open(seeded, actor="fuzz").close()
+    Registry.init(seeded, actor="fuzz").close()
     (root / "bad.xml").write_bytes(b"<a><b></a>")
     (root / "deep.xml").write_bytes(b"<a>" * 5000 + b"</a>" * 5000)
     (root / "ok.xsd").write_bytes(xsd(NS, '<xs:element name="A" type="xs:string"/>'))

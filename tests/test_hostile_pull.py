@@ -48,7 +48,7 @@ def evil(tmp_path: Path) -> Iterator[tuple[EvilSite, StaticServer]]:
 @pytest.fixture
 def consumer(tmp_path: Path) -> Iterator[tuple[Registry, Path]]:
     path = tmp_path / "consumer.sqlite"
-    with Registry.open(path, actor="council@example.org", seed=False) as reg:
+    with Registry.init(path, actor="council@example.org", seed=False) as reg:
         yield reg, path
 
 
@@ -362,7 +362,7 @@ def test_cli_pull_refusal_is_one_line_exit_2(evil, tmp_path: Path, marker: Path)
     site.version("Evil", "1.0", {"Main.xsd": xsd(NS)}, main="/dev/zero")
     site.write()
     registry = tmp_path / "cli.sqlite"
-    Registry.open(registry, seed=False).close()
+    Registry.init(registry, seed=False).close()
     before = dump(registry)
     out = run_egif("registry", "pull", server.url, "--retries", "0", registry=registry, timeout=60)
     assert out.returncode == 2, out.stdout + out.stderr

@@ -65,8 +65,8 @@ def hostile_registry(tmp_path: Path, registry_path: Path) -> Path:
     with Registry.open(registry_path, actor="alice") as reg:
         ConfigEditor(reg).add_maintainer("alice")
         ConfigEditor(reg).set_approvals_needed(1)
-        reg.add(folder / "Evil-v1-0.xsd", name="Evil", version="1.0", status="candidate",
-                title=INJECT)
+        reg._add(folder / "Evil-v1-0.xsd", name="Evil", version="1.0", status="candidate",
+                 title=INJECT, via="test set-up")
         reg.add(folder / "Evil-v1-1.xsd", name="Evil", version="1.1")
         Lifecycle(Registry(reg.store, actor="alice")).approve("Evil@1.0", INJECT)
         Lifecycle(Registry(reg.store, actor="alice")).object("Evil@1.0", INJECT)
@@ -178,7 +178,7 @@ def test_file_names_and_document_values_in_validate_and_lint(egif_cli: Any, regi
                                                             tmp_path: Path) -> None:
     with Registry.open(registry_path) as reg:
         (tmp_path / "Evil-v1-0.xsd").write_bytes(schema("t"))
-        reg.add(tmp_path / "Evil-v1-0.xsd", name="Evil", version="1.0", status="ratified")
+        reg._add(tmp_path / "Evil-v1-0.xsd", name="Evil", version="1.0", status="ratified", via="test set-up")
     doc = tmp_path / "doc\x1b]0;x\x07.xml"
     doc.write_bytes(f'<Code xmlns="{NS}">{XML_INJECT}</Code>'.encode())
     for fmt in ("text", "junit", "json"):
@@ -199,6 +199,9 @@ def test_file_names_and_document_values_in_validate_and_lint(egif_cli: Any, regi
 
 def test_registry_path_with_control_characters(tmp_path: Path) -> None:
     path = tmp_path / "reg\x1b[2J\u202e.sqlite"
+    made = run_egif("registry", "init", "--empty", str(path))  # a named registry is made on purpose
+    assert made.returncode == 0, made.stderr
+    assert_clean(made.stdout) and escape(str(path)) in made.stdout
     out = run_egif("registry", "info", registry=path)
     assert out.returncode == 0, out.stderr
     assert_clean(out.stdout) and escape(str(path)) in out.stdout
