@@ -470,7 +470,8 @@ class Scanner:
     def _dedupe(self, main: str) -> None:
         """Bind supplied imports that are byte-identical to a registered version to that version."""
         for nk, binding in self.scan.bindings.items():
-            if binding.reason not in ("published", "explicit") or binding.file is None:
+            # a file the caller named (--import NS=FILE, or a pull applying its index) stays that file
+            if binding.reason != "published" or binding.file is None:
                 continue
             first = self.scan.files[binding.file]
             if main in self.scan.reachable(binding.file):
@@ -480,10 +481,9 @@ class Scanner:
                 if canonical_stored(self.registry, int(row["id"])) == mine:
                     binding.version_id = int(row["id"])
                     binding.target_label = f"{row['name']}@{row['version']}"
-                    if binding.reason == "published":
-                        binding.reason = "identical"
-                        binding.detail = (f"{posixpath.basename(binding.file)} supplied with the schema is "
-                                          f"byte-identical to {binding.target_label}")
+                    binding.reason = "identical"
+                    binding.detail = (f"{posixpath.basename(binding.file)} supplied with the schema is "
+                                      f"byte-identical to {binding.target_label}")
                     for d in self.scan.directives:
                         if d.kind == "import" and (d.namespace or "") == nk:
                             d.target, d.version_id = None, binding.version_id

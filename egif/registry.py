@@ -372,12 +372,12 @@ class Registry:
             main_key = source.key_of(main_path)
         scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered).run(main_key)
 
-        # lay the version's own files out relative to their common folder
-        folders = [posixpath.dirname(k) if files is not None else str(Path(k).parent) for k in scan.files]
-        common = os.path.commonpath(folders) if files is None else posixpath.commonpath(folders)
-        rel = {k: (posixpath.relpath(k, common) if files is not None and common
-                   else k if files is not None else Path(k).relative_to(common).as_posix())
-               for k in scan.files}
+        # local files are laid out relative to their common folder; a file set keeps its own names
+        if files is None:
+            common = os.path.commonpath([str(Path(k).parent) for k in scan.files])
+            rel = {k: Path(k).relative_to(common).as_posix() for k in scan.files}
+        else:
+            rel = {k: k for k in scan.files}
         stored_files: builtins.list[dict[str, Any]] = [
             {"path": rel[k], "digest": f.digest, "namespace": f.namespace, "role": f.role, "content": f.data}
             for k, f in scan.files.items()
@@ -577,15 +577,19 @@ class Registry:
                                 d["target_path"], target_unit)
 
     def _collect_units(self, row: Mapping[str, Any], units: dict[str, Unit]) -> None:
-        key = _unit_key(row)
-        if key in units:
-            return
-        directives = self.store.version_directives(row["id"])
-        units[key] = Unit(key, row["main_path"], self._verified_files(row),
-                          tuple(self._unit_directives(directives)))
-        for b in self.store.version_imports(row["id"]):
-            if b["target_version_id"] is not None:
-                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
+        """Add *row* and every version it binds, transitively, to *units* (iteratively: chains may be long)."""
+        todo = [row]
+        while todo:
+            current = todo.pop()
+            key = _unit_key(current)
+            if key in units:
+                continue
+            directives = self.store.version_directives(current["id"])
+            units[key] = Unit(key, current["main_path"], self._verified_files(current),
+                              tuple(self._unit_directives(directives)))
+            for b in self.store.version_imports(current["id"]):
+                if b["target_version_id"] is not None:
+                    todo.append(self.store.version_by_id(b["target_version_id"]))
 
     def _to_models(self, rows: Iterable[Mapping[str, Any]]) -> builtins.list[SchemaVersion]:
         """Many versions at once: their files and bindings come in one batch from the store."""
