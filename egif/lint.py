@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from egif.errors import InputError
-from egif.metadata import EGMS_NS, egms_metadata
+from egif.metadata import EGMS_NS, GMS_XS_NS, egms_metadata, metadata_blocks
 from egif.model import Finding, SchemaRef, Severity
-from egif.resolve import VIRTUAL_BASE, TreeResolver, iter_directives
-from egif.xmlsafe import XSD_NS, make_parser, parse_bytes, parse_file
+from egif.resolve import VIRTUAL_BASE, TreeResolver, documents_xsd_version, iter_directives, normalise
+from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes, read_file
 
 if TYPE_CHECKING:
     from egif.registry import Registry
@@ -73,8 +73,13 @@ ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 COMPLEX_TYPE_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]*(?:Structure|[A-Z0-9]structure)$")
 SIMPLE_TYPE_NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9]*(?:Type|[A-Z0-9]type)$")
 # The declared version and the file name.
-VERSION_ATTR_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-FILE_NAME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*)-v([0-9]+)-([0-9]+)\.xsd$")
+# MAJOR.MINOR, as published sets write it: leading zeros in the minor part (1.00),
+# a revision letter (3.1d) and a publisher's suffix (2.0-HMRC) are accepted.
+VERSION_ATTR_RE = re.compile(r"^([0-9]+)\.([0-9]+)([a-z]{1,2})?(-[A-Za-z][A-Za-z0-9]*)?$")
+FILE_NAME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*)-v([0-9]+)-([0-9]+)([a-z]{1,2})?\.xsd$")
+# Areas under the namespace base whose standards are data standards (one namespace
+# across versions); message schemas elsewhere may version their namespace.
+DATA_STANDARD_AREAS = ("people", "core", "metadata")
 # A namespace path segment that looks like a version: 1, v2, 1.0, 2005-01.
 VERSION_SEGMENT_RE = re.compile(r"^[vV]?[0-9]+(?:[._\-][0-9]+)*$")
 NAMESPACE_SEGMENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
@@ -358,11 +363,17 @@ def check_namespace_form(ctx: LintContext) -> Iterator[Hit]:
                            "(one or two path segments of letters, digits, '_' or '-')", doc.root)
 
 
+def _data_standard(ns: str, base: str) -> bool:
+    segments = _namespace_segments(ns, base)
+    return segments is not None and bool(segments) and segments[0] in DATA_STANDARD_AREAS
+
+
 def check_namespace_unversioned(ctx: LintContext) -> Iterator[Hit]:
+    base = _norm_base(ctx.settings.namespace_base)
     for doc in ctx.documents:
         ns = doc.root.get("targetNamespace")
-        if not ns:
-            continue
+        if not ns or not _data_standard(ns, base):
+            continue  # message schemas may version their namespace (.../r68/2, urn:...:V3.13)
         path = _URL_RE.sub("", ns).split("/", 1)[-1] if _URL_RE.match(ns) else ns
         for segment in re.split(r"[/:#]", path):
             if segment and VERSION_SEGMENT_RE.match(segment):
@@ -392,7 +403,13 @@ def check_version_attribute(ctx: LintContext) -> Iterator[Hit]:
                            "version=\"2.0\")", doc.root)
         elif not VERSION_ATTR_RE.match(value.strip()):
             yield Hit(doc, f"xs:schema/@version {value!r} is not of the form MAJOR.MINOR "
-                           "(e.g. \"2.0\")", doc.root)
+                           "(e.g. \"2.0\"; \"1.00\", \"3.1d\" and \"2.0-HMRC\" are accepted too)", doc.root)
+
+
+def declared_version(value: str | None) -> tuple[int, int, str] | None:
+    """``(major, minor, revision letters)`` of an @version: 1.00 is 1.0, 2.0-HMRC is 2.0."""
+    m = VERSION_ATTR_RE.match((value or "").strip())
+    return (int(m.group(1)), int(m.group(2)), m.group(3) or "") if m else None
 
 
 def check_version_matches(ctx: LintContext) -> Iterator[Hit]:
@@ -400,7 +417,8 @@ def check_version_matches(ctx: LintContext) -> Iterator[Hit]:
         return
     doc = ctx.main
     value = doc.root.get("version")
-    if value is not None and value.strip() != ctx.registry_version:
+    registered = declared_version(ctx.registry_version)
+    if value is not None and (declared_version(value) or value.strip()) != (registered or ctx.registry_version):
         yield Hit(doc, f"xs:schema/@version is {value!r} but the version is registered as "
                        f"{ctx.registry_version!r}", doc.root)
 
@@ -414,9 +432,10 @@ def check_file_name(ctx: LintContext) -> Iterator[Hit]:
                            "(e.g. BS7666-v2-0.xsd)", doc.root)
             continue
         declared = (doc.root.get("version") or "").strip()
-        vm = VERSION_ATTR_RE.match(declared)
-        if vm and (int(m.group(2)), int(m.group(3))) != (int(vm.group(1)), int(vm.group(2))):
-            yield Hit(doc, f"file name {base!r} says version {m.group(2)}.{m.group(3)} but "
+        found = declared_version(declared)
+        named = (int(m.group(2)), int(m.group(3)), m.group(4) or "")
+        if found and named != found:
+            yield Hit(doc, f"file name {base!r} says version {named[0]}.{named[1]}{named[2]} but "
                            f"xs:schema/@version is {declared!r}", doc.root)
 
 
@@ -495,7 +514,7 @@ def check_documentation(ctx: LintContext) -> Iterator[Hit]:
 
 
 def _metadata_blocks(doc: Document) -> list[etree._Element]:
-    return list(doc.root.iterfind(f"{_X}annotation/{_X}appinfo/{{{EGMS_NS}}}Metadata"))
+    return metadata_blocks(doc.root)
 
 
 def check_egms_metadata(ctx: LintContext) -> Iterator[Hit]:
@@ -503,7 +522,8 @@ def check_egms_metadata(ctx: LintContext) -> Iterator[Hit]:
         blocks = _metadata_blocks(doc)
         if not blocks:
             yield Hit(doc, "no e-GMS metadata block (xs:annotation/xs:appinfo/egms:Metadata in the "
-                           f"{EGMS_NS} namespace) on xs:schema", doc.root)
+                           f"{EGMS_NS} namespace, or the older GovTalk {GMS_XS_NS}) on xs:schema",
+                      doc.root)
             continue
         found = egms_metadata(doc.root)
         missing = [label for label, names in EGMS_MANDATORY.items()
@@ -649,17 +669,20 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "chameleon when included).", "R1/R11", check_target_namespace),
     Rule("namespace-form", _W, "The targetNamespace is <base><area>/<Name>, base "
          "http://www.govtalk.gov.uk/ unless the registry sets another.", "R1", check_namespace_form),
-    Rule("namespace-unversioned", _W, "Data-standard namespaces carry no version; the version lives "
-         "in @version and the file name (switch off for versioned message namespaces).", "R5",
-         check_namespace_unversioned),
+    Rule("namespace-unversioned", _W, "Data-standard namespaces (under <base>people/, core/ or "
+         "metadata/) carry no version; the version lives in @version and the file name.  Message "
+         "schemas elsewhere may version theirs by path or URN (.../r68/2, ...:V3.13), as HMRC's do.",
+         "R5", check_namespace_unversioned),
     Rule("qualified-elements", _E, "elementFormDefault=\"qualified\" on every document and no "
          "form=\"unqualified\" local elements.", "R2", check_qualified_elements),
-    Rule("version-attribute", _E, "xs:schema/@version is present and of the form MAJOR.MINOR.", "R3",
-         check_version_attribute),
+    Rule("version-attribute", _E, "xs:schema/@version is present and of the form MAJOR.MINOR; as "
+         "published sets write it, 1.00, a revision letter (3.1d) and a publisher suffix (2.0-HMRC) are "
+         "accepted too.", "R3", check_version_attribute),
     Rule("version-matches-registry", _E, "xs:schema/@version of the main document equals the version "
-         "it is registered under.", "R3", check_version_matches),
-    Rule("file-name", _W, "Files are named <Name>-vMAJOR-MINOR.xsd, agreeing with @version.", "R4",
-         check_file_name),
+         "it is registered under (1.00 equals 1.0; a publisher suffix is ignored).", "R3",
+         check_version_matches),
+    Rule("file-name", _W, "Files are named <Name>-vMAJOR-MINOR.xsd (a revision letter may follow: "
+         "-v3-1d.xsd), agreeing with @version.", "R4", check_file_name),
     Rule("xsd-prefix", _W, "The XML Schema namespace is bound to the prefix xsd (or xs).", "R6",
          check_xsd_prefix),
     Rule("namespace-prefix", _W, "The targetNamespace and every imported namespace have a prefix on "
@@ -673,7 +696,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("documentation", _W, "Every global component carries xs:annotation/xs:documentation.", "R8",
          check_documentation),
     Rule("egms-metadata", _E, "xs:schema carries an e-GMS Metadata block in its appinfo with Creator, "
-         "a date, a subject category and Title.", "R8", check_egms_metadata),
+         "a date, a subject category and Title (the older GovTalk metadata namespaces CM/gms-xs and "
+         "CM/gms count as e-GMS).", "R8", check_egms_metadata),
     Rule("change-history", _W, "The schema's appinfo records a change history (egms:ChangeHistory).",
          "R8", check_change_history),
     Rule("explicit-character-class", _E, "Patterns write [0-9], not \\d (which matches every Unicode "
@@ -686,6 +710,9 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "need it were skipped.", "R10", check_unresolved_import),
     Rule("chameleon-include", _E, "Shared types are imported from their own namespace, never "
          "xs:included from a no-namespace (chameleon) schema.", "R11", check_chameleon_include),
+    Rule("bundled-import", _I, "Files bundled with a version because it imports them are other "
+         "standards' documents: they are named, not linted, unless asked for.", "R11",
+         lambda ctx: (hit for rule_id, hit in ctx.compile_hits if rule_id == "bundled-import")),
     Rule("local-leaf-element", _I, "Leaf elements are declared globally and used by ref, so other "
          "structures can reuse them.", "R12", check_local_leaf),
     Rule("wildcard", _W, "xs:any and xs:anyAttribute admit undescribed content.", "R13",
@@ -841,7 +868,7 @@ def _compile_hits(files: Mapping[str, bytes], main: str, own: Mapping[str, Docum
         target: etree._Element | None = None
         line: int | None = err.line or None
         if found is not None and line is not None and laid_out:
-            shown = parse_bytes(files[err.vpath or ""], found.name).getroot()
+            shown = parse_schema_bytes(files[err.vpath or ""], found.name).getroot()
             at = _element_at(shown, line)
             target = _follow(found.root, _index_path(at)) if at is not None else None
             line = None if target is not None else line
@@ -869,7 +896,8 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
     """Lint a schema file and the documents it includes."""
     settings = settings or LintSettings()
     shown_main = str(path)
-    data, tree = parse_file(Path(path))
+    data = read_file(Path(path))
+    tree = parse_schema_bytes(data, shown_main)
     if tree.getroot().tag != f"{_X}schema":
         raise InputError("not an XML Schema (the root element is not xs:schema)", file=shown_main)
 
@@ -901,7 +929,8 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
                 if target_abs not in loaded:
                     target_shown = os.path.normpath(os.path.join(os.path.dirname(shown), location))
                     try:
-                        t_data, t_tree = parse_file(Path(target_abs))
+                        t_data = read_file(Path(target_abs))
+                        t_tree = parse_schema_bytes(t_data, target_shown)
                         loaded[target_abs] = (t_data, t_tree.getroot(), target_shown)
                     except InputError:
                         target_abs = None
@@ -928,9 +957,13 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
     # lay the closure out under its common folder and compile it
     folder = os.path.commonpath([os.path.dirname(p) for p in loaded])
     vpaths = {p: Path(os.path.relpath(p, folder)).as_posix() for p in loaded}
-    files = {vpaths[p]: loaded[p][0] for p in loaded}
+    raw = {vpaths[p]: loaded[p][0] for p in loaded}
+    # compiled as every egif reader reads them (DOCTYPE dropped, XSD 1.1 conditional inclusion)
+    version = documents_xsd_version(raw)
+    files = {v: normalise(d, v, version) for v, d in raw.items()}
     by_vpath = {vpaths[p]: d for p, d in own.items()}
-    compile_hits += _compile_hits(files, vpaths[_norm(shown_main)], by_vpath, False, unresolved)
+    changed = any(files[v] is not raw[v] for v in raw)
+    compile_hits += _compile_hits(files, vpaths[_norm(shown_main)], by_vpath, changed, unresolved)
 
     ctx = LintContext(list(own.values()), settings, None, compile_hits)
     return run_rules(ctx)
@@ -938,10 +971,15 @@ def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list
 
 # -- lint a registered version ------------------------------------------------------------------
 def lint_version(registry: Registry, ref: str | SchemaRef, *,
-                 settings: LintSettings | None = None) -> list[Finding]:
+                 settings: LintSettings | None = None, include_imports: bool = False) -> list[Finding]:
     """Lint a registered version from the registry's bytes.
 
-    Without *settings*, the registry's own lint settings apply.
+    Only the standard's own documents (its main document and what it
+    includes) are linted: files bundled with it because it imports them were
+    written by others (the W3C signature schema, a bundled GovTalk module)
+    and are named in one ``bundled-import`` finding instead, unless
+    *include_imports* asks for them too.  Without *settings*, the registry's
+    own lint settings apply.
     """
     if settings is None:
         settings = registry_settings(registry)
@@ -951,9 +989,13 @@ def lint_version(registry: Registry, ref: str | SchemaRef, *,
     key = resolved.main[: -len(version.main)].rstrip("/")
     label = f"{version.name}@{version.version}"
 
+    roles = {f.path: f.role for f in version.files}
+    bundled = sorted(p for p in stored if roles.get(p) == "import")
     docs: dict[str, Document] = {}
     for path, content in stored.items():
-        root = parse_bytes(content, f"{label}/{path}").getroot()
+        if path in bundled and not include_imports:
+            continue
+        root = parse_schema_bytes(content, f"{label}/{path}").getroot()
         docs[path] = Document(f"{label}/{path}", path, root, main=path == version.main)
     # pair each document's include elements with the stored directives, in order
     by_file: dict[str, list[Any]] = {}
@@ -971,5 +1013,10 @@ def lint_version(registry: Registry, ref: str | SchemaRef, *,
     own = {f"{key}/{path}": doc for path, doc in docs.items()}
     compile_hits = _compile_hits(resolved.files, resolved.main, own, True, [])
     ordered = [docs[version.main]] + [d for p, d in sorted(docs.items()) if p != version.main]
+    if bundled and not include_imports:
+        compile_hits.append(("bundled-import", Hit(docs[version.main], (
+            f"{len(bundled)} imported file(s) bundled with this version were not linted, being other "
+            f"standards' documents: {', '.join(bundled)} (lint them with --include-imports, or register "
+            "them as versions of their own)"), docs[version.main].root)))
     ctx = LintContext(ordered, settings, version.version, compile_hits)
     return run_rules(ctx)

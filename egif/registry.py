@@ -1,9 +1,16 @@
 """The registry: the object users import.
 
-``Registry.open()`` opens (creating if needed) the embedded SQLite registry in
-the user data directory, already holding the shipped standards; ``add``,
-``get``, ``list``, ``resolve`` and ``export`` do the rest.  No method prints
-or prompts: results come back as data, failures as :mod:`egif.errors`.
+``Registry.open()`` opens the per-user registry (an SQLite file in the user
+data directory, created with the shipped standards on first use), or the
+registry a path or ``postgresql://`` DSN names, which must exist
+(``Registry.init`` creates one on purpose); ``add``, ``get``, ``list``,
+``resolve`` and ``export`` do the rest.  No method prints or prompts: results
+come back as data, failures as :mod:`egif.errors`.
+
+A new version is always a draft; statuses move only through
+:class:`egif.lifecycle.Lifecycle`.  Seeding the shipped standards and applying
+a verified pull store versions in other statuses through ``_add``, which is
+not public API and marks its ``add`` events with ``via``.
 """
 
 from __future__ import annotations
@@ -12,9 +19,9 @@ import builtins
 import hashlib
 import json
 import os
-import re
+import posixpath
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,11 +29,13 @@ from typing import Any
 from lxml import etree
 from platformdirs import user_data_dir
 
-from egif.errors import Conflict, InputError, NotFound, SchemaCompileError, TamperedError
+from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name
+from egif.errors import Conflict, InputError, NotFound, PermissionDenied, SchemaCompileError, TamperedError
 from egif.identity import current_actor
 from egif.metadata import egms_metadata
 from egif.model import (
     USABLE_STATUSES,
+    BindingReport,
     Directive,
     Event,
     ImportBinding,
@@ -36,13 +45,12 @@ from egif.model import (
     Status,
     check_name,
     parse_version,
+    version_order,
 )
-from egif.resolve import DIRECTIVE_TAGS, ResolvedSchema, Unit, UnitDirective, iter_directives, lay_out
-from egif.store import SqliteStore, Store
-from egif.xmlsafe import XSD_NS, parse_file
+from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
+from egif.store import Store, open_store
 
 REGISTRY_ENV = "EGIF_REGISTRY"
-_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 def default_registry_path() -> Path:
@@ -50,7 +58,28 @@ def default_registry_path() -> Path:
     env = os.environ.get(REGISTRY_ENV, "").strip()
     if env:
         return Path(env).expanduser()
+    return per_user_registry_path()
+
+
+def per_user_registry_path() -> Path:
+    """``registry.sqlite`` in the user data directory: the one registry created on first use."""
     return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+
+
+def default_location() -> tuple[str | Path, bool]:
+    """Where ``Registry.open()`` looks, and whether that place was named explicitly.
+
+    ``$EGIF_REGISTRY`` (a path or a ``postgresql://`` DSN) is explicit; the
+    per-user file is not, and only it is created when missing.
+    """
+    env = os.environ.get(REGISTRY_ENV, "").strip()
+    if env:
+        return (env if is_url(env) else Path(env).expanduser()), True
+    return per_user_registry_path(), False
+
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def sha256(data: bytes) -> str:
@@ -63,22 +92,12 @@ def now() -> str:
 
 @dataclass(frozen=True)
 class AddResult:
-    """What ``Registry.add`` did: the stored version, and whether it is new."""
+    """What ``Registry.add`` did: the stored version, whether it is new, and how each import was bound."""
 
     version: SchemaVersion
     created: bool
-
-
-@dataclass
-class _Scan:
-    """The local documents of a schema being added, before it is stored."""
-
-    files: dict[Path, tuple[bytes, etree._ElementTree, str]] = field(default_factory=dict)
-    order: list[Path] = field(default_factory=list)
-    directives: list[tuple[Path, str, str | None, str | None, Path | None, int | None]] = field(
-        default_factory=list
-    )
-    bindings: dict[str, tuple[int | None, Path | None, str]] = field(default_factory=dict)
+    bindings: tuple[BindingReport, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class Registry:
@@ -86,31 +105,53 @@ class Registry:
 
     def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
-        self._actor = actor
+        self._actor = self._checked_actor(actor)
         self._resolved: dict[str, ResolvedSchema] = {}
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, actor: str | None = None,
-             create: bool = True, seed: bool = True) -> Registry:
-        """Open the registry at *path* (default: :func:`default_registry_path`).
+    def open(cls, location: str | Path | None = None, *, actor: str | None = None,
+             create: bool | None = None, seed: bool = True) -> Registry:
+        """Open the registry at *location*: a file path or a ``postgresql://`` DSN.
 
-        A registry created now is seeded with the shipped standards unless
-        ``seed`` is false, in which case it stays empty for good.
+        Without *location*, ``$EGIF_REGISTRY`` or else the per-user registry.
+        Only the per-user registry is created when missing (seeded with the
+        shipped standards unless ``seed`` is false); a named registry must exist
+        unless ``create=True`` (see :meth:`init`).  A registry the user cannot
+        write opens read-only.
         """
-        store = SqliteStore(path if path is not None else default_registry_path(), create=create)
-        registry = cls(store, actor=actor)
-        if store.created and not seed:
-            with store.transaction():  # created empty on purpose: stays empty
-                store.set_meta("seeded", "no (created empty)")
-        if seed and store.get_meta("seeded") is None:
-            from egif.shipped import seed_registry
-
-            with store.transaction():
-                if store.get_meta("seeded") is None:  # another process may have won
-                    seed_registry(registry)
-                    store.set_meta("seeded", now())
+        explicit = location is not None
+        if location is None:
+            location, explicit = default_location()
+        if create is None:
+            create = not explicit
+        store = open_store(location, create=create)
+        try:
+            registry = cls(store, actor=actor)
+            if store.created or (create and not store.read_only and store.get_meta("seeded") is None):
+                registry._seed(seed)
+        except BaseException:
+            store.close()
+            raise
         return registry
+
+    @classmethod
+    def init(cls, location: str | Path, *, actor: str | None = None, seed: bool = True) -> Registry:
+        """Create the registry at *location* (or bring an existing one up to date) and open it."""
+        return cls.open(location, actor=actor, create=True, seed=seed)
+
+    def _seed(self, seed: bool) -> None:
+        store = self.store
+        with store.transaction():
+            if store.get_meta("seeded") is not None:  # another process won the race
+                return
+            if seed:
+                from egif.shipped import seed_registry
+
+                seed_registry(self)
+                store.set_meta("seeded", now())
+            else:  # created empty on purpose: stays empty
+                store.set_meta("seeded", "no (created empty)")
 
     def close(self) -> None:
         self.store.close()
@@ -126,10 +167,33 @@ class Registry:
         return self.store.location
 
     @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def identity_enforced(self) -> bool:
+        """True where the database authenticates the acting identity (PostgreSQL)."""
+        return self.store.identity() is not None
+
+    @property
     def actor(self) -> str:
         if self._actor is None:
             self._actor = current_actor()
         return self._actor
+
+    def acting_as(self, actor: str | None = None) -> str:
+        """The identity an action is recorded under; *actor* is checked where identity is enforced."""
+        return self._checked_actor(actor) or self.actor
+
+    def _checked_actor(self, actor: str | None) -> str | None:
+        enforced = self.store.identity()
+        if enforced is None:
+            return actor.strip() if actor and actor.strip() else None
+        if actor and actor.strip() and actor.strip() != enforced:
+            raise PermissionDenied(
+                f"cannot act as {actor.strip()!r}: {self.location} records every action under the "
+                f"database role you connect as ({enforced!r}); connect as that role instead")
+        return enforced
 
     # -- reading -----------------------------------------------------------
     def get(self, ref: str | SchemaRef) -> SchemaVersion:
@@ -141,7 +205,7 @@ class Registry:
         status_value = Status.parse(status).value if isinstance(status, str) else (
             status.value if status else None)
         rows = self.store.list_versions(name=name, namespace=namespace, status=status_value)
-        return [self._to_model(r) for r in rows]
+        return self._to_models(rows)
 
     def versions(self, name: str) -> builtins.list[SchemaVersion]:
         """The lineage of one standard, oldest first."""
@@ -160,7 +224,7 @@ class Registry:
             what = f"name {name!r}" if name else f"namespace {namespace!r}"
             extra = f" in status {', '.join(sorted(wanted))}" if wanted else ""
             raise NotFound(f"no schema version with {what}{extra}")
-        best = max(rows, key=lambda r: (r["major"], r["minor"]))
+        best = max(rows, key=lambda r: version_order(r["version"]))
         return self._to_model(best)
 
     def files(self, ref: str | SchemaRef) -> dict[str, bytes]:
@@ -176,11 +240,14 @@ class Registry:
         if cached is None:
             units: dict[str, Unit] = {}
             self._collect_units(row, units)
-            tree = lay_out(units)
-            cached = ResolvedSchema(tree, f"{_unit_key(row)}/{row['main_path']}",
-                                    label=f"{row['name']}@{row['version']}")
+            cached = resolved_from_units(units, f"{_unit_key(row)}/{row['main_path']}",
+                                         label=f"{row['name']}@{row['version']}")
             self._resolved[key] = cached
         return cached
+
+    def forget_cache(self) -> None:
+        """Drop compiled closures kept in memory (after a rolled-back transaction)."""
+        self._resolved.clear()
 
     def export(self, ref: str | SchemaRef, directory: str | Path) -> builtins.list[Path]:
         """Write the version and its imports as a self-contained tree under *directory*."""
@@ -200,9 +267,10 @@ class Registry:
     def record_event(self, kind: str, *, name: str | None = None, version: str | None = None,
                      data: Mapping[str, Any] | None = None, actor: str | None = None) -> int:
         """Append an event to the audit log (inside the current transaction, if any)."""
+        who = self.acting_as(actor)
         with self.store.transaction():
             return self.store.append_event(name=name, version=version, kind=kind,
-                                           actor=actor or self.actor, at=now(), data=dict(data or {}))
+                                           actor=who, at=now(), data=dict(data or {}))
 
     # -- files kept beside a version ---------------------------------------
     def attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *,
@@ -213,9 +281,12 @@ class Registry:
         audit log.  Replacing an attachment of the same kind and name is allowed
         only while the version is a draft.
         """
+        return self._attach(ref, kind, name, content, actor=self.acting_as(actor))
+
+    def _attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *, actor: str) -> str:
         row = self._row(ref)
         digest = sha256(content)
-        who = actor or self.actor
+        who = actor
         with self.store.transaction():
             existing = {a["name"]: a for a in self.store.list_attachments(row["id"], kind)}
             old = existing.get(name)
@@ -247,84 +318,116 @@ class Registry:
     # -- adding ------------------------------------------------------------
     def add(self, main: str | Path, *, name: str, version: str,
             imports: Mapping[str, str | SchemaRef | Path] | None = None,
-            status: Status | str = Status.DRAFT, title: str | None = None,
-            successor: str | None = None, actor: str | None = None) -> AddResult:
-        """Store a schema and the documents it includes, binding each import.
+            files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
+            title: str | None = None, actor: str | None = None) -> AddResult:
+        """Store a schema and the documents it includes, binding each import, as a draft.
 
-        ``imports`` maps a namespace to ``"NAME@VERSION"`` (a registered
-        version) or to a local file; an import not named there binds to the
-        newest usable registered version of its namespace, else to the file
-        its schemaLocation names.  The whole add is one transaction.
+        Documents are read from the local disk, or, with ``files``, only from
+        that mapping of relative paths to bytes (``main`` is then one of its
+        keys and nothing outside it is ever read).  Each imported namespace is
+        bound by the first rule that applies (see :mod:`egif.binding`):
+        ``imports`` (``{namespace: "NAME@VERSION" | file}``); with
+        ``prefer_registered``, a usable registered version; the file its
+        schemaLocation names when that file is supplied (recorded as a binding
+        to a registered version when byte-identical to one); else the newest
+        usable registered version.  ``AddResult.bindings`` says what was
+        chosen and why.  The whole add is one transaction.
 
-        ``status`` other than draft is for administrative paths that carry a
-        status decided elsewhere (seeding the shipped standards, pulling a
-        published registry); everyday promotion goes through
+        A new version is always a draft: it moves on only through
         :class:`egif.lifecycle.Lifecycle`, whose guards and approvals apply.
+        """
+        return self._add(main, name=name, version=version, imports=imports, files=files,
+                         prefer_registered=prefer_registered, title=title, actor=self.acting_as(actor))
+
+    def _add(self, main: str | Path, *, name: str, version: str,
+             imports: Mapping[str, str | SchemaRef | Path] | None = None,
+             files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
+             status: Status | str = Status.DRAFT, title: str | None = None,
+             successor: str | None = None, actor: str | None = None, via: str | None = None) -> AddResult:
+        """``add`` with a status decided elsewhere: the administrative paths only.
+
+        Seeding the shipped standards (``via="shipped"``) and applying a
+        verified pull (``via="pull"``) store versions in their recorded
+        status; the ``add`` event names the path.  Not public API.
         """
         check_name(name)
         major, minor = parse_version(version)
         status = Status.parse(status) if isinstance(status, str) else status
-        main_path = Path(main).expanduser()
-        scan = self._scan(main_path, dict(imports or {}))
-        main_abs = main_path.resolve()
+        if status != Status.DRAFT and not via:
+            raise PermissionDenied(f"{name}@{version}: only an administrative path may store a "
+                                   f"{status.value} version; new versions are drafts")
+        source: LocalSource | MemorySource
+        if files is not None:
+            source = MemorySource(files)
+            main_key = check_member_path(str(main), "the file set")
+            main_label = str(main)
+            if not source.exists(main_key):
+                raise InputError("the main file is not in the file set", file=main_label)
+        else:
+            source = LocalSource()
+            main_path = Path(main).expanduser()
+            main_label = str(main_path)
+            if not main_path.exists():
+                raise InputError("no such file", file=main_path)
+            main_key = source.key_of(main_path)
+        scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered).run(main_key)
 
-        # lay the version's own files out relative to their common folder
-        folders = [str(p.parent) for p in scan.order]
-        root = Path(os.path.commonpath(folders))
-        rel = {p: p.relative_to(root).as_posix() for p in scan.order}
-        files: builtins.list[dict[str, Any]] = [
-            {"path": rel[p], "digest": sha256(scan.files[p][0]), "namespace": _tns(scan.files[p][1]),
-             "role": scan.files[p][2], "content": scan.files[p][0]}
-            for p in scan.order
+        # local files are laid out relative to their common folder; a file set keeps its own names
+        if files is None:
+            common = os.path.commonpath([str(Path(k).parent) for k in scan.files])
+            rel = {k: Path(k).relative_to(common).as_posix() for k in scan.files}
+        else:
+            rel = {k: k for k in scan.files}
+        stored_files: builtins.list[dict[str, Any]] = [
+            {"path": rel[k], "digest": f.digest, "namespace": f.namespace, "role": f.role, "content": f.data}
+            for k, f in scan.files.items()
         ]
-        digest = _version_digest(rel[main_abs], files)
+        digest = _version_digest(rel[main_key], stored_files)
 
         existing = self.store.find_version(name, version)
         if existing is not None:
             if existing["digest"] == digest:
-                return AddResult(self._to_model(existing), created=False)
+                return AddResult(self._to_model(existing), created=False,
+                                 bindings=self._reports(scan, rel), notes=tuple(scan.notes))
             raise Conflict(
                 f"{name}@{version} is already registered with different content "
                 f"(stored digest {existing['digest'][:12]}, this one {digest[:12]}); "
                 "a stored version never changes: add it under a new version",
-                file=main_path,
+                file=main_label,
             )
 
         directives: builtins.list[dict[str, Any]] = [
-            {"file": rel[f], "kind": kind, "namespace": ns, "location": loc,
-             "target_path": rel[t] if t is not None else None, "target_version_id": tv}
-            for (f, kind, ns, loc, t, tv) in scan.directives
+            {"file": rel[d.file], "kind": d.kind, "namespace": d.namespace, "location": d.location,
+             "target_path": rel[d.target] if d.target is not None else None, "target_version_id": d.version_id}
+            for d in scan.directives
         ]
         bindings: builtins.list[dict[str, Any]] = [
-            {"namespace": ns, "target_version_id": tv, "bundled_path": rel[b] if b else None,
-             "chosen": chosen}
-            for ns, (tv, b, chosen) in sorted(scan.bindings.items())
+            {"namespace": key, "target_version_id": b.version_id,
+             "bundled_path": rel[b.file] if b.file is not None else None, "chosen": b.reason}
+            for key, b in sorted(scan.bindings.items())
         ]
 
         # compile exactly as a stored version would be compiled, before storing
-        units: dict[str, Unit] = {}
         key = f"{name}/{version}"
-        for b in bindings:
-            if b["target_version_id"] is not None:
-                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
-        units[key] = Unit(
-            key=key, main=rel[main_abs],
-            files={f["path"]: f["content"] for f in files},
-            directives=tuple(self._unit_directives(directives)),
-        )
+        units = self._units_for(key, rel[main_key], {f["path"]: f["content"] for f in stored_files}, directives)
         try:
-            ResolvedSchema(lay_out(units), f"{key}/{rel[main_abs]}", label=str(main_path)
-                           ).lxml_schema()
+            resolved_from_units(units, f"{key}/{rel[main_key]}", label=main_label).lxml_schema()
         except SchemaCompileError as exc:
-            raise SchemaCompileError(exc.message, file=main_path) from None
+            unbound = [b for b in scan.bindings.values() if b.reason == "unbound"]
+            extra = "".join(
+                f"; it imports {'namespace ' + repr(b.namespace) if b.namespace else 'the no-namespace schema'}"
+                f" ({b.detail}): add that schema first or bind it with --import "
+                f"{b.namespace or ''}=NAME@VERSION|FILE" for b in unbound)
+            raise SchemaCompileError(exc.message + extra, file=main_label) from None
+        reports = self._reports(scan, rel, compare=True)
 
-        main_tree = scan.files[main_abs][1]
+        main_tree = scan.files[main_key].tree
         metadata = egms_metadata(main_tree.getroot())
         who = actor or self.actor
         row: dict[str, Any] = {
             "name": name, "version": version, "major": major, "minor": minor,
             "namespace": _tns(main_tree), "status": status.value, "digest": digest,
-            "main_path": rel[main_abs],
+            "main_path": rel[main_key],
             "declared_version": main_tree.getroot().get("version"),
             "title": title or next(iter(metadata.get("Title", [])), None),
             "metadata": json.dumps(metadata, sort_keys=True),
@@ -334,19 +437,85 @@ class Registry:
             existing = self.store.find_version(name, version)  # re-check under the lock
             if existing is not None:
                 if existing["digest"] == digest:
-                    return AddResult(self._to_model(existing), created=False)
+                    return AddResult(self._to_model(existing), created=False, bindings=reports,
+                                     notes=tuple(scan.notes))
                 raise Conflict(f"{name}@{version} was registered meanwhile with different content",
-                               file=main_path)
-            for f in files:
+                               file=main_label)
+            for f in stored_files:
                 self.store.put_blob(f["digest"], f["content"])
-            version_id = self.store.insert_version(row, files, directives, bindings)
+            version_id = self.store.insert_version(row, stored_files, directives, bindings)
             self.store.append_event(
                 name=name, version=version, kind="add", actor=who, at=row["added_at"],
-                data={"digest": digest, "status": status.value, "files": [f["path"] for f in files],
-                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings}},
+                data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
+                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings},
+                      "reasons": {r.namespace: r.reason for r in reports},
+                      **({"via": via} if via else {})},
             )
             stored = self.store.version_by_id(version_id)
-        return AddResult(self._to_model(stored), created=True)
+        return AddResult(self._to_model(stored), created=True, bindings=reports, notes=tuple(scan.notes))
+
+    def _units_for(self, key: str, main: str, files: Mapping[str, bytes],
+                   directives: builtins.list[dict[str, Any]]) -> dict[str, Unit]:
+        """The closure of a version not yet stored: its own files plus the versions it binds."""
+        units: dict[str, Unit] = {}
+        for d in directives:
+            if d["target_version_id"] is not None:
+                self._collect_units(self.store.version_by_id(d["target_version_id"]), units)
+        units[key] = Unit(key=key, main=main, files=dict(files),
+                          directives=tuple(self._unit_directives(directives)))
+        return units
+
+    def _reports(self, scan: Scan, rel: Mapping[str, str], *, compare: bool = False
+                 ) -> tuple[BindingReport, ...]:
+        out = []
+        for key, b in sorted(scan.bindings.items()):
+            if b.version_id is not None:
+                target = b.target_label or "?"
+            elif b.reason == "unbound":
+                target = "nothing"
+            else:
+                target = f"file {rel[b.file]}" if b.file is not None and b.file in rel else "file ?"
+            note = b.note
+            if compare and note is None and b.version_id is None and b.file is not None:
+                note = self._compare_supplied(scan, rel, b.namespace, b.file)
+            out.append(BindingReport(key, target, b.reason, b.detail, note))
+        return tuple(out)
+
+    def _compare_supplied(self, scan: Scan, rel: Mapping[str, str], ns: str | None, file: str) -> str | None:
+        """One line on how a supplied import relates to the registered versions of its namespace."""
+        named = govtalk_name(posixpath.basename(file.replace(os.sep, "/")))
+        same = self.store.find_version(*named) if named is not None else None
+        if same is not None and same["namespace"] == ns:
+            label = f"{same['name']}@{same['version']}"
+            verdict = self._verdict(scan, rel, file, same)
+            return f"differs from registered {label} ({verdict}); the supplied file is kept"
+        if ns is None:
+            return None
+        others = [r for r in self.store.list_versions(namespace=ns) if Status(r["status"]) in USABLE_STATUSES]
+        if not others:
+            return None
+        best = max(others, key=lambda r: version_order(r["version"]))
+        return (f"the registry also holds this namespace ({best['name']}@{best['version']}); the supplied "
+                "file wins (--prefer-registered or --import binds the registered one)")
+
+    def _verdict(self, scan: Scan, rel: Mapping[str, str], file: str, row: Mapping[str, Any]) -> str:
+        """The diff verdict from a registered version to a supplied file, for a one-line note."""
+        try:
+            from egif.diff import diff_schemas
+
+            keys = scan.reachable(file)
+            own = set(keys)
+            directives = [
+                {"file": rel[d.file], "kind": d.kind, "namespace": d.namespace, "location": d.location,
+                 "target_path": rel[d.target] if d.target is not None else None,
+                 "target_version_id": d.version_id}
+                for d in scan.directives if d.file in own]
+            units = self._units_for("supplied/0", rel[file], {rel[k]: scan.files[k].data for k in keys}, directives)
+            supplied = resolved_from_units(units, f"supplied/0/{rel[file]}", label=rel[file])
+            result = diff_schemas(self.resolve(SchemaRef(row["name"], row["version"])), supplied, evidence=False)
+            return f"diff {row['name']}@{row['version']} -> supplied file: {result.verdict}"
+        except Exception as exc:  # a note must never fail an add
+            return f"diff not available: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
     # -- internals ---------------------------------------------------------
     def _row(self, ref: str | SchemaRef) -> dict[str, Any]:
@@ -355,7 +524,7 @@ class Registry:
             rows = self.store.list_versions(name=ref.name)
             if not rows:
                 raise NotFound(f"no schema named {ref.name!r} in the registry")
-            return max(rows, key=lambda r: (r["major"], r["minor"]))
+            return max(rows, key=lambda r: version_order(r["version"]))
         row = self.store.find_version(ref.name, ref.version)
         if row is None:
             known = [r["version"] for r in self.store.list_versions(name=ref.name)]
@@ -408,152 +577,49 @@ class Registry:
                                 d["target_path"], target_unit)
 
     def _collect_units(self, row: Mapping[str, Any], units: dict[str, Unit]) -> None:
-        key = _unit_key(row)
-        if key in units:
-            return
-        directives = self.store.version_directives(row["id"])
-        units[key] = Unit(key, row["main_path"], self._verified_files(row),
-                          tuple(self._unit_directives(directives)))
-        for b in self.store.version_imports(row["id"]):
-            if b["target_version_id"] is not None:
-                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
+        """Add *row* and every version it binds, transitively, to *units* (iteratively: chains may be long)."""
+        todo = [row]
+        while todo:
+            current = todo.pop()
+            key = _unit_key(current)
+            if key in units:
+                continue
+            directives = self.store.version_directives(current["id"])
+            units[key] = Unit(key, current["main_path"], self._verified_files(current),
+                              tuple(self._unit_directives(directives)))
+            for b in self.store.version_imports(current["id"]):
+                if b["target_version_id"] is not None:
+                    todo.append(self.store.version_by_id(b["target_version_id"]))
 
-    def _to_model(self, row: Mapping[str, Any]) -> SchemaVersion:
-        vid = row["id"]
-        names: dict[int, SchemaRef] = {}
+    def _to_models(self, rows: Iterable[Mapping[str, Any]]) -> builtins.list[SchemaVersion]:
+        """Many versions at once: their files and bindings come in one batch from the store."""
+        rows = builtins.list(rows)
+        details = self.store.version_details([int(r["id"]) for r in rows]) if rows else {}
+        return [self._to_model(r, details[int(r["id"])]) for r in rows]
 
-        def ref_of(version_id: int | None) -> SchemaRef | None:
-            if version_id is None:
+    def _to_model(self, row: Mapping[str, Any], details: Mapping[str, Any] | None = None) -> SchemaVersion:
+        if details is None:
+            details = self.store.version_details([int(row["id"])])[int(row["id"])]
+
+        def ref_of(item: Mapping[str, Any]) -> SchemaRef | None:
+            if item["target_version_id"] is None:
                 return None
-            if version_id not in names:
-                t = self.store.version_by_id(version_id)
-                names[version_id] = SchemaRef(t["name"], t["version"])
-            return names[version_id]
+            return SchemaRef(item["target_name"], item["target_version"])
 
         return SchemaVersion(
             name=row["name"], version=row["version"], namespace=row["namespace"],
             status=Status(row["status"]), digest=row["digest"], main=row["main_path"],
             files=tuple(SchemaFile(f["path"], f["digest"], f["size"], f["namespace"], f["role"])
-                        for f in self.store.version_files(vid)),
-            imports=tuple(ImportBinding(b["namespace"], ref_of(b["target_version_id"]),
-                                        b["bundled_path"], b["chosen"])
-                          for b in self.store.version_imports(vid)),
+                        for f in details["files"]),
+            imports=tuple(ImportBinding(b["namespace"], ref_of(b), b["bundled_path"], b["chosen"])
+                          for b in details["imports"]),
             directives=tuple(Directive(d["file"], d["kind"], d["namespace"], d["location"],
-                                       d["target_path"], ref_of(d["target_version_id"]))
-                             for d in self.store.version_directives(vid)),
+                                       d["target_path"], ref_of(d))
+                             for d in details["directives"]),
             added_by=row["added_by"], added_at=row["added_at"],
             declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
             title=row["title"], successor=row["successor"],
         )
-
-    def _scan(self, main: Path, explicit: dict[str, str | SchemaRef | Path]) -> _Scan:
-        """Read the main document and everything it pulls in from local files."""
-        scan = _Scan()
-        main = main.expanduser()
-        if not main.exists():
-            raise InputError("no such file", file=main)
-        parsed: dict[Path, tuple[bytes, etree._ElementTree]] = {}
-
-        def read(path: Path) -> tuple[bytes, etree._ElementTree]:
-            if path not in parsed:
-                parsed[path] = parse_file(path)
-            return parsed[path]
-
-        queue: list[tuple[Path, str]] = [(main.resolve(), "main")]
-        while queue:
-            path, role = queue.pop(0)
-            if path in scan.files:
-                continue
-            data, tree = read(path)
-            root = tree.getroot()
-            if root.tag != f"{{{XSD_NS}}}schema":
-                raise InputError(
-                    f"not an XML Schema (root element is {etree.QName(root).localname!r}, "
-                    "expected xs:schema)", file=path)
-            scan.files[path] = (data, tree, role)
-            scan.order.append(path)
-            tns = root.get("targetNamespace")
-            for elem in iter_directives(root):
-                kind = DIRECTIVE_TAGS[str(elem.tag)]
-                loc = elem.get("schemaLocation")
-                if kind == "import":
-                    ns = elem.get("namespace")
-                    target, version_id = self._bind_import(scan, path, ns, loc, explicit)
-                    scan.directives.append((path, kind, ns, loc, target, version_id))
-                    if target is not None and target not in scan.files:
-                        queue.append((target, "import"))
-                    continue
-                if not loc:
-                    raise InputError(f"xs:{kind} without a schemaLocation", file=path)
-                if _URL_RE.match(loc) and not loc.startswith("file:"):
-                    raise InputError(
-                        f"xs:{kind} of {loc!r} points to the network; included documents must be "
-                        "local files added with the schema", file=path)
-                target = (path.parent / _strip_file_scheme(loc)).resolve()
-                if not target.is_file():
-                    raise SchemaCompileError(
-                        f"xs:{kind} {loc!r} not found (looked for {target})", file=path)
-                _, tree_t = read(target)
-                inc_tns = tree_t.getroot().get("targetNamespace")
-                if inc_tns is not None and inc_tns != tns:
-                    raise SchemaCompileError(
-                        f"xs:{kind} {loc!r} has targetNamespace {inc_tns!r}, not {tns!r}; "
-                        "use xs:import for another namespace", file=path)
-                scan.directives.append((path, kind, tns, loc, target, None))
-                queue.append((target, "include"))
-        return scan
-
-    def _bind_import(self, scan: _Scan, path: Path, ns: str | None, loc: str | None,
-                     explicit: dict[str, str | SchemaRef | Path]) -> tuple[Path | None, int | None]:
-        key = ns or ""
-        if key in scan.bindings:
-            version_id, bundled, _ = scan.bindings[key]
-            return bundled, version_id
-        what = f"namespace {ns!r}" if ns else "the no-namespace schema"
-        choice = explicit.get(key)
-        if choice is not None:
-            if isinstance(choice, Path) or (isinstance(choice, str) and _looks_like_file(choice)):
-                target = Path(choice).expanduser().resolve()
-                if not target.is_file():
-                    raise InputError(f"--import for {what}: no such file", file=target)
-                scan.bindings[key] = (None, target, "explicit")
-                return target, None
-            ref = SchemaRef.parse(choice) if isinstance(choice, str) else choice
-            row = self._row(ref)
-            if row["namespace"] != ns:
-                raise InputError(
-                    f"--import binds {what} to {row['name']}@{row['version']}, whose namespace "
-                    f"is {row['namespace']!r}")
-            scan.bindings[key] = (row["id"], None, "explicit")
-            return None, int(row["id"])
-        if ns is not None:
-            row_default = self._default_binding(ns, path)
-            if row_default is not None:
-                scan.bindings[key] = (row_default["id"], None, "default")
-                return None, int(row_default["id"])
-        if (loc and not _URL_RE.match(loc)) or (loc and loc.startswith("file:")):
-            target = (path.parent / _strip_file_scheme(loc)).resolve()
-            if target.is_file():
-                scan.bindings[key] = (None, target, "bundled")
-                return target, None
-        raise SchemaCompileError(
-            f"imports {what}, which the registry does not hold and no local file provides; "
-            f"add that schema first or bind it with --import {ns or ''}=NAME@VERSION", file=path)
-
-    def _default_binding(self, ns: str, path: Path) -> dict[str, Any] | None:
-        rows = [r for r in self.store.list_versions(namespace=ns)
-                if Status(r["status"]) in USABLE_STATUSES]
-        if not rows:
-            return None
-        names = sorted({r["name"] for r in rows})
-        if len(names) > 1:
-            raise InputError(
-                f"namespace {ns!r} is held by several schemas ({', '.join(names)}): "
-                f"choose one with --import {ns}=NAME@VERSION", file=path)
-        rank = {s.value: i for i, s in enumerate(USABLE_STATUSES)}
-        best_rank = min(rank[r["status"]] for r in rows)
-        best = [r for r in rows if rank[r["status"]] == best_rank]
-        return max(best, key=lambda r: (r["major"], r["minor"]))
 
 
 def _unit_key(row: Mapping[str, Any]) -> str:
@@ -570,12 +636,4 @@ def _version_digest(main: str, files: Iterable[Mapping[str, Any]]) -> str:
     return sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
 
-def _strip_file_scheme(loc: str) -> str:
-    return loc[len("file://"):] if loc.startswith("file://") else loc
-
-
-def _looks_like_file(value: str) -> bool:
-    return value.endswith((".xsd", ".xml")) or "/" in value or os.sep in value
-
-
-__all__ = ["AddResult", "Registry", "default_registry_path"]
+__all__ = ["AddResult", "Registry", "default_location", "default_registry_path", "per_user_registry_path"]

@@ -21,12 +21,14 @@ import posixpath
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from egif.errors import SchemaCompileError
-from egif.xmlsafe import XSD_NS, make_parser, parse_bytes
+from egif import xsd11
+from egif.errors import InputError, SchemaCompileError
+from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
     import xmlschema
@@ -68,8 +70,38 @@ def iter_directives(root: etree._Element) -> list[etree._Element]:
     return [c for c in root if isinstance(c.tag, str) and c.tag in DIRECTIVE_TAGS]
 
 
-def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
-    """The virtual tree of a closure: path -> bytes with locations rewritten."""
+def closure_xsd_version(units: Mapping[str, Unit]) -> str:
+    """``"1.1"`` when a document of the closure asks for an XSD 1.1 processor, else ``"1.0"``."""
+    return documents_xsd_version({f"{u.key}/{p}": d for u in units.values() for p, d in u.files.items()})
+
+
+def documents_xsd_version(files: Mapping[str, bytes]) -> str:
+    """``"1.1"`` when one of the schema documents asks for an XSD 1.1 processor, else ``"1.0"``."""
+    for name, data in files.items():
+        if xsd11.VC_NS.encode() in data and xsd11.asks_for_xsd11(parse_schema_bytes(data, name).getroot()):
+            return "1.1"
+    return "1.0"
+
+
+def normalise(data: bytes, name: str, xsd_version: str) -> bytes:
+    """A schema document as every egif reader sees it: DOCTYPE dropped, conditional inclusion applied."""
+    if xsd11.VC_NS.encode() not in data and b"<!DOCTYPE" not in data:
+        return data
+    root = parse_schema_bytes(data, name).getroot()
+    root, _ = xsd11.apply(root, Decimal(xsd_version))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[str, bytes]:
+    """The virtual tree of a closure: path -> bytes, ready for any XSD reader.
+
+    Each document's include/import/redefine locations are rewritten to the
+    files the registry bound them to; a DOCTYPE is dropped (its few small
+    entities expanded) and XSD 1.1 conditional inclusion is applied for the
+    closure's XSD version (see :mod:`egif.xsd11`), so libxml2, xmlschema and
+    egif's own readers all read the same schema.
+    """
+    version = Decimal(xsd_version or closure_xsd_version(units))
     tree: dict[str, bytes] = {}
     for unit in units.values():
         by_file: dict[str, list[UnitDirective]] = {}
@@ -78,28 +110,42 @@ def lay_out(units: Mapping[str, Unit]) -> dict[str, bytes]:
         for path, data in unit.files.items():
             vpath = f"{unit.key}/{path}"
             wanted = by_file.get(path)
-            if not wanted:
+            marked = xsd11.VC_NS.encode() in data
+            if not wanted and not marked and b"<!DOCTYPE" not in data:
                 tree[vpath] = data
                 continue
-            doc = parse_bytes(data, vpath)
-            elements = iter_directives(doc.getroot())
-            if len(elements) != len(wanted):
+            root = parse_schema_bytes(data, vpath).getroot()
+            elements = iter_directives(root)
+            if len(elements) != len(wanted or ()):
                 raise SchemaCompileError(
-                    f"stored directives do not match the document ({len(elements)} != {len(wanted)})",
+                    f"stored directives do not match the document ({len(elements)} != {len(wanted or ())})",
                     file=vpath,
                 )
             here = posixpath.dirname("/" + vpath)
-            for elem, d in zip(elements, wanted, strict=True):
+            for elem, d in zip(elements, wanted or (), strict=True):
                 if d.target_unit is not None:
                     target_unit = units[d.target_unit]
                     target = f"/{target_unit.key}/{target_unit.main}"
                 elif d.target_path is not None:
                     target = f"/{unit.key}/{d.target_path}"
                 else:
-                    continue  # an import with nothing bound (not stored: add refuses it)
+                    # nothing bound: an import XSD processors skip; drop the location so that
+                    # no reader tries to load it from anywhere
+                    if "schemaLocation" in elem.attrib and d.kind == "import":
+                        del elem.attrib["schemaLocation"]
+                    continue
                 elem.set("schemaLocation", posixpath.relpath(target, here))
-            tree[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+            if marked:
+                root, _ = xsd11.apply(root, version)
+            # the root element alone: no DOCTYPE, entities already expanded
+            tree[vpath] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return tree
+
+
+def resolved_from_units(units: Mapping[str, Unit], main: str, label: str = "") -> ResolvedSchema:
+    """Lay out a closure and wrap it, with the XSD version its documents ask for."""
+    version = closure_xsd_version(units)
+    return ResolvedSchema(lay_out(units, version), main, label=label, xsd_version=version)
 
 
 class TreeResolver(etree.Resolver):
@@ -184,6 +230,7 @@ class ResolvedSchema:
     files: dict[str, bytes]
     main: str
     label: str = ""
+    xsd_version: str = "1.0"  # the version conditional inclusion was applied for
     _lxml: etree.XMLSchema | None = field(default=None, repr=False)
     _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
 
@@ -196,8 +243,9 @@ class ResolvedSchema:
             self._lxml = compile_lxml(self.files, self.main, self.label)
         return self._lxml
 
-    def xmlschema_schema(self, xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
-        """The xmlschema component model (XSD 1.0 or 1.1)."""
+    def xmlschema_schema(self, xsd_version: str | None = None) -> xmlschema.XMLSchemaBase:
+        """The xmlschema component model (by default of the closure's own XSD version)."""
+        xsd_version = xsd_version or self.xsd_version
         if xsd_version not in self._xmlschema:
             self._xmlschema[xsd_version] = compile_xmlschema(
                 self.files, self.main, self.label, xsd_version=xsd_version
@@ -209,8 +257,11 @@ class ResolvedSchema:
         written = []
         for vpath, data in sorted(self.files.items()):
             target = directory.joinpath(*vpath.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror or exc}", file=target) from None
             written.append(target)
         return written
 

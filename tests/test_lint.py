@@ -30,7 +30,7 @@ CLEAN = DATA / "clean" / "LintClean-v1-0.xsd"
 HELPERS = {"Shared-v1-0.xsd", "Other-v1-0.xsd", "Base-v1-0.xsd"}
 MARKER = re.compile(r"<!-- expect: ([a-z\-]+) -->")
 # rules that need a registry to fire: tested apart
-REGISTRY_ONLY = {"version-matches-registry"}
+REGISTRY_ONLY = {"version-matches-registry", "bundled-import"}
 
 
 def bad_main(rule: str) -> Path:
@@ -292,3 +292,71 @@ def test_docs_describe_every_rule() -> None:
         assert f"### {rule.id} ({rule.severity.value})" in text, rule.id
         assert f"| `{rule.id}` | {rule.severity.value} |" in text, rule.id
         assert f"--disable {rule.id}" in text, rule.id
+
+
+# -- fair to real published sets (issue 10) ---------------------------------------------------
+PUBLISHED = Path(__file__).resolve().parent / "data" / "published"
+
+
+def _variant(tmp_path: Path, name: str, **replace: str) -> Path:
+    text = CLEAN.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+@pytest.mark.parametrize("declared", ["1.00", "1.0-HMRC", "1.0d"])
+def test_version_attributes_published_sets_use_are_accepted(tmp_path: Path, declared: str) -> None:
+    indent = " " * 12
+    path = _variant(tmp_path, "LintClean-v1-0.xsd", **{f'{indent}version="1.0"': f'{indent}version="{declared}"'})
+    findings = lint_file(path)
+    assert "version-attribute" not in _rules(findings)
+    # the file name's version must still agree: 1.0d names another revision than -v1-0
+    assert ("file-name" in _rules(findings)) == (declared == "1.0d")
+
+
+def test_other_version_forms_are_still_refused(tmp_path: Path) -> None:
+    path = _variant(tmp_path, "LintClean-v1-0.xsd", **{'            version="1.0"': '            version="60.4.16"'})
+    assert "version-attribute" in _rules(lint_file(path))
+
+
+def test_message_namespaces_may_carry_a_version_data_standards_may_not(tmp_path: Path) -> None:
+    base = "http://www.govtalk.gov.uk/test/LintClean"
+    message = _variant(tmp_path, "LintClean-v1-0.xsd",
+                       **{base: "http://www.govtalk.gov.uk/taxation/LintClean/2"})
+    assert "namespace-unversioned" not in _rules(lint_file(message))
+    (tmp_path / "data").mkdir()
+    data = _variant(tmp_path / "data", "LintClean-v1-0.xsd",
+                    **{base: "http://www.govtalk.gov.uk/people/LintClean/2"})
+    assert "namespace-unversioned" in _rules(lint_file(data))
+    assert "version theirs by path" in explain("namespace-unversioned")
+
+
+def test_older_govtalk_metadata_counts_as_egms(tmp_path: Path) -> None:
+    text = CLEAN.read_text(encoding="utf-8")
+    assert "http://www.govtalk.gov.uk/metadata/egms" in text
+    path = tmp_path / "LintClean-v1-0.xsd"
+    path.write_text(text.replace("http://www.govtalk.gov.uk/metadata/egms", "http://www.govtalk.gov.uk/CM/gms-xs"),
+                    encoding="utf-8")
+    findings = lint_file(path)
+    assert "egms-metadata" not in _rules(findings)
+    assert not has_errors(findings)
+
+
+def test_bundled_third_party_files_are_named_not_linted(registry: Registry) -> None:
+    registry.add(PUBLISHED / "envelope" / "GovTalkEnvelope-v2-0.xsd", name="GovTalkEnvelope", version="2.0")
+    findings = lint_version(registry, "GovTalkEnvelope@2.0")
+    bundled = [f for f in findings if f.rule == "bundled-import"]
+    assert len(bundled) == 1 and bundled[0].severity == Severity.INFO
+    assert "xmldsig-core-schema.xsd" in bundled[0].message and "xml.xsd" in bundled[0].message
+    assert not [f for f in findings if f.file and ("xmldsig" in f.file or f.file.endswith("/xml.xsd"))]
+    everything = lint_version(registry, "GovTalkEnvelope@2.0", include_imports=True)
+    assert "bundled-import" not in _rules(everything)
+    assert [f for f in everything if f.file and "xmldsig" in f.file]  # the W3C file breaks GovTalk conventions

@@ -24,8 +24,9 @@ from egif.render import (
     summary_line,
     verdict_line,
 )
+from egif.render.text import escape, escape_block
 from egif.validate import DocumentResult, Session
-from egif_cli.common import state
+from egif_cli.common import echo, state
 
 EPILOG = """\b
 The schema of each document is detected from its root element's namespace
@@ -105,13 +106,14 @@ class ProgressLine:
         else:
             line = (f"  {p.records:,} records  {p.bytes_done / seconds / 1e6:6.1f} MB/s  "
                     f"{p.errors:,} errors{pct}")
-        click.echo(f"\r\x1b[K{self.prefix}{line}"[:200], err=True, nl=False)
+        click.echo("\r\x1b[K" + escape(self.prefix + line)[:200], err=True, nl=False)
         self.shown = True
 
     def file(self, index: int, total: int, name: str) -> None:
         self.prefix = f"[{index}/{total}] " if total > 1 else ""
         if self.enabled and total > 1:
-            click.echo(f"\r\x1b[K  [{index}/{total}] {name}"[:200], err=True, nl=False)
+            # the control codes here are the progress line's own; the name is escaped
+            click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)
             self.shown = True
 
     def clear(self) -> None:
@@ -136,7 +138,7 @@ class Report:
 
     def _write(self, text: str) -> None:
         self.progress.clear()
-        self.out.write(text)
+        self.out.write(escape_block(text))  # the last guard: fields are escaped where rendered
         self.out.flush()
 
     def finding(self, f: Finding, source: str) -> None:
@@ -265,7 +267,7 @@ def _unusable(exc: EgifError, fmt: str, out: IO[str]) -> None:
         out.write("[\n" + json_item(result.findings[0], "") + "\n]\n")
     else:
         out.write(render_junit([result]))
-    click.echo(f"egif: error: {exc}", err=True)
+    echo(f"egif: error: {escape(str(exc))}", err=True)
 
 
 def _matrix(session: Session, files: list[str], fmt: str, progress: ProgressLine) -> None:
@@ -284,13 +286,13 @@ def _matrix(session: Session, files: list[str], fmt: str, progress: ProgressLine
         rows.append((label, standard, dict(verdicts)))
     progress.clear()
     if fmt == "json":
-        click.echo(matrix_json(rows), nl=False)
+        echo(matrix_json(rows), nl=False)
     elif fmt == "junit":
-        click.echo(matrix_junit(rows), nl=False)
+        echo(matrix_junit(rows), nl=False)
     elif rows:
-        click.echo(matrix_text(rows), nl=False)
+        echo(matrix_text(rows), nl=False)
     for r in refused:
-        click.echo(f"egif: error: {r.source}: {r.findings[0].message}", err=True)
+        echo(f"egif: error: {escape(r.source)}: {escape(r.findings[0].message)}", err=True)
     if refused:
         raise click.exceptions.Exit(2)
     if any(not any(v for v in verdicts.values()) for _f, _s, verdicts in rows):

@@ -37,7 +37,7 @@ from lxml import etree
 from egif.errors import InputError, UnsafeInputError
 from egif.validate.stream.cutter import BytesReader, FileReader, Reader
 from egif.validate.stream.layout import ascii_compatible, declared_encoding, root_start
-from egif.xmlsafe import check_doctype
+from egif.xmlsafe import check_doctype, check_regular_file
 
 Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 
@@ -123,20 +123,17 @@ def open_input(source: Source, label: str | None = None, *,
         return _from_head(io.BytesIO(source), name, len(source), progress, in_memory=source)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
+        check_regular_file(Path(path), name)  # a FIFO would wait for a writer, a device never ends
         try:
-            fd = os.open(path, os.O_RDONLY)  # plain descriptors: opening costs more than parsing
-        except FileNotFoundError:
-            raise InputError("no such file", file=name) from None
-        except IsADirectoryError:
-            raise InputError("is a directory, not a file", file=name) from None
+            # plain descriptors: opening a file object costs more than parsing a small document
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
         try:
             st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                raise InputError("is a directory, not a file", file=name)
-            if not stat.S_ISREG(st.st_mode):
-                raise InputError("not a regular file (give a stream as '-' or a file object)", file=name)
+            if not stat.S_ISREG(st.st_mode):  # swapped since it was looked at
+                check_regular_file(Path(path), name)
+                raise InputError("not a regular file", file=name)
             if st.st_size <= IN_MEMORY:  # small: one read, then slices
                 data = _read_fd(fd, st.st_size + 1, name)
                 if _compression(data) is None and ascii_compatible(data[:64 * 1024]):
