@@ -111,6 +111,7 @@ class ProgressLine:
 
     def file(self, index: int, total: int, name: str) -> None:
         self.prefix = f"[{index}/{total}] " if total > 1 else ""
+        self.last = 0.0  # each file's first report is shown at once
         if self.enabled and total > 1:
             # the control codes here are the progress line's own; the name is escaped
             click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)

@@ -27,7 +27,7 @@ from lxml import etree
 from egif.errors import InputError, NotFound
 from egif.model import SchemaVersion, Status
 from egif.registry import Registry
-from egif.xmlsafe import XSD_NS, parse_bytes
+from egif.xmlsafe import XSD_NS, parse_schema_bytes
 
 UNUSABLE = {Status.WITHDRAWN, Status.REJECTED}
 
@@ -64,7 +64,7 @@ def own_globals(registry: Registry, version: SchemaVersion) -> frozenset[str]:
     if cached is None:
         names: set[str] = set()
         for path, data in registry.files(version.ref).items():
-            doc = parse_bytes(data, path).getroot()
+            doc = parse_schema_bytes(data, path).getroot()
             tns = doc.get("targetNamespace") or version.namespace or ""
             names.update(f"{{{tns}}}{c.get('name')}" if tns else str(c.get("name"))
                          for c in doc if c.tag == f"{{{XSD_NS}}}element" and c.get("name"))

@@ -97,17 +97,18 @@ class Session:
             return first  # broken whatever the version
         considered = ", ".join(f"{v.name}@{v.version}" for v in versions)
         preferred = versions[0]
+        names = "the root names no version" if info.version is None else "the root names no registered version"
         for v in versions[1:]:
             if self.validator(v, max_errors=1).result_of(doc, info).valid:
                 result = self.validator(v).result_of(doc, info)
                 result.findings.append(Finding(
-                    f"the root names no version; the document conforms to {v.name}@{v.version} "
+                    f"{names}; the document conforms to {v.name}@{v.version} "
                     f"({v.status.value}), not to {preferred.name}@{preferred.version}, so it was checked "
                     f"against {v.name}@{v.version} (considered: {considered})", "version:detected",
                     Severity.INFO, file=doc.label))
                 return result
         first.findings.append(Finding(
-            f"the root names no version and the document conforms to none of the versions considered "
+            f"{names} and the document conforms to none of the versions considered "
             f"({considered}); reported against {preferred.name}@{preferred.version}", "version:detected",
             Severity.INFO, file=doc.label))
         return first

@@ -36,7 +36,7 @@ from typing import Any
 from lxml import etree
 
 from egif.validate.stream.cutter import Reader
-from egif.xmlsafe import XSD_NS, parse_bytes
+from egif.xmlsafe import XSD_NS, parse_schema_bytes
 
 _X = f"{{{XSD_NS}}}"
 _MODEL = {_X + "sequence", _X + "choice", _X + "all"}
@@ -160,7 +160,7 @@ class _Index:
         self.types: dict[str, etree._Element] = {}
         self.groups: dict[str, etree._Element] = {}
         self.tns: dict[etree._Element, str] = {}
-        docs = {vpath: parse_bytes(data, vpath).getroot() for vpath, data in files.items()}
+        docs = {vpath: parse_schema_bytes(data, vpath).getroot() for vpath, data in files.items()}
         # an included schema without a target namespace takes the includer's (chameleon)
         inherited: dict[str, str] = {}
         for vpath, doc in docs.items():
@@ -497,7 +497,7 @@ def skeleton_files(files: Mapping[str, bytes], records: frozenset[str]) -> dict[
     then valid, so a skeleton of 150,000 stand-ins costs no error per stand-in."""
     out = dict(files)
     for vpath, data in files.items():
-        doc = parse_bytes(data, vpath).getroot()
+        doc = parse_schema_bytes(data, vpath).getroot()
         tns = doc.get("targetNamespace") or ""
         changed = False
         for decl in doc.findall(_X + "element"):
