@@ -38,9 +38,9 @@ fetched. Business rules run in the same pass as the schema.
 \b
 Sources: files, directories (every *.xml below), globs, and `-` for standard
 input. gzip, bzip2 and xz data is recognised by its first bytes and
-decompressed as it is read. Standard input over 1 MiB, compressed data and
-UTF-16/UTF-32 documents are copied to a temporary file in $TMPDIR (else /tmp),
-removed when the file is done.
+decompressed as it is read. Standard input, compressed data and UTF-16/UTF-32
+documents of more than 1 MiB are copied to a temporary file in $TMPDIR (else
+/tmp), removed when the file is done.
 
 \b
 Output: text findings are printed as they are found, each file's verdict after
@@ -51,7 +51,8 @@ interrupted (Ctrl-C prints what was found so far, exit 130).
 \b
 Exit codes:
   0  every document is valid (warnings, e.g. a deprecated version, do not fail)
-  1  at least one document is invalid (XSD or business rules)
+  1  at least one document is invalid (XSD, business rules, or not
+     well-formed after its root start tag)
   2  usage error, or a file is unreadable, not XML, or refused as unsafe
      (entities, external DTD, XInclude, over the size/depth limits),
      or the schema is unknown or withdrawn

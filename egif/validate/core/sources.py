@@ -166,7 +166,7 @@ def _read_fd(fd: int, n: int, name: str) -> bytes:
 
 def _read(fh: IO[bytes], name: str, n: int) -> bytes:
     try:
-        data = fh.read(n)
+        data = _read_some(fh, n)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
     except EOFError as exc:
@@ -178,6 +178,25 @@ def _read(fh: IO[bytes], name: str, n: int) -> bytes:
     if not isinstance(data, bytes):
         raise InputError("a file object given to the validator must be opened in binary mode", file=name)
     return data
+
+
+def _read_some(fh: IO[bytes], n: int) -> bytes:
+    """*n* bytes, or fewer at the end (a raw stream may return less at a time).  A
+    buffered stream (standard input) is read one system call at a time: its own
+    ``read(n)`` loops in C, where a Ctrl-C that arrives between two calls waits for the
+    next input to be noticed."""
+    read1 = getattr(fh, "read1", None) or fh.read
+    first = read1(n)
+    if not isinstance(first, bytes) or len(first) in (0, n):
+        return first
+    chunks, size = [first], len(first)
+    while size < n:
+        more = read1(n - size)
+        if not more:
+            break
+        chunks.append(more)
+        size += len(more)
+    return b"".join(chunks)
 
 
 def _compression(head: bytes) -> str | None:

@@ -24,7 +24,6 @@ import datetime as _dt
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from lxml import etree
 
@@ -89,11 +88,18 @@ class Validator:
     # -- making one ----------------------------------------------------------------------
     @classmethod
     def for_version(cls, registry: Registry, ref: str | SchemaRef, *, rules: bool | RuleSet = True,
-                    allow_withdrawn: bool = False, **options: Any) -> Validator:
+                    allow_withdrawn: bool = False, today: _dt.date | None = None, jobs: int | None = None,
+                    max_errors: int | None = None, progress: Callable[[Progress], None] | None = None,
+                    piece_bytes: int | None = None) -> Validator:
         """A validator for registered version *ref* (``"NAME@VERSION"``), with the
         Schematron rules kept beside it and the versions it imports (``rules=False``:
         XSD only).  A withdrawn or rejected version is refused unless *allow_withdrawn*.
-        Options: ``today``, ``jobs``, ``max_errors``, ``progress``, ``piece_bytes``."""
+
+        *today* is the date the rules compare with (default: the day the validator is made);
+        *jobs* the processes for a big collection (default: every core); *max_errors* stops
+        a document's findings after that many errors; *progress* hears a :class:`Progress`
+        now and then on long documents; *piece_bytes* is the size of the ranges a
+        collection is cut into (default 128 KiB; the findings do not depend on it)."""
         version = registry.get(ref)
         check_usable(version, allow_withdrawn=allow_withdrawn)
         if isinstance(rules, RuleSet):
@@ -102,14 +108,18 @@ class Validator:
             ruleset = load_rules(rules_for(registry, version)) if rules else RuleSet()
         return cls(registry.resolve(version.ref), label=f"{version.name}@{version.version}", version=version,
                    own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version),
-                   registry=registry, **options)
+                   registry=registry, today=today, jobs=jobs, max_errors=max_errors, progress=progress,
+                   piece_bytes=piece_bytes)
 
     @classmethod
     def for_schema(cls, resolved: ResolvedSchema, *, rules: RuleSet | None = None,
-                   **options: Any) -> Validator:
+                   today: _dt.date | None = None, jobs: int | None = None, max_errors: int | None = None,
+                   progress: Callable[[Progress], None] | None = None,
+                   piece_bytes: int | None = None) -> Validator:
         """A validator for a compiled closure, without a registry: XSD only unless *rules*
         is given.  Options as for :meth:`for_version`."""
-        return cls(resolved, label=resolved.label or resolved.main, rules=rules, **options)
+        return cls(resolved, label=resolved.label or resolved.main, rules=rules, today=today, jobs=jobs,
+                   max_errors=max_errors, progress=progress, piece_bytes=piece_bytes)
 
     # -- the entry points -------------------------------------------------------------------
     def iter_findings(self, source: Source, *, label: str | None = None) -> Iterator[Finding]:

@@ -84,7 +84,7 @@ class _Unique:
 
     scope: str
     contexts: etree.XPath  # the rule's contexts, in document order
-    values: etree.XPath  # the first such child of each context
+    values: etree.XPath  # the first such child of each context in ``$contexts``
     normalized: bool  # the key went through normalize-space()
 
 
@@ -165,7 +165,8 @@ class Program:
                 unique = _unique(check, ns)
                 if unique is not None:
                     scope, child, normalized = unique
-                    uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"({union})/{child}[1]").xpath,
+                    # the values from the contexts found: the rule's predicates are not evaluated twice
+                    uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
                                                    normalized)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
@@ -314,18 +315,20 @@ class Program:
         assert book is not None
         try:
             contexts = _elements(unique.contexts(root))
-            values = {v.getparent(): v for v in _elements(unique.values(root))}
+            found = _elements(unique.values(root, contexts=list[Any](contexts))) if contexts else []
         except etree.XPathError as exc:
             raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
-        out = []
-        for node in contexts:
-            value = values.get(node)
-            text = "" if value is None else (value.text or "") if len(value) == 0 else text_of(value)
+        values: list[etree._Element | None] = list(found)
+        if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
+            by_context = {v.getparent(): v for v in found}  # a context without the child
+            values = [by_context.get(node) for node in contexts]
+        texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
+                 for value in values]
+        if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
             if unique.normalized:
-                text = _XML_SPACE.sub(" ", text).strip(_XML_WS)
-            if book.seen(check.index, unique.scope, text.strip()):
-                out.append(node)
-        return out
+                texts = [_XML_SPACE.sub(" ", text).strip(_XML_WS) for text in texts]
+            texts = [text.strip() for text in texts]
+        return [contexts[i] for i in book.seen_all(check.index, unique.scope, texts)]
 
     def _node_by_node(self, rules: list[_Compiled], root: etree._Element, variables: dict[str, str],
                       firings: list[Firing]) -> None:

@@ -16,10 +16,12 @@ they are added; otherwise the parent evaluates that range's rules again with
 :class:`DocumentBook` as the oracle (a duplicate across ranges, rare in an
 export worth checking).
 
-Keys are mostly numbers (UPRNs, record ids), kept as 8-byte integers in an
-open-addressing table; any other key goes to an ordinary set.  Both are
-exact.  Memory is the one thing here that grows with the file: about 16
-bytes per numeric key.
+Keys are mostly numbers (UPRNs, record ids).  The parent keeps the numbers of
+each check first in an ordinary set (fast: every batch is tested and added in
+C), and past 131,072 of them packs them as 8-byte integers into an
+open-addressing table (about 16 bytes a key instead of some 70); any other
+key goes to an ordinary set.  All of it is exact.  This is the one thing
+here that grows with the file.
 """
 
 from __future__ import annotations
@@ -36,19 +38,26 @@ Fresh = dict[tuple[int, str], tuple[bytes, list[str]]]
 
 
 class CompactSeen:
-    """An exact set of strings, compact for canonical decimal numbers."""
+    """An exact set of strings, compact for canonical decimal numbers.
+
+    Numbers are held first in an ordinary set (every batch test and addition in C),
+    and moved into an open-addressing table of 8-byte integers when that set holds
+    :data:`RECENT` of them: the set costs some 70 bytes a key, the table 16.  So a
+    file of up to a few hundred thousand keys never pays for Python probing, and a
+    bigger one stays within bounded memory."""
 
     def __init__(self, capacity: int = 8) -> None:
         size = 1
-        while size < capacity * 2:
+        while size < min(capacity, RECENT) * 2:
             size *= 2
         self._table = array("q", [_EMPTY]) * size
         self._mask = size - 1
-        self._ints = 0
+        self._ints = 0  # in the table
+        self._recent: set[int] = set()
         self._others: set[str] = set()
 
     def __len__(self) -> int:
-        return self._ints + len(self._others)
+        return self._ints + len(self._recent) + len(self._others)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
@@ -56,15 +65,7 @@ class CompactSeen:
         number = _as_number(key)
         if number is None:
             return key in self._others
-        table, mask = self._table, self._mask
-        slot = (number * _MIX >> 17) & mask
-        while True:
-            held = table[slot]
-            if held == _EMPTY:
-                return False
-            if held == number:
-                return True
-            slot = (slot + 1) & mask
+        return number in self._recent or self._in_table(number)
 
     def add(self, key: str) -> bool:
         """Remember *key*; True when it had been added before."""
@@ -74,37 +75,53 @@ class CompactSeen:
                 return True
             self._others.add(key)
             return False
-        return self._add_int(number)
+        if number in self._recent or self._in_table(number):
+            return True
+        self._recent.add(number)
+        if len(self._recent) >= RECENT:
+            self.settle()
+        return False
 
-    def add_new(self, numbers: array[int], others: list[str]) -> bool:
+    def add_new(self, numbers: array[int], others: list[str]) -> set[int] | None:
         """Add keys that are new to their range (*numbers* already converted); when one of
-        them is here already, undo the additions of this call and return False."""
-        added: list[int] = []
-        table, mask = self._table, self._mask
-        for number in numbers:
-            slot = (number * _MIX >> 17) & mask
-            held = table[slot]
-            while held != _EMPTY and held != number:
-                slot = (slot + 1) & mask
-                held = table[slot]
-            if held == number:
-                for n in added:
-                    self._discard_int(n)
-                return False
-            table[slot] = number
-            added.append(number)
-            self._ints += 1
-            if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
-                self._grow()
-                table, mask = self._table, self._mask
+        them is here already, add nothing and return None.  Else the numbers added (to
+        take back with :meth:`take_back`); :meth:`settle` after the last of a batch."""
+        batch = set(numbers)
+        if len(batch) != len(numbers) or not self._recent.isdisjoint(batch):
+            return None
+        if self._ints and any(self._in_table(n) for n in batch):
+            return None
         if not self._others.isdisjoint(others) or len(set(others)) != len(others):
-            for n in added:
-                self._discard_int(n)
-            return False
+            return None
+        self._recent |= batch
         self._others.update(others)
-        return True
+        return batch
 
-    def _add_int(self, number: int) -> bool:
+    def take_back(self, numbers: set[int], others: list[str]) -> None:
+        """Undo an :meth:`add_new` (before :meth:`settle`)."""
+        self._recent -= numbers
+        self._others.difference_update(others)
+
+    def settle(self) -> None:
+        """Move the recent numbers into the compact table once there are many."""
+        if len(self._recent) < RECENT:
+            return
+        for number in self._recent:
+            self._add_int(number)
+        self._recent = set()
+
+    def _in_table(self, number: int) -> bool:
+        table, mask = self._table, self._mask
+        slot = (number * _MIX >> 17) & mask
+        while True:
+            held = table[slot]
+            if held == _EMPTY:
+                return False
+            if held == number:
+                return True
+            slot = (slot + 1) & mask
+
+    def _add_int(self, number: int) -> None:
         table, mask = self._table, self._mask
         slot = (number * _MIX >> 17) & mask
         while True:
@@ -112,31 +129,12 @@ class CompactSeen:
             if held == _EMPTY:
                 break
             if held == number:
-                return True
+                return
             slot = (slot + 1) & mask
         table[slot] = number
         self._ints += 1
         if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
             self._grow()
-        return False
-
-    def _discard_int(self, number: int) -> None:
-        """Remove *number* (linear probing: shift the rest of its cluster back)."""
-        table, mask = self._table, self._mask
-        slot = (number * _MIX >> 17) & mask
-        while table[slot] != number:
-            if table[slot] == _EMPTY:
-                return
-            slot = (slot + 1) & mask
-        table[slot] = _EMPTY
-        self._ints -= 1
-        nxt = (slot + 1) & mask
-        while table[nxt] != _EMPTY:
-            held = table[nxt]
-            table[nxt] = _EMPTY
-            self._ints -= 1
-            self._add_int(held)
-            nxt = (nxt + 1) & mask
 
     def _grow(self) -> None:
         old = self._table
@@ -148,6 +146,9 @@ class CompactSeen:
                 while table[slot] != _EMPTY:
                     slot = (slot + 1) & mask
                 table[slot] = number
+
+
+RECENT = 1 << 17  # numbers held in an ordinary set before they are packed into the table
 
 
 def _as_number(key: str) -> int | None:
@@ -163,6 +164,10 @@ class Book:
 
     def seen(self, check: int, scope: str, key: str) -> bool:
         raise NotImplementedError
+
+    def seen_all(self, check: int, scope: str, keys: list[str]) -> list[int]:
+        """The positions in *keys* that :meth:`seen` answers true for, asked in order."""
+        return [i for i, key in enumerate(keys) if self.seen(check, scope, key)]
 
 
 class DocumentBook(Book):
@@ -181,20 +186,21 @@ class DocumentBook(Book):
     def merge(self, fresh: Fresh) -> bool:
         """Add what a range saw first; False, adding nothing, when one of its values was
         seen in an earlier range (the range's answers are then wrong)."""
-        done: list[tuple[CompactSeen, array[int], list[str]]] = []
+        done: list[tuple[CompactSeen, set[int], list[str]]] = []
         for key, (packed, others) in fresh.items():
             bucket = self.sets.get(key)
             if bucket is None:
                 bucket = self.sets[key] = CompactSeen(self.capacity)
             numbers = array("q")
             numbers.frombytes(packed)
-            if not bucket.add_new(numbers, others):
+            added = bucket.add_new(numbers, others)
+            if added is None:
                 for b, n, o in done:
-                    for number in n:
-                        b._discard_int(number)
-                    b._others.difference_update(o)
+                    b.take_back(n, o)
                 return False
-            done.append((bucket, numbers, others))
+            done.append((bucket, added, others))
+        for bucket, _n, _o in done:
+            bucket.settle()
         return True
 
 
@@ -213,10 +219,29 @@ class RangeBook(Book):
         bucket.add(key)
         return False
 
+    def seen_all(self, check: int, scope: str, keys: list[str]) -> list[int]:
+        bucket = self.sets.get((check, scope))
+        if bucket is None:
+            bucket = self.sets[(check, scope)] = set()
+        distinct = set(keys)
+        if len(distinct) == len(keys) and bucket.isdisjoint(distinct):  # all new: nothing seen
+            bucket |= distinct
+            return []
+        out = []  # a repeat somewhere: ask one at a time, in order
+        for i, key in enumerate(keys):
+            if key in bucket:
+                out.append(i)
+            else:
+                bucket.add(key)
+        return out
+
     def fresh(self) -> Fresh:
         """Every value this range saw, split into numbers and the rest, for the parent."""
         out: Fresh = {}
         for key, values in self.sets.items():
+            if _all_numbers(values):
+                out[key] = (array("q", map(int, values)).tobytes(), [])
+                continue
             numbers = array("q")
             others: list[str] = []
             for value in values:
@@ -227,3 +252,12 @@ class RangeBook(Book):
                     numbers.append(number)
             out[key] = (numbers.tobytes(), others)
         return out
+
+
+def _all_numbers(values: set[str]) -> bool:
+    """Whether :func:`_as_number` takes every value (tested on them all at once, in C)."""
+    if not values:
+        return True
+    joined = "\x00".join(values)
+    return (joined.isascii() and joined.replace("\x00", "").isdigit() and "\x000" not in "\x00" + joined
+            and min(map(len, values)) >= 1 and max(map(len, values)) <= 18)
