@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 from egif.diff.result import Change
 from egif.diff.rules import RULES
+from egif.generate import list_item_type, union_member_types
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 BUILTIN_NAMESPACES = frozenset({
@@ -142,14 +143,44 @@ class Comparer:
     def compare_globals(self, what: str, olds: Any, news: Any, compare: Any) -> None:
         old_by_key = {self.key(q): c for q, c in olds.items() if _ns(q) not in BUILTIN_NAMESPACES}
         new_by_key = {q: c for q, c in news.items() if _ns(q) not in BUILTIN_NAMESPACES}
-        for q in sorted(old_by_key.keys() - new_by_key.keys(), key=str):
+        removed = sorted(old_by_key.keys() - new_by_key.keys(), key=str)
+        added = sorted(new_by_key.keys() - old_by_key.keys(), key=str)
+        if what == "type":
+            renamed = self.renamed_types({q: old_by_key[q] for q in removed}, {q: new_by_key[q] for q in added})
+            for q_old, q_new in renamed:
+                moved = _ns(q_old) != _ns(q_new) and _local(str(q_old)) == _local(str(q_new))
+                self.emit("global-type-renamed", str(q_new), what, str(q_old), str(q_new),
+                          ("moved to another namespace" if moved else "same structure under a new name")
+                          + "; documents naming the old type in xsi:type see the difference")
+            removed = [q for q in removed if q not in {a for a, _ in renamed}]
+            added = [q for q in added if q not in {b for _, b in renamed}]
+        for q in removed:
             self.emit(f"global-{what}-removed", str(q), what, str(q), None)
-        for q in sorted(new_by_key.keys() - old_by_key.keys(), key=str):
+        for q in added:
             self.emit(f"global-{what}-added", str(q), what, None, str(q))
         if compare is None:
             return
         for q in sorted(old_by_key.keys() & new_by_key.keys(), key=str):
             compare(old_by_key[q], new_by_key[q], str(q))
+
+    def renamed_types(self, removed: dict[Any, Any], added: dict[Any, Any]) -> list[tuple[Any, Any]]:
+        """Pairs (old name, new name) of removed and added types with the same structure."""
+        out: list[tuple[Any, Any]] = []
+        taken: set[Any] = set()
+        by_print: dict[str, list[Any]] = {}
+        for q, t in added.items():
+            by_print.setdefault(_fingerprint(t), []).append(q)
+        for q_old, t_old in removed.items():
+            for q_new in by_print.get(_fingerprint(t_old), []):
+                if q_new in taken:
+                    continue
+                probe = Comparer(self.old, self.new)
+                probe.compare_type(t_old, added[q_new], "/")
+                if not [c for c in probe.changes if c.rule != "documentation-changed"]:
+                    out.append((q_old, q_new))
+                    taken.add(q_new)
+                    break
+        return out
 
     # -- globals -----------------------------------------------------------
     def compare_global_element(self, o: Any, n: Any, path: str) -> None:
@@ -196,11 +227,36 @@ class Comparer:
 
     # -- elements ----------------------------------------------------------
     def compare_element(self, o: Any, n: Any, path: str) -> None:
+        self.compare_identities(o, n, path)
+        for attr in ("block", "final"):
+            a, b = _methods(getattr(o, attr, None)), _methods(getattr(n, attr, None))
+            if a != b:
+                self.emit(f"{attr}-changed", path, attr, " ".join(sorted(a)) or None, " ".join(sorted(b)) or None)
         if bool(o.nillable) != bool(n.nillable):
             self.emit("nillable-widened" if n.nillable else "nillable-narrowed", path, "nillable",
                       bool(o.nillable), bool(n.nillable))
         self.compare_value_constraints(o, n, path)
         self.compare_type_use(o.type, n.type, path)
+
+    def compare_identities(self, o: Any, n: Any, path: str) -> None:
+        def sigs(e: Any) -> dict[str, tuple[str, ...]]:
+            out: dict[str, tuple[str, ...]] = {}
+            for ident in getattr(e, "identities", None) or []:
+                refer = getattr(ident, "refer", None)
+                out[_local(str(ident.name))] = (
+                    type(ident).__name__.replace("Xsd", "").lower(), str(ident.selector.path),
+                    " ".join(str(f.path) for f in ident.fields), _local(str(getattr(refer, "name", refer) or "")))
+            return out
+
+        a, b = sigs(o), sigs(n)
+        for name in sorted(set(a) | set(b)):
+            sub = f"{path}/{{identity}}{name}"
+            if name not in b:
+                self.emit("identity-constraint-removed", sub, "identity", " ".join(a[name]), None)
+            elif name not in a:
+                self.emit("identity-constraint-added", sub, "identity", None, " ".join(b[name]))
+            elif a[name] != b[name]:
+                self.emit("identity-constraint-changed", sub, "identity", " ".join(a[name]), " ".join(b[name]))
 
     def compare_value_constraints(self, o: Any, n: Any, path: str) -> None:
         fo, fn = o.fixed, n.fixed
@@ -264,6 +320,10 @@ class Comparer:
         if bool(getattr(o, "abstract", False)) != bool(getattr(n, "abstract", False)):
             self.emit("abstract-narrowed" if n.abstract else "abstract-widened", path, "abstract",
                       bool(o.abstract), bool(n.abstract))
+        for attr in ("block", "final"):
+            a, b = _methods(getattr(o, attr, None)), _methods(getattr(n, attr, None))
+            if a != b:
+                self.emit(f"{attr}-changed", path, attr, " ".join(sorted(a)) or None, " ".join(sorted(b)) or None)
         self.compare_attributes(_attributes(o), _attributes(n), path)
         if so is not None and sn is not None:
             if so is not o and sn is not n:
@@ -274,7 +334,9 @@ class Comparer:
         mo, mn = bool(o.mixed), bool(n.mixed)
         if mo != mn:
             self.emit("mixed-widened" if mn else "mixed-narrowed", path, "mixed", mo, mn)
-        self.compare_group(o.content, n.content, path)
+        if o.content is not None and n.content is not None:
+            self.compare_occurs(o.content, n.content, path)
+            self.compare_group(o.content, n.content, path)
 
     # -- content models ----------------------------------------------------
     def compare_group(self, o: Any, n: Any, path: str) -> None:
@@ -431,7 +493,9 @@ class Comparer:
             return
         if vo == "list":
             self.compare_facets(o, n, path)
-            self.compare_type_use(o.item_type, n.item_type, f"{path}/item")
+            io, in_ = list_item_type(o), list_item_type(n)
+            if io is not None and in_ is not None:
+                self.compare_type_use(io, in_, f"{path}/item")
             return
         if vo == "union":
             self.compare_union(o, n, path)
@@ -452,8 +516,8 @@ class Comparer:
         def sig(t: Any, old: bool) -> str:
             return str(self.key(t.name) if old else t.name) if t.name else _simple_signature(t)
 
-        mo = {sig(t, True): t for t in o.member_types}
-        mn = {sig(t, False): t for t in n.member_types}
+        mo = {sig(t, True): t for t in union_member_types(o)}
+        mn = {sig(t, False): t for t in union_member_types(n)}
         for k in sorted(mo.keys() - mn.keys()):
             self.emit("union-member-removed", path, "memberTypes", k, None)
         for k in sorted(mn.keys() - mo.keys()):
@@ -605,6 +669,28 @@ def _variety(t: Any) -> str:
     if t.is_union():
         return "union"
     return "atomic"
+
+
+def _methods(value: Any) -> frozenset[str]:
+    words = set(str(value or "").split())
+    if "#all" in words:
+        return frozenset({"extension", "restriction", "substitution"})
+    return frozenset(words)
+
+
+def _fingerprint(t: Any) -> str:
+    """A cheap structural key: types with different keys cannot have the same structure."""
+    if t.is_simple():
+        return "simple:" + _simple_signature(t)
+    parts = [str(getattr(t, "content_type_label", "")), str(bool(getattr(t, "mixed", False)))]
+    parts.append(",".join(sorted(str(k) for k in _attributes(t))))
+    content = getattr(t, "content", None)
+    if content is not None and not t.has_simple_content():
+        names = []
+        for p in content.iter_elements() if hasattr(content, "iter_elements") else []:
+            names.append(str(getattr(p, "name", type(p).__name__)))
+        parts.append(",".join(names))
+    return "complex:" + "|".join(parts)
 
 
 def _builtin(t: Any) -> Any:
