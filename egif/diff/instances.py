@@ -18,7 +18,7 @@ from typing import Any
 from lxml import etree
 
 from egif.diff.automaton import TooLarge
-from egif.diff.model import FRESH_NS, LAX, NONE, SKIP, XSD, XSI, ContentModel, Rule, Side, ns_of
+from egif.diff.model import FRESH_NS, LAX, NONE, SKIP, XML_NS, XSD, XSI, ContentModel, Rule, Side, ns_of
 from egif.diff.values import Lang, NotModelled
 
 INF = float("inf")
@@ -303,7 +303,7 @@ def finish(root: etree._Element) -> bytes:
     uris: list[str] = []
 
     def note(uri: str) -> None:
-        if uri and uri not in uris and uri != XSI:
+        if uri and uri not in uris and uri not in (XSI, XML_NS):
             uris.append(uri)
 
     for el in root.iter():
@@ -335,7 +335,8 @@ def finish(root: etree._Element) -> bytes:
         if xt is not None:
             ns = ns_of(xt)
             local = xt.rsplit("}", 1)[-1]
-            el.set(f"{{{XSI}}}type", f"{prefix_of[ns]}:{local}" if ns else local)
+            prefix = "xml" if ns == XML_NS else prefix_of.get(ns, "")
+            el.set(f"{{{XSI}}}type", f"{prefix}:{local}" if ns else local)
     return bytes(etree.tostring(new_root, encoding="UTF-8"))
 
 

@@ -265,9 +265,14 @@ class Side:
         self.langs = Languages()
         self.elements: dict[str, Any] = {q: e for q, e in maps.elements.items()
                                          if ns_of(q) not in BUILTIN_NAMESPACES}
+        # xmlschema always knows the xml: attributes; libxml2 only when a schema imports them
+        skip_ns = {XSD, XSI} if _imports_xml_namespace(schema) else {XSD, XSI, XML_NS}
         self.attributes: dict[str, Any] = {q: a for q, a in maps.attributes.items()
-                                           if ns_of(q) not in (XSD, XSI)}
-        self.types: dict[str, Any] = dict(maps.types.items())
+                                           if ns_of(q) not in skip_ns}
+        # xmlschema's maps also hold the meta-schema's own types (xs:formChoice ...): not types
+        # an instance can name
+        self.types: dict[str, Any] = {q: t for q, t in maps.types.items()
+                                      if ns_of(q) != XSD or local_of(q) in BUILTIN_TYPES}
         self.any_type = maps.types[f"{{{XSD}}}anyType"]
         self.elements_by_ns: dict[str, list[str]] = {}
         for q in sorted(self.elements):
@@ -372,8 +377,9 @@ class Side:
         blocked = block_set(element_block) | block_set(getattr(declared, "block", None))
         if self._derived is None:
             self._derived = self._derivation_index()
+        key = id(self.types.get(str(declared.name), declared)) if _builtin(declared) else id(declared)
         out: list[tuple[str, Any]] = []
-        for name, t, methods in self._derived.get(id(declared), []):
+        for name, t, methods in self._derived.get(key, []):
             if methods & blocked:
                 continue
             if getattr(t, "abstract", False):
@@ -421,6 +427,29 @@ class Side:
         return index
 
 
+def _imports_xml_namespace(schema: Any) -> bool:
+    for sch in schema.maps.iter_schemas():
+        url = str(getattr(sch, "url", "") or "")
+        if "/xmlschema/schemas/" in url:
+            continue
+        root = getattr(sch, "root", None)
+        if root is None:
+            continue
+        for child in root:
+            if child.tag == f"{{{XSD}}}import" and child.get("namespace") == XML_NS:
+                return True
+    return False
+
+
+BUILTIN_TYPES = frozenset([
+    "anyType", "anySimpleType", "string", "normalizedString", "token", "language", "Name", "NCName", "ID",
+    "IDREF", "IDREFS", "ENTITY", "ENTITIES", "NMTOKEN", "NMTOKENS", "boolean", "decimal", "integer",
+    "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "nonNegativeInteger",
+    "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger", "float", "double",
+    "duration", "dateTime", "time", "date", "gYearMonth", "gYear", "gMonthDay", "gDay", "gMonth",
+    "hexBinary", "base64Binary", "anyURI", "QName", "NOTATION",
+])
+
 _ID_TYPES = frozenset({"ID", "IDREF", "IDREFS", "ENTITY", "ENTITIES"})
 
 
@@ -428,12 +457,21 @@ def _is_any_type(t: Any) -> bool:
     return getattr(t, "name", None) == f"{{{XSD}}}anyType"
 
 
+def _builtin(t: Any) -> bool:
+    name = getattr(t, "name", None)
+    return bool(name) and ns_of(str(name)) == XSD
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (_builtin(a) and _builtin(b) and a.name == b.name)
+
+
 def derivation_methods(t: Any, base: Any) -> frozenset[str] | None:
     """Methods used to derive ``t`` from ``base`` (None when not derived)."""
     methods: set[str] = set()
     cur = t
     for _ in range(200):
-        if cur is base:
+        if _same(cur, base):
             return frozenset(methods)
         if cur is None:
             return None
