@@ -613,7 +613,7 @@ class Decider:
         targets = [decl]
         try:
             for step in steps:
-                nxt = []
+                nxt: list[Any] = []
                 for d in targets:
                     t = d.type
                     if t.is_simple() or t.has_simple_content():
