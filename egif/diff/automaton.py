@@ -116,25 +116,38 @@ def cs_contains(s: CharSet, code: int) -> bool:
     return False
 
 
-_PREFERRED = [ord(c) for c in "abcxyzABCXYZ0123456789 -._:"] + list(range(0x61, 0x7B)) + list(
-    range(0x41, 0x5B)) + list(range(0x30, 0x3A)) + list(range(0x21, 0x7F)) + [0x9, 0xA, 0xD] + list(
-    range(0xC0, 0x250))
-
-
-_RANK = {c: i for i, c in reversed(list(enumerate(_PREFERRED)))}
+# readable characters first: letters, digits, space, other printable ASCII, Latin-1 letters
+_PREFERRED_RANGES: tuple[tuple[int, int], ...] = (
+    (0x61, 0x7A), (0x41, 0x5A), (0x30, 0x39), (0x20, 0x20), (0x2D, 0x2E), (0x5F, 0x5F), (0x3A, 0x3A),
+    (0x21, 0x7E), (0x9, 0xA), (0xD, 0xD), (0xC0, 0x24F),
+)
 
 
 def pick_char(lo: int, hi: int) -> int:
     """A readable character in ``[lo, hi]`` (ASCII letters and digits first)."""
-    for c in _PREFERRED:
-        if lo <= c <= hi:
-            return c
+    for a, b in _PREFERRED_RANGES:
+        if lo <= b and hi >= a:
+            return max(lo, a)
     return lo
 
 
 def _char_rank(lo: int, hi: int) -> tuple[int, int]:
-    c = pick_char(lo, hi)
-    return _RANK.get(c, len(_RANK)), c
+    for rank, (a, b) in enumerate(_PREFERRED_RANGES):
+        if lo <= b and hi >= a:
+            c = max(lo, a)
+            return rank, c
+    return len(_PREFERRED_RANGES), lo
+
+
+def _second_char(lo: int, hi: int, first: int) -> int:
+    """Another readable character of ``[lo, hi]`` than ``first`` (for variety among witnesses)."""
+    for a, b in _PREFERRED_RANGES:
+        a2, b2 = max(lo, a), min(hi, b)
+        if a2 <= b2:
+            for c in (a2, a2 + 1, b2):
+                if a2 <= c <= b2 and c != first:
+                    return c
+    return lo if first != lo else hi
 
 
 # -- Unicode classes -----------------------------------------------------------
@@ -666,7 +679,7 @@ class Dfa:
 
     def includes(self, other: Dfa) -> bool:
         """Every string ``other`` accepts, this one accepts too."""
-        return next(iter(difference_strings(other, self, 1)), None) is None
+        return includes_dfa(self, other)
 
     def map_chars(self, mapping: dict[int, int]) -> Dfa:
         """The pre-image under a letter-to-letter map (``mapping[c]`` is read as ``c``)."""
@@ -699,30 +712,60 @@ def _remove_point(row: list[tuple[int, int, int]], c: int) -> list[tuple[int, in
 def _merge(ra: list[tuple[int, int, int]], rb: list[tuple[int, int, int]], *, keep_left_only: bool,
            keep_right_only: bool) -> Iterator[tuple[int, int, int, int]]:
     """Walk two sorted transition rows together: ``(lo, hi, target_a, target_b)`` (-1: none)."""
-    points: set[int] = set()
-    for lo, hi, _ in ra:
-        points.add(lo)
-        points.add(hi + 1)
-    for lo, hi, _ in rb:
-        points.add(lo)
-        points.add(hi + 1)
-    bounds = sorted(points)
     ia = ib = 0
-    for k in range(len(bounds) - 1):
-        lo, hi = bounds[k], bounds[k + 1] - 1
-        while ia < len(ra) and ra[ia][1] < lo:
+    na, nb = len(ra), len(rb)
+    pos = 0
+    while ia < na or ib < nb:
+        a = ra[ia] if ia < na else None
+        b = rb[ib] if ib < nb else None
+        # the next point where something starts or ends
+        lo = pos
+        if a is not None and a[0] > lo and (b is None or b[0] > lo):
+            lo = a[0] if b is None else min(a[0], b[0])
+        elif a is None and b is not None and b[0] > lo:
+            lo = b[0]
+        in_a = a is not None and a[0] <= lo <= a[1]
+        in_b = b is not None and b[0] <= lo <= b[1]
+        hi = MAX_CODE
+        if in_a and a is not None:
+            hi = min(hi, a[1])
+        elif a is not None:
+            hi = min(hi, a[0] - 1)
+        if in_b and b is not None:
+            hi = min(hi, b[1])
+        elif b is not None:
+            hi = min(hi, b[0] - 1)
+        ta = a[2] if in_a and a is not None else -1
+        tb = b[2] if in_b and b is not None else -1
+        if (ta >= 0 and (tb >= 0 or keep_left_only)) or (ta < 0 and tb >= 0 and keep_right_only):
+            yield lo, hi, ta, tb
+        pos = hi + 1
+        if a is not None and a[1] <= hi:
             ia += 1
-        while ib < len(rb) and rb[ib][1] < lo:
+        if b is not None and b[1] <= hi:
             ib += 1
-        ta = ra[ia][2] if ia < len(ra) and ra[ia][0] <= lo else -1
-        tb = rb[ib][2] if ib < len(rb) and rb[ib][0] <= lo else -1
-        if ta < 0 and tb < 0:
-            continue
-        if ta >= 0 and tb < 0 and not keep_left_only:
-            continue
-        if ta < 0 and tb >= 0 and not keep_right_only:
-            continue
-        yield lo, hi, ta, tb
+
+
+def includes_dfa(big: Dfa, small: Dfa, max_steps: int = 2_000_000) -> bool:
+    """Every string ``small`` accepts, ``big`` accepts (a plain walk of the product)."""
+    start = (0, 0)
+    seen = {start}
+    stack = [start]
+    steps = 0
+    while stack:
+        sa, sb = stack.pop()
+        if small.accept[sa] and not (sb >= 0 and big.accept[sb]):
+            return False
+        rb = big.trans[sb] if sb >= 0 else []
+        for _, _, ta, tb in _merge(small.trans[sa], rb, keep_left_only=True, keep_right_only=False):
+            key = (ta, tb)
+            if key not in seen:
+                steps += 1
+                if steps > max_steps:
+                    raise TooLarge("automaton inclusion too large to decide")
+                seen.add(key)
+                stack.append(key)
+    return True
 
 
 def compile_tree(node: Node, universe: CharSet = XML_CHARS) -> Dfa:
@@ -827,7 +870,7 @@ def difference_strings(a: Dfa, b: Dfa | None, limit: int, *, max_len: int = 4096
             queue.append((ta, tb, text + chr(c)))
             if count + 1 < limit and hi > lo:
                 # a second, different character from the same interval for variety
-                c2 = next((x for x in _PREFERRED if lo <= x <= hi and x != c), lo if c != lo else hi)
+                c2 = _second_char(lo, hi, c)
                 seen[key] = count + 2
                 queue.append((ta, tb, text + chr(c2)))
 

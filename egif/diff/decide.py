@@ -44,6 +44,7 @@ from egif.diff.automaton import WHITESPACE, TooLarge, any_string, chars, compile
 from egif.diff.instances import PLACEHOLDER, Builder, Unknown, finish, set_xsi_type
 from egif.diff.model import (
     FRESH_NS,
+    Label,
     LAX,
     NONE,
     XSD,
@@ -54,12 +55,14 @@ from egif.diff.model import (
     local_of,
     ns_of,
 )
-from egif.diff.values import Lang, NotModelled, lang_includes
+from egif.diff.structure import HOLE, Match, Node, Structural
+from egif.diff.values import Lang, NotModelled, lang_includes, type_signature
 from egif.xmlsafe import parse_bytes
 
 MAX_OBLIGATIONS = 200_000
 MAX_WITNESS_TRIES = 40
 MAX_WITNESSES = 5
+MAX_DIFFERENCES_PER_MODEL = 8
 
 
 @dataclass
@@ -128,6 +131,7 @@ class Ob:
     decl2: Any = None
     prefix: list[tuple[str, Rule]] = field(default_factory=list)  # elem: siblings before
     suffix: list[tuple[str, Rule]] | None = None  # elem: siblings after (None: not found)
+    context: Callable[[], tuple[list[tuple[str, Rule]], list[tuple[str, Rule]]] | None] | None = None
 
 
 @dataclass
@@ -167,6 +171,7 @@ class Decider:
         self.unproven: list[Unproven] = []
         self.seen: dict[tuple[Any, ...], Ob] = {}
         self.queue: deque[Ob] = deque()
+        self.structural = Structural(src, tgt)
         self.pseudo1 = _Pseudo(src.any_type)
         self.pseudo2 = _Pseudo(tgt.any_type)
 
@@ -223,7 +228,7 @@ class Decider:
     def _empty(self, rule: Rule) -> bool:
         """True only when the source side provably has no instance for ``rule``."""
         try:
-            return not self.b1.inhabited(rule)
+            return not self.b1.possibly_inhabited(rule)
         except (Unknown, TooLarge, NotModelled):
             return False
 
@@ -241,12 +246,15 @@ class Decider:
 
     # -- queueing ---------------------------------------------------------------------------
     def _push_elem(self, parent: Ob | None, path: str, name: str, r1: Rule, r2: Rule,
-                   prefix: list[tuple[str, Rule]], suffix: list[tuple[str, Rule]] | None) -> None:
+                   prefix: list[tuple[str, Rule]], suffix: list[tuple[str, Rule]] | None,
+                   context: Callable[[], tuple[list[tuple[str, Rule]], list[tuple[str, Rule]]] | None] | None
+                   = None) -> None:
         key = ("elem", r1.kind, r1.decl_id, r2.kind, r2.decl_id,
                name if "lax" in (r1.kind, r2.kind) or "skip" in (r1.kind, r2.kind) else "")
         if key in self.seen:
             return
-        ob = Ob("elem", parent, path, name=name, rule1=r1, rule2=r2, prefix=prefix, suffix=suffix)
+        ob = Ob("elem", parent, path, name=name, rule1=r1, rule2=r2, prefix=prefix, suffix=suffix,
+                context=context)
         self.seen[key] = ob
         self.queue.append(ob)
 
@@ -354,21 +362,22 @@ class Decider:
         self._check_attributes(ob, t1, t2)
         k1, k2 = _content_kind(t1), _content_kind(t2)
         if k1 == "simple":
+            if k2 == "simple" and _vc(ob.decl1) == _vc(ob.decl2) and \
+                    type_signature(_simple_of(t1)) == type_signature(_simple_of(t2)):
+                return  # the same value space
             text1 = self._text_lang(self.src, t1, ob.decl1)
             if k2 == "simple":
                 text2 = self._text_lang(self.tgt, t2, ob.decl2)
                 self._compare_text(ob, text1, text2, "value")
                 return
-            m2 = self.tgt.model(t2)
-            if not m2.accepting(m2.initial()):
-                self._compare_text(ob, text1, Lang(literal_dfa([])), "value (the new content needs elements)"
-                                   if self.direction == "backward" else "value")
+            n_tree = self.tgt.tree(t2)
+            if n_tree is not None and not n_tree.nullable:
+                self._compare_text(ob, text1, Lang(literal_dfa([])), "value (the content now needs elements)")
                 return
             self._compare_text(ob, text1, _kind_text(k2), "text where the content is now " + _kind_word(k2))
             return
-        m1 = self.src.model(t1)
         if k2 == "simple":
-            possible, word = self._nonempty_word(m1)
+            possible, word = self._nonempty_word(t1)
             if possible:
                 self._differ(ob, ob.path, "child elements where the content is now a simple value",
                              lambda: None if word is None else self._type_instance(ob, word))
@@ -382,12 +391,16 @@ class Decider:
                 word = self.b1.min_word(t1)
                 return None if word is None else self._type_instance(ob, word, text="x")
             self._differ(ob, ob.path, "character data between child elements is no longer allowed", mixed)
-        elif k1 == "element" and k2 == "empty" and m1.accepting(m1.initial()):
+        elif k1 == "element" and k2 == "empty" and self._accepts_empty(t1):
             self._differ(ob, ob.path, "whitespace inside the element is no longer allowed (empty content)",
                          lambda: self._type_instance(ob, [], text=" "))
         if _vc(ob.decl1) != _vc(ob.decl2) and k1 == "mixed":
             self.unproven.append(Unproven(ob.path, "a default or fixed value on mixed content"))
-        self._check_children(ob, m1, self.tgt.model(t2))
+        self._check_children(ob, t1, t2)
+
+    def _accepts_empty(self, t: Any) -> bool:
+        node = self.src.tree(t)
+        return node is None or node.nullable
 
     def _text_lang(self, side: Side, t: Any, decl: Any) -> Lang:
         st = t if t.is_simple() else t.content
@@ -427,20 +440,25 @@ class Decider:
     def _maybe_instance(self, ob: Ob, word: list[tuple[str, Rule]] | None) -> etree._Element | None:
         return None if word is None else self._type_instance(ob, word)
 
-    def _nonempty_word(self, m: ContentModel) -> tuple[bool, list[tuple[str, Rule]] | None]:
-        """(possible, word): whether a non-empty child sequence may exist, and one if found."""
-        state = m.initial()
+    def _nonempty_word(self, t: Any) -> tuple[bool, list[tuple[str, Rule]] | None]:
+        """(possible, word): whether ``t`` may have child elements, and such children if found."""
+        node = self.src.tree(t)
+        if node is None:
+            return False, None
         possible = False
-        for symbol in self.b1.symbols(m, state):
-            nxt, rule = m.step(state, symbol)
-            if not nxt or rule is None or self._empty(rule):
+        for leaf in _leaves(node):
+            try:
+                word = self.b1.tree_word(node, leaf)
+            except (Unknown, TooLarge, NotModelled):
+                possible = True
                 continue
-            live, rest = self._completion(m, nxt)
-            if not live:
+            if word is None:
                 continue
-            possible = True
-            if rest is not None:
-                return True, [(symbol, rule), *rest]
+            at = next(i for i, item in enumerate(word) if item is HOLE)
+            item = self.b1.leaf(leaf)
+            if item is None:
+                continue
+            return True, [*word[:at], item[1], *word[at + 1:]]
         return possible, None
 
     # -- attributes ----------------------------------------------------------------------------
@@ -514,19 +532,133 @@ class Decider:
         return Lang(any_string()) if w.process_contents == "lax" else None
 
     # -- children --------------------------------------------------------------------------
-    def _check_children(self, ob: Ob, m1: ContentModel, m2: ContentModel) -> None:
+    def _check_children(self, ob: Ob, t1: Any, t2: Any) -> None:
+        o_tree, n_tree = self.src.tree(t1), self.tgt.tree(t2)
+        match = self.structural.includes(o_tree, n_tree)
+        if match is not None:
+            self._structural_children(ob, o_tree, match)
+            return
+        try:
+            m1, m2 = self.src.model(t1), self.tgt.model(t2)
+        except TooLarge as exc:
+            # too large for automata: look for a difference in the trees' occurrence bounds
+            self.unproven.append(Unproven(ob.path, str(exc)))
+            if o_tree is not None and n_tree is not None:
+                self._bound_witnesses(ob, o_tree, n_tree)
+            return
+        self._automata_children(ob, m1, m2)
+
+    def _bound_witnesses(self, ob: Ob, o_tree: Node, n_tree: Node) -> None:
+        """Differences of occurrence bounds between particles at the same place in both trees."""
+        for o, n in _aligned(o_tree, n_tree):
+            n_hi = n.hi
+            if n_hi is not None and (o.hi is None or o.hi > n_hi):
+                count = n_hi + 1
+                why = f"{count} occurrences where the target allows at most {n_hi}"
+            elif n.lo > o.lo and not n.inner_nullable:
+                count = o.lo
+                why = f"{count} occurrences where the target needs at least {n.lo}"
+            else:
+                continue
+            label = _short(o.particle.name) if o.kind == "el" and o.particle.name else o.kind
+            self._differ(ob, f"{ob.path}/{label}", why, partial(self._repeated, ob, o_tree, o, count))
+
+    def _repeated(self, ob: Ob, o_tree: Node, target: Node, count: int) -> etree._Element | None:
+        word = self.b1.tree_word(o_tree, target, repeat=count)
+        return None if word is None else self._type_instance(ob, word)
+
+    def _structural_children(self, ob: Ob, o_tree: Node | None, match: Match) -> None:
+        """Children of a content model included structurally: compare the declarations matched."""
+        for name, d1, r2, onode in match.elements:
+            r1 = Rule.of(d1)
+            if self._empty(r1):
+                continue
+            self._push_elem(ob, f"{ob.path}/{_short(name)}", name, r1, r2, [], None,
+                            partial(self._tree_context, o_tree, onode))
+        for onode, nnode in match.wildcards:
+            w1, w2 = onode.particle, nnode.particle
+            for symbol in self._wildcard_symbols([w1, w2]):
+                found = self.src.label_rule(Label("any", w1, id(w1)), symbol)
+                if found is None or found.kind == "none" or self._empty(found):
+                    continue
+                r1 = found
+                r2 = self.tgt.label_rule(Label("any", w2, id(w2)), symbol)
+                name = symbol if isinstance(symbol, str) else self._symbol_name(symbol)
+                child_path = f"{ob.path}/{_short(name)}"
+                context = partial(self._tree_context, o_tree, onode)
+                if r2 is None or r2.kind == "none":
+                    self._differ(ob, child_path, f"child {_short(name)} is no longer allowed",
+                                 partial(self._with_hole, ob, context, name, r1))
+                    continue
+                self._push_elem(ob, child_path, name, r1, r2, [], None, context)
+
+    def _tree_context(self, o_tree: Node | None, onode: Node) -> tuple[list[tuple[str, Rule]],
+                                                                      list[tuple[str, Rule]]] | None:
+        if o_tree is None:
+            return None
+        word = self.b1.tree_word(o_tree, onode)
+        if word is None:
+            return None
+        at = next(i for i, item in enumerate(word) if item is HOLE)
+        return word[:at], word[at + 1:]
+
+    def _with_hole(self, ob: Ob, context: Callable[[], tuple[list[tuple[str, Rule]],
+                                                               list[tuple[str, Rule]]] | None],
+                   name: str, rule: Rule) -> etree._Element | None:
+        found = context()
+        if found is None:
+            return None
+        before, after = found
+        return self._type_instance(ob, [*before, (name, rule), *after])
+
+    def _wildcard_symbols(self, wildcards: list[Any]) -> list[Any]:
+        names: list[str] = []
+        for w in wildcards:
+            names.extend(self.src.wildcard_names(w))
+            names.extend(self.tgt.wildcard_names(w))
+        spaces = {ns_of(n) for n in names} | {"", self.src.schema.target_namespace or "",
+                                               self.tgt.schema.target_namespace or ""}
+        for w in wildcards:
+            spaces.update(x for x in (getattr(w, "namespace", None) or []) if not x.startswith("##"))
+        out: list[Any] = list(dict.fromkeys(names))
+        out += [("ns", x) for x in sorted(spaces)]
+        out.append(("other",))
+        return out
+
+    def _automata_children(self, ob: Ob, m1: ContentModel, m2: ContentModel) -> None:
+        """Walk the product of the two content automata, breadth first.
+
+        A path is kept as a chain of (parent, child) links, so long
+        repetitions cost no copying.  The walk stops after a few differences:
+        one confirmed witness is enough, and counted repetitions would
+        otherwise repeat the same difference at every count.
+        """
         start = (m1.initial(), m2.initial())
-        queue: deque[tuple[frozenset[int], frozenset[int], list[tuple[str, Rule]]]] = deque(
-            [(start[0], start[1], [])])
-        seen = {start}
+        links: dict[tuple[frozenset[int], frozenset[int]], tuple[Any, tuple[str, Rule]] | None] = {start: None}
+        queue: deque[tuple[frozenset[int], frozenset[int]]] = deque([start])
+        found = 0
         steps = 0
-        while queue:
-            s1, s2, path = queue.popleft()
+
+        def word_to(key: tuple[frozenset[int], frozenset[int]]) -> list[tuple[str, Rule]]:
+            out: list[tuple[str, Rule]] = []
+            link = links[key]
+            while link is not None:
+                parent, item = link
+                out.append(item)
+                link = links[parent]
+            out.reverse()
+            return out
+
+        while queue and found < MAX_DIFFERENCES_PER_MODEL:
+            key = queue.popleft()
+            s1, s2 = key
             steps += 1
             if steps > 50_000:
                 self.unproven.append(Unproven(ob.path, "content models too large to compare"))
                 return
-            if m1.accepting(s1) and not (m2.accepting(s2)):
+            if m1.accepting(s1) and not m2.accepting(s2):
+                path = word_to(key)
+                found += 1
                 self._differ(ob, ob.path, "the content may end here under the source schema but not the "
                                           "target: " + _word_text(path),
                              partial(self._type_instance, ob, path))
@@ -546,7 +678,9 @@ class Decider:
                 n2, r2 = m2.step(s2, symbol)
                 child_path = f"{ob.path}/{_short(name)}"
                 if not n2 or r2 is NONE:
+                    path = word_to(key)
                     word = None if rest is None else [*path, (name, r1), *rest]
+                    found += 1
                     self._differ(ob, child_path, f"child {_short(name)} is not allowed after "
                                                  f"{_word_text(path) or 'the start'}",
                                  partial(self._maybe_instance, ob, word))
@@ -554,11 +688,18 @@ class Decider:
                 if r2 is None:
                     self.unproven.append(Unproven(child_path, "ambiguous content model on the target side"))
                     continue
-                self._push_elem(ob, child_path, name, r1, r2, list(path), rest)
-                key = (n1, n2)
-                if key not in seen:
-                    seen.add(key)
-                    queue.append((n1, n2, [*path, (name, r1)]))
+                self._push_elem(ob, child_path, name, r1, r2, [], rest,
+                                partial(self._automaton_context, word_to, key, rest))
+                nxt = (n1, n2)
+                if nxt not in links:
+                    links[nxt] = (key, (name, r1))
+                    queue.append(nxt)
+
+    @staticmethod
+    def _automaton_context(word_to: Callable[[Any], list[tuple[str, Rule]]], key: Any,
+                           rest: list[tuple[str, Rule]] | None
+                           ) -> tuple[list[tuple[str, Rule]], list[tuple[str, Rule]]] | None:
+        return None if rest is None else (word_to(key), rest)
 
     def _symbols(self, m1: ContentModel, s1: frozenset[int], m2: ContentModel, s2: frozenset[int]) -> list[Any]:
         names: list[str] = []
@@ -720,10 +861,16 @@ class Decider:
                 break
             if cur.tag == PLACEHOLDER:
                 cur.tag = node.name
-            if node.suffix is None:
+            prefix, suffix = node.prefix, node.suffix
+            if node.context is not None:
+                found = node.context()
+                if found is None:
+                    return None
+                prefix, suffix = found
+            if suffix is None:
                 return None
-            before = self.b1.children(node.prefix)
-            after = self.b1.children(node.suffix)
+            before = self.b1.children(prefix)
+            after = self.b1.children(suffix)
             if before is None or after is None:
                 return None
             holder = etree.Element(PLACEHOLDER)
@@ -750,6 +897,36 @@ class Decider:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _aligned(o: Node, n: Node) -> list[tuple[Node, Node]]:
+    """Particles at the same place in two trees (same kind, same element name)."""
+    if o.kind != n.kind:
+        return []
+    if o.kind in ("el", "any"):
+        same = o.kind == "any" or getattr(o.particle, "name", None) == getattr(n.particle, "name", None)
+        return [(o, n)] if same else []
+    out = [(o, n)]
+    if len(o.children) == len(n.children):
+        for a, b in zip(o.children, n.children, strict=True):
+            out.extend(_aligned(a, b))
+    else:
+        by_name = {getattr(c.particle, "name", None): c for c in n.children if c.kind == "el"}
+        for a in o.children:
+            match = by_name.get(getattr(a.particle, "name", None)) if a.kind == "el" else None
+            if match is not None:
+                out.extend(_aligned(a, match))
+    return out
+
+
+def _simple_of(t: Any) -> Any:
+    return t if t.is_simple() else t.content
+
+
+def _leaves(node: Node) -> list[Node]:
+    if node.kind in ("el", "any"):
+        return [node] if node.hi != 0 else []
+    return [leaf for c in node.children for leaf in _leaves(c)]
+
+
 def _first_error(schema: Any) -> str:
     entries = list(schema.error_log)
     if not entries:
@@ -808,6 +985,8 @@ def _short(name: str) -> str:
 
 
 def _word_text(word: list[tuple[str, Rule]]) -> str:
+    if len(word) > 8:
+        return f"{len(word)} children, ending " + " ".join(_short(n) for n, _ in word[-4:])
     return " ".join(_short(n) for n, _ in word)
 
 

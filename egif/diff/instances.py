@@ -19,6 +19,7 @@ from lxml import etree
 
 from egif.diff.automaton import TooLarge
 from egif.diff.model import FRESH_NS, LAX, NONE, SKIP, XML_NS, XSD, XSI, ContentModel, Rule, Side, ns_of
+from egif.diff.structure import HOLE, Node
 from egif.diff.values import Lang, NotModelled
 
 INF = float("inf")
@@ -44,6 +45,9 @@ class Builder:
         self._values: dict[int, str | None] = {}
         self._keep: list[Any] = []
         self.ids = itertools.count()
+        self._repeat: tuple[Node | None, int | None] | None = None
+        self._possible: dict[int, bool] = {}
+        self._possible_active: set[int] = set()
 
     # -- costs ---------------------------------------------------------------------
     def rule_cost(self, rule: Rule) -> float:
@@ -91,16 +95,170 @@ class Builder:
     def inhabited(self, rule: Rule) -> bool:
         return self.rule_cost(rule) < INF
 
+    def possibly_inhabited(self, rule: Rule) -> bool:
+        """False only when ``rule`` has no instance even granting every simple type a value.
+
+        Cheaper than :meth:`inhabited` (no value space is built): the structure
+        alone (required children, recursion without a way out) decides.
+        """
+        if rule.kind in ("lax", "skip"):
+            return True
+        if rule.kind == "none":
+            return False
+        t = rule.decl.type
+        if getattr(t, "abstract", False):
+            return any(self._type_possible(x) for _, x in self.side.family(t, rule.decl.block))
+        return self._type_possible(t)
+
+    def _type_possible(self, t: Any) -> bool:
+        key = id(t)
+        if key in self._possible:
+            return self._possible[key]
+        if key in self._possible_active:
+            return False
+        if t.is_simple() or t.has_simple_content():
+            return True
+        self._possible_active.add(key)
+        try:
+            node = self.side.tree(t)
+            result = node is None or self._node_possible(node)
+        finally:
+            self._possible_active.discard(key)
+        if result or not self._possible_active:
+            self._possible[key] = result
+            self._keep.append(t)
+        return result
+
+    def _node_possible(self, node: Node) -> bool:
+        if node.lo == 0:
+            return True
+        if node.kind == "el":
+            return any(self.possibly_inhabited(Rule.of(d)) for _, d in self.side.element_names(node.particle))
+        if node.kind == "any":
+            w = node.particle
+            if w.process_contents != "strict":
+                return True
+            return any(self.possibly_inhabited(Rule.of(self.side.elements[n])) for n in self.side.wildcard_names(w))
+        if node.kind == "choice":
+            return any(self._node_possible(c) for c in node.children)
+        return all(self._node_possible(c) for c in node.children)
+
     # -- words -------------------------------------------------------------------------
     def min_word(self, t: Any) -> list[tuple[str, Rule]] | None:
+        """The cheapest children of a smallest instance of ``t`` (None: there is none)."""
         key = id(t)
         if key in self._words:
             return self._words[key]
-        model = self.side.model(t)
-        word = self.completion(model, model.initial())
+        node = self.side.tree(t)
+        word = [] if node is None else self.tree_word(node)
         if word is not None or not self._active - {key}:
             self._words[key] = word
         return word
+
+    def tree_word(self, node: Node, target: Node | None = None, repeat: int | None = None
+                  ) -> list[tuple[str, Rule]] | None:
+        """The cheapest word of a particle tree; with ``target``, one that contains it.
+
+        The first occurrence of ``target`` is the :data:`HOLE` item, unless
+        ``repeat`` asks for ``target`` to occur that many times instead.  None
+        when no such word exists; :class:`Unknown` when that could not be
+        decided.
+        """
+        self._repeat = (target, repeat) if repeat is not None else None
+        try:
+            got = self._tree_word(node, target)
+        finally:
+            self._repeat = None
+        return None if got is None else got[1]
+
+    def _contains(self, node: Node, target: Node) -> bool:
+        if node is target:
+            return True
+        return any(self._contains(c, target) for c in node.children)
+
+    def _tree_word(self, node: Node, target: Node | None) -> tuple[float, list[tuple[str, Rule]]] | None:
+        forced = target is not None and self._contains(node, target)
+        count = max(node.lo, 1) if forced else node.lo
+        repeating = self._repeat is not None and node is self._repeat[0]
+        if repeating and self._repeat is not None and self._repeat[1] is not None:
+            count = self._repeat[1]
+        if count == 0:
+            return 0.0, []
+        if node.kind in ("el", "any"):
+            one = self.leaf(node)
+            if one is None:
+                return None
+            cost, item = one
+            if forced and node is target and not repeating:
+                return cost * count, [HOLE] + [item] * (count - 1)
+            return cost * count, [item] * count
+        inner_target = target if forced and not repeating else None
+        first = self._group_once(node, inner_target)
+        if first is None:
+            return None
+        if count == 1:
+            return first
+        rest = self._group_once(node, None) if inner_target is not None else first
+        if rest is None:
+            return None
+        return first[0] + rest[0] * (count - 1), first[1] + rest[1] * (count - 1)
+
+    def _group_once(self, node: Node, target: Node | None) -> tuple[float, list[tuple[str, Rule]]] | None:
+        if node.kind == "choice":
+            best: tuple[float, list[tuple[str, Rule]]] | None = None
+            uncertain = False
+            for c in node.children:
+                if target is not None and not self._contains(c, target):
+                    continue
+                try:
+                    got = self._tree_word(c, target)
+                except Unknown:
+                    uncertain = True
+                    continue
+                if got is not None and (best is None or got[0] < best[0]):
+                    best = got
+            if best is None and uncertain:
+                raise Unknown("could not decide whether a choice has an instance")
+            return best
+        total = 0.0
+        word: list[tuple[str, Rule]] = []
+        for c in node.children:
+            got = self._tree_word(c, target if target is not None and self._contains(c, target) else None)
+            if got is None:
+                return None
+            total += got[0]
+            word.extend(got[1])
+        return total, word
+
+    def leaf(self, node: Node) -> tuple[float, tuple[str, Rule]] | None:
+        if node.kind == "el":
+            best: tuple[float, tuple[str, Rule]] | None = None
+            uncertain = False
+            for name, decl in self.side.element_names(node.particle):
+                rule = Rule.of(decl)
+                try:
+                    cost = self.rule_cost(rule)
+                except Unknown:
+                    uncertain = True
+                    continue
+                if cost < INF and (best is None or cost < best[0]):
+                    best = (cost, (name, rule))
+            if best is None and uncertain:
+                raise Unknown("could not decide whether an element has an instance")
+            return best
+        w = node.particle
+        if w.process_contents == "strict":
+            best = None
+            for name in self.side.wildcard_names(w):
+                rule = Rule.of(self.side.elements[name])
+                cost = self.rule_cost(rule)
+                if cost < INF and (best is None or cost < best[0]):
+                    best = (cost, (name, rule))
+            return best
+        fresh = fresh_name(w, self.side)
+        if fresh is None:
+            return None
+        return 1.0, (fresh, SKIP if w.process_contents == "skip" else LAX)
 
     def completion(self, model: ContentModel, state: frozenset[int]) -> list[tuple[str, Rule]] | None:
         """The cheapest sequence of children leading from ``state`` to acceptance."""

@@ -281,6 +281,8 @@ class Side:
         for q in sorted(self.attributes):
             self.attributes_by_ns.setdefault(ns_of(q), []).append(q)
         self._models: dict[int, ContentModel] = {}
+        self._trees: dict[int, Any] = {}
+        self._name_rules: dict[int, dict[str, Rule]] = {}
         self._keep: list[Any] = []
         self._derived: dict[int, list[tuple[str, Any, frozenset[str]]]] | None = None
         self._substitutes: dict[int, list[Any]] = {}
@@ -294,6 +296,17 @@ class Side:
             self._models[id(t)] = got
             self._keep.append(t)
         return got
+
+    def tree(self, t: Any) -> Any:
+        """The normalised particle tree of a complex type's content (None: no element content)."""
+        key = id(t)
+        if key not in self._trees:
+            from egif.diff.structure import tree
+
+            content = None if t.is_simple() or t.has_simple_content() else t.content
+            self._trees[key] = tree(content)
+            self._keep.append(t)
+        return self._trees[key]
 
     def element_names(self, particle: Any) -> list[tuple[str, Any]]:
         """Names an element particle matches, with the declaration each name takes."""
@@ -332,10 +345,11 @@ class Side:
         if label.kind == "el":
             if not isinstance(symbol, str):
                 return None
-            for name, decl in self.element_names(p):
-                if name == symbol:
-                    return Rule.of(decl)
-            return None
+            names = self._name_rules.get(label.pid)
+            if names is None:
+                names = {name: Rule.of(decl) for name, decl in reversed(self.element_names(p))}
+                self._name_rules[label.pid] = names
+            return names.get(symbol)
         if isinstance(symbol, str):
             if not p.is_namespace_allowed(ns_of(symbol)):
                 return None

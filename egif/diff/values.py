@@ -49,6 +49,7 @@ from egif.diff.automaton import (
     cs_chars,
     cs_subtract,
     difference_strings,
+    includes_dfa,
     lit,
     literal_dfa,
     nothing,
@@ -328,10 +329,11 @@ def digits_dfa(total: int | None, fraction: int | None) -> Dfa:
     not count (libxml2 counts the same way).  Counters stop one past the
     limit, so the automaton stays small.
     """
-    caps = [x + 1 for x in (total, fraction) if x is not None]
-    cap = max(caps) if caps else 1
+    cap_i = total + 1 if total is not None else 0
+    cap_f = min(x for x in (total, fraction) if x is not None) + 1 if (total, fraction) != (None, None) else 0
 
-    # state: (phase, n_int, n_frac_committed, zeros_pending)
+    # state: (phase, significant integer digits, significant fraction digits, zeros pending)
+    # each counter stops one past what any limit needs
     def step(state: Any, ch: str) -> Any:
         phase, ni, nf, z = state
         if phase == "s" and ch in "+-":
@@ -345,13 +347,13 @@ def digits_dfa(total: int | None, fraction: int | None) -> Dfa:
                 return None
             if ni == 0 and ch == "0":
                 return ("i", 0, 0, 0)
-            return ("i", min(ni + 1, cap) if total is not None else 0, 0, 0)
+            return ("i", min(ni + 1, cap_i), 0, 0)
         if phase == "f":
             if not ch.isdigit():
                 return None
             if ch == "0":
-                return ("f", ni, nf, min(z + 1, cap))
-            return ("f", ni, min(nf + z + 1, cap), 0)
+                return ("f", ni, nf, min(z + 1, max(cap_f - nf, 0)))
+            return ("f", ni, min(nf + z + 1, cap_f), 0)
         return None
 
     def accept(state: Any) -> bool:
@@ -396,6 +398,7 @@ class _Atomic:
     bounds: list[tuple[str, str]] = field(default_factory=list)  # (facet, lexical value)
     total: list[int] = field(default_factory=list)
     fraction: list[int] = field(default_factory=list)
+    namespaces: dict[str, str] = field(default_factory=dict)  # prefixes in scope (QName values)
 
 
 def _facet_elems(step: Any) -> list[Any]:
@@ -407,6 +410,7 @@ def _facet_elems(step: Any) -> list[Any]:
 
 def _read_step(step: Any, acc: _Atomic) -> None:
     facets = getattr(step, "facets", None) or {}
+    acc.namespaces.update(getattr(getattr(step, "schema", None), "namespaces", None) or {})
     enum_values: list[str] = []
     for child in _facet_elems(step):
         local = _local(child.tag)
@@ -443,8 +447,54 @@ def normalise(text: str, mode: str | None) -> str:
     return text
 
 
-# the built-in types mean the same in every schema: their languages are shared
-_BUILTIN_LANGS: dict[str, Lang] = {}
+# a type's language depends only on its signature (see type_signature): shared by every schema
+_SHARED_LANGS: dict[tuple[Any, ...], Lang] = {}
+
+
+def type_signature(t: Any) -> tuple[Any, ...]:
+    """Everything a simple type's accepted strings depend on, as a hashable value.
+
+    Two types with equal signatures accept the same raw strings, whatever
+    their names or schemas.
+    """
+    if _is_builtin(t):
+        return ("builtin", str(t.name))
+    steps: list[Any] = []
+    step = t
+    for _ in range(200):
+        if step is None:
+            break
+        if _is_builtin(step):
+            steps.append(("builtin", str(step.name)))
+            break
+        own = []
+        for child in _facet_elems(step):
+            local = _local(child.tag)
+            if local in ("annotation",):
+                continue
+            if local in ("simpleType", "list", "union", "restriction"):
+                continue
+            own.append((local, child.get("value")))
+        facets = getattr(step, "facets", None) or {}
+        pat = facets.get(f"{{{XSD}}}pattern")
+        patterns = tuple(pat.regexps) if pat is not None and getattr(pat, "regexps", None) else ()
+        item = getattr(step, "item_type", None)
+        members = getattr(step, "member_types", None)
+        shape: tuple[Any, ...] = ()
+        if item is not None:
+            shape = ("list", type_signature(item))
+        elif members is not None:
+            shape = ("union", tuple(type_signature(m) for m in members))
+        scope: tuple[Any, ...] = ()
+        if any(v and ":" in v for _, v in own):
+            # QName-valued facets mean what their prefixes are bound to
+            scope = tuple(sorted((getattr(getattr(step, "schema", None), "namespaces", None) or {}).items()))
+        steps.append((str(getattr(step, "white_space", "") or ""), tuple(sorted(own, key=str)), patterns, shape,
+                      scope))
+        if shape:
+            break
+        step = getattr(step, "base_type", None)
+    return ("derived", tuple(steps))
 
 
 class Languages:
@@ -459,12 +509,13 @@ class Languages:
         key = id(t)
         got = self._cache.get(key)
         if got is None:
-            builtin = str(t.name) if _is_builtin(t) else None
-            got = _BUILTIN_LANGS.get(builtin) if builtin else None
+            sig = type_signature(t)
+            got = _SHARED_LANGS.get(sig)
             if got is None:
                 got = self._build(t)
-                if builtin:
-                    _BUILTIN_LANGS[builtin] = got
+                if len(_SHARED_LANGS) > 5000:
+                    _SHARED_LANGS.clear()
+                _SHARED_LANGS[sig] = got
             self._cache[key] = got
             self._keep.append(t)
         return got
@@ -577,7 +628,8 @@ class Languages:
         for values in acc.enumerations:
             enum = self._enumeration(prim, acc, values)
             if enum is None:
-                residual.add(Residual(("enumeration", prim, acc.whitespace, tuple(sorted(values))),
+                scope = tuple(sorted(acc.namespaces.items())) if prim in ("QName", "NOTATION") else ()
+                residual.add(Residual(("enumeration", prim, acc.whitespace, tuple(sorted(values)), scope),
                                       f"an enumeration of xs:{prim} values"))
             else:
                 d = d.intersect(enum)
@@ -853,10 +905,15 @@ def lang_includes(a: Lang, b: Lang, *, candidates: int = 12, attribute: bool = F
         for m in b.members:
             if m.exact or all(r in a.residual or _implied(r, a.residual) for r in m.residual):
                 covered = covered.union(m.dfa)
-        if next(iter(difference_strings(a.dfa, covered, 1)), None) is None:
+        if includes_dfa(covered, a.dfa):
             return Inclusion(True)
     missing = {r for r in b.residual - a.residual if not _implied(r, a.residual)}
-    diffs = list(difference_strings(a.dfa, b.dfa, candidates))
+    if includes_dfa(b.dfa, a.dfa):
+        if not missing:
+            return Inclusion(True)
+        diffs: list[str] = []
+    else:
+        diffs = list(difference_strings(a.dfa, b.dfa, candidates))
     found = [text for text in diffs if a.check(text)]
     if found:
         return Inclusion(False, found)
