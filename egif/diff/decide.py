@@ -44,12 +44,12 @@ from egif.diff.automaton import WHITESPACE, TooLarge, any_string, chars, compile
 from egif.diff.instances import PLACEHOLDER, Builder, Unknown, finish, set_xsi_type
 from egif.diff.model import (
     FRESH_NS,
-    Label,
     LAX,
     NONE,
     XSD,
     XSI,
     ContentModel,
+    Label,
     Rule,
     Side,
     local_of,
