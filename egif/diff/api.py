@@ -18,7 +18,6 @@ from egif.diff.result import DiffResult, DirectionEvidence, check_bump
 from egif.errors import InputError, NotFound
 from egif.model import SchemaRef
 from egif.resolve import ResolvedSchema
-from egif.xmlsafe import parse_bytes
 
 if TYPE_CHECKING:
     from egif.registry import Registry
@@ -75,10 +74,9 @@ def diff_schemas(old: ResolvedSchema, new: ResolvedSchema, *, evidence: bool = T
 
 def _declared_version(resolved: ResolvedSchema) -> str | None:
     try:
-        root = parse_bytes(resolved.files[resolved.main], resolved.main).getroot()
+        value = resolved.xmlschema_schema().root.get("version")
     except Exception:
         return None
-    value = root.get("version")
     return value.strip() if value and _VERSION_ATTR.match(value.strip()) else None
 
 

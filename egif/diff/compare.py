@@ -52,12 +52,21 @@ def _occ_text(value: int | None) -> str:
 
 
 def _annotation_text(component: Any) -> str:
+    """The documentation and appinfo directly on a component (read from its XSD element)."""
+    elem = getattr(component, "elem", None)
+    if elem is None or not hasattr(component, "parent"):
+        elem = getattr(component, "root", elem)
+    if elem is None:
+        return ""
     parts: list[str] = []
-    for ann in getattr(component, "annotations", None) or []:
-        for doc in getattr(ann, "documentation", []) or []:
-            parts.append(" ".join("".join(doc.itertext()).split()))
-        for info in getattr(ann, "appinfo", []) or []:
-            parts.append(" ".join(ElementTree.tostring(info, encoding="unicode").split()))
+    for ann in elem:
+        if ann.tag != f"{{{XSD}}}annotation":
+            continue
+        for child in ann:
+            if child.tag == f"{{{XSD}}}documentation":
+                parts.append(" ".join("".join(child.itertext()).split()))
+            elif child.tag == f"{{{XSD}}}appinfo":
+                parts.append(" ".join(ElementTree.tostring(child, encoding="unicode").split()))
     return "\n".join(parts)
 
 
@@ -110,12 +119,12 @@ class Comparer:
         return self.changes
 
     def compare_closure(self) -> None:
-        def closure(schema: Any) -> dict[str, set[str]]:
-            out: dict[str, set[str]] = {}
+        def closure(schema: Any) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
             for ns, schemas in schema.maps.namespaces.items():
                 if ns in BUILTIN_NAMESPACES:
                     continue
-                out[ns] = {s.url or "" for s in schemas}
+                out[ns] = {s.url or "": s for s in schemas}
             return out
 
         old, new = closure(self.old), closure(self.new)
@@ -130,7 +139,10 @@ class Comparer:
                 continue
             units_o = {_unit(u) for u in old[ns]}
             units_n = {_unit(u) for u in new[ns]}
-            if ns not in (self.old_tns, self.new_tns) and units_o != units_n:
+            if ns not in (self.old_tns, self.new_tns) and units_o != units_n and \
+                    {_document_digest(s) for s in old[ns].values()} != {
+                        _document_digest(s) for s in new[ns].values()}:
+                # bound to another stored version, and not merely a copy of the same documents
                 self.emit("import-rebound", f"{{{ns}}}", "import", sorted(units_o), sorted(units_n))
             mains = {self.old.url, self.new.url}
             docs_o = {_doc(u) for u in old[ns] if u not in mains}
@@ -618,6 +630,17 @@ class Comparer:
 
 
 # -- helpers ---------------------------------------------------------------
+def _document_digest(schema: Any) -> str:
+    """The content of a schema document, schemaLocation hints left out (they name stored folders)."""
+    import hashlib
+
+    root = getattr(schema, "root", None)
+    if root is None:
+        return str(getattr(schema, "url", ""))
+    text = ElementTree.tostring(root)
+    return hashlib.sha256(re.sub(rb'schemaLocation="[^"]*"', b"", text)).hexdigest()
+
+
 def _unit(url: str) -> str:
     """``Name/version`` of a virtual-tree URL (the stored version a document belongs to)."""
     path = url.split("/registry/", 1)[-1]

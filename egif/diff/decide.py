@@ -56,7 +56,7 @@ from egif.diff.model import (
     ns_of,
 )
 from egif.diff.structure import HOLE, Match, Node, Structural
-from egif.diff.values import Lang, NotModelled, lang_includes, type_signature
+from egif.diff.values import Inclusion, Lang, NotModelled, lang_includes, type_signature
 from egif.xmlsafe import parse_bytes
 
 MAX_OBLIGATIONS = 200_000
@@ -138,9 +138,14 @@ class Ob:
 class _Difference:
     ob: Ob
     path: str
-    reason: str
+    reason_of: str | Callable[[], str]  # callable when it names a value found on demand
     build: Callable[[], etree._Element | None]  # the local witness (element at ob's level)
     rank: int = 0  # 1 when the difference is only visible through xsi:type
+    optional: bool = False  # an extra candidate: not building it is no loss
+
+    @property
+    def reason(self) -> str:
+        return self.reason_of if isinstance(self.reason_of, str) else self.reason_of()
 
 
 class _Pseudo:
@@ -189,7 +194,7 @@ class Decider:
             d1 = self.src.elements[name]
             if d1.abstract:
                 continue
-            r1 = Rule.of(d1)
+            r1 = self.src.rule(d1)
             if self._empty(r1):
                 continue
             d2 = self.tgt.elements.get(name)
@@ -199,7 +204,7 @@ class Decider:
                 self._differ(root, f"/{name}", f"global element {name} is {what}",
                              partial(self.b1.element, name, r1))
                 continue
-            self._push_elem(None, f"/{name}", name, r1, Rule.of(d2), [], [])
+            self._push_elem(None, f"/{name}", name, r1, self.tgt.rule(d2), [], [])
         count = 0
         while self.queue:
             ob = self.queue.popleft()
@@ -272,14 +277,15 @@ class Decider:
         self.seen[key] = ob
         self.queue.append(ob)
 
-    def _differ(self, ob: Ob, path: str, reason: str, build: Callable[[], etree._Element | None]) -> None:
-        rank = 1 if reason.startswith("xsi:type") else 0
+    def _differ(self, ob: Ob, path: str, reason: str | Callable[[], str],
+                build: Callable[[], etree._Element | None], *, optional: bool = False) -> None:
+        rank = 1 if isinstance(reason, str) and reason.startswith("xsi:type") else 0
         node: Ob | None = ob
         while node is not None and not rank:
             if node.kind == "type" and node.xsi is not None:
                 rank = 1
             node = node.parent
-        self.differences.append(_Difference(ob, path, reason, build, rank))
+        self.differences.append(_Difference(ob, path, reason, build, rank, optional))
 
     # -- declarations ---------------------------------------------------------------------
     def _decl(self, rule: Rule, first: bool) -> Any:
@@ -413,11 +419,23 @@ class Decider:
         if inc.holds is None and not inc.witnesses:
             self.unproven.append(Unproven(ob.path, f"{what}: {inc.reason}"))
             return
-        for text in inc.witnesses[:3]:
-            self._differ(ob, ob.path, f"{what} {text!r} is refused",
-                         partial(self._type_instance, ob, None, text=text))
+        for k in range(3):
+            self._differ(ob, ob.path, partial(_value_reason, f"{what} {{!r}} is refused", inc, k),
+                         partial(self._text_witness, ob, inc, k), optional=k > 0)
         if inc.holds is None:
             self.unproven.append(Unproven(ob.path, f"{what}: {inc.reason}"))
+
+    def _text_witness(self, ob: Ob, inc: Inclusion, k: int) -> etree._Element | None:
+        values = inc.values()
+        return self._type_instance(ob, None, text=values[k]) if k < len(values) else None
+
+    def _attr_witness(self, ob: Ob, inc: Inclusion, name: str, k: int) -> etree._Element | None:
+        values = inc.values()
+        return self._type_instance(ob, None, extra_attr=(name, values[k])) if k < len(values) else None
+
+    def _attr_instance(self, ob: Ob, name: str, lang: Lang) -> etree._Element | None:
+        value = self.b1.min_value(lang)
+        return None if value is None else self._type_instance(ob, None, extra_attr=(name, value))
 
     def _type_instance(self, ob: Ob, word: list[tuple[str, Rule]] | None, *, text: str | None = None,
                        extra_attr: tuple[str, str] | None = None,
@@ -488,12 +506,11 @@ class Decider:
             l2 = self._attr_lang(self.tgt, a2, w2, c)
             name = c if isinstance(c, str) else _fresh_attr(c, names)
             path = f"{ob.path}/@{_short(name)}"
-            v1 = self.b1.min_value(l1)
             if l2 is None:
-                if v1 is None:
+                if l1.exact and l1.dfa.is_empty():
                     continue
                 self._differ(ob, path, f"attribute {_short(name)} is no longer allowed",
-                             partial(self._type_instance, ob, None, extra_attr=(name, v1)))
+                             partial(self._attr_instance, ob, name, l1))
                 continue
             inc = lang_includes(l1, l2, attribute=True)
             if inc.holds is True:
@@ -501,9 +518,9 @@ class Decider:
             if inc.holds is None and not inc.witnesses:
                 self.unproven.append(Unproven(path, inc.reason))
                 continue
-            for text in inc.witnesses[:2]:
-                self._differ(ob, path, f"attribute value {text!r} is refused",
-                             partial(self._type_instance, ob, None, extra_attr=(name, text)))
+            for k in range(2):
+                self._differ(ob, path, partial(_value_reason, "attribute value {!r} is refused", inc, k),
+                             partial(self._attr_witness, ob, inc, name, k), optional=k > 0)
             if inc.holds is None:
                 self.unproven.append(Unproven(path, inc.reason))
         for name, attr in a2.items():
@@ -570,7 +587,7 @@ class Decider:
     def _structural_children(self, ob: Ob, o_tree: Node | None, match: Match) -> None:
         """Children of a content model included structurally: compare the declarations matched."""
         for name, d1, r2, onode in match.elements:
-            r1 = Rule.of(d1)
+            r1 = self.src.rule(d1)
             if self._empty(r1):
                 continue
             self._push_elem(ob, f"{ob.path}/{_short(name)}", name, r1, r2, [], None,
@@ -813,9 +830,12 @@ class Decider:
         unconfirmed: list[Unproven] = []
         seen_docs: set[bytes] = set()
         tries = 0
+        witnessed: set[str] = set()
         for diff in sorted(self.differences, key=lambda d: d.rank):
             if len(witnesses) >= MAX_WITNESSES:
                 break
+            if diff.path in witnessed:
+                continue  # one witness per place is enough
             tries += 1
             if tries > MAX_WITNESS_TRIES:
                 break
@@ -825,13 +845,15 @@ class Decider:
             except (TooLarge, NotModelled, Unknown):
                 doc = None
             if doc is None:
-                unconfirmed.append(Unproven(diff.path, f"{diff.reason} (no document could be built around it)"))
+                if not diff.optional:
+                    unconfirmed.append(Unproven(diff.path, f"{diff.reason} (no document could be built around it)"))
                 continue
             if doc in seen_docs:
                 continue
             seen_docs.add(doc)
             ok, error = self._libxml2(doc)
             if ok:
+                witnessed.add(diff.path)
                 witnesses.append(Witness(self.direction, diff.path, diff.reason, doc.decode("utf-8"), error))
             else:
                 unconfirmed.append(Unproven(diff.path, f"{diff.reason} (libxml2 did not confirm the "
@@ -915,6 +937,11 @@ def _aligned(o: Node, n: Node) -> list[tuple[Node, Node]]:
             if match is not None:
                 out.extend(_aligned(a, match))
     return out
+
+
+def _value_reason(template: str, inc: Inclusion, k: int) -> str:
+    values = inc.values()
+    return template.format(values[k]) if k < len(values) else template.format("")
 
 
 def _simple_of(t: Any) -> Any:

@@ -133,12 +133,12 @@ class Builder:
         if node.lo == 0:
             return True
         if node.kind == "el":
-            return any(self.possibly_inhabited(Rule.of(d)) for _, d in self.side.element_names(node.particle))
+            return any(self.possibly_inhabited(self.side.rule(d)) for _, d in self.side.element_names(node.particle))
         if node.kind == "any":
             w = node.particle
             if w.process_contents != "strict":
                 return True
-            return any(self.possibly_inhabited(Rule.of(self.side.elements[n])) for n in self.side.wildcard_names(w))
+            return any(self.possibly_inhabited(self.side.rule(self.side.elements[n])) for n in self.side.wildcard_names(w))
         if node.kind == "choice":
             return any(self._node_possible(c) for c in node.children)
         return all(self._node_possible(c) for c in node.children)
@@ -235,7 +235,7 @@ class Builder:
             best: tuple[float, tuple[str, Rule]] | None = None
             uncertain = False
             for name, decl in self.side.element_names(node.particle):
-                rule = Rule.of(decl)
+                rule = self.side.rule(decl)
                 try:
                     cost = self.rule_cost(rule)
                 except Unknown:
@@ -250,7 +250,7 @@ class Builder:
         if w.process_contents == "strict":
             best = None
             for name in self.side.wildcard_names(w):
-                rule = Rule.of(self.side.elements[name])
+                rule = self.side.rule(self.side.elements[name])
                 cost = self.rule_cost(rule)
                 if cost < INF and (best is None or cost < best[0]):
                     best = (cost, (name, rule))

@@ -283,6 +283,8 @@ class Side:
         self._models: dict[int, ContentModel] = {}
         self._trees: dict[int, Any] = {}
         self._name_rules: dict[int, dict[str, Rule]] = {}
+        self._families: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+        self._rules: dict[int, Rule] = {}
         self._keep: list[Any] = []
         self._derived: dict[int, list[tuple[str, Any, frozenset[str]]]] | None = None
         self._substitutes: dict[int, list[Any]] = {}
@@ -295,6 +297,15 @@ class Side:
             got = ContentModel(self, content)
             self._models[id(t)] = got
             self._keep.append(t)
+        return got
+
+    def rule(self, decl: Any) -> Rule:
+        """The rule of a declaration of this schema (one object per declaration)."""
+        got = self._rules.get(id(decl))
+        if got is None:
+            got = Rule.of(decl)
+            self._rules[id(decl)] = got
+            self._keep.append(decl)
         return got
 
     def tree(self, t: Any) -> Any:
@@ -347,7 +358,7 @@ class Side:
                 return None
             names = self._name_rules.get(label.pid)
             if names is None:
-                names = {name: Rule.of(decl) for name, decl in reversed(self.element_names(p))}
+                names = {name: self.rule(decl) for name, decl in reversed(self.element_names(p))}
                 self._name_rules[label.pid] = names
             return names.get(symbol)
         if isinstance(symbol, str):
@@ -358,7 +369,7 @@ class Side:
                 return SKIP
             decl = self.elements.get(symbol)
             if decl is not None:
-                return Rule.of(decl) if not decl.abstract else NONE
+                return self.rule(decl) if not decl.abstract else NONE
             return LAX if pc == "lax" else NONE
         ns = symbol[1] if symbol[0] == "ns" else FRESH_NS
         if not p.is_namespace_allowed(ns):
@@ -388,6 +399,15 @@ class Side:
     # -- derivations -------------------------------------------------------------
     def family(self, declared: Any, element_block: Any) -> list[tuple[str, Any]]:
         """Named types ``xsi:type`` may name on an element declared with type ``declared``."""
+        key = (id(declared), str(element_block or ""))
+        got = self._families.get(key)
+        if got is None:
+            got = self._family(declared, element_block)
+            self._families[key] = got
+            self._keep.append(declared)
+        return got
+
+    def _family(self, declared: Any, element_block: Any) -> list[tuple[str, Any]]:
         blocked = block_set(element_block) | block_set(getattr(declared, "block", None))
         if self._derived is None:
             self._derived = self._derivation_index()
@@ -403,7 +423,7 @@ class Side:
             member_types = union_member_types(declared)
             seen = {n for n, _ in out}
             for m in member_types:
-                for name, t in self.family(m, element_block):
+                for name, t in self._family(m, element_block):
                     if name not in seen and "restriction" not in blocked:
                         seen.add(name)
                         out.append((name, t))

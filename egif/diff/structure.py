@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from egif.diff.model import NONE, Rule, Side
+from egif.diff.model import NONE, Side
 
 HOLE = ("", NONE)  # marks where a forced particle's element goes in a word
 
@@ -192,7 +192,7 @@ class Structural:
         for name, decl in old_names:
             if name not in new_names:
                 return None
-            out.elements.append((name, decl, Rule.of(new_names[name]), o))
+            out.elements.append((name, decl, self.tgt.rule(new_names[name]), o))
         return out
 
     def _element_in_wildcard(self, o: Node, n: Node) -> Match | None:
@@ -209,6 +209,16 @@ class Structural:
 
     def _seq(self, olds: list[Node], news: list[Node]) -> Match | None:
         """Map ``olds`` in order onto ``news``; unmapped news must accept the empty sequence."""
+        if len(olds) == len(news):
+            # the usual case between versions: the same particles, one to one
+            pairs = Match()
+            for o, n in zip(olds, news, strict=True):
+                m = self._sub(o, n)
+                if m is None:
+                    break
+                _merge(pairs, m)
+            else:
+                return pairs
         memo: dict[tuple[int, int], Match | None] = {}
 
         def go(i: int, j: int) -> Match | None:

@@ -451,6 +451,11 @@ def normalise(text: str, mode: str | None) -> str:
 _SHARED_LANGS: dict[tuple[Any, ...], Lang] = {}
 
 
+def clear_shared_languages() -> None:
+    """Forget the languages shared between schemas (benchmarks measure from a cold start)."""
+    _SHARED_LANGS.clear()
+
+
 def type_signature(t: Any) -> tuple[Any, ...]:
     """Everything a simple type's accepted strings depend on, as a hashable value.
 
@@ -871,11 +876,23 @@ def _same_value(t: Any, text: str, fixed: str) -> bool:
 # -- inclusion -------------------------------------------------------------------
 @dataclass
 class Inclusion:
-    """Outcome of "every string of A is in B": ``holds`` True / False / None (not proven)."""
+    """Outcome of "every string of A is in B": ``holds`` True / False / None (not proven).
+
+    ``witnesses`` may be computed on demand (``pending``): when A is exact,
+    knowing that the automata differ is enough to answer False, and the
+    strings are only needed if a witness document gets built.
+    """
 
     holds: bool | None
     witnesses: list[str] = field(default_factory=list)
     reason: str = ""
+    pending: Callable[[], list[str]] | None = None
+
+    def values(self) -> list[str]:
+        if self.pending is not None:
+            self.witnesses = self.pending()
+            self.pending = None
+        return self.witnesses
 
 
 def lang_includes(a: Lang, b: Lang, *, candidates: int = 12, attribute: bool = False) -> Inclusion:
@@ -912,6 +929,9 @@ def lang_includes(a: Lang, b: Lang, *, candidates: int = 12, attribute: bool = F
         if not missing:
             return Inclusion(True)
         diffs: list[str] = []
+    elif a.exact:
+        # every string in the difference is a witness: find them only if one is wanted
+        return Inclusion(False, pending=lambda: list(difference_strings(a.dfa, b.dfa, candidates)))
     else:
         diffs = list(difference_strings(a.dfa, b.dfa, candidates))
     found = [text for text in diffs if a.check(text)]
