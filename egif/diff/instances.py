@@ -138,7 +138,8 @@ class Builder:
             w = node.particle
             if w.process_contents != "strict":
                 return True
-            return any(self.possibly_inhabited(self.side.rule(self.side.elements[n])) for n in self.side.wildcard_names(w))
+            reached = self.side.wildcard_names(w)
+            return any(self.possibly_inhabited(self.side.rule(self.side.elements[n])) for n in reached)
         if node.kind == "choice":
             return any(self._node_possible(c) for c in node.children)
         return all(self._node_possible(c) for c in node.children)
