@@ -19,7 +19,7 @@ from egif_cli.common import echo_json, format_option, state
               help="Exit 1 unless the verdict is at least this compatible.")
 @click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
               help="Bind an imported namespace of a local-file side (repeatable), as on `schema add`. "
-                   "Default: the file its schemaLocation names, else the newest registered version.")
+                   "Default: as `schema add` binds them.")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=50, show_default=True,
               help="Generated documents per direction used as a second check (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the generated documents.")

@@ -183,13 +183,11 @@ class Decider:
     # -- driver ---------------------------------------------------------------------------
     def run(self) -> Direction:
         start = time.perf_counter()
-        if not self.src.elements:
-            self.unproven.append(Unproven("/", f"the {self._role(self.src)} schema declares no global element: "
-                                               "an empty model that validates no document (was it read as "
-                                               "validation reads it?)"))
-        if not self.tgt.elements:
-            self.unproven.append(Unproven("/", f"the {self._role(self.tgt)} schema declares no global element: "
-                                               "an empty model that validates no document"))
+        for side in (self.src, self.tgt):
+            if not side.elements:
+                self.unproven.append(Unproven("/", f"the {self._role(side)} schema declares no global element: "
+                                                   "its model is empty and validates no document (was it read "
+                                                   "as validation reads it?)"))
         for name in sorted(self.src.elements):
             d1 = self.src.elements[name]
             if d1.abstract:

@@ -16,6 +16,22 @@ _VERDICT_WORDS = {
 }
 
 
+_PARTS = {
+    "backward": {"yes": "documents valid under the old version stay valid",
+                 "no": "some old documents fail", "not-proven": "backward compatibility not proven"},
+    "forward": {"yes": "new documents pass old validators", "no": "some new documents fail old validators",
+                "not-proven": "forward compatibility not proven"},
+}
+
+
+def verdict_words(result: DiffResult) -> str:
+    """The verdict in words; a direction not proven is said so, never called a failure."""
+    statuses = {d: result.status(d) for d in ("backward", "forward")}
+    if "not-proven" not in statuses.values():
+        return _VERDICT_WORDS[result.verdict]
+    return f"{result.verdict}: " + "; ".join(_PARTS[d][st] for d, st in statuses.items())
+
+
 def _effect(c: Change) -> str:
     if c.backward and c.forward:
         return "no effect"
@@ -73,7 +89,7 @@ def _status_lines(result: DiffResult) -> list[tuple[str, str]]:
 
 def render_text(result: DiffResult, *, full_paths: bool = False) -> str:
     lines = [f"{result.old_label} -> {result.new_label}",
-             f"verdict: {result.verdict} ({_VERDICT_WORDS[result.verdict]})"]
+             f"verdict: {result.verdict} ({verdict_words(result)})"]
     for direction, words in _status_lines(result):
         lines.append(f"  {direction}: {words}")
     for note in result.notes:
@@ -112,7 +128,7 @@ def render_text(result: DiffResult, *, full_paths: bool = False) -> str:
 
 def render_markdown(result: DiffResult) -> str:
     out = [f"## Changes from {result.old_label} to {result.new_label}", "",
-           f"**Verdict:** {result.verdict} — {_VERDICT_WORDS[result.verdict]}.", ""]
+           f"**Verdict:** {result.verdict} — {verdict_words(result)}.", ""]
     for direction, words in _status_lines(result):
         out.append(f"- **{direction}**: {words}")
     for note in result.notes:
@@ -152,4 +168,4 @@ def render_markdown(result: DiffResult) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-__all__ = ["render_markdown", "render_text"]
+__all__ = ["render_markdown", "render_text", "verdict_words"]

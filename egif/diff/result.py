@@ -154,9 +154,11 @@ class DiffResult:
 
     @property
     def not_proven(self) -> list[Unproven]:
+        """What could not be decided, in the directions answered "not proven" (each once)."""
         if self.decision is None:
             return []
-        return [u for d in self.decision.values() if d.status == "not-proven" for u in d.unproven]
+        return list(dict.fromkeys(u for d in self.decision.values() if d.status == "not-proven"
+                                  for u in d.unproven))
 
     @property
     def verdict(self) -> str:
