@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,18 +230,18 @@ def test_cli_import_binds_the_file_named(egif_cli: object, tmp_path: Path) -> No
     assert "verdict: identical" in bound.stdout
 
 
-def test_cli_a_crash_is_not_a_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # fault injection: whatever fails inside the diff must exit 2 with one line, never 1
-    from click.testing import CliRunner
-    from egif_cli.app import cli  # first: the command modules import the app
-
-    cmd_diff = __import__("egif_cli.cmd_diff", fromlist=["diff_refs"])
-
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("simulated failure\nwith a second line")
-
-    monkeypatch.setattr(cmd_diff, "diff_refs", broken)
-    result = CliRunner().invoke(cli, ["--registry", str(tmp_path / "r.sqlite"), "diff", "a.xsd", "b.xsd",
-                                      "--require", "backward"])
-    assert result.exit_code == 2
+def test_cli_a_crash_is_not_a_verdict(tmp_path: Path) -> None:
+    # fault injection in a real subprocess: whatever fails inside the diff exits 2 with one line, never 1
+    script = (
+        "import sys\n"
+        "from egif_cli import app\n"
+        "import egif_cli.cmd_diff as cmd_diff\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('simulated failure\\nwith a second line')\n"
+        "cmd_diff.diff_refs = broken\n"
+        "sys.argv = ['egif', '--registry', sys.argv[1], 'diff', 'a.xsd', 'b.xsd', '--require', 'backward']\n"
+        "app.main()\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.sqlite")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
     assert result.stderr.strip() == "egif: internal error in diff: RuntimeError: simulated failure with a second line"
