@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pair", nargs=2, type=Path, metavar=("OLD", "NEW"),
                         help="also time a real pair of local schema files (their folders are read)")
+    parser.add_argument("--pair-label", default=None, help="how to name the real pair in the table")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
 
@@ -160,7 +161,8 @@ def main() -> None:
     rows = measure("2,000-type schema", lambda: (resolved("1.0", None), resolved("2.0", 20)), args.repeat,
                    evidence=True)
     if args.pair:
-        rows += measure(f"{args.pair[0].name} pair", lambda: local_pair(*args.pair), args.repeat, evidence=False)
+        label = args.pair_label or f"{args.pair[0].name} pair"
+        rows += measure(label, lambda: local_pair(*args.pair), args.repeat, evidence=False)
     a = resolved("1.0", None)
     types = len([q for q in a.xmlschema_schema().maps.types if q.startswith("{" + TNS)])
     load_after = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []

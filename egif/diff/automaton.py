@@ -672,7 +672,16 @@ class Dfa:
         return Dfa(trans, accept).trimmed()
 
     def intersect(self, other: Dfa) -> Dfa:
+        if other.universal():
+            return self
+        if self.universal():
+            return other
         return self.product(other, "and")
+
+    def universal(self) -> bool:
+        """Whether this is the one-state automaton of every string of XML characters."""
+        return len(self.trans) == 1 and self.accept[0] and \
+            tuple((lo, hi) for lo, hi, t in self.trans[0] if t == 0) == XML_CHARS
 
     def union(self, other: Dfa) -> Dfa:
         return self.product(other, "or")
@@ -813,9 +822,16 @@ def _coalesce(row: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def regex_dfa(pattern: str) -> Dfa:
-    """The automaton of one XSD pattern."""
+    """The automaton of one XSD pattern (automata are never changed in place, so they are shared)."""
     return compile_tree(parse_xsd_regex(pattern))
+
+
+@lru_cache(maxsize=1024)
+def length_dfa(lo: int, hi: int | None) -> Dfa:
+    """Strings of ``lo`` to ``hi`` XML characters."""
+    return compile_tree(rep(chars(XML_CHARS), lo, hi))
 
 
 def literal_dfa(values: Iterable[str]) -> Dfa:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from egif.diff.automaton import (
@@ -50,6 +51,7 @@ from egif.diff.automaton import (
     cs_subtract,
     difference_strings,
     includes_dfa,
+    length_dfa,
     lit,
     literal_dfa,
     nothing,
@@ -234,6 +236,7 @@ def _machine(step: Callable[[Any, str], Any], accept: Callable[[Any], bool], sta
 _NUM_ALPHABET = "+-.0123456789"
 
 
+@lru_cache(maxsize=2048)
 def decimal_compare_dfa(bound: Decimal, outcomes: frozenset[str]) -> Dfa:
     """Decimal numerals (``[+-]?digits[.digits]``) whose value compared with ``bound`` is in ``outcomes``.
 
@@ -322,6 +325,7 @@ def decimal_compare_dfa(bound: Decimal, outcomes: frozenset[str]) -> Dfa:
     return _machine(step, accept, ("s", "+", 0, "eq", False), _NUM_ALPHABET)
 
 
+@lru_cache(maxsize=512)
 def digits_dfa(total: int | None, fraction: int | None) -> Dfa:
     """Decimal numerals with at most ``total`` significant digits and ``fraction`` fraction digits.
 
@@ -615,7 +619,7 @@ class Languages:
         # lengths
         for lo, hi in acc.lengths:
             if prim in _STRING_FAMILY:
-                d = d.intersect(compile_tree(rep(chars(XML_CHARS), lo or 0, hi)))
+                d = d.intersect(length_dfa(lo or 0, hi))
             elif prim == "hexBinary":
                 d = d.intersect(compile_tree(rep(chars(cs_chars("0123456789abcdefABCDEF")), 2 * (lo or 0),
                                                  None if hi is None else 2 * hi)))
