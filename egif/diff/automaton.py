@@ -162,8 +162,31 @@ def _from_codepoints(items: Iterable[int | tuple[int, int]]) -> CharSet:
 
 
 @cache
+def libxml2_class(key: str) -> CharSet | None:
+    """A character class as libxml2 reads it (measured: see egif.diff.measure_tables), if known."""
+    from egif.diff.libxml2_tables import TABLES
+
+    text = TABLES.get(key)
+    if text is None:
+        return None
+    out = []
+    for item in text.split():
+        lo, _, hi = item.partition("-")
+        out.append((int(lo, 16), int(hi or lo, 16)))
+    return cs_norm(out)
+
+
+@cache
 def unicode_property(name: str) -> CharSet:
-    """``\\p{name}``: a general category (``L``, ``Lu``...) or a block (``IsBasicLatin``)."""
+    """``\\p{name}``: a general category (``L``, ``Lu``...) or a block (``IsBasicLatin``).
+
+    The tables are libxml2's (older Unicode than elementpath's), so a pattern
+    means here what it means to the validator; elementpath's serve only for a
+    name libxml2 does not know (such a pattern does not compile there anyway).
+    """
+    measured = libxml2_class(name)
+    if measured is not None:
+        return measured
     from elementpath.regex import unicode_block, unicode_category
 
     try:
@@ -194,8 +217,11 @@ def multi_escape(letter: str) -> CharSet:
     from elementpath.regex.character_classes import C_SHORTCUT_REPLACE, I_SHORTCUT_REPLACE
 
     low = letter.lower()
+    measured = libxml2_class("\\" + low) if low != "s" else None
     if low == "s":
         base = WHITESPACE
+    elif measured is not None:
+        base = measured
     elif low == "i":
         base = _ranges(I_SHORTCUT_REPLACE)
     elif low == "c":

@@ -123,8 +123,9 @@ _PRIMITIVE_LEXICAL: dict[str, tuple[str, bool]] = {
     "string": ("(.|[\n\r])*", True),
     "boolean": ("true|false|1|0", True),
     "decimal": (_DECIMAL, True),
-    "float": (_DECIMAL + r"([eE][+\-]?[0-9]+)?|-?INF|NaN", True),
-    "double": (_DECIMAL + r"([eE][+\-]?[0-9]+)?|-?INF|NaN", True),
+    # libxml2 takes an exponent without digits ("1e", "5e-")
+    "float": (_DECIMAL + r"([eE][+\-]?[0-9]*)?|-?INF|NaN", True),
+    "double": (_DECIMAL + r"([eE][+\-]?[0-9]*)?|-?INF|NaN", True),
     "duration": (r"-?P([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?", False),
     "dateTime": (_YEAR + "-" + _MONTH + "-" + _DAY + "T" + _TIME + _TZ, False),
     "time": (_TIME + _TZ, False),
@@ -169,6 +170,25 @@ _DERIVED: dict[str, tuple[str, str | None, int | None, int | None]] = {
 _BUILTIN_LISTS = {"NMTOKENS": "NMTOKEN", "IDREFS": "IDREF", "ENTITIES": "ENTITY"}
 
 _STRING_FAMILY = {"string", "anyURI"}
+
+# Where libxml2 departs from whiteSpace="collapse" (measured on libxml2 2.14): these date types
+# refuse any surrounding whitespace, these others refuse trailing whitespace, and a float or
+# double INF/NaN refuses trailing whitespace while numerals take it on both sides.
+_RAW_EDGES = {"gYear": "none", "gYearMonth": "none", "date": "none", "dateTime": "none",
+              "gDay": "leading", "gMonth": "leading", "gMonthDay": "leading", "time": "leading",
+              "duration": "leading", "float": "special", "double": "special"}
+
+
+@lru_cache(maxsize=8)
+def _raw_edge_dfa(edge: str) -> Dfa:
+    anything = "(.|[\n\r])*"
+    if edge == "none":
+        return regex_dfa(f"([^\\s]({anything}[^\\s])?)?")
+    if edge == "leading":
+        return regex_dfa(f"({anything}[^\\s])?")
+    return regex_dfa("\\s*(-?INF|NaN)\\s+").complemented()
+
+
 _ORDERED_RESIDUAL = {"float", "double", "duration", "dateTime", "time", "date", "gYearMonth", "gYear",
                      "gMonthDay", "gDay", "gMonth"}
 _NON_WS = cs_subtract(XML_CHARS, WHITESPACE)
@@ -510,18 +530,24 @@ class Languages:
     """Builds and caches :class:`Lang` objects for the simple types of one schema."""
 
     def __init__(self) -> None:
-        self._cache: dict[int, Lang] = {}
+        self._cache: dict[tuple[int, bool], Lang] = {}
+        self._member = False
         self._keep: list[Any] = []
 
     # -- entry points ----------------------------------------------------------
-    def of_type(self, t: Any) -> Lang:
-        key = id(t)
+    def of_type(self, t: Any, *, member: bool = False) -> Lang:
+        """The language of ``t``; ``member`` for a union's member (libxml2 normalises those first)."""
+        key = (id(t), member)
         got = self._cache.get(key)
         if got is None:
-            sig = type_signature(t)
+            sig = (*type_signature(t), member)
             got = _SHARED_LANGS.get(sig)
             if got is None:
-                got = self._build(t)
+                self._member = member
+                try:
+                    got = self._build(t)
+                finally:
+                    self._member = False
                 if len(_SHARED_LANGS) > 5000:
                     _SHARED_LANGS.clear()
                 _SHARED_LANGS[sig] = got
@@ -567,7 +593,8 @@ class Languages:
                 item = getattr(t, "item_type", None) or getattr(t.base_type, "item_type", None)
                 if item is None:
                     raise NotModelled(f"built-in list {local}")
-                return self._list(self.of_type(item), [(1, None)], [], oracle, t)
+                # libxml2 accepts an empty NMTOKENS/IDREFS/ENTITIES value
+                return self._list(self.of_type(item), [], [], oracle, t)
             if local in ("anySimpleType", "anyAtomicType"):
                 return Lang(any_string())
             return self._atomic(_Atomic(local, primitive_of(local), builtin_whitespace(local)), oracle)
@@ -659,6 +686,11 @@ class Languages:
             else:
                 residual.add(Residual(("digits", prim), f"digit facets on xs:{prim}"))
         raw = preimage_whitespace(d, acc.whitespace)
+        edge = _RAW_EDGES.get(prim)
+        if edge is not None and not self._member and not acc.patterns and not acc.enumerations:
+            # libxml2 collapses first when a pattern or enumeration is to be checked, and for a
+            # union's members; otherwise these types keep their own view of whitespace
+            raw = raw.intersect(_raw_edge_dfa(edge))
         id_kind = next((k for k in ("ID", "IDREF", "ENTITY") if k in chain), None)
         if id_kind == "ENTITY":
             # an ENTITY value must name an unparsed entity declared in a DTD: never, here
@@ -702,7 +734,7 @@ class Languages:
             item = getattr(step, "item_type", None) or getattr(step.base_type, "item_type", None)
             if item is None:
                 raise NotModelled("built-in list without item type")
-            lengths: list[tuple[int | None, int | None]] = [(1, None)]
+            lengths: list[tuple[int | None, int | None]] = []  # libxml2: may be empty
         else:
             item = step.item_type
             lengths = []
@@ -754,7 +786,7 @@ class Languages:
             step = getattr(step, "base_type", None)
         if step is None:
             raise NotModelled("union without member types")
-        members = [self.of_type(m) for m in step.member_types]
+        members = [self.of_type(m, member=True) for m in step.member_types]
         acc = _Atomic("string", "string", "preserve")
         for s in reversed(chain):
             _read_step(s, acc)
