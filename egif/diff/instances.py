@@ -47,6 +47,7 @@ class Builder:
         self.ids = itertools.count()
         self._repeat: tuple[Node | None, int | None] | None = None
         self._possible: dict[int, bool] = {}
+        self._possible_rules: dict[int, bool] = {}
         self._possible_active: set[int] = set()
 
     # -- costs ---------------------------------------------------------------------
@@ -105,10 +106,17 @@ class Builder:
             return True
         if rule.kind == "none":
             return False
+        known = self._possible_rules.get(rule.decl_id)
+        if known is not None:
+            return known
         t = rule.decl.type
         if getattr(t, "abstract", False):
-            return any(self._type_possible(x) for _, x in self.side.family(t, rule.decl.block))
-        return self._type_possible(t)
+            result = any(self._type_possible(x) for _, x in self.side.family(t, rule.decl.block))
+        else:
+            result = self._type_possible(t)
+        if result or not self._possible_active:
+            self._possible_rules[rule.decl_id] = result
+        return result
 
     def _type_possible(self, t: Any) -> bool:
         key = id(t)

@@ -285,6 +285,7 @@ class Side:
         self._name_rules: dict[int, dict[str, Rule]] = {}
         self._families: dict[tuple[int, str], list[tuple[str, Any]]] = {}
         self._rules: dict[int, Rule] = {}
+        self._element_names: dict[int, list[tuple[str, Any]]] = {}
         self._keep: list[Any] = []
         self._derived: dict[int, list[tuple[str, Any, frozenset[str]]]] | None = None
         self._substitutes: dict[int, list[Any]] = {}
@@ -321,12 +322,17 @@ class Side:
 
     def element_names(self, particle: Any) -> list[tuple[str, Any]]:
         """Names an element particle matches, with the declaration each name takes."""
+        got = self._element_names.get(id(particle))
+        if got is not None:
+            return got
         head = particle.ref if getattr(particle, "ref", None) is not None else particle
         out: list[tuple[str, Any]] = []
         if not head.abstract:
             out.append((head.name, head))
         if getattr(particle, "ref", None) is not None:
             out.extend((m.name, m) for m in self.substitutes(head))
+        self._element_names[id(particle)] = out
+        self._keep.append(particle)
         return out
 
     def substitutes(self, head: Any) -> list[Any]:
