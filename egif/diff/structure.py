@@ -112,7 +112,7 @@ class Structural:
 
     def includes(self, o: Node | None, n: Node | None) -> Match | None:
         if o is None:
-            return Match()
+            return Match() if n is None or n.nullable else None
         if n is None:
             return Match() if o.inner_nullable and o.kind != "el" and not o.children else None
         return self._sub(o, n)
