@@ -308,7 +308,16 @@ class Decider:
             return
         e1, e2 = self._decl(r1, True), self._decl(r2, False)
         t1, t2 = e1.type, e2.type
-        if e1.nillable and not e2.nillable:
+        # libxml2 refuses xsi:nil on an element with a fixed value: such nillable means nothing
+        nil1 = bool(e1.nillable) and e1.fixed is None
+        if nil1 and e2.nillable and e2.fixed is not None:
+            def nil_fixed() -> etree._Element | None:
+                el = etree.Element(name)
+                el.set(f"{{{XSI}}}nil", "true")
+                return el if self.b1.fill(el, t1, e1, children=[], text="") else None
+            self._differ(ob, ob.path, "a nilled element is refused where the element now has a fixed value",
+                         nil_fixed)
+        if nil1 and not e2.nillable:
             def nil() -> etree._Element | None:
                 el = etree.Element(name)
                 el.set(f"{{{XSI}}}nil", "true")
