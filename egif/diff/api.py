@@ -16,6 +16,7 @@ from egif.diff.evidence import fixture_documents, probe_fixtures, probe_generate
 from egif.diff.model import Side
 from egif.diff.result import DiffResult, DirectionEvidence, check_bump
 from egif.errors import InputError, NotFound
+from egif.limits import check_component_count, count_global_components
 from egif.model import SchemaRef
 from egif.resolve import ResolvedSchema
 
@@ -42,6 +43,9 @@ def diff_schemas(old: ResolvedSchema, new: ResolvedSchema, *, evidence: bool = T
     ``old_version`` and ``new_version`` (default: each main document's
     xs:schema/@version) are checked against the implied GovTalk-style bump.
     """
+    for resolved in (old, new):  # one oversized schema must not take a shared registry down
+        check_component_count(count_global_components(resolved.files), label=resolved.label or resolved.main,
+                              what="schema with its imports")
     old_x, new_x = old.xmlschema_schema(), new.xmlschema_schema()
     changes = compare_schemas(old_x, new_x)
     side_old = Side(old_x, old.lxml_schema(), "old")
