@@ -232,6 +232,7 @@ def test_cli_import_binds_the_file_named(egif_cli: object, tmp_path: Path) -> No
 
 def test_cli_a_crash_is_not_a_verdict(tmp_path: Path) -> None:
     # fault injection in a real subprocess: whatever fails inside the diff exits 2 with one line, never 1
+    Registry.init(tmp_path / "r.sqlite", seed=False).close()
     script = (
         "import sys\n"
         "from egif_cli import app\n"

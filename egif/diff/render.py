@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from egif.diff.result import Change, DiffResult
+from egif.render.text import escape
 
 _VERDICT_WORDS = {
     "identical": "identical: no change at all",
@@ -88,31 +89,31 @@ def _status_lines(result: DiffResult) -> list[tuple[str, str]]:
 
 
 def render_text(result: DiffResult, *, full_paths: bool = False) -> str:
-    lines = [f"{result.old_label} -> {result.new_label}",
+    lines = [f"{escape(result.old_label)} -> {escape(result.new_label)}",
              f"verdict: {result.verdict} ({verdict_words(result)})"]
     for direction, words in _status_lines(result):
         lines.append(f"  {direction}: {words}")
     for note in result.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {escape(note)}")
     bump = result.bump_check
     lines.append(f"implied bump: {result.implied_bump}" + (f" ({bump.message})" if bump else ""))
     for w in result.witnesses:
         path = w.path if full_paths else _short(w.path)
-        lines.append(f"witness ({w.direction}) at {path}: {w.reason}")
-        lines.append(f"  refused with: {w.error}")
-        lines.extend("    " + line for line in w.document.strip().splitlines())
+        lines.append(f"witness ({w.direction}) at {escape(path)}: {escape(w.reason)}")
+        lines.append(f"  refused with: {escape(w.error)}")
+        lines.extend("    " + escape(line) for line in w.document.strip().split("\n"))
     for u in result.not_proven:
         path = u.path if full_paths else _short(u.path)
-        lines.append(f"not proven at {path}: {u.construct}")
+        lines.append(f"not proven at {escape(path)}: {escape(u.construct)}")
     if result.changes:
         lines.append(f"changes ({len(result.changes)}; the typical effect of each rule in brackets):")
         for c in result.changes:
             path = c.path if full_paths else _short(c.path)
-            lines.append(f"  [{_effect(c)}] {c.rule}: {path}")
+            lines.append(f"  [{_effect(c)}] {c.rule}: {escape(path)}")
             if c.kind != "annotation":
-                lines.append(f"      {c.kind}: {_value(c.old)} -> {_value(c.new)}")
+                lines.append(f"      {c.kind}: {escape(_value(c.old))} -> {escape(_value(c.new))}")
             if c.note:
-                lines.append(f"      note: {c.note}")
+                lines.append(f"      note: {escape(c.note)}")
     if result.evidence is not None:
         lines.append("evidence (sampled documents, a second check):")
         for direction, ev in result.evidence.items():
@@ -121,18 +122,18 @@ def render_text(result: DiffResult, *, full_paths: bool = False) -> str:
                 f"at source, {ev.refused_by_target} refused by target; fixtures {ev.fixtures_checked} "
                 f"checked, {ev.fixtures_refused} refused")
     for ce in result.counterexamples:
-        lines.append(f"counterexample ({ce.direction}, {ce.source}) overturning a proof: {ce.error}")
-        lines.extend("    " + line for line in ce.document.strip().splitlines())
+        lines.append(f"counterexample ({ce.direction}, {escape(ce.source)}) overturning a proof: {escape(ce.error)}")
+        lines.extend("    " + escape(line) for line in ce.document.strip().split("\n"))
     return "\n".join(lines)
 
 
 def render_markdown(result: DiffResult) -> str:
-    out = [f"## Changes from {result.old_label} to {result.new_label}", "",
+    out = [f"## Changes from {escape(result.old_label)} to {escape(result.new_label)}", "",
            f"**Verdict:** {result.verdict} — {verdict_words(result)}.", ""]
     for direction, words in _status_lines(result):
         out.append(f"- **{direction}**: {words}")
     for note in result.notes:
-        out.append(f"- **note**: {note}")
+        out.append(f"- **note**: {escape(note)}")
     out.append("")
     bump = result.bump_check
     out.append(f"**Implied version bump:** {result.implied_bump}"
@@ -141,16 +142,17 @@ def render_markdown(result: DiffResult) -> str:
     if result.witnesses:
         out += ["### Witnesses", ""]
         for w in result.witnesses:
-            out += [f"{w.direction} at `{_short(w.path)}`: {w.reason}. Refused with: {w.error}", "",
-                    "```xml", w.document.strip(), "```", ""]
+            out += [f"{w.direction} at `{escape(_short(w.path))}`: {escape(w.reason)}. Refused with: "
+                    f"{escape(w.error)}", "", "```xml", *map(escape, w.document.strip().split("\n")), "```", ""]
     if result.not_proven:
         out += ["### Not proven", ""]
-        out += [f"- `{_short(u.path)}`: {u.construct}" for u in result.not_proven]
+        out += [f"- `{escape(_short(u.path))}`: {escape(u.construct)}" for u in result.not_proven]
         out.append("")
     if result.changes:
         out += ["### Changes", "", "| Component | Change | Old | New | Typical effect |", "|---|---|---|---|---|"]
         for c in result.changes:
-            cells = [f"`{_short(c.path)}`", f"{c.rule}", _value(c.old, 50), _value(c.new, 50), _effect(c)]
+            cells = [f"`{escape(_short(c.path))}`", f"{c.rule}", escape(_value(c.old, 50)), escape(_value(c.new, 50)),
+                     _effect(c)]
             out.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
         out.append("")
     else:
@@ -163,8 +165,8 @@ def render_markdown(result: DiffResult) -> str:
                        f"{ev.fixtures_checked} stored fixtures re-validated, {ev.fixtures_refused} refused.")
         out.append("")
     for ce in result.counterexamples:
-        out += [f"Counterexample ({ce.direction}, {ce.source}) overturning a proof: {ce.error}", "", "```xml",
-                ce.document.strip(), "```", ""]
+        out += [f"Counterexample ({ce.direction}, {escape(ce.source)}) overturning a proof: {escape(ce.error)}", "",
+                "```xml", *map(escape, ce.document.strip().split("\n")), "```", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
