@@ -63,7 +63,7 @@ def write_version(folder: Path, name: str, major: int, minor: int) -> Path:
 
 
 def build_publisher(path: Path, work: Path, standards: int, versions: int) -> Registry:
-    reg = Registry.open(path, actor="bench-publisher", seed=False)
+    reg = Registry.init(path, actor="bench-publisher", seed=False)
     base = work / "base" / "Base-v1-0.xsd"
     base.parent.mkdir(parents=True)
     base.write_text(f"""<?xml version="1.0"?>
@@ -74,14 +74,15 @@ def build_publisher(path: Path, work: Path, standards: int, versions: int) -> Re
 </xsd:schema>
 """)
     with reg.store.transaction():
-        reg.add(base, name="Base", version="1.0", status="ratified")
+        # statuses set directly, as a seeded or pulled registry has them (the administrative path)
+        reg._add(base, name="Base", version="1.0", status="ratified", via="benchmark set-up")
         for s in range(standards):
             name = f"Std{s:03d}"
             for v in range(versions):
                 main = write_version(work / name / str(v), name, 1 + v // 5, v % 5)
                 status = "ratified" if v < versions - 1 else "candidate"
-                reg.add(main, name=name, version=f"{1 + v // 5}.{v % 5}", status=status,
-                        imports={BASE_NS: "Base@1.0"})
+                reg._add(main, name=name, version=f"{1 + v // 5}.{v % 5}", status=status,
+                         imports={BASE_NS: "Base@1.0"}, via="benchmark set-up")
     return reg
 
 
@@ -133,7 +134,7 @@ def main() -> int:
         httpd.socket.close()
         url = f"http://127.0.0.1:{httpd.server_address[1]}/"
         limits = PullLimits(workers=args.workers)
-        consumer = Registry.open(work / "consumer.sqlite", actor="bench-council", seed=False)
+        consumer = Registry.init(work / "consumer.sqlite", actor="bench-council", seed=False)
         full, t_full = timed(pull, consumer, url, limits=limits)
         rows.append(("pull, full (empty registry)", f"{t_full:.2f} s",
                      f"{len(full.added)} versions, {full.requests} requests, "
@@ -151,8 +152,8 @@ def main() -> int:
                 name = f"Std{s:03d}"
                 v = args.versions
                 main = write_version(work / "src" / name / f"new{v}", name, 1 + v // 5, v % 5)
-                pub.add(main, name=name, version=f"{1 + v // 5}.{v % 5}", status="candidate",
-                        imports={BASE_NS: "Base@1.0"})
+                pub._add(main, name=name, version=f"{1 + v // 5}.{v % 5}", status="candidate",
+                         imports={BASE_NS: "Base@1.0"}, via="benchmark set-up")
         publish(pub, site, catalogue=False)
         inc, t_inc = timed(pull, consumer, url, limits=limits)
         rows.append(("pull, 10 new versions upstream", f"{t_inc:.2f} s",
@@ -184,8 +185,9 @@ def main() -> int:
         "",
         *table,
         "",
-        "A full pull is dominated by storing: each version is written to a scratch folder, "
-        "re-read, its digest recomputed and its closure compiled by libxml2 before the one "
+        "A full pull spends its time fetching (one request per object) and storing: each "
+        "version is parsed from the downloaded bytes, "
+        "its digest recomputed and its closure compiled by libxml2 before the one "
         "transaction commits. A pull of an unchanged registry is one conditional GET of "
         "index.json answered by 304. The HTML catalogue's cost is the schema diffs between "
         "consecutive versions (900 here); each is computed once and cached under the two "

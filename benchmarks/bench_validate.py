@@ -297,7 +297,7 @@ def main() -> None:
     loads = [load()]
     try:
         registry = work / "registry.sqlite"
-        with Registry.open(registry, actor="bench") as reg:
+        with Registry.init(registry, actor="bench") as reg:
             rs = reg.resolve(REF)
             rs.write(work / "xsd")
         schema_file = work / "xsd" / rs.main

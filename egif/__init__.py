@@ -1,6 +1,7 @@
 """egif: XML data standards of UK local e-government.
 
-A versioned schema registry (embedded SQLite by default), validation,
+A versioned schema registry (embedded SQLite by default, PostgreSQL for a
+registry shared by many maintainers), validation,
 schema diff and lifecycle for GovTalk-style XML Schemas such as BS 7666
 addresses, BS 8766 person details and e-GMS metadata.
 """
@@ -13,6 +14,7 @@ from egif.errors import (
     LifecycleError,
     NotFound,
     PermissionDenied,
+    ReadOnlyRegistry,
     RegistryError,
     SchemaCompileError,
     TamperedError,
@@ -47,6 +49,7 @@ __all__ = [
     "LifecycleError",
     "NotFound",
     "PermissionDenied",
+    "ReadOnlyRegistry",
     "Registry",
     "RegistryError",
     "ResolvedSchema",

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lxml import etree
 
 from egif.errors import EgifError, InputError, SchemaCompileError
+from egif.limits import MAX_SCHEMA_FILE_BYTES, member_path_problem
 from egif.model import USABLE_STATUSES, SchemaRef, Status, version_order
 from egif.resolve import DIRECTIVE_TAGS, iter_directives
 from egif.xmlsafe import XSD_NS, parse_schema_bytes, read_file
@@ -102,7 +103,7 @@ class LocalSource:
         return Path(key).is_file()
 
     def read(self, key: str) -> bytes:
-        return read_file(Path(key))
+        return read_file(Path(key), limit=MAX_SCHEMA_FILE_BYTES, what="schema document")
 
     def display(self, key: str) -> str:
         return key
@@ -147,26 +148,12 @@ class MemorySource:
         return f"{self.label}:{key}" if self.label else key
 
 
-_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-
-
 def check_member_path(path: str, where: str) -> str:
-    """Refuse a path inside a file set that could name anything outside it."""
-    problem = None
-    if not path or len(path) > 1024:
-        problem = "is empty or longer than 1024 characters"
-    elif "\x00" in path or "\\" in path:
-        problem = "holds a NUL or a backslash"
-    elif path.startswith("/") or _DRIVE_RE.match(path) or _URL_RE.match(path):
-        problem = "is absolute"
-    else:
-        parts = path.split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            problem = "has an empty, '.' or '..' segment"
-        elif any(p.split(".")[0].lower() in _DEVICE_NAMES for p in parts):
-            problem = "names a device"
-    if problem:
-        raise InputError(f"path {path!r} {problem}", file=where)
+    """Refuse a path inside a file set that could name anything outside it
+    (the rules: :func:`egif.limits.member_path_problem`)."""
+    problem = member_path_problem(path)
+    if problem is not None:
+        raise InputError(f"unsafe file path: {problem}", file=where)
     return path
 
 
@@ -483,7 +470,8 @@ class Scanner:
     def _dedupe(self, main: str) -> None:
         """Bind supplied imports that are byte-identical to a registered version to that version."""
         for nk, binding in self.scan.bindings.items():
-            if binding.reason not in ("published", "explicit") or binding.file is None:
+            # a file the caller named (--import NS=FILE, or a pull applying its index) stays that file
+            if binding.reason != "published" or binding.file is None:
                 continue
             first = self.scan.files[binding.file]
             if main in self.scan.reachable(binding.file):
@@ -493,10 +481,9 @@ class Scanner:
                 if canonical_stored(self.registry, int(row["id"])) == mine:
                     binding.version_id = int(row["id"])
                     binding.target_label = f"{row['name']}@{row['version']}"
-                    if binding.reason == "published":
-                        binding.reason = "identical"
-                        binding.detail = (f"{posixpath.basename(binding.file)} supplied with the schema is "
-                                          f"byte-identical to {binding.target_label}")
+                    binding.reason = "identical"
+                    binding.detail = (f"{posixpath.basename(binding.file)} supplied with the schema is "
+                                      f"byte-identical to {binding.target_label}")
                     for d in self.scan.directives:
                         if d.kind == "import" and (d.namespace or "") == nk:
                             d.target, d.version_id = None, binding.version_id

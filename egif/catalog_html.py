@@ -23,7 +23,13 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from egif.errors import EgifError
+from egif.errors import EgifError, UnsafeInputError
+from egif.limits import (
+    MAX_CATALOGUE_COMPONENTS,
+    MAX_SCHEMA_COMPONENTS,
+    check_component_count,
+    count_global_components,
+)
 from egif.xmlsafe import XSD_NS, parse_bytes
 
 if TYPE_CHECKING:
@@ -66,6 +72,11 @@ class Particle:
 class Outline:
     doc: str
     components: list[Component]
+    total: int = -1  # global components in the documents; more than listed when cut short
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            self.total = len(self.components)
 
 
 def _doc(elem: etree._Element) -> str:
@@ -162,10 +173,16 @@ def _element_body(elem: etree._Element, depth: int) -> tuple[str, list[Particle]
     return "", []
 
 
-def schema_outline(files: Mapping[str, bytes], main: str) -> Outline:
-    """Documentation and global components of a version's own documents."""
+def schema_outline(files: Mapping[str, bytes], main: str, *,
+                   limit: int = MAX_CATALOGUE_COMPONENTS) -> Outline:
+    """Documentation and global components of a version's own documents.
+
+    Only the first *limit* components are described; the rest are counted
+    (``Outline.total``), so a page stays readable whatever the schema's size.
+    """
     doc = ""
     components: list[Component] = []
+    total = 0
     ordered = [main, *sorted(p for p in files if p != main)]
     for path in ordered:
         root = parse_bytes(files[path], path).getroot()
@@ -176,7 +193,10 @@ def schema_outline(files: Mapping[str, bytes], main: str) -> Outline:
                 continue
             local = etree.QName(child).localname
             name = child.get("name")
-            if not name:
+            if not name or local not in _OUTLINED:
+                continue
+            total += 1
+            if len(components) >= limit:
                 continue
             if local == "element":
                 detail, kids = _element_body(child, 0)
@@ -190,7 +210,10 @@ def schema_outline(files: Mapping[str, bytes], main: str) -> Outline:
             elif local in ("group", "attributeGroup"):
                 components.append(Component(local, name, path, _doc(child), "",
                                             _particles(child, 0)))
-    return Outline(doc, components)
+    return Outline(doc, components, total)
+
+
+_OUTLINED = frozenset({"element", "complexType", "simpleType", "group", "attributeGroup"})
 
 
 # -- rendering -----------------------------------------------------------------
@@ -300,6 +323,10 @@ def render_outline(outline: Outline) -> str:
     parts = []
     if outline.doc:
         parts.append(f"<p class=\"doc\">{_e(outline.doc)}</p>")
+    if outline.total > len(outline.components):
+        parts.append(f"<p class=\"doc\">This version has {outline.total:,} global components: the "
+                     f"first {len(outline.components):,} are described below (the catalogue's limit); "
+                     "the schema files above hold them all.</p>")
     for kind, heading in (("element", "Global elements"), ("complexType", "Complex types"),
                           ("simpleType", "Simple types"), ("group", "Groups"),
                           ("attributeGroup", "Attribute groups")):
@@ -413,12 +440,17 @@ def load_diff() -> tuple[DiffFunc | None, str | None]:
 
 def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
                     title: str = "egif schema registry", index_sha256: str | None = None,
-                    diff: DiffFunc | None = None, cache_dir: Path | None = None) -> Site:
+                    diff: DiffFunc | None = None, cache_dir: Path | None = None,
+                    max_components: int = MAX_SCHEMA_COMPONENTS,
+                    max_listed: int = MAX_CATALOGUE_COMPONENTS) -> Site:
     """Every page of the catalogue of *registry*, whose published index is *index*.
 
     Diffs are the slow part; with *cache_dir*, each rendered diff is kept
     there under the two version digests (stored versions never change), so
-    a republish only computes the diffs of new versions.
+    a republish only computes the diffs of new versions.  A version with more
+    than *max_components* global components (imports included) gets no diff,
+    and each version page describes at most *max_listed* components, so one
+    oversized schema cannot make a publish slow (see :mod:`egif.limits`).
     """
     site = Site()
     site.pages["style.css"] = STYLE.encode()
@@ -436,7 +468,8 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
         for v in std["versions"]:
             ref = f"{v['name']}@{v['version']}"
             try:
-                outlines[v["version"]] = render_outline(schema_outline(registry.files(ref), v["main"]))
+                outlines[v["version"]] = render_outline(schema_outline(registry.files(ref), v["main"],
+                                                                       limit=max_listed))
             except EgifError as exc:
                 outlines[v["version"]] = f"<p class=\"doc\">Structure unavailable: {_e(exc)}</p>"
         diffs = []
@@ -449,6 +482,12 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
             cached = cache_dir / f"diff-{old['digest']}-{new['digest']}.html" if cache_dir else None
             if cached is not None and cached.is_file():
                 diffs.append(cached.read_text(encoding="utf-8"))
+                continue
+            too_big = _over_diff_limit(registry, (old_ref, new_ref), max_components)
+            if too_big is not None:
+                diffs.append(render_diff(old["version"], new["version"], None,
+                                         f"The diff was not computed: {too_big}."))
+                site.notes.append(f"diff {old_ref} -> {new_ref} skipped: {too_big}")
                 continue
             try:
                 result = func(registry.resolve(old_ref), registry.resolve(new_ref), evidence=False)
@@ -466,6 +505,19 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
         site.pages[page_name(std["name"])] = render_standard(title, std, outlines, diffs,
                                                              history).encode()
     return site
+
+
+def _over_diff_limit(registry: Registry, refs: Sequence[str], limit: int) -> str | None:
+    """Why diffing these versions would cost too much, or ``None``."""
+    for ref in refs:
+        try:
+            count = count_global_components(registry.resolve(ref).files)
+            check_component_count(count, label=ref, what="schema with its imports", limit=limit)
+        except UnsafeInputError as exc:
+            return str(exc)
+        except EgifError:
+            return None  # the diff itself reports a broken version
+    return None
 
 
 __all__ = ["Outline", "Site", "build_catalogue", "render_diff", "render_index", "render_outline",

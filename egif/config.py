@@ -8,10 +8,15 @@ Who may change them:
 
 * While the registry has no maintainers at all, the only change accepted is
   adding a maintainer, and anyone may make it: that is how a new registry gets
-  its first maintainer (the event is marked ``bootstrap``).
+  its first maintainer (the event is marked ``bootstrap``).  In a PostgreSQL
+  registry only the role that owns it may; there maintainers are database
+  roles, and the database itself refuses changes by anyone else.
 * From then on only a maintainer may change any setting, and the last
   maintainer cannot be removed (the list would become empty and anyone could
   bootstrap the registry again).
+
+Each change is recorded before it is made, so that the event is written while
+its author still holds the rights it used (a maintainer removing themselves).
 """
 
 from __future__ import annotations
@@ -128,7 +133,7 @@ class ConfigEditor:
     def __init__(self, registry: Registry, *, actor: str | None = None,
                  clock: Clock | None = None) -> None:
         self.registry = registry
-        self.actor = actor or registry.actor
+        self.actor = registry.acting_as(actor)  # PostgreSQL: the connected role, nobody else
         self.clock = clock or utc_now
 
     def _record(self, key: str, old: Any, new: Any, **extra: Any) -> None:
@@ -144,12 +149,16 @@ class ConfigEditor:
             bootstrap = not config.maintainers
             if not bootstrap:
                 require_maintainer(config, self.actor, "add maintainers")
+            elif store.identity() is not None and not store.is_admin:
+                raise PermissionDenied(
+                    f"{self.actor!r} may not add the first maintainer of {self.registry.location}: "
+                    "only the role that owns the registry may (the one that ran `egif registry init`)")
             if who in config.maintainers:
                 raise InputError(f"{who!r} is already a maintainer")
             new = [*config.maintainers, who]
-            store.set_config(KEY_MAINTAINERS, new)
             extra = {"bootstrap": True} if bootstrap else {}
             self._record(KEY_MAINTAINERS, list(config.maintainers), new, **extra)
+            store.set_config(KEY_MAINTAINERS, new)
         return load_config(self.registry)
 
     def remove_maintainer(self, who: str) -> RegistryConfig:
@@ -165,8 +174,8 @@ class ConfigEditor:
                 raise PermissionDenied(
                     f"{who!r} is the last maintainer and cannot be removed: add another first")
             new = [m for m in config.maintainers if m != who]
-            store.set_config(KEY_MAINTAINERS, new)
             self._record(KEY_MAINTAINERS, list(config.maintainers), new)
+            store.set_config(KEY_MAINTAINERS, new)
         return load_config(self.registry)
 
     def set_approvals_needed(self, count: int) -> RegistryConfig:
@@ -186,8 +195,8 @@ class ConfigEditor:
             require_maintainer(config, self.actor, f"change {attr.replace('_', ' ')}")
             old = getattr(config, attr)
             if old != value:
-                store.set_config(key, value)
                 self._record(key, old, value)
+                store.set_config(key, value)
         return load_config(self.registry)
 
     def set_lint_rule(self, rule: str, setting: str | None) -> RegistryConfig:
@@ -216,8 +225,8 @@ class ConfigEditor:
             else:
                 new[rule] = setting
             if new != old:
-                store.set_config(KEY_LINT, new or None)
                 self._record(KEY_LINT, old, new, rule=rule)
+                store.set_config(KEY_LINT, new or None)
         return load_config(self.registry)
 
 

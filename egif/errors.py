@@ -54,6 +54,10 @@ class RegistryError(EgifError):
     """The registry file is unusable: not a registry, newer format, corrupt."""
 
 
+class ReadOnlyRegistry(RegistryError, PermissionError):
+    """A write to a registry opened read-only (a file the user cannot write, a read-only role)."""
+
+
 class TamperedError(RegistryError):
     """Stored content no longer matches its recorded digest."""
 

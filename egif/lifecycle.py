@@ -27,6 +27,7 @@ from lxml import etree
 
 from egif.config import Clock, RegistryConfig, load_config, require_maintainer, stamp, utc_now
 from egif.errors import EgifError, InputError, LifecycleError, NotFound, SchemaCompileError
+from egif.limits import loads_json
 from egif.model import Event, Finding, SchemaRef, SchemaVersion, Severity, Status, parse_version
 from egif.xmlsafe import parse_bytes
 
@@ -271,7 +272,7 @@ class Lifecycle:
     def __init__(self, registry: Registry, *, actor: str | None = None,
                  clock: Clock | None = None) -> None:
         self.registry = registry
-        self.actor = actor or registry.actor
+        self.actor = registry.acting_as(actor)  # PostgreSQL: the connected role, nobody else
         self.clock = clock or utc_now
 
     # -- reading ----------------------------------------------------------
@@ -283,7 +284,9 @@ class Lifecycle:
         return self._consultation(version, self.config())
 
     def _consultation(self, version: SchemaVersion, config: RegistryConfig) -> Consultation:
-        events = list(self.registry.store.iter_events(name=version.name, version=version.version))
+        # a pulled publisher's events (data.origin) are its record, never a local approval
+        events = [e for e in self.registry.store.iter_events(name=version.name, version=version.version)
+                  if not (isinstance(e["data"], dict) and "origin" in e["data"])]
         # only what happened since the latest proposal belongs to this consultation
         start = max((i for i, e in enumerate(events) if e["kind"] == "propose"), default=None)
         proposed_by = opened = closes = None
@@ -705,7 +708,7 @@ def _expectations(files: dict[str, bytes]) -> tuple[dict[str, bool], list[str], 
     manifest_bytes = files.get("manifest.json")
     if manifest_bytes is not None:
         try:
-            manifest = json.loads(manifest_bytes)
+            manifest = loads_json(manifest_bytes, label="manifest.json", what="the fixture manifest")
             for name in manifest.get("valid", []):
                 expect[str(name)] = True
             for entry in manifest.get("invalid", []):

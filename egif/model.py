@@ -9,10 +9,16 @@ from typing import Any
 
 from egif.errors import InputError
 
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")
+# \Z, not $: "$" would also accept a trailing newline
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}\Z")
 # MAJOR.MINOR, optionally followed by a revision letter or two, as published
 # GovTalk file names carry them (VBcommon-v3-1d.xsd is version 3.1d).
-_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})([a-z]{1,2})?$")
+_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})([a-z]{1,2})?\Z")
+
+
+def _quoted(value: str) -> str:
+    """*value* quoted for a one-line message, cut short if long."""
+    return repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
 
 
 class Status(StrEnum):
@@ -31,7 +37,7 @@ class Status(StrEnum):
             return cls(value.lower())
         except ValueError:
             allowed = ", ".join(s.value for s in cls)
-            raise InputError(f"unknown status {value!r} (one of: {allowed})") from None
+            raise InputError(f"unknown status {_quoted(value)} (one of: {allowed})") from None
 
 
 # Statuses a new import binding may choose by default, best first.
@@ -41,7 +47,7 @@ USABLE_STATUSES = (Status.RATIFIED, Status.CANDIDATE, Status.DRAFT, Status.DEPRE
 def check_name(name: str) -> str:
     if not _NAME_RE.match(name):
         raise InputError(
-            f"invalid schema name {name!r}: start with a letter, then letters, digits, '_', '.', '-'"
+            f"invalid schema name {_quoted(name)}: start with a letter, then letters, digits, '_', '.', '-'"
         )
     return name
 
@@ -50,7 +56,7 @@ def parse_version(version: str) -> tuple[int, int]:
     """``"2.10"`` -> ``(2, 10)``; ``"3.1d"`` -> ``(3, 1)`` (the revision letters are not part of it)."""
     m = _VERSION_RE.match(version)
     if not m:
-        raise InputError(f"invalid version {version!r}: expected MAJOR.MINOR such as 1.0 or 2.3 "
+        raise InputError(f"invalid version {_quoted(version)}: expected MAJOR.MINOR such as 1.0 or 2.3 "
                          "(optionally with a revision letter, as in 3.1d)")
     return int(m.group(1)), int(m.group(2))
 

@@ -42,9 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from egif.errors import InputError
+from egif.errors import EgifError, InputError
+from egif.limits import MAX_INDEX_BYTES, loads_json
 from egif.model import SchemaVersion
 from egif.registry import Registry, now
+from egif.xmlsafe import read_file
 
 INDEX_FORMAT = "egif-registry-index/1"
 INDEX_NAME = "index.json"
@@ -202,10 +204,11 @@ def build_index(registry: Registry, writer: _Writer | None = None) -> dict[str, 
 
 
 def read_published_index(directory: Path) -> dict[str, Any] | None:
+    """The index already in *directory*, or ``None`` when there is none usable."""
     path = directory / INDEX_NAME
     try:
-        data: dict[str, Any] = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = loads_json(read_file(path, limit=MAX_INDEX_BYTES, what="index"), label=str(path))
+    except (EgifError, ValueError):  # absent, unreadable, over a limit, not JSON: publish anew
         return None
     return data if isinstance(data, dict) else None
 

@@ -1,9 +1,16 @@
 """The registry: the object users import.
 
-``Registry.open()`` opens (creating if needed) the embedded SQLite registry in
-the user data directory, already holding the shipped standards; ``add``,
-``get``, ``list``, ``resolve`` and ``export`` do the rest.  No method prints
-or prompts: results come back as data, failures as :mod:`egif.errors`.
+``Registry.open()`` opens the per-user registry (an SQLite file in the user
+data directory, created with the shipped standards on first use), or the
+registry a path or ``postgresql://`` DSN names, which must exist
+(``Registry.init`` creates one on purpose); ``add``, ``get``, ``list``,
+``resolve`` and ``export`` do the rest.  No method prints or prompts: results
+come back as data, failures as :mod:`egif.errors`.
+
+A new version is always a draft; statuses move only through
+:class:`egif.lifecycle.Lifecycle`.  Seeding the shipped standards and applying
+a verified pull store versions in other statuses through ``_add``, which is
+not public API and marks its ``add`` events with ``via``.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from lxml import etree
 from platformdirs import user_data_dir
 
 from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name
-from egif.errors import Conflict, InputError, NotFound, SchemaCompileError, TamperedError
+from egif.errors import Conflict, InputError, NotFound, PermissionDenied, SchemaCompileError, TamperedError
 from egif.identity import current_actor
 from egif.metadata import egms_metadata
 from egif.model import (
@@ -41,7 +48,7 @@ from egif.model import (
     version_order,
 )
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
-from egif.store import SqliteStore, Store
+from egif.store import Store, open_store
 
 REGISTRY_ENV = "EGIF_REGISTRY"
 
@@ -51,7 +58,28 @@ def default_registry_path() -> Path:
     env = os.environ.get(REGISTRY_ENV, "").strip()
     if env:
         return Path(env).expanduser()
+    return per_user_registry_path()
+
+
+def per_user_registry_path() -> Path:
+    """``registry.sqlite`` in the user data directory: the one registry created on first use."""
     return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+
+
+def default_location() -> tuple[str | Path, bool]:
+    """Where ``Registry.open()`` looks, and whether that place was named explicitly.
+
+    ``$EGIF_REGISTRY`` (a path or a ``postgresql://`` DSN) is explicit; the
+    per-user file is not, and only it is created when missing.
+    """
+    env = os.environ.get(REGISTRY_ENV, "").strip()
+    if env:
+        return (env if is_url(env) else Path(env).expanduser()), True
+    return per_user_registry_path(), False
+
+
+def is_url(location: str | Path) -> bool:
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def sha256(data: bytes) -> str:
@@ -77,31 +105,53 @@ class Registry:
 
     def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
-        self._actor = actor
+        self._actor = self._checked_actor(actor)
         self._resolved: dict[str, ResolvedSchema] = {}
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, actor: str | None = None,
-             create: bool = True, seed: bool = True) -> Registry:
-        """Open the registry at *path* (default: :func:`default_registry_path`).
+    def open(cls, location: str | Path | None = None, *, actor: str | None = None,
+             create: bool | None = None, seed: bool = True) -> Registry:
+        """Open the registry at *location*: a file path or a ``postgresql://`` DSN.
 
-        A registry created now is seeded with the shipped standards unless
-        ``seed`` is false, in which case it stays empty for good.
+        Without *location*, ``$EGIF_REGISTRY`` or else the per-user registry.
+        Only the per-user registry is created when missing (seeded with the
+        shipped standards unless ``seed`` is false); a named registry must exist
+        unless ``create=True`` (see :meth:`init`).  A registry the user cannot
+        write opens read-only.
         """
-        store = SqliteStore(path if path is not None else default_registry_path(), create=create)
-        registry = cls(store, actor=actor)
-        if store.created and not seed:
-            with store.transaction():  # created empty on purpose: stays empty
-                store.set_meta("seeded", "no (created empty)")
-        if seed and store.get_meta("seeded") is None:
-            from egif.shipped import seed_registry
-
-            with store.transaction():
-                if store.get_meta("seeded") is None:  # another process may have won
-                    seed_registry(registry)
-                    store.set_meta("seeded", now())
+        explicit = location is not None
+        if location is None:
+            location, explicit = default_location()
+        if create is None:
+            create = not explicit
+        store = open_store(location, create=create)
+        try:
+            registry = cls(store, actor=actor)
+            if store.created or (create and not store.read_only and store.get_meta("seeded") is None):
+                registry._seed(seed)
+        except BaseException:
+            store.close()
+            raise
         return registry
+
+    @classmethod
+    def init(cls, location: str | Path, *, actor: str | None = None, seed: bool = True) -> Registry:
+        """Create the registry at *location* (or bring an existing one up to date) and open it."""
+        return cls.open(location, actor=actor, create=True, seed=seed)
+
+    def _seed(self, seed: bool) -> None:
+        store = self.store
+        with store.transaction():
+            if store.get_meta("seeded") is not None:  # another process won the race
+                return
+            if seed:
+                from egif.shipped import seed_registry
+
+                seed_registry(self)
+                store.set_meta("seeded", now())
+            else:  # created empty on purpose: stays empty
+                store.set_meta("seeded", "no (created empty)")
 
     def close(self) -> None:
         self.store.close()
@@ -117,10 +167,33 @@ class Registry:
         return self.store.location
 
     @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def identity_enforced(self) -> bool:
+        """True where the database authenticates the acting identity (PostgreSQL)."""
+        return self.store.identity() is not None
+
+    @property
     def actor(self) -> str:
         if self._actor is None:
             self._actor = current_actor()
         return self._actor
+
+    def acting_as(self, actor: str | None = None) -> str:
+        """The identity an action is recorded under; *actor* is checked where identity is enforced."""
+        return self._checked_actor(actor) or self.actor
+
+    def _checked_actor(self, actor: str | None) -> str | None:
+        enforced = self.store.identity()
+        if enforced is None:
+            return actor.strip() if actor and actor.strip() else None
+        if actor and actor.strip() and actor.strip() != enforced:
+            raise PermissionDenied(
+                f"cannot act as {actor.strip()!r}: {self.location} records every action under the "
+                f"database role you connect as ({enforced!r}); connect as that role instead")
+        return enforced
 
     # -- reading -----------------------------------------------------------
     def get(self, ref: str | SchemaRef) -> SchemaVersion:
@@ -132,7 +205,7 @@ class Registry:
         status_value = Status.parse(status).value if isinstance(status, str) else (
             status.value if status else None)
         rows = self.store.list_versions(name=name, namespace=namespace, status=status_value)
-        return [self._to_model(r) for r in rows]
+        return self._to_models(rows)
 
     def versions(self, name: str) -> builtins.list[SchemaVersion]:
         """The lineage of one standard, oldest first."""
@@ -194,9 +267,10 @@ class Registry:
     def record_event(self, kind: str, *, name: str | None = None, version: str | None = None,
                      data: Mapping[str, Any] | None = None, actor: str | None = None) -> int:
         """Append an event to the audit log (inside the current transaction, if any)."""
+        who = self.acting_as(actor)
         with self.store.transaction():
             return self.store.append_event(name=name, version=version, kind=kind,
-                                           actor=actor or self.actor, at=now(), data=dict(data or {}))
+                                           actor=who, at=now(), data=dict(data or {}))
 
     # -- files kept beside a version ---------------------------------------
     def attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *,
@@ -207,9 +281,12 @@ class Registry:
         audit log.  Replacing an attachment of the same kind and name is allowed
         only while the version is a draft.
         """
+        return self._attach(ref, kind, name, content, actor=self.acting_as(actor))
+
+    def _attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *, actor: str) -> str:
         row = self._row(ref)
         digest = sha256(content)
-        who = actor or self.actor
+        who = actor
         with self.store.transaction():
             existing = {a["name"]: a for a in self.store.list_attachments(row["id"], kind)}
             old = existing.get(name)
@@ -242,9 +319,8 @@ class Registry:
     def add(self, main: str | Path, *, name: str, version: str,
             imports: Mapping[str, str | SchemaRef | Path] | None = None,
             files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
-            status: Status | str = Status.DRAFT, title: str | None = None,
-            successor: str | None = None, actor: str | None = None) -> AddResult:
-        """Store a schema and the documents it includes, binding each import.
+            title: str | None = None, actor: str | None = None) -> AddResult:
+        """Store a schema and the documents it includes, binding each import, as a draft.
 
         Documents are read from the local disk, or, with ``files``, only from
         that mapping of relative paths to bytes (``main`` is then one of its
@@ -257,14 +333,29 @@ class Registry:
         usable registered version.  ``AddResult.bindings`` says what was
         chosen and why.  The whole add is one transaction.
 
-        ``status`` other than draft is for administrative paths that carry a
-        status decided elsewhere (seeding the shipped standards, pulling a
-        published registry); everyday promotion goes through
+        A new version is always a draft: it moves on only through
         :class:`egif.lifecycle.Lifecycle`, whose guards and approvals apply.
+        """
+        return self._add(main, name=name, version=version, imports=imports, files=files,
+                         prefer_registered=prefer_registered, title=title, actor=self.acting_as(actor))
+
+    def _add(self, main: str | Path, *, name: str, version: str,
+             imports: Mapping[str, str | SchemaRef | Path] | None = None,
+             files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
+             status: Status | str = Status.DRAFT, title: str | None = None,
+             successor: str | None = None, actor: str | None = None, via: str | None = None) -> AddResult:
+        """``add`` with a status decided elsewhere: the administrative paths only.
+
+        Seeding the shipped standards (``via="shipped"``) and applying a
+        verified pull (``via="pull"``) store versions in their recorded
+        status; the ``add`` event names the path.  Not public API.
         """
         check_name(name)
         major, minor = parse_version(version)
         status = Status.parse(status) if isinstance(status, str) else status
+        if status != Status.DRAFT and not via:
+            raise PermissionDenied(f"{name}@{version}: only an administrative path may store a "
+                                   f"{status.value} version; new versions are drafts")
         source: LocalSource | MemorySource
         if files is not None:
             source = MemorySource(files)
@@ -281,12 +372,12 @@ class Registry:
             main_key = source.key_of(main_path)
         scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered).run(main_key)
 
-        # lay the version's own files out relative to their common folder
-        folders = [posixpath.dirname(k) if files is not None else str(Path(k).parent) for k in scan.files]
-        common = os.path.commonpath(folders) if files is None else posixpath.commonpath(folders)
-        rel = {k: (posixpath.relpath(k, common) if files is not None and common
-                   else k if files is not None else Path(k).relative_to(common).as_posix())
-               for k in scan.files}
+        # local files are laid out relative to their common folder; a file set keeps its own names
+        if files is None:
+            common = os.path.commonpath([str(Path(k).parent) for k in scan.files])
+            rel = {k: Path(k).relative_to(common).as_posix() for k in scan.files}
+        else:
+            rel = {k: k for k in scan.files}
         stored_files: builtins.list[dict[str, Any]] = [
             {"path": rel[k], "digest": f.digest, "namespace": f.namespace, "role": f.role, "content": f.data}
             for k, f in scan.files.items()
@@ -357,7 +448,8 @@ class Registry:
                 name=name, version=version, kind="add", actor=who, at=row["added_at"],
                 data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
                       "imports": {b["namespace"]: self._binding_label(b) for b in bindings},
-                      "reasons": {r.namespace: r.reason for r in reports}},
+                      "reasons": {r.namespace: r.reason for r in reports},
+                      **({"via": via} if via else {})},
             )
             stored = self.store.version_by_id(version_id)
         return AddResult(self._to_model(stored), created=True, bindings=reports, notes=tuple(scan.notes))
@@ -485,39 +577,45 @@ class Registry:
                                 d["target_path"], target_unit)
 
     def _collect_units(self, row: Mapping[str, Any], units: dict[str, Unit]) -> None:
-        key = _unit_key(row)
-        if key in units:
-            return
-        directives = self.store.version_directives(row["id"])
-        units[key] = Unit(key, row["main_path"], self._verified_files(row),
-                          tuple(self._unit_directives(directives)))
-        for b in self.store.version_imports(row["id"]):
-            if b["target_version_id"] is not None:
-                self._collect_units(self.store.version_by_id(b["target_version_id"]), units)
+        """Add *row* and every version it binds, transitively, to *units* (iteratively: chains may be long)."""
+        todo = [row]
+        while todo:
+            current = todo.pop()
+            key = _unit_key(current)
+            if key in units:
+                continue
+            directives = self.store.version_directives(current["id"])
+            units[key] = Unit(key, current["main_path"], self._verified_files(current),
+                              tuple(self._unit_directives(directives)))
+            for b in self.store.version_imports(current["id"]):
+                if b["target_version_id"] is not None:
+                    todo.append(self.store.version_by_id(b["target_version_id"]))
 
-    def _to_model(self, row: Mapping[str, Any]) -> SchemaVersion:
-        vid = row["id"]
-        names: dict[int, SchemaRef] = {}
+    def _to_models(self, rows: Iterable[Mapping[str, Any]]) -> builtins.list[SchemaVersion]:
+        """Many versions at once: their files and bindings come in one batch from the store."""
+        rows = builtins.list(rows)
+        details = self.store.version_details([int(r["id"]) for r in rows]) if rows else {}
+        return [self._to_model(r, details[int(r["id"])]) for r in rows]
 
-        def ref_of(version_id: int | None) -> SchemaRef | None:
-            if version_id is None:
+    def _to_model(self, row: Mapping[str, Any], details: Mapping[str, Any] | None = None) -> SchemaVersion:
+        if details is None:
+            details = self.store.version_details([int(row["id"])])[int(row["id"])]
+
+        def ref_of(item: Mapping[str, Any]) -> SchemaRef | None:
+            if item["target_version_id"] is None:
                 return None
-            if version_id not in names:
-                t = self.store.version_by_id(version_id)
-                names[version_id] = SchemaRef(t["name"], t["version"])
-            return names[version_id]
+            return SchemaRef(item["target_name"], item["target_version"])
 
         return SchemaVersion(
             name=row["name"], version=row["version"], namespace=row["namespace"],
             status=Status(row["status"]), digest=row["digest"], main=row["main_path"],
             files=tuple(SchemaFile(f["path"], f["digest"], f["size"], f["namespace"], f["role"])
-                        for f in self.store.version_files(vid)),
-            imports=tuple(ImportBinding(b["namespace"], ref_of(b["target_version_id"]),
-                                        b["bundled_path"], b["chosen"])
-                          for b in self.store.version_imports(vid)),
+                        for f in details["files"]),
+            imports=tuple(ImportBinding(b["namespace"], ref_of(b), b["bundled_path"], b["chosen"])
+                          for b in details["imports"]),
             directives=tuple(Directive(d["file"], d["kind"], d["namespace"], d["location"],
-                                       d["target_path"], ref_of(d["target_version_id"]))
-                             for d in self.store.version_directives(vid)),
+                                       d["target_path"], ref_of(d))
+                             for d in details["directives"]),
             added_by=row["added_by"], added_at=row["added_at"],
             declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
             title=row["title"], successor=row["successor"],
@@ -538,4 +636,4 @@ def _version_digest(main: str, files: Iterable[Mapping[str, Any]]) -> str:
     return sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
 
 
-__all__ = ["AddResult", "Registry", "default_registry_path"]
+__all__ = ["AddResult", "Registry", "default_location", "default_registry_path", "per_user_registry_path"]

@@ -7,6 +7,14 @@ and applies the whole update in one transaction.  Anything that goes wrong
 its name, a version whose digest differs from the publisher's) raises before
 the transaction commits, so the local registry is exactly as it was.
 
+Nothing a pull stores or compiles comes from anywhere but the bytes it
+downloaded and verified: paths in the index are names inside a version (see
+:func:`egif.limits.member_path_problem`), each version is stored with
+``Registry.add(files=...)`` from those bytes alone, so an xs:include that
+names an absolute path, a URL or a place above the version is refused, and
+every xs:import must be bound by the index.  JSON nesting, object sizes and
+import chains are bounded (:mod:`egif.limits`).
+
 The ETag / Last-Modified of the last successful pull are kept in the
 registry's config (key ``remote:<url>``), so pulling an unchanged registry
 costs one conditional request answered by ``304 Not Modified``.
@@ -21,11 +29,9 @@ kept and reported, and published versions that import it are skipped.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import tempfile
+import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +41,22 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from egif import __version__
-from egif.errors import EgifError, InputError, TamperedError
+from egif.errors import EgifError, InputError, PermissionDenied, TamperedError, UnsafeInputError
+from egif.limits import (
+    MAX_HISTORY_BYTES,
+    MAX_IMPORT_DEPTH,
+    MAX_INDEX_BYTES,
+    MAX_OBJECT_BYTES,
+    MAX_PULL_TOTAL_BYTES,
+    check_member_paths,
+    loads_json,
+    member_path_problem,
+)
 from egif.model import SchemaRef, Status, check_name, parse_version
 from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
 from egif.registry import Registry, now
+from egif.resolve import DIRECTIVE_TAGS, iter_directives
+from egif.xmlsafe import parse_schema_bytes
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -56,9 +74,10 @@ class PullLimits:
     timeout: float = 30.0  # seconds, for connecting and for each read
     retries: int = 2  # extra attempts after a transient failure
     backoff: float = 0.2  # seconds before the first retry, doubled each time
-    max_index_bytes: int = 64 * 1024 * 1024
-    max_file_bytes: int = 16 * 1024 * 1024
-    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_index_bytes: int = MAX_INDEX_BYTES
+    max_file_bytes: int = MAX_OBJECT_BYTES
+    max_total_bytes: int = MAX_PULL_TOTAL_BYTES
+    max_history_bytes: int = MAX_HISTORY_BYTES
     workers: int = 8
 
 
@@ -93,9 +112,13 @@ class PullResult:
 def normalise_url(url: str) -> str:
     """The base URL of a published tree (ending in ``/``)."""
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise InputError(f"{_clip(url)} is not a usable URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{url!r} is not an http(s) URL of a published registry")
+        raise InputError(f"{_clip(url)} is not an http(s) URL of a published registry")
     if text.endswith("/" + INDEX_NAME):
         text = text[: -len(INDEX_NAME)]
     if not text.endswith("/"):
@@ -225,45 +248,89 @@ def _short(exc: BaseException) -> str:
 
 # -- the index -----------------------------------------------------------------
 def parse_index(body: bytes, url: str) -> dict[str, Any]:
-    """Decode an index and check its shape, so later steps can trust field types."""
+    """Decode an index and check its shape, so later steps can trust field types.
+
+    Every path in it names a file inside its version (see
+    :func:`egif.limits.member_path_problem`), never a place on the local disk.
+    """
     try:
-        index = json.loads(body)
+        index = loads_json(body, label=url, what="the index")
+    except UnsafeInputError as exc:
+        raise RemoteError(exc.message, file=url) from None
     except ValueError as exc:
         raise RemoteError(f"the index is not JSON ({exc})", file=url) from None
     if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
         got = index.get("format") if isinstance(index, dict) else type(index).__name__
-        raise RemoteError(f"not an egif registry index (format {got!r}, expected {INDEX_FORMAT!r})",
+        raise RemoteError(f"not an egif registry index (format {_clip(got)}, expected {INDEX_FORMAT!r})",
                           file=url)
     standards = index.get("standards")
     if not isinstance(standards, list):
         raise RemoteError("the index has no list of standards", file=url)
+    seen: set[str] = set()
     try:
         for std in standards:
-            _need(std, "name", str)
+            name = check_name(_need(std, "name", str))
             hist = _need(std, "history", dict)
             _digest(hist.get("digest"))
             for v in _need(std, "versions", list):
-                check_name(_need(v, "name", str))
-                parse_version(_need(v, "version", str))
-                Status.parse(_need(v, "status", str))
-                _digest(v.get("digest"))
-                _need(v, "main", str)
-                for f in _need(v, "files", list):
-                    _safe_path(_need(f, "path", str))
-                    _digest(f.get("digest"))
-                for b in _need(v, "imports", list):
-                    _need(b, "namespace", str)
-                    if b.get("target") is not None:
-                        SchemaRef.parse(b["target"])
-                    elif b.get("bundled_path") is not None:
-                        _safe_path(b["bundled_path"])
-                for a in v.get("attachments", []):
-                    _need(a, "kind", str)
-                    _need(a, "name", str)
-                    _digest(a.get("digest"))
+                _check_version(v, name, seen)
     except (ValueError, TypeError, KeyError) as exc:
-        raise RemoteError(f"malformed index: {exc}", file=url) from None
+        raise RemoteError(f"malformed index: {_message(exc)}", file=url) from None
     return index
+
+
+def _check_version(v: Any, std_name: str, seen: set[str]) -> None:
+    name = check_name(_need(v, "name", str))
+    version = _need(v, "version", str)
+    parse_version(version)
+    ref = f"{name}@{version}"
+    if name != std_name:
+        raise ValueError(f"{ref} is listed under the standard {std_name!r}")
+    if ref in seen:
+        raise ValueError(f"{ref} is listed twice")
+    seen.add(ref)
+    Status.parse(_need(v, "status", str))
+    _digest(v.get("digest"))
+    for key in ("title", "successor", "namespace"):
+        if v.get(key) is not None and not isinstance(v[key], str):
+            raise ValueError(f"{ref}: field {key!r} is not a string")
+    if v.get("successor") is not None and "@" not in v["successor"]:
+        parse_version(v["successor"])
+    elif v.get("successor") is not None:
+        SchemaRef.parse(v["successor"])
+    files = _need(v, "files", list)
+    paths = []
+    for f in files:
+        paths.append(_safe_path(_need(f, "path", str)))
+        _digest(f.get("digest"))
+    try:
+        check_member_paths(paths)
+    except UnsafeInputError as exc:
+        raise ValueError(f"{ref}: {exc.message}") from None
+    main = _safe_path(_need(v, "main", str))
+    if main not in paths:
+        raise ValueError(f"{ref}: its main file {main!r} is not among its files")
+    for b in _need(v, "imports", list):
+        _need(b, "namespace", str)
+        if b.get("target") is not None:
+            if not isinstance(b["target"], str) or SchemaRef.parse(b["target"]).version is None:
+                raise ValueError(f"{ref}: import target {b['target']!r} is not NAME@VERSION")
+        elif b.get("bundled_path") is not None:
+            bundled = _safe_path(b["bundled_path"])
+            if bundled not in paths:
+                raise ValueError(f"{ref}: bundled import {bundled!r} is not among its files")
+    attachments = v.get("attachments", [])
+    if not isinstance(attachments, list):
+        raise ValueError(f"{ref}: field 'attachments' is not a list")
+    for a in attachments:
+        kind = _need(a, "kind", str)
+        if not _KIND_RE.fullmatch(kind):
+            raise ValueError(f"{ref}: attachment kind {_clip(kind)} is not a plain word")
+        _safe_path(_need(a, "name", str))
+        _digest(a.get("digest"))
+
+
+_KIND_RE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
 def _need(obj: Any, key: str, kind: type) -> Any:
@@ -274,21 +341,40 @@ def _need(obj: Any, key: str, kind: type) -> Any:
 
 def _digest(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise ValueError(f"{value!r} is not a SHA-256 digest")
+        raise ValueError(f"{_clip(value)} is not a SHA-256 digest")
     return value
 
 
 def _safe_path(path: str) -> str:
-    parts = path.split("/")
-    if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"unsafe file path {path!r}")
+    """A file name inside a version, as published; refused unless plainly relative."""
+    problem = member_path_problem(path)
+    if problem is not None:
+        raise ValueError(f"unsafe file path: {problem}")
     return path
+
+
+def _clip(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, EgifError) else str(exc)
 
 
 # -- the pull ------------------------------------------------------------------
 def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLimits | None = None,
          progress: Callable[[str], None] | None = None) -> PullResult:
-    """Bring *registry* up to date with the registry published at *url*."""
+    """Bring *registry* up to date with the registry published at *url*.
+
+    A pull stores the publisher's statuses and copies its audit events, so it
+    is an administrative path: on a PostgreSQL registry only the owner role
+    may pull.
+    """
+    if not registry.store.is_admin:
+        raise PermissionDenied(
+            f"pulling into {registry.location} stores the publisher's statuses and events: connect "
+            "as the role that owns the registry (the one that ran `egif registry init`)")
     limits = limits or PullLimits()
     base = normalise_url(url)
     if pin is not None:
@@ -350,7 +436,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                    if std["name"] in plan.names_touched
                    and state.get("history", {}).get(std["name"]) != std["history"]["digest"]}
     for hist in hist_needed.values():
-        wanted[hist["digest"]] = limits.max_index_bytes
+        wanted[hist["digest"]] = max(wanted.get(hist["digest"], 0), limits.max_history_bytes)
     progress(f"fetching {len(wanted)} objects")
     fetched = _fetch_objects(fetcher, base, wanted, limits)
     t_fetch = time.perf_counter()
@@ -358,13 +444,16 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     result.fetched_bytes = sum(len(b) for b in fetched.values())
     histories: dict[str, list[dict[str, Any]]] = {}
     for name, hist in hist_needed.items():
+        where = urljoin(base, object_path(hist["digest"]))
         try:
-            events = json.loads(fetched[hist["digest"]])
+            events = loads_json(fetched[hist["digest"]], label=where, what=f"the history of {name}")
             if not isinstance(events, list):
                 raise ValueError("not a list")
+        except UnsafeInputError as exc:
+            raise RemoteError(exc.message, file=where) from None
         except ValueError as exc:
             raise RemoteError(f"history of {name} is not a JSON list of events ({exc})",
-                              file=urljoin(base, object_path(hist["digest"]))) from None
+                              file=where) from None
         histories[name] = [e for e in events if isinstance(e, dict)]
 
     def blob(digest: str) -> bytes:
@@ -376,27 +465,24 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     pulled: set[str] = set(state.get("versions", []))
     store = registry.store
     try:
-        with tempfile.TemporaryDirectory(prefix="egif-pull-", dir=_scratch_root()) as tmp, \
-                store.transaction():
+        with store.transaction():
             for v in plan.add:
                 ref = f"{v['name']}@{v['version']}"
-                folder = Path(tmp) / v["name"] / v["version"]
-                for f in v["files"]:
-                    target = folder.joinpath(*f["path"].split("/"))
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(blob(f["digest"]))
+                contents = {f["path"]: blob(f["digest"]) for f in v["files"]}
+                confine(ref, v, contents, base)
                 imports: dict[str, str | Path] = {}
                 for b in v["imports"]:
                     if b.get("target"):
                         imports[b["namespace"]] = b["target"]
                     elif b.get("bundled_path"):
-                        imports[b["namespace"]] = folder.joinpath(*b["bundled_path"].split("/"))
+                        imports[b["namespace"]] = Path(b["bundled_path"])  # a file of the set
                 try:
-                    added = registry.add(folder / v["main"], name=v["name"], version=v["version"],
-                                         imports=imports, status=v["status"], title=v.get("title"),
-                                         successor=v.get("successor"))
+                    # from the downloaded bytes alone: no schemaLocation can reach the disk
+                    added = registry._add(v["main"], files=contents, name=v["name"], version=v["version"],
+                                          imports=imports, status=v["status"], title=v.get("title"),
+                                          successor=v.get("successor"), via="pull")
                 except EgifError as exc:
-                    raise RemoteError(f"{ref} from the publisher cannot be stored: {exc.message}",
+                    raise RemoteError(f"{ref} from the publisher cannot be stored: {exc}",
                                       file=base) from None
                 if added.version.digest != v["digest"]:
                     raise TamperedError(
@@ -451,14 +537,29 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     return result
 
 
-def _scratch_root() -> str | None:
-    """A memory-backed folder for the short-lived scratch copies, when the system has one.
+def confine(ref: str, v: Mapping[str, Any], contents: Mapping[str, bytes], base: str) -> None:
+    """Refuse a downloaded version whose imports the index does not bind.
 
-    Each pulled version is written out for ``Registry.add`` to read back;
-    on a slow disk those small files cost more than all the downloads.
+    Storing reads only the downloaded *contents* (``Registry.add`` with
+    ``files=``), where an include that names anything outside them is refused;
+    an import the index leaves unbound would instead be bound here, by this
+    registry's own defaults, to something the publisher never said.
     """
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    bound = {b["namespace"] for b in v["imports"] if b.get("target") or b.get("bundled_path")}
+    for path, data in contents.items():
+        try:
+            root = parse_schema_bytes(data, path).getroot()
+        except EgifError as exc:
+            raise RemoteError(f"{ref} from the publisher cannot be stored: {exc}", file=base) from None
+        for elem in iter_directives(root):
+            if DIRECTIVE_TAGS[str(elem.tag)] != "import":
+                continue
+            ns = elem.get("namespace") or ""
+            if ns not in bound:
+                raise RemoteError(
+                    f"{ref}: {path} imports {_clip(ns)} (schemaLocation {_clip(elem.get('schemaLocation'))}), "
+                    "which the index binds neither to a version nor to one of its files: refused, "
+                    "a pull stores only what the publisher bound", file=base)
 
 
 def _save_validators(registry: Registry, key: str, state: dict[str, Any],
@@ -516,24 +617,39 @@ def _plan(registry: Registry, index: dict[str, Any], base: str, state: dict[str,
 
 
 def _dependency_order(published: Mapping[str, dict[str, Any]], base: str) -> list[str]:
+    """Every published version after the versions it imports (an iterative walk: the chains
+    come from the publisher, and the depth of Python's call stack is not a limit to lend them)."""
     order: list[str] = []
-    mark: dict[str, int] = {}
+    mark: dict[str, int] = {}  # 1: on the current path, 2: done
+    depth: dict[str, int] = {}  # versions in the longest import chain from here
 
-    def visit(ref: str, trail: tuple[str, ...]) -> None:
-        if mark.get(ref) == 2:
-            return
-        if mark.get(ref) == 1:
-            raise RemoteError(f"the index has an import cycle: {' -> '.join(trail)}", file=base)
-        mark[ref] = 1
-        for b in published[ref]["imports"]:
-            target = b.get("target")
-            if target and target in published:
-                visit(target, (*trail, target))
-        mark[ref] = 2
-        order.append(ref)
+    def targets(ref: str) -> list[str]:
+        return [t for b in published[ref]["imports"] if (t := b.get("target")) and t in published]
 
-    for ref in sorted(published):
-        visit(ref, (ref,))
+    for root in sorted(published):
+        if mark.get(root):
+            continue
+        mark[root] = 1
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(targets(root)))]
+        while stack:
+            ref, pending = stack[-1]
+            nxt = next(pending, None)
+            if nxt is None:
+                stack.pop()
+                mark[ref] = 2
+                depth[ref] = 1 + max((depth[t] for t in targets(ref)), default=0)
+                if depth[ref] > MAX_IMPORT_DEPTH:
+                    raise RemoteError(f"{ref} imports through a chain of more than {MAX_IMPORT_DEPTH} "
+                                      "versions (the limit)", file=base)
+                order.append(ref)
+            elif mark.get(nxt) == 1:
+                trail = [r for r, _ in stack]
+                trail = [*trail[trail.index(nxt):], nxt]
+                shown = " -> ".join(trail if len(trail) <= 8 else [*trail[:4], "...", *trail[-3:]])
+                raise RemoteError(f"the index has an import cycle: {shown}", file=base)
+            elif mark.get(nxt) is None:
+                mark[nxt] = 1
+                stack.append((nxt, iter(targets(nxt))))
     return order
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from egif import xsd11
-from egif.errors import SchemaCompileError
+from egif.errors import InputError, SchemaCompileError
 from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
@@ -257,8 +257,11 @@ class ResolvedSchema:
         written = []
         for vpath, data in sorted(self.files.items()):
             target = directory.joinpath(*vpath.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror or exc}", file=target) from None
             written.append(target)
         return written
 

@@ -20,7 +20,6 @@ it differs.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from egif.binding import LocalSource, govtalk_name
 from egif.errors import Conflict, EgifError, InputError
+from egif.limits import MAX_SCHEMA_FILE_BYTES, loads_json
 from egif.model import SchemaRef, check_name, parse_version
 from egif.resolve import DIRECTIVE_TAGS, iter_directives
 from egif.xmlsafe import XSD_NS, parse_schema_bytes, read_file
@@ -110,9 +110,9 @@ def read_manifest(path: Path) -> Manifest:
     The manifest is JSON: ``{"modules": {"path/File.xsd": {"name": "N", "version": "1.0"}},
     "skip": ["path/Broken.xsd"]}``; both keys are optional.
     """
-    data = read_file(path)
+    data = read_file(path, limit=MAX_SCHEMA_FILE_BYTES, what="manifest")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = loads_json(data.decode("utf-8"), label=str(path), what="the manifest")
     except (UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"not a JSON manifest: {exc}", file=path) from None
     modules = doc.get("modules", {}) if isinstance(doc, dict) else None
@@ -151,7 +151,8 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
             skipped.append((rel, "left out by the manifest"))
             continue
         try:
-            tree = parse_schema_bytes(read_file(path), str(path))
+            tree = parse_schema_bytes(read_file(path, limit=MAX_SCHEMA_FILE_BYTES, what="schema document"),
+                                      str(path))
         except EgifError as exc:
             skipped.append((rel, exc.message))
             continue
@@ -232,7 +233,7 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
         clashes.setdefault((m.name, m.version), []).append(m.path)
     for (name, version), paths in clashes.items():
         if len(paths) > 1:
-            contents = {read_file(root / p) for p in paths}
+            contents = {read_file(root / p, limit=MAX_SCHEMA_FILE_BYTES, what="schema document") for p in paths}
             if len(contents) > 1:
                 raise InputError(f"{', '.join(paths)} would all be {name}@{version} but differ: give them "
                                  f"distinct names or versions in a manifest ({MANIFEST_NAME})", file=directory)

@@ -104,15 +104,15 @@ def shipped_versions(root: Path | None = None) -> list[ShippedVersion]:
 
 
 def seed_registry(registry: Registry) -> list[SchemaRef]:
-    """Add every shipped version (inside the caller's transaction)."""
+    """Add every shipped version (inside the caller's transaction), through the administrative path."""
     added = []
     for sv in shipped_versions():
-        result = registry.add(
+        result = registry._add(
             sv.main, name=sv.name, version=sv.version, imports=sv.imports, status=sv.status,
-            successor=sv.successor, actor=SHIPPED_ACTOR,
+            successor=sv.successor, actor=SHIPPED_ACTOR, via="shipped",
         )
         for rule_file in sv.rules:
-            registry.attach(result.version.ref, "schematron", rule_file.name,
-                            rule_file.read_bytes(), actor=SHIPPED_ACTOR)
+            registry._attach(result.version.ref, "schematron", rule_file.name,
+                             rule_file.read_bytes(), actor=SHIPPED_ACTOR)
         added.append(result.version.ref)
     return added

@@ -9,11 +9,14 @@ honest data document never needs one.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from lxml import etree
 
 from egif.errors import InputError, UnsafeInputError
+from egif.limits import MAX_DOCUMENT_BYTES, MAX_SCHEMA_FILE_BYTES
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
@@ -115,22 +118,82 @@ def parse_schema_bytes(data: bytes, name: str, *, base_url: str | None = None) -
     return tree
 
 
-def read_file(path: Path, name: str | None = None) -> bytes:
-    """A local file's bytes; an :class:`InputError` naming it (as *name*) when unreadable."""
+def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_BYTES,
+              what: str = "file") -> bytes:
+    """A local regular file's bytes, at most *limit* of them.
+
+    The one entry point for local paths egif did not choose: a device, FIFO,
+    socket or directory is refused before anything is read (a FIFO is opened
+    without waiting for a writer), and a file longer than *limit* is refused
+    after reading at most ``limit + 1`` bytes.  Failures are an
+    :class:`InputError` naming the file (as *name*); a limit hit is an
+    :class:`UnsafeInputError`.  Data meant to be streamed comes through
+    standard input instead.
+    """
     label = name if name is not None else str(path)
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise InputError("no such file", file=label) from None
     except IsADirectoryError:
         raise InputError("is a directory, not a file", file=label) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
+    try:
+        info = os.fstat(fd)
+        _need_regular(info.st_mode, label)
+        if info.st_size > limit:
+            raise UnsafeInputError(f"refused: {what} of {info.st_size:,} bytes, over the limit of "
+                                   f"{limit:,} bytes", file=label)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while being read
+        raise UnsafeInputError(f"refused: {what} over the limit of {limit:,} bytes", file=label)
+    return data
 
 
-def parse_file(path: Path) -> tuple[bytes, etree._ElementTree]:
-    """Read and parse a local file; returns the raw bytes too."""
-    data = read_file(path)
+def check_regular_file(path: Path, name: str | None = None) -> None:
+    """Refuse, without opening it, a path that is not a regular file (or does not exist).
+
+    For callers that open the file themselves later (the validator streams big
+    files): opening a FIFO would wait for a writer, and a device never ends.
+    """
+    label = name if name is not None else str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError("no such file", file=label) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=label) from None
+    _need_regular(mode, label)
+
+
+def _need_regular(mode: int, label: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError("is a directory, not a file", file=label)
+    if not stat.S_ISREG(mode):
+        raise InputError(f"refused: not a regular file ({_file_kind(mode)}); give a file, or "
+                         "stream the data through standard input where the command accepts '-'",
+                         file=label)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def parse_file(path: Path, *, limit: int = MAX_SCHEMA_FILE_BYTES,
+               what: str = "schema document") -> tuple[bytes, etree._ElementTree]:
+    """Read and parse a local file (a schema, unless told otherwise); returns the raw bytes too."""
+    data = read_file(path, limit=limit, what=what)
     return data, parse_bytes(data, str(path))
 
 

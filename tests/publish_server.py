@@ -46,7 +46,9 @@ class StaticServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll interval: stopping the server waits for one poll
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     def start(self) -> StaticServer:
         self._thread.start()

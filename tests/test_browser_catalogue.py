@@ -131,9 +131,10 @@ def problems_in(events: list[dict[str, Any]]) -> list[str]:
 
 def test_catalogue_pages_load_links_resolve_no_console_errors(browser: DevTools, registry: Registry,
                                                               tmp_path: Path) -> None:
-    registry.add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified")
-    registry.add(widget_xsd(tmp_path / "w2", "1.1", '<xsd:enumeration value="green"/>'),
-                 name="Widget", version="1.1", status="candidate")
+    registry._add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified",
+                  via="test set-up")
+    registry._add(widget_xsd(tmp_path / "w2", "1.1", '<xsd:enumeration value="green"/>'),
+                  name="Widget", version="1.1", status="candidate", via="test set-up")
     site = tmp_path / "site"
     publish(registry, site)
     with serve(site) as server:

@@ -46,7 +46,8 @@ def test_registry_init_and_global_option(tmp_path: Path) -> None:
     assert run_egif("--registry", str(empty), "schema", "list").stdout.strip() == "no schema versions match"
 
 
-def test_add_show_list_export(egif_cli: Any, tmp_path: Path) -> None:
+def test_add_show_list_export(any_cli: Any, tmp_path: Path) -> None:
+    egif_cli = any_cli
     ok = egif_cli("schema", "add", str(MULTI / "b" / "Beta-v1-0.xsd"), "--name", "Beta", "--version", "1.0")
     assert ok.returncode == 0, ok.stderr
     assert "added Beta@1.0 (draft)" in ok.stdout
@@ -97,7 +98,8 @@ def test_add_show_list_export(egif_cli: Any, tmp_path: Path) -> None:
         (["--registry", "{tmp}/notxml.xsd", "schema", "list"], "not an egif registry"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(egif_cli: Any, tmp_path: Path, args: list[str], fragment: str) -> None:
+def test_bad_input_exits_2_with_one_line(any_cli: Any, tmp_path: Path, args: list[str], fragment: str) -> None:
+    egif_cli = any_cli
     (tmp_path / "notxml.xsd").write_text("hello, not xml")
     (tmp_path / "notschema.xsd").write_text("<root/>")
     (tmp_path / "noimport.xsd").write_text(
@@ -109,8 +111,9 @@ def test_bad_input_exits_2_with_one_line(egif_cli: Any, tmp_path: Path, args: li
     assert line.startswith("egif: error: ") and fragment in line
 
 
-def test_cli_adds_drafts_only(egif_cli: Any) -> None:
+def test_cli_adds_drafts_only(any_cli: Any) -> None:
     """Promotion is the lifecycle's job: no way to add a ratified version directly."""
+    egif_cli = any_cli
     proc = egif_cli("schema", "add", str(MULTI / "b" / "Beta-v1-0.xsd"), "--name", "Beta", "--version", "1.0",
                     "--status", "ratified")
     assert proc.returncode == 2 and "No such option" in proc.stderr

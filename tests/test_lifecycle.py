@@ -20,7 +20,7 @@ from egif.lifecycle import (
     transition_for_action,
 )
 
-from .conftest import DATA
+from .conftest import DATA, Backend
 
 LC = DATA / "lifecycle"
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -48,21 +48,34 @@ def clock() -> Clock:
     return Clock()
 
 
+_BACKEND: list[Backend] = []
+
+
 @pytest.fixture
-def reg(tmp_path: Path) -> Iterator[Registry]:
-    """An unseeded registry with maintainers alice and bob, window 28 days, 2 approvals."""
-    with Registry.open(tmp_path / "lc.sqlite", actor="setup", seed=False) as r:
-        ConfigEditor(r, actor="alice").add_maintainer("alice")
-        ConfigEditor(r, actor="alice").add_maintainer("bob")
-        yield r
+def reg(backend: Backend) -> Iterator[Registry]:
+    """An unseeded registry with maintainers alice and bob, window 28 days, 2 approvals.
+
+    Runs on SQLite and on PostgreSQL, where each person is a database role.
+    """
+    _BACKEND[:] = [backend]
+    location = backend.new_location(seed=False)
+    r = backend.open(location)
+    ConfigEditor(backend.admin(r) if backend.enforced else user(r, "alice")).add_maintainer("alice")
+    ConfigEditor(user(r, "alice")).add_maintainer("bob")
+    yield r
+
+
+def user(reg: Registry, actor: str) -> Registry:
+    """*reg* acting as *actor* (in PostgreSQL, a connection as that role)."""
+    return _BACKEND[0].as_user(reg, actor)
 
 
 def as_(reg: Registry, actor: str, clock: Clock) -> Lifecycle:
-    return Lifecycle(reg, actor=actor, clock=clock)
+    return Lifecycle(user(reg, actor), clock=clock)
 
 
 def add(reg: Registry, version: str) -> None:
-    reg.add(schema(version), name="ParkingPermit", version=version, actor="carol")
+    user(reg, "carol").add(schema(version), name="ParkingPermit", version=version)
 
 
 def ratified(reg: Registry, version: str, clock: Clock) -> None:
@@ -219,8 +232,8 @@ def test_approvals_count_only_current_maintainers(reg: Registry, clock: Clock) -
     as_(reg, "carol", clock).propose("ParkingPermit@1.0")
     as_(reg, "alice", clock).approve("ParkingPermit@1.0")
     as_(reg, "bob", clock).approve("ParkingPermit@1.0")
-    ConfigEditor(reg, actor="alice").add_maintainer("erin")
-    ConfigEditor(reg, actor="alice").remove_maintainer("bob")
+    ConfigEditor(user(reg, "alice")).add_maintainer("erin")
+    ConfigEditor(user(reg, "alice")).remove_maintainer("bob")
     clock.advance(days=30)
     with pytest.raises(LifecycleError, match=r"1 of 2 approvals from distinct maintainers \(alice\)"):
         as_(reg, "alice", clock).ratify("ParkingPermit@1.0")
@@ -300,12 +313,12 @@ def test_compatibility_with_the_newest_earlier_ratified(reg: Registry, clock: Cl
 
 def test_propose_refused_when_lint_finds_errors(reg: Registry, clock: Clock) -> None:
     # the 1.0 document says version="1.0": registered as 1.5 it contradicts its registry version
-    reg.add(schema("1.0"), name="ParkingPermit", version="1.5", actor="carol")
+    user(reg, "carol").add(schema("1.0"), name="ParkingPermit", version="1.5")
     with pytest.raises(LifecycleError, match=r"cannot be proposed: lint version-matches-registry"):
         as_(reg, "carol", clock).propose("ParkingPermit@1.5")
     assert reg.get("ParkingPermit@1.5").status == Status.DRAFT
     # a maintainer may switch the rule off for this registry; then the guard passes
-    ConfigEditor(reg, actor="alice").set_lint_rule("version-matches-registry", "off")
+    ConfigEditor(user(reg, "alice")).set_lint_rule("version-matches-registry", "off")
     checks = as_(reg, "carol", clock).propose("ParkingPermit@1.5").details["checks"]
     assert checks["lint"]["errors"] == 0
 
@@ -372,43 +385,56 @@ def test_candidate_added_directly_gets_a_window_from_its_add_time(registry: Regi
 
 
 # -- configuration ------------------------------------------------------------
-def test_config_bootstrap_permissions_and_audit(tmp_path: Path) -> None:
-    with Registry.open(tmp_path / "c.sqlite", seed=False, actor="x") as r:
-        assert load_config(r).maintainers == () and load_config(r).approvals_needed == 2
-        with pytest.raises(PermissionDenied, match="no maintainers yet"):
-            ConfigEditor(r, actor="mallory").set_window_days(1)
-        ConfigEditor(r, actor="mallory").add_maintainer("alice")  # anyone bootstraps
-        with pytest.raises(PermissionDenied, match="only maintainers"):
-            ConfigEditor(r, actor="mallory").add_maintainer("mallory")
-        alice = ConfigEditor(r, actor="alice")
-        with pytest.raises(PermissionDenied, match="last maintainer"):
-            alice.remove_maintainer("alice")
-        with pytest.raises(InputError, match="between 1 and"):
-            alice.set_approvals_needed(0)
-        with pytest.raises(InputError, match="between 0 and"):
-            alice.set_window_days(-1)
-        with pytest.raises(InputError, match="unknown lint rule"):
-            alice.set_lint_rule("no-such-rule", "off")
-        with pytest.raises(InputError, match="setting 'loud'"):
-            alice.set_lint_rule("wildcard", "loud")
-        alice.set_approvals_needed(3)
-        alice.set_window_days(14)
-        alice.set_lint_rule("wildcard", "error")
-        alice.set_lint_rule("wildcard", "default")
-        cfg = load_config(r)
-        assert (cfg.approvals_needed, cfg.window_days, dict(cfg.lint_rules)) == (3, 14, {})
-        events = [(e.actor, e.data["key"], e.data.get("bootstrap", False))
-                  for e in r.events(kinds=("config",))]
-        assert events == [("mallory", "maintainers", True), ("alice", "approvals_needed", False),
-                          ("alice", "window_days", False), ("alice", "lint.rules", False),
-                          ("alice", "lint.rules", False)]
+def test_config_bootstrap_permissions_and_audit(backend: Backend) -> None:
+    r = backend.open(backend.new_location(seed=False))
+    assert load_config(r).maintainers == () and load_config(r).approvals_needed == 2
+    mallory = ConfigEditor(user_of(backend, r, "mallory"))
+    with pytest.raises(PermissionDenied, match="no maintainers yet"):
+        mallory.set_window_days(1)
+    if backend.enforced:  # PostgreSQL: only the owner role bootstraps
+        with pytest.raises(PermissionDenied, match="only the role that owns the registry"):
+            mallory.add_maintainer("mallory")
+        first = ConfigEditor(backend.admin(r))
+        first.add_maintainer("alice")
+        bootstrapper = first.actor
+    else:
+        mallory.add_maintainer("alice")  # anyone bootstraps a self-asserted registry
+        bootstrapper = "mallory"
+    with pytest.raises(PermissionDenied, match="only maintainers"):
+        ConfigEditor(user_of(backend, r, "mallory")).add_maintainer("mallory")
+    alice = ConfigEditor(user_of(backend, r, "alice"))
+    with pytest.raises(PermissionDenied, match="last maintainer"):
+        alice.remove_maintainer("alice")
+    with pytest.raises(InputError, match="between 1 and"):
+        alice.set_approvals_needed(0)
+    with pytest.raises(InputError, match="between 0 and"):
+        alice.set_window_days(-1)
+    with pytest.raises(InputError, match="unknown lint rule"):
+        alice.set_lint_rule("no-such-rule", "off")
+    with pytest.raises(InputError, match="setting 'loud'"):
+        alice.set_lint_rule("wildcard", "loud")
+    alice.set_approvals_needed(3)
+    alice.set_window_days(14)
+    alice.set_lint_rule("wildcard", "error")
+    alice.set_lint_rule("wildcard", "default")
+    cfg = load_config(r)
+    assert (cfg.approvals_needed, cfg.window_days, dict(cfg.lint_rules)) == (3, 14, {})
+    events = [(e.actor, e.data["key"], e.data.get("bootstrap", False))
+              for e in r.events(kinds=("config",))]
+    assert events == [(bootstrapper, "maintainers", True), ("alice", "approvals_needed", False),
+                      ("alice", "window_days", False), ("alice", "lint.rules", False),
+                      ("alice", "lint.rules", False)]
+
+
+def user_of(backend: Backend, reg: Registry, actor: str) -> Registry:
+    return backend.as_user(reg, actor)
 
 
 def test_window_length_is_fixed_at_proposal(reg: Registry, clock: Clock) -> None:
-    ConfigEditor(reg, actor="alice").set_window_days(7)
+    ConfigEditor(user(reg, "alice")).set_window_days(7)
     add(reg, "1.0")
     as_(reg, "carol", clock).propose("ParkingPermit@1.0")
-    ConfigEditor(reg, actor="alice").set_window_days(60)
+    ConfigEditor(user(reg, "alice")).set_window_days(60)
     c = Lifecycle(reg, clock=clock).consultation("ParkingPermit@1.0")
     assert c.closes_at == "2026-03-08T09:00:00+00:00"
 
@@ -426,11 +452,13 @@ def test_ratified_content_cannot_be_replaced(reg: Registry, clock: Clock, tmp_pa
 
 
 def test_audit_log_cannot_be_rewritten(reg: Registry, clock: Clock) -> None:
+    """Not even the registry's administrator (in PostgreSQL, the owner role) rewrites the log."""
     import sqlite3
 
     ratified(reg, "1.0", clock)
-    store = reg.store
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    store = _BACKEND[0].admin(reg).store
+    with pytest.raises((sqlite3.DatabaseError, PermissionDenied), match="append-only"):
         store.execute("UPDATE events SET actor = 'mallory' WHERE kind = 'ratify'")  # type: ignore[attr-defined]
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises((sqlite3.DatabaseError, PermissionDenied), match="append-only"):
         store.execute("DELETE FROM events")  # type: ignore[attr-defined]
+    assert [e.actor for e in reg.events(kinds=("ratify",))] == ["alice"]

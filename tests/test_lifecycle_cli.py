@@ -11,7 +11,7 @@ from typing import Any
 from egif import Registry, Status
 from egif.lifecycle import Lifecycle
 
-from .conftest import DATA
+from .conftest import DATA, Backend
 
 LC = DATA / "lifecycle"
 
@@ -30,10 +30,11 @@ def fails(result: Any, code: int, *needles: str) -> str:
     return err
 
 
-def test_main_flow_through_the_cli(egif_cli: Any, registry_path: Path) -> None:
-    run = egif_cli
-    # the first maintainer is bootstrapped by whoever comes first; later changes need a maintainer
-    ok(run("--as", "alice", "registry", "config", "--add-maintainer", "alice"))
+def test_main_flow_through_the_cli(any_cli: Any, backend: Backend) -> None:
+    run = any_cli
+    # the first maintainer is bootstrapped by whoever comes first (in PostgreSQL: the owner role);
+    # later changes need a maintainer
+    ok(run("--as", backend.bootstrapper, "registry", "config", "--add-maintainer", "alice"))
     shown = json.loads(ok(run("--as", "alice", "registry", "config", "--add-maintainer", "bob",
                               "--format", "json")))
     assert shown == {"maintainers": ["alice", "bob"], "approvals_needed": 2, "window_days": 28,
@@ -105,10 +106,12 @@ def test_time_passes_without_sleeping(egif_cli: Any, registry_path: Path) -> Non
         assert reg.get("ParkingPermit@1.0").status == Status.RATIFIED
 
 
-def test_usage_errors_exit_2(egif_cli: Any) -> None:
+def test_usage_errors_exit_2(any_cli: Any, backend: Backend) -> None:
+    egif_cli = any_cli
     fails(egif_cli("lifecycle", "propose", "NoSuchStandard@1.0"), 2, "no schema NoSuchStandard@1.0")
     fails(egif_cli("schema", "history", "NoSuchStandard"), 2, "no schema named 'NoSuchStandard'")
-    fails(egif_cli("registry", "config", "--add-maintainer", "a", "--approvals", "0"), 2,
+    fails(egif_cli("--as", backend.bootstrapper, "registry", "config", "--add-maintainer", "alice",
+                   "--approvals", "0"), 2,
           "approvals needed must be between 1 and")
     # the whole command is one transaction: the maintainer above was not added either
     shown = json.loads(ok(egif_cli("registry", "config", "--format", "json")))
@@ -117,8 +120,9 @@ def test_usage_errors_exit_2(egif_cli: Any) -> None:
     assert bad.returncode == 2 and "expected RULE=SETTING" in bad.stderr
 
 
-def test_deprecate_and_withdraw_shipped_versions(egif_cli: Any) -> None:
-    ok(egif_cli("--as", "alice", "registry", "config", "--add-maintainer", "alice"))
+def test_deprecate_and_withdraw_shipped_versions(any_cli: Any, backend: Backend) -> None:
+    egif_cli = any_cli
+    ok(egif_cli("--as", backend.bootstrapper, "registry", "config", "--add-maintainer", "alice"))
     fails(egif_cli("--as", "alice", "lifecycle", "deprecate", "BS7666@2.0", "--successor", "1.0"), 1,
           "successor BS7666@1.0 is deprecated")
     out = ok(egif_cli("--as", "alice", "lifecycle", "deprecate", "CommonSimpleTypes@1.3",

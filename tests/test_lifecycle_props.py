@@ -28,7 +28,7 @@ MOVES = {(t.source.value, t.target.value) for t in TRANSITIONS}
 def test_random_sessions_follow_the_table(steps: list[tuple[str, str]]) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     with tempfile.TemporaryDirectory() as tmp, \
-            Registry.open(Path(tmp) / "p.sqlite", seed=False, actor="setup") as reg:
+            Registry.init(Path(tmp) / "p.sqlite", seed=False, actor="setup") as reg:
         ConfigEditor(reg, actor="alice").add_maintainer("alice")
         ConfigEditor(reg, actor="alice").add_maintainer("bob")
         reg.add(DATA / "lifecycle" / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")

@@ -44,7 +44,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel: Path, tmp_path: Path) 
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    env = {**os.environ, "PYTHONPATH": str(target), "EGIF_REGISTRY": str(tmp_path / "r.sqlite")}
+    env = {**os.environ, "PYTHONPATH": str(target), "XDG_DATA_HOME": str(tmp_path / "data")}
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     run = subprocess.run([sys.executable, "-m", "egif", "schema", "list"], cwd=elsewhere, env=env,

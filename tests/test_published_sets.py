@@ -336,3 +336,23 @@ def test_versions_may_carry_a_revision_letter() -> None:
                                                                               "3.2"]
     with pytest.raises(InputError):
         parse_version("3.1-HMRC")
+
+
+def test_a_file_the_caller_names_is_kept_even_when_a_registered_version_equals_it(
+        empty_registry: Registry) -> None:
+    dep = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:d">'
+           b'<xs:simpleType name="T"><xs:restriction base="xs:string"/></xs:simpleType></xs:schema>')
+    main = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:d="urn:d" targetNamespace="urn:m">'
+            b'<xs:import namespace="urn:d" schemaLocation="lib/D.xsd"/><xs:element name="E" type="d:T"/>'
+            b'</xs:schema>')
+    empty_registry.add("D.xsd", name="D", version="1.0", files={"D.xsd": dep})
+    # as a pull applies a published index: the bundled file is named, and paths are kept as given
+    kept = empty_registry.add("sub/M.xsd", name="M", version="1.0", files={"sub/M.xsd": main,
+                              "sub/lib/D.xsd": dep}, imports={"urn:d": "sub/lib/D.xsd"})
+    assert {f.path for f in kept.version.files} == {"sub/M.xsd", "sub/lib/D.xsd"}
+    assert [(b.target, b.reason) for b in kept.bindings] == [("file sub/lib/D.xsd", "explicit")]
+    # left to the default, the same bytes are recorded as the registered version
+    deduped = empty_registry.add("sub/M.xsd", name="M", version="1.1", files={"sub/M.xsd": main,
+                                 "sub/lib/D.xsd": dep})
+    assert [(b.target, b.reason) for b in deduped.bindings] == [("D@1.0", "identical")]
+    assert {f.path for f in deduped.version.files} == {"sub/M.xsd"}

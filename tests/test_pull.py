@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from egif.publish import object_path, publish
 from egif.remote import PullLimits, RemoteError, normalise_url, parse_index, pull
 
 from .conftest import run_egif
+from .hostile_publisher import dump
 from .publish_server import StaticServer, serve
 
 FAST = PullLimits(timeout=2.0, retries=1, backoff=0.01, workers=4)
@@ -58,19 +58,11 @@ def widget_xsd(folder: Path, version: str, extra: str = "") -> Path:
     return main
 
 
-def dump(path: Path) -> list[str]:
-    """Every row of every table, to compare a registry before and after."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return list(db.iterdump())
-    finally:
-        db.close()
-
-
 @pytest.fixture
 def published(registry: Registry, tmp_path: Path) -> Iterator[tuple[Registry, Path, StaticServer]]:
     """A seeded publisher with one extra standard, published and served."""
-    registry.add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified")
+    registry._add(widget_xsd(tmp_path / "w1", "1.0"), name="Widget", version="1.0", status="ratified",
+                  via="test set-up")
     site = tmp_path / "site"
     publish(registry, site, catalogue=False)
     with serve(site) as server:
@@ -80,7 +72,7 @@ def published(registry: Registry, tmp_path: Path) -> Iterator[tuple[Registry, Pa
 @pytest.fixture
 def consumer(tmp_path: Path) -> Iterator[tuple[Registry, Path]]:
     path = tmp_path / "consumer.sqlite"
-    with Registry.open(path, actor="council@example.org", seed=False) as reg:
+    with Registry.init(path, actor="council@example.org", seed=False) as reg:
         yield reg, path
 
 
@@ -122,8 +114,8 @@ def test_incremental_pull_fetches_only_new_objects(published, consumer, tmp_path
     publisher, site, server = published
     reg, _ = consumer
     pull(reg, server.url, limits=FAST)
-    publisher.add(widget_xsd(tmp_path / "w2", "2.0", '<xsd:enumeration value="green"/>'),
-                  name="Widget", version="2.0", status="candidate")
+    publisher._add(widget_xsd(tmp_path / "w2", "2.0", '<xsd:enumeration value="green"/>'),
+                   name="Widget", version="2.0", status="candidate", via="test set-up")
     with publisher.store.transaction():
         row = publisher.store.find_version("Widget", "1.0")
         assert row is not None
@@ -268,6 +260,7 @@ def test_cli_publish_and_pull(egif_cli, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "index sha256:" in out.stdout
     consumer = tmp_path / "c.sqlite"
+    assert run_egif("registry", "init", str(consumer)).returncode == 0  # a named registry is made on purpose
     with serve(site) as server:
         first = run_egif("registry", "pull", server.url, "--format", "json", registry=consumer)
         assert first.returncode == 0, first.stderr
@@ -303,7 +296,7 @@ def test_index_paths_are_accepted_only_when_inside_the_version(parts: list[str])
     path = "/".join(parts)
     index = {"format": "egif-registry-index/1", "standards": [{
         "name": "S", "history": {"digest": "a" * 64}, "versions": [{
-            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": "m.xsd",
+            "name": "S", "version": "1.0", "status": "draft", "digest": "b" * 64, "main": path,
             "imports": [], "files": [{"path": path, "digest": "c" * 64}]}]}]}
     safe = all(p not in ("", ".", "..") for p in parts)
     try:

@@ -103,8 +103,7 @@ def test_sample_unwritable_output(egif_cli: Any, tmp_path: Path) -> None:
 
 
 def run_demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EGIF_REGISTRY": str(tmp_path / "reg" / "registry.sqlite"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_DATA_HOME": str(tmp_path / "data")}
     return subprocess.run([sys.executable, "-m", "egif_cli.demo", *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=300, check=False)
 
@@ -113,7 +112,7 @@ def test_demo_finds_exactly_the_planted_errors(tmp_path: Path) -> None:
     result = run_demo(tmp_path, "--count", "3000", "--invalid-rate", "0.01")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "demo OK" in result.stdout
-    assert (tmp_path / "reg" / "registry.sqlite").exists()
+    assert (tmp_path / "data" / "egif" / "registry.sqlite").exists()  # the per-user registry, made on first use
     export = tmp_path / "cache" / "egif" / "demo" / "gazetteer-3000-seed1.xml"
     assert export.exists()
     buf = io.BytesIO()

@@ -76,13 +76,13 @@ def test_eight_concurrent_writers_lose_nothing(registry_path: Path, tmp_path: Pa
 
 
 def test_concurrent_first_use_seeds_the_registry_once(tmp_path: Path) -> None:
-    path = tmp_path / "fresh.sqlite"
-    env = {**os.environ, "EGIF_REGISTRY": str(path)}
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}  # the per-user registry, not there yet
     procs = [subprocess.Popen([sys.executable, "-m", "egif", "schema", "list", "--format", "json"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(8)]
     outputs = [(p.wait(timeout=120), p.communicate()) for p in procs]
     assert all(code == 0 for code, _ in outputs), outputs
+    path = tmp_path / "data" / "egif" / "registry.sqlite"
     with Registry.open(path) as reg:
         refs = [str(v.ref) for v in reg.list()]
         assert len(refs) == len(set(refs)) > 0

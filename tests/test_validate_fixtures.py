@@ -25,7 +25,7 @@ def _cases() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    reg = Registry.open(tmp_path_factory.mktemp("fx") / "r.sqlite", actor="tester")
+    reg = Registry.init(tmp_path_factory.mktemp("fx") / "r.sqlite", actor="tester")
     yield reg
     reg.close()
 

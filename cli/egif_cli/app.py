@@ -5,7 +5,8 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
   1  a check failed: invalid documents, a refused lifecycle step, lint errors,
      a diff verdict short of ``--require``
   2  usage error or unusable input (missing/unreadable/unsafe file, not a
-     schema, unknown registry entry, broken registry)
+     schema, unknown registry entry, broken registry, a file that cannot be
+     written)
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 import click
 
 from egif import EgifError, Registry, __version__
-from egif.registry import REGISTRY_ENV
+from egif.registry import REGISTRY_ENV, default_location, is_url
+from egif.render.text import escape
 
 EXIT_HELP = """\b
 Exit codes:
@@ -28,16 +30,32 @@ Exit codes:
 
 
 class AppState:
-    """Per-invocation state: which registry, who is acting; opened lazily."""
+    """Per-invocation state: which registry, who is acting; opened lazily.
 
-    def __init__(self, registry_path: Path | None, actor: str | None) -> None:
-        self.registry_path = registry_path
+    ``--as`` names the actor of a registry whose identity is self-asserted
+    (SQLite).  A PostgreSQL registry acts as the connected database role: an
+    explicit ``--as`` naming someone else is refused there, and ``EGIF_USER``
+    (a default for self-asserted registries) is ignored.
+    """
+
+    def __init__(self, registry_path: str | None, actor: str | None, *,
+                 actor_from_env: bool = False) -> None:
+        self.registry_path = registry_path or None
         self.actor = actor
+        self.actor_from_env = actor_from_env
         self._registry: Registry | None = None
+
+    def actor_for(self, location: str | Path | None) -> str | None:
+        """The ``actor`` to open *location* with (``EGIF_USER`` does not apply to PostgreSQL)."""
+        if location is None:
+            location = default_location()[0]
+        if self.actor_from_env and is_url(location):
+            return None
+        return self.actor
 
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry.open(self.registry_path, actor=self.actor)
+            self._registry = Registry.open(self.registry_path, actor=self.actor_for(self.registry_path))
         return self._registry
 
     def close(self) -> None:
@@ -53,30 +71,40 @@ class EgifGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EgifError as exc:
-            click.echo(f"egif: error: {exc}", err=True)
+            click.echo(f"egif: error: {escape(exc)}", err=True)
             ctx.exit(exc.exit_code)
         except sqlite3.Error as exc:
-            click.echo(f"egif: error: registry database: {exc}", err=True)
+            click.echo(f"egif: error: registry database: {escape(exc)}", err=True)
             ctx.exit(2)
+        except click.ClickException as exc:  # usage errors quote what was typed
+            exc.message = escape(exc.message)
+            raise
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(1)
+        except OSError as exc:  # disk full, permission denied, read-only folder...
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"egif: error: {escape(where)}{escape(exc.strerror or exc)}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("egif: interrupted", err=True)
             ctx.exit(130)
 
 
 @click.group(cls=EgifGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
-              envvar=REGISTRY_ENV, show_envvar=True,
-              help="Registry file to use (default: registry.sqlite in the user data directory).")
+@click.option("--registry", "registry_path", metavar="PATH|DSN", envvar=REGISTRY_ENV, show_envvar=True,
+              help="Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
+                   "`egif registry init`). Default: registry.sqlite in the user data directory, "
+                   "created on first use.")
 @click.option("--as", "actor", metavar="NAME", envvar="EGIF_USER", show_envvar=True,
-              help="Who is acting, recorded in the audit log (default: the git user).")
+              help="Who is acting, recorded in the audit log (default: the git user). SQLite only: "
+                   "a PostgreSQL registry acts as the database role you connect as.")
 @click.version_option(__version__, prog_name="egif")
 @click.pass_context
-def cli(ctx: click.Context, registry_path: Path | None, actor: str | None) -> None:
+def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> None:
     """egif: registry, validator, diff and lifecycle for UK e-government XML standards."""
-    state = AppState(registry_path, actor)
+    source = ctx.get_parameter_source("actor")
+    state = AppState(registry_path, actor, actor_from_env=source == click.core.ParameterSource.ENVIRONMENT)
     ctx.obj = state
     ctx.call_on_close(state.close)
 

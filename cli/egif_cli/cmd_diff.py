@@ -6,7 +6,7 @@ import click
 
 from egif.diff import diff_refs
 from egif.diff.render import render_markdown, render_text
-from egif_cli.common import echo_json, format_option, state
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 @click.command("diff")
@@ -34,11 +34,11 @@ def diff(ctx: click.Context, old: str, new: str, fmt: str, require: str | None, 
         echo_json({**result.to_dict(), "require": require,
                    "satisfied": result.satisfies(require) if require else None})
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        echo(render_markdown(result), nl=False)
     else:
-        click.echo(render_text(result, full_paths=full_paths))
+        echo(render_text(result, full_paths=full_paths))
     if require and not result.satisfies(require):
-        click.echo(f"egif: verdict {result.verdict} falls short of --require {require}", err=True)
+        echo(f"egif: verdict {result.verdict} falls short of --require {require}", err=True)
         ctx.exit(1)
 
 

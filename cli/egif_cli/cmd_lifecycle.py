@@ -14,7 +14,8 @@ import click
 from egif.config import ConfigEditor, RegistryConfig, load_config, utc_now
 from egif.lifecycle import TRANSITIONS, Consultation, Lifecycle, Outcome
 from egif.model import Event, Status
-from egif_cli.common import echo_json, format_option, state
+from egif.render.text import escape
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 def _lifecycle(ctx: click.Context) -> Lifecycle:
@@ -46,7 +47,7 @@ def _done(outcome: Outcome, fmt: str, line: str) -> None:
                    "version": {"name": v.name, "version": v.version, "status": v.status.value,
                                "successor": v.successor}})
         return
-    click.echo(line)
+    echo(line)
 
 
 reason_option = click.option("--reason", "-m", default="", metavar="TEXT", help="Why (recorded in the log).")
@@ -104,7 +105,7 @@ def comment(ctx: click.Context, ref: str, text: str, fmt: str) -> None:
 def approve(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
     """Approve candidate REF (maintainers)."""
     outcome = _lifecycle(ctx).approve(ref, reason)
-    _done(outcome, fmt, f"approval #{outcome.event.id} by {outcome.event.actor} recorded on "
+    _done(outcome, fmt, f"approval #{outcome.event.id} by {escape(outcome.event.actor)} recorded on "
                         f"{outcome.version.ref}")
 
 
@@ -116,7 +117,7 @@ def approve(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
 def object_(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
     """Object to candidate REF (maintainers); it blocks ratification until resolved."""
     outcome = _lifecycle(ctx).object(ref, reason)
-    _done(outcome, fmt, f"objection #{outcome.event.id} by {outcome.event.actor} recorded on "
+    _done(outcome, fmt, f"objection #{outcome.event.id} by {escape(outcome.event.actor)} recorded on "
                         f"{outcome.version.ref}")
 
 
@@ -130,7 +131,7 @@ def resolve(ctx: click.Context, ref: str, objection: int, reason: str, fmt: str)
     """Resolve OBJECTION (its number) on REF: its author withdraws it, or a maintainer resolves it."""
     outcome = _lifecycle(ctx).resolve_objection(ref, objection, reason)
     _done(outcome, fmt, f"objection #{objection} on {outcome.version.ref} "
-                        f"{outcome.details['how']} by {outcome.event.actor}")
+                        f"{outcome.details['how']} by {escape(outcome.event.actor)}")
 
 
 @lifecycle_group.command("close-window")
@@ -141,7 +142,8 @@ def resolve(ctx: click.Context, ref: str, objection: int, reason: str, fmt: str)
 def close_window(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
     """Close the consultation window of candidate REF early (maintainers)."""
     outcome = _lifecycle(ctx).close_window(ref, reason)
-    _done(outcome, fmt, f"consultation on {outcome.version.ref} closed early by {outcome.event.actor}")
+    _done(outcome, fmt, f"consultation on {outcome.version.ref} closed early by "
+                        f"{escape(outcome.event.actor)}")
 
 
 @lifecycle_group.command("ratify")
@@ -159,8 +161,8 @@ def ratify(ctx: click.Context, ref: str, fmt: str) -> None:
     outcome = _lifecycle(ctx).ratify(ref)
     compat = outcome.details["compatibility"]
     _done(outcome, fmt, f"{outcome.version.ref} is now ratified "
-                        f"(approved by {', '.join(outcome.details['approvers'])})\n"
-                        f"  compatibility ({compat['method']}): {compat['note']}")
+                        f"(approved by {', '.join(escape(a) for a in outcome.details['approvers'])})\n"
+                        f"  compatibility ({compat['method']}): {escape(compat['note'])}")
 
 
 @lifecycle_group.command("reject")
@@ -231,7 +233,7 @@ def pending(ctx: click.Context, closing: float | None, fmt: str) -> None:
         echo_json([c.to_dict(config, now) for c in found])
         return
     if not found:
-        click.echo("nothing awaiting a decision" if closing is None
+        echo("nothing awaiting a decision" if closing is None
                    else f"no consultation closes within {closing:g} days")
         return
     for c in found:
@@ -250,39 +252,41 @@ def newest(ctx: click.Context, name: str, status_: str, fmt: str) -> None:
     if fmt == "json":
         echo_json({"name": v.name, "version": v.version, "status": v.status.value, "digest": v.digest})
         return
-    click.echo(f"{v.name}@{v.version}")
+    echo(f"{v.name}@{v.version}")
 
 
 def _print_consultation(c: Consultation, config: RegistryConfig, now: datetime, *, full: bool) -> None:
-    click.echo(f"{c.ref}  {c.status.value}")
+    echo(f"{c.ref}  {c.status.value}")
     if c.opened_at:
         if c.closed_early is not None:
-            window = (f"closed early at {c.closed_early.at} by {c.closed_early.actor}: "
-                      f"{c.closed_early.text}")
+            window = (f"closed early at {escape(c.closed_early.at)} by {escape(c.closed_early.actor)}: "
+                      f"{escape(c.closed_early.text)}")
         elif c.window_closed(now):
-            window = f"closed at {c.closes_at}"
+            window = f"closed at {escape(c.closes_at)}"
         else:
-            window = f"open until {c.closes_at} ({c.days_left(now) or 0:.1f} days left)"
-        click.echo(f"  window:     {window}")
+            window = f"open until {escape(c.closes_at)} ({c.days_left(now) or 0:.1f} days left)"
+        echo(f"  window:     {window}")
     approvers = c.approvers(config)
     if c.status == Status.CANDIDATE:
-        click.echo(f"  approvals:  {len(approvers)} of {config.approvals_needed}"
-                   + (f" ({', '.join(approvers)})" if approvers else ""))
+        echo(f"  approvals:  {len(approvers)} of {config.approvals_needed}"
+                   + (f" ({', '.join(escape(a) for a in approvers)})" if approvers else ""))
         opened = c.open_objections()
-        click.echo(f"  objections: {len(opened)} open of {len(c.objections)}")
-        click.echo(f"  comments:   {len(c.comments)}")
+        echo(f"  objections: {len(opened)} open of {len(c.objections)}")
+        echo(f"  comments:   {len(c.comments)}")
         blockers = c.blockers(config, now)
-        click.echo("  ready to ratify (the compatibility check runs at ratify)" if not blockers
-                   else "  waiting for: " + "; ".join(blockers))
+        echo("  ready to ratify (the compatibility check runs at ratify)" if not blockers
+                   else "  waiting for: " + "; ".join(escape(b) for b in blockers))
     if not full:
         return
     for a in c.approvals:
-        click.echo(f"  approval #{a.id}  {a.at}  {a.actor}" + (f": {a.text}" if a.text else ""))
+        echo(f"  approval #{a.id}  {escape(a.at)}  {escape(a.actor)}" + (f": {escape(a.text)}" if a.text else ""))
     for o in c.objections:
-        state_ = "open" if o.open else f"resolved by {o.resolved_by} at {o.resolved_at}: {o.resolution}"
-        click.echo(f"  objection #{o.id}  {o.at}  {o.actor}: {o.reason}  [{state_}]")
+        state_ = "open" if o.open else (f"resolved by {escape(o.resolved_by)} at {escape(o.resolved_at)}: "
+                                        f"{escape(o.resolution)}")
+        echo(f"  objection #{o.id}  {escape(o.at)}  {escape(o.actor)}: {escape(o.reason)}  [{state_}]")
     for r in c.comments:
-        click.echo(f"  comment #{r.id}  {r.at}  {r.actor}{' (late)' if r.late else ''}: {r.text}")
+        echo(f"  comment #{r.id}  {escape(r.at)}  {escape(r.actor)}{' (late)' if r.late else ''}: "
+             f"{escape(r.text)}")
 
 
 # -- egif schema history ------------------------------------------------------
@@ -301,39 +305,43 @@ def history(ctx: click.Context, ref: str, kinds: tuple[str, ...], fmt: str) -> N
         echo_json([e.to_dict() for e in events])
         return
     if not events:
-        click.echo(f"no events for {ref}")
+        echo(f"no events for {escape(ref)}")
         return
     for e in events:
-        click.echo(describe_event(e))
+        echo(describe_event(e))
 
 
 def describe_event(e: Event) -> str:
-    """One line for an audit event: when, what, which version, who, and why."""
+    """One line for an audit event: when, what, which version, who, and why.
+
+    Every value comes from the log, which holds what people typed and what
+    publishers sent: each is escaped, so the line stays one line of plain text.
+    """
     d = e.data
     subject = f"{e.name}@{e.version}" if e.version else (e.name or "registry")
     detail = ""
     if "from" in d and "to" in d:
-        detail = f"{d['from']} -> {d['to']}"
+        detail = f"{escape(d['from'])} -> {escape(d['to'])}"
         if d.get("successor"):
-            detail += f", successor {d['successor']}"
+            detail += f", successor {escape(d['successor'])}"
         if d.get("closes_at") and e.kind == "propose":
-            detail += f", window until {d['closes_at']}"
+            detail += f", window until {escape(d['closes_at'])}"
     elif e.kind == "add":
-        detail = f"as {d.get('status')}, digest {str(d.get('digest', ''))[:12]}"
+        detail = f"as {escape(d.get('status'))}, digest {escape(str(d.get('digest', ''))[:12])}"
     elif e.kind == "resolve-objection":
-        detail = f"objection #{d.get('objection')} {d.get('how', 'resolved')}"
+        detail = f"objection #{escape(d.get('objection'))} {escape(d.get('how', 'resolved'))}"
     elif e.kind == "config":
-        detail = f"{d.get('key')}: {d.get('old')!r} -> {d.get('new')!r}"
+        detail = f"{escape(d.get('key'))}: {escape(repr(d.get('old')))} -> {escape(repr(d.get('new')))}"
         if d.get("bootstrap"):
             detail += " (first maintainer)"
     elif e.kind == "attach":
-        detail = f"{d.get('kind')}/{d.get('name')}"
+        detail = f"{escape(d.get('kind'))}/{escape(d.get('name'))}"
     why = d.get("text") or d.get("reason") or d.get("comment") or ""
-    parts = [f"{e.at}  #{e.id:<5} {e.kind:<17} {subject}  by {e.actor}"]
+    parts = [f"{escape(e.at)}  #{e.id:<5} {escape(e.kind):<17} {escape(subject)}  by {escape(e.actor)}"]
     if detail:
         parts.append(f"  [{detail}]")
     if why:
-        parts.append(f"  {why}")
+        parts.append(f"  {escape(why)}")
     return "".join(parts)
 
 
@@ -387,22 +395,22 @@ def config(ctx: click.Context, add: tuple[str, ...], remove: tuple[str, ...], ap
             echo_json([e.to_dict() for e in events])
         else:
             for e in events:
-                click.echo(describe_event(e))
+                echo(describe_event(e))
             if not events:
-                click.echo("no configuration changes recorded")
+                echo("no configuration changes recorded")
         return
     if fmt == "json":
         echo_json(current.to_dict())
         return
-    click.echo(f"maintainers:      {', '.join(current.maintainers) or '(none yet)'}")
-    click.echo(f"approvals needed: {current.approvals_needed}")
-    click.echo(f"window days:      {current.window_days}")
+    echo(f"maintainers:      {', '.join(escape(m) for m in current.maintainers) or '(none yet)'}")
+    echo(f"approvals needed: {current.approvals_needed}")
+    echo(f"window days:      {current.window_days}")
     if current.lint_rules:
-        click.echo("lint rules:")
+        echo("lint rules:")
         for rule, setting in sorted(current.lint_rules.items()):
-            click.echo(f"  {rule}: {setting}")
+            echo(f"  {escape(rule)}: {escape(setting)}")
     else:
-        click.echo("lint rules:       (defaults)")
+        echo("lint rules:       (defaults)")
 
 
 def register(root: click.Group) -> None:

@@ -18,8 +18,9 @@ from egif.lint import (
     lint_version,
     registry_settings,
 )
-from egif.registry import default_registry_path
-from egif_cli.common import echo_json, format_option, state
+from egif.registry import default_location, is_url
+from egif.render.text import escape
+from egif_cli.common import echo, echo_json, format_option, state
 
 _REF_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*(@[0-9]+\.[0-9]+)?$")
 
@@ -42,13 +43,13 @@ def _looks_like_file(target: str) -> bool:
 
 def _text(findings: list[Finding], label: str) -> None:
     for f in findings:
-        where = f.file or label
+        where = escape(f.file or label)
         if f.line:
             where += f":{f.line}"
-        click.echo(f"{where}: {f.severity.value}: [{f.rule}] {f.message}")
+        echo(f"{where}: {f.severity.value}: [{escape(f.rule)}] {escape(f.message)}")
     n = count(findings)
     verdict = "FAIL" if has_errors(findings) else "ok"
-    click.echo(f"{label}: {verdict}: {n['error']} error(s), {n['warning']} warning(s), "
+    echo(f"{escape(label)}: {verdict}: {n['error']} error(s), {n['warning']} warning(s), "
                f"{n['info']} info")
 
 
@@ -77,7 +78,7 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
     top.  Exit status 1 when any error is found (warnings and info alone exit 0).
     """
     if explain_rule is not None:
-        click.echo(explain(explain_rule))
+        echo(explain(explain_rule))
         return
     if list_rules:
         if fmt == "json":
@@ -86,7 +87,7 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
             return
         width = max(len(r) for r in RULES)
         for r in RULES.values():
-            click.echo(f"{r.id:<{width}}  {r.severity.value:<7}  {r.convention:<6}  {r.summary}")
+            echo(f"{r.id:<{width}}  {r.severity.value:<7}  {r.convention:<6}  {r.summary}")
         return
     if schema is None:
         raise click.UsageError("give a SCHEMA (file or NAME@VERSION), --explain RULE or --rules")
@@ -97,8 +98,8 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
     if not is_file:
         base = registry_settings(app.registry())
     else:
-        path = app.registry_path or default_registry_path()
-        if path.is_file():  # never create a registry just to lint a file
+        location = app.registry_path or default_location()[0]
+        if is_url(location) or Path(location).is_file():  # never create a registry just to lint a file
             base = registry_settings(app.registry())
     settings = base.with_overrides(disable=disable, severity=_parse_levels(levels),
                                    namespace_base=namespace_base)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from egif_cli.common import echo_json, format_option, state
+from egif.render.text import escape
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 @click.command("publish")
@@ -31,14 +32,14 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
         echo_json(result.to_dict())
         return
     verb = "published" if result.changed else "unchanged"
-    click.echo(f"{verb}: {result.versions} versions of {result.standards} standards in {directory}")
-    click.echo(f"  objects: {result.objects_written} written, {result.objects_kept} already there")
+    echo(f"{verb}: {result.versions} versions of {result.standards} standards in {escape(directory)}")
+    echo(f"  objects: {result.objects_written} written, {result.objects_kept} already there")
     if not no_catalogue:
-        click.echo(f"  catalogue pages: {result.pages_written} written, {result.pages_kept} unchanged "
-                   f"({directory / 'catalogue' / 'index.html'})")
+        echo(f"  catalogue pages: {result.pages_written} written, {result.pages_kept} unchanged "
+                   f"({escape(directory / 'catalogue' / 'index.html')})")
     for note in result.notes:
-        click.echo(f"  note: {note}")
-    click.echo(f"index sha256: {result.index_sha256}")
+        echo(f"  note: {escape(note)}")
+    echo(f"index sha256: {result.index_sha256}")
 
 
 @click.command("pull")
@@ -69,20 +70,20 @@ def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retr
         echo_json(result.to_dict())
         return
     if result.unchanged:
-        click.echo(f"up to date with {result.url} (index {result.index_sha256[:16]}, "
+        echo(f"up to date with {escape(result.url)} (index {result.index_sha256[:16]}, "
                    f"{result.requests} request{'s' if result.requests != 1 else ''})")
         return
-    click.echo(f"pulled from {result.url}: {len(result.added)} added, "
+    echo(f"pulled from {escape(result.url)}: {len(result.added)} added, "
                f"{len(result.status_changed)} status changes, {result.already_present} already present")
     for ref in result.added:
-        click.echo(f"  added {ref}")
+        echo(f"  added {ref}")
     for ref, old, new in result.status_changed:
-        click.echo(f"  status {ref}: {old} -> {new}")
+        echo(f"  status {ref}: {old} -> {new}")
     for ref, why in result.kept_local:
-        click.echo(f"  kept local {ref}: {why}")
-    click.echo(f"  {result.fetched_files} files ({result.fetched_bytes} bytes) in {result.requests} "
+        echo(f"  kept local {ref}: {escape(why)}")
+    echo(f"  {result.fetched_files} files ({result.fetched_bytes} bytes) in {result.requests} "
                f"requests; {result.events_copied} audit events copied")
-    click.echo(f"index sha256: {result.index_sha256}")
+    echo(f"index sha256: {result.index_sha256}")
 
 
 @click.command("export-catalog")
@@ -102,9 +103,9 @@ def export_catalog_cmd(ctx: click.Context, directory: Path, fmt: str) -> None:
     if fmt == "json":
         echo_json(result.to_dict())
         return
-    click.echo(f"wrote {result.files} schema files and {result.entries} catalog entries")
-    click.echo(f"catalog: {result.catalog}")
-    click.echo(f"use: XML_CATALOG_FILES={result.catalog} xmllint --nonet --schema NAMESPACE doc.xml")
+    echo(f"wrote {result.files} schema files and {result.entries} catalog entries")
+    echo(f"catalog: {escape(result.catalog)}")
+    echo(f"use: XML_CATALOG_FILES={escape(result.catalog)} xmllint --nonet --schema NAMESPACE doc.xml")
 
 
 def register(root: click.Group) -> None:

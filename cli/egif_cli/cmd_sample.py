@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 from egif import InputError
+from egif.render.text import escape
 from egif.sample import SAMPLE_KINDS, fault_kinds, parse_size, sample_kind, write_sample
+from egif_cli.common import echo
 
 EPILOG = """\b
 Kinds:
@@ -77,7 +79,7 @@ def register(root: click.Group) -> None:
         else:
             result = _write_file(kind, output, args)
             bad = len(result.invalid)
-            click.echo(f"{output}: {result.schema}, {result.records:,} records, {result.bytes:,} bytes, "
+            echo(f"{escape(output)}: {result.schema}, {result.records:,} records, {result.bytes:,} bytes, "
                        f"{bad:,} invalid record{'s' if bad != 1 else ''} (seed {seed})", err=True)
         if report is not None:
             report.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -101,7 +103,7 @@ def _write_file(kind: str, output: Path, args: dict[str, Any]) -> Any:
 
 def _list(kind: str) -> None:
     spec = sample_kind(kind)
-    click.echo(f"{kind}: {spec.description} ({spec.schema} {', '.join(spec.versions)})")
+    echo(f"{kind}: {spec.description} ({spec.schema} {', '.join(spec.versions)})")
     for f in fault_kinds(kind):
         rule = f" {f.rule}" if f.rule else ""
-        click.echo(f"  {f.id:<30} {f.layer:<5}{rule:<10} {f.element:<30} {f.description}")
+        echo(f"  {f.id:<30} {f.layer:<5}{rule:<10} {f.element:<30} {f.description}")

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from egif import SchemaVersion
-from egif_cli.common import echo_json, format_option, state
+from egif.limits import MAX_SHOWN_METADATA_VALUES, MAX_SHOWN_VALUE_CHARS
+from egif.render.text import escape
+from egif_cli.common import echo, echo_json, format_option, state
 
 
 @click.group("schema")
@@ -60,16 +62,17 @@ def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[
                    "bindings": [b.to_dict() for b in result.bindings], "notes": list(result.notes)})
         return
     if result.created:
-        click.echo(f"added {v.name}@{v.version} ({v.status.value}) digest {v.digest[:16]}")
+        echo(f"added {v.name}@{v.version} ({v.status.value}) digest {v.digest[:16]}")
     else:
-        click.echo(f"unchanged: {v.name}@{v.version} is already stored with this content")
-    click.echo(f"  files: {', '.join(f.path for f in v.files)}")
+        echo(f"unchanged: {v.name}@{v.version} is already stored with this content")
+    echo(f"  files: {', '.join(escape(f.path) for f in v.files)}")
     for b in result.bindings:
-        click.echo(f"  import {b.namespace or '(no namespace)'} -> {b.target} ({b.reason}: {b.detail})")
+        echo(f"  import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
+             f"({escape(b.reason)}: {escape(b.detail)})")
         if b.note:
-            click.echo(f"    note: {b.note}")
+            echo(f"    note: {escape(b.note)}")
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        echo(f"  note: {escape(note)}")
 
 
 @schema_group.command("add-set")
@@ -99,28 +102,29 @@ def add_set(ctx: click.Context, directory: Path, manifest: Path | None, dry_run:
         echo_json(result.to_dict())
         return
     head = "plan for" if dry_run else "set"
-    click.echo(f"{head} {result.directory}: {len(result.entries)} module(s), {len(result.parts)} part(s)")
+    echo(f"{head} {escape(result.directory)}: {len(result.entries)} module(s), {len(result.parts)} part(s)")
     for e in result.entries:
         m = e.module
-        click.echo(f"  {e.message}  [{m.path}; name from {m.naming}]")
+        echo(f"  {escape(e.message)}  [{escape(m.path)}; name from {escape(m.naming)}]")
         if e.action == "conflict":
             continue
         assert e.result is not None
         for b in e.result.bindings:
-            click.echo(f"      import {b.namespace or '(no namespace)'} -> {b.target} ({b.reason})")
+            echo(f"      import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
+                 f"({escape(b.reason)})")
             if b.note:
-                click.echo(f"        note: {b.note}")
+                echo(f"        note: {escape(b.note)}")
     for part in result.parts:
-        click.echo(f"  part {part} (stored with the module that includes it)")
+        echo(f"  part {escape(part)} (stored with the module that includes it)")
     for path, why in result.skipped:
-        click.echo(f"  skipped {path}: {why}")
+        echo(f"  skipped {escape(path)}: {escape(why)}")
     if dry_run:
-        click.echo("dry run: nothing was stored")
+        echo("dry run: nothing was stored")
 
 
 def _binding(b: object) -> str:
     target = getattr(b, "target", None)
-    return str(target) if target is not None else f"file {getattr(b, 'bundled_path', '')}"
+    return str(target) if target is not None else f"file {escape(getattr(b, 'bundled_path', ''))}"
 
 
 @schema_group.command("list")
@@ -137,11 +141,11 @@ def list_(ctx: click.Context, name: str | None, namespace: str | None, status: s
         echo_json([_summary(v) for v in versions])
         return
     if not versions:
-        click.echo("no schema versions match")
+        echo("no schema versions match")
         return
     width = max(len(f"{v.name}@{v.version}") for v in versions)
     for v in versions:
-        click.echo(f"{v.name + '@' + v.version:<{width}}  {v.status.value:<10}  {v.namespace or '-'}")
+        echo(f"{v.name + '@' + v.version:<{width}}  {v.status.value:<10}  {escape(v.namespace or '-')}")
 
 
 def _summary(v: SchemaVersion) -> dict[str, object]:
@@ -159,29 +163,44 @@ def show(ctx: click.Context, ref: str, fmt: str) -> None:
     if fmt == "json":
         echo_json(v.to_dict())
         return
-    click.echo(f"{v.name}@{v.version}")
+    echo(f"{v.name}@{v.version}")
     rows = [
-        ("title", v.title or "-"),
-        ("namespace", v.namespace or "(none)"),
-        ("status", v.status.value + (f" (successor {v.successor})" if v.successor else "")),
+        ("title", escape(v.title or "-")),
+        ("namespace", escape(v.namespace or "(none)")),
+        ("status", v.status.value + (f" (successor {escape(v.successor)})" if v.successor else "")),
         ("digest", f"sha256:{v.digest}"),
-        ("declared", v.declared_version or "(no version attribute)"),
-        ("added", f"{v.added_at} by {v.added_by}"),
+        ("declared", escape(v.declared_version or "(no version attribute)")),
+        ("added", f"{escape(v.added_at)} by {escape(v.added_by)}"),
     ]
     for key, value in rows:
-        click.echo(f"  {key + ':':<11}{value}")
-    click.echo("  files:")
+        echo(f"  {key + ':':<11}{shorten(value)}")
+    echo("  files:")
     for f in v.files:
-        click.echo(f"    {f.path}  [{f.role}]  {f.size} bytes  sha256:{f.digest[:16]}")
+        echo(f"    {escape(f.path)}  [{f.role}]  {f.size} bytes  sha256:{f.digest[:16]}")
     if v.imports:
-        click.echo("  imports:")
+        echo("  imports:")
         for b in v.imports:
-            click.echo(f"    {b.namespace} -> {_binding(b)} ({b.chosen})")
+            echo(f"    {escape(b.namespace)} -> {_binding(b)} ({b.chosen})")
     if v.metadata:
-        click.echo("  e-GMS metadata:")
+        echo("  e-GMS metadata:")
+        shown = 0
+        total = sum(len(values) for values in v.metadata.values())
         for key, values in v.metadata.items():
             for value in values:
-                click.echo(f"    {key}: {value}")
+                if shown == MAX_SHOWN_METADATA_VALUES:
+                    break
+                echo(f"    {escape(key)}: {shorten(escape(value))}")
+                shown += 1
+        if shown < total:
+            echo(f"    ... {total - shown:,} more values not shown (the limit is "
+                 f"{MAX_SHOWN_METADATA_VALUES}); --format json gives them all")
+
+
+def shorten(text: str, limit: int = MAX_SHOWN_VALUE_CHARS) -> str:
+    """*text* cut to *limit* characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters; --format json gives them all)"
 
 
 @schema_group.command("export")
@@ -193,8 +212,8 @@ def export(ctx: click.Context, ref: str, directory: Path) -> None:
     reg = state(ctx).registry()
     written = reg.export(ref, directory)
     resolved = reg.resolve(ref)
-    click.echo(f"wrote {len(written)} files to {directory}")
-    click.echo(f"main schema: {directory / resolved.main}")
+    echo(f"wrote {len(written)} files to {escape(directory)}")
+    echo(f"main schema: {escape(directory / resolved.main)}")
 
 
 def register(root: click.Group) -> None:

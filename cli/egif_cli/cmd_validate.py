@@ -14,8 +14,10 @@ import click
 
 from egif import EgifError, Finding, InputError, UnsafeInputError
 from egif.render import matrix_json, matrix_junit, matrix_text, render
+from egif.render.text import escape
 from egif.validate import DocumentResult, Session
-from egif_cli.common import state
+from egif.xmlsafe import check_regular_file
+from egif_cli.common import echo, state
 
 EPILOG = """\b
 The schema of each document is detected from its root element's namespace
@@ -82,7 +84,8 @@ class ProgressLine:
 
     def file(self, index: int, total: int, name: str) -> None:
         if self.enabled and total > 1:
-            click.echo(f"\r\x1b[K  [{index}/{total}] {name}"[:200], err=True, nl=False)
+            # the control codes here are the progress line's own; the name is escaped
+            click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)
             self.shown = True
 
     def clear(self) -> None:
@@ -144,6 +147,7 @@ def register(root: click.Group) -> None:
                 if name == "-":
                     results.append(session.check(stdin_data, label=label))
                 else:
+                    check_regular_file(Path(name), label)  # a FIFO or device: use '-' instead
                     results.append(session.check(name, label=label))
             except InputError as exc:
                 results.append(_refused(label, exc))
@@ -152,7 +156,7 @@ def register(root: click.Group) -> None:
                     raise
                 results.append(_refused(label, exc))
         progress.clear()
-        click.echo(render(results, fmt), nl=False)
+        echo(render(results, fmt), nl=False)
         if any(r.schema is None for r in results):
             ctx.exit(2)
         if any(not r.valid for r in results):
@@ -167,6 +171,8 @@ def _matrix(session: Session, files: list[str], stdin_data: bytes, fmt: str,
         progress.file(i, len(files), name)
         label = "<stdin>" if name == "-" else name
         try:
+            if name != "-":
+                check_regular_file(Path(name), label)
             standard, verdicts = session.matrix(stdin_data if name == "-" else name, label=label)
         except EgifError as exc:
             if exc.exit_code != 2:
@@ -176,14 +182,14 @@ def _matrix(session: Session, files: list[str], stdin_data: bytes, fmt: str,
         rows.append((label, standard, dict(verdicts)))
     progress.clear()
     if fmt == "json":
-        click.echo(matrix_json(rows), nl=False)
+        echo(matrix_json(rows), nl=False)
     elif fmt == "junit":
-        click.echo(matrix_junit(rows), nl=False)
+        echo(matrix_junit(rows), nl=False)
     else:
         if rows:
-            click.echo(matrix_text(rows), nl=False)
+            echo(matrix_text(rows), nl=False)
     for r in refused:
-        click.echo(f"egif: error: {r.source}: {r.findings[0].message}", err=True)
+        echo(f"egif: error: {escape(r.source)}: {escape(r.findings[0].message)}", err=True)
     if refused:
         raise click.exceptions.Exit(2)
     if any(not any(v for v in verdicts.values()) for _f, _s, verdicts in rows):

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from egif.render.text import escape_block, escape_json
 from egif_cli.app import AppState
 
 
@@ -21,5 +22,16 @@ def format_option(*choices: str, default: str = "text") -> Any:
                         show_default=True, help="Output format.")
 
 
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Write rendered text: every control character in it escaped except its line breaks.
+
+    The renderers escape each stored or user-supplied field with
+    :func:`egif.render.text.escape` (so a newline inside a comment cannot start a
+    line of its own); this is the last guard, on everything the tool prints as text.
+    """
+    click.echo(escape_block(text), err=err, nl=nl)
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False))
+    """Write JSON: the data exactly, with C1 and bidirectional characters as \\u escapes."""
+    click.echo(escape_json(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)))

@@ -91,10 +91,11 @@ def _validator(registry: Registry) -> tuple[Check, bool]:
 
 def _lxml_only(registry: Registry) -> Check:
     def check(report: SampleReport, path: Path) -> list[Finding]:
+        from egif.limits import MAX_DOCUMENT_BYTES
         from egif.xmlsafe import parse_file
 
         schema = registry.resolve(report.schema).lxml_schema()
-        _, tree = parse_file(path)
+        _, tree = parse_file(path, limit=MAX_DOCUMENT_BYTES, what="document")
         schema.validate(tree)
         log = cast(Iterable[Any], schema.error_log)
         return [Finding(e.message, "xsd", file=str(path), line=e.line) for e in log]

@@ -102,6 +102,15 @@ def _scratch_registry(registry: Registry, directory: str) -> Registry:
             src.close()
             dst.close()
         return _Registry.open(target, actor=registry.actor)
+    # another kind of store (PostgreSQL): copy its content into the scratch file
+    from egif.store import SqliteStore
+    from egif.store.copy import copy_store
+
+    scratch = SqliteStore(target, create=True)
+    try:
+        copy_store(registry.store, scratch)
+    finally:
+        scratch.close()
     return _Registry.open(target, actor=registry.actor)
 
 

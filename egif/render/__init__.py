@@ -1,6 +1,8 @@
 """Pure functions turning results into text, JSON or JUnit XML strings.
 
-Nothing here prints: the command-line tool writes what these return.
+Nothing here prints: the command-line tool writes what these return.  Text
+that came from users, documents or publishers goes through the neutraliser in
+:mod:`egif.render.text` before it reaches a terminal.
 """
 
 from egif.render.findings import (

@@ -1,4 +1,9 @@
-"""Rendering validation results: text for people, JSON for programs, JUnit for CI."""
+"""Rendering validation results: text for people, JSON for programs, JUnit for CI.
+
+File names, paths and messages quote what documents and users supplied: the
+text and JUnit renderings escape each of them (:mod:`egif.render.text`), and
+the JSON keeps them exactly.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from egif.model import Finding, Severity
+from egif.render.text import escape, escape_json
 from egif.validate.document import DocumentResult
 
 # The keys of every JSON finding, in this order; documented in docs/validation.md.
@@ -16,7 +22,7 @@ FINDING_KEYS = ("file", "line", "column", "path", "record", "rule", "severity", 
 
 
 def _where(f: Finding, default_file: str) -> str:
-    where = f.file or default_file
+    where = escape(f.file or default_file)
     if f.line is not None:
         where += f":{f.line}"
         if f.column is not None:
@@ -26,12 +32,12 @@ def _where(f: Finding, default_file: str) -> str:
 
 def finding_line(f: Finding, default_file: str = "") -> str:
     """``file:line:col: error [rule] path (record N): message``."""
-    parts = [f"{_where(f, default_file)}: {f.severity.value} [{f.rule}]"]
+    parts = [f"{_where(f, default_file)}: {f.severity.value} [{escape(f.rule)}]"]
     if f.path:
-        parts.append(f" {f.path}")
+        parts.append(f" {escape(f.path)}")
     if f.record is not None:
         parts.append(f" (record {f.record})")
-    parts.append(f": {f.message}")
+    parts.append(f": {escape(f.message)}")
     return "".join(parts)
 
 
@@ -63,15 +69,16 @@ def render_text(results: Sequence[DocumentResult]) -> str:
     """Grouped per file: a heading line, then one line per finding; a summary at the end."""
     lines: list[str] = []
     for r in results:
+        source, schema = escape(r.source), escape(r.schema)
         if r.schema is None:
-            head = f"{r.source}: refused"
+            head = f"{source}: refused"
         elif r.valid:
-            head = f"{r.source}: valid ({r.schema})"
+            head = f"{source}: valid ({schema})"
         elif r.truncated:
-            head = (f"{r.source}: invalid against {r.schema} (stopped after "
+            head = (f"{source}: invalid against {schema} (stopped after "
                     f"{_plural(len(r.errors), 'error')})")
         else:
-            head = f"{r.source}: invalid against {r.schema} ({_plural(len(r.errors), 'error')})"
+            head = f"{source}: invalid against {schema} ({_plural(len(r.errors), 'error')})"
         if r.records is not None:
             head += f", {_plural(r.records, 'record')}"
         lines.append(head)
@@ -90,7 +97,7 @@ def finding_dict(f: Finding, default_file: str) -> dict[str, Any]:
 def render_json(results: Sequence[DocumentResult]) -> str:
     """A JSON array with one object per finding (keys: :data:`FINDING_KEYS`)."""
     out = [finding_dict(f, r.source) for r in results for f in r.findings]
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
 def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif validate") -> str:
@@ -101,17 +108,17 @@ def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif valida
     ts = etree.SubElement(root, "testsuite", name=suite, tests=str(len(results)),
                           failures=str(invalid), errors=str(unusable), skipped="0")
     for r in results:
-        case = etree.SubElement(ts, "testcase", name=r.source,
-                                classname=(r.schema or "unvalidated").replace(".", "_"))
+        case = etree.SubElement(ts, "testcase", name=escape(r.source),
+                                classname=escape(r.schema or "unvalidated").replace(".", "_"))
         text = "\n".join(finding_line(f, r.source) for f in r.findings)
         if r.schema is None:
-            first = r.findings[0].message if r.findings else "refused"
+            first = escape(r.findings[0].message) if r.findings else "refused"
             el = etree.SubElement(case, "error", message=first[:500], type="input")
             el.text = text
         elif not r.valid:
             el = etree.SubElement(case, "failure",
                                   message=f"{_plural(len(r.errors), 'error')}; first: "
-                                          f"{r.errors[0].message}"[:500],
+                                          f"{escape(r.errors[0].message)}"[:500],
                                   type="invalid")
             el.text = text
         elif r.warnings:
@@ -136,6 +143,7 @@ def matrix_text(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> s
         for c in verdicts:
             if c not in columns:
                 columns.append(c)
+    rows = [(escape(f), s, {escape(c): v for c, v in verdicts.items()}) for f, s, verdicts in rows]
     width = max([len("document"), *(len(f) for f, _s, _v in rows)])
     col_w = [max(len(c), 5) for c in columns]
     head = "document".ljust(width) + "  " + "  ".join(c.ljust(w) for c, w in zip(columns, col_w,
@@ -160,13 +168,13 @@ def matrix_junit(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]], *,
     ts = etree.SubElement(root, "testsuite", name=suite, tests=str(len(rows)),
                           failures=str(failures), errors="0", skipped="0")
     for file, standard, verdicts in rows:
-        case = etree.SubElement(ts, "testcase", name=file, classname=standard)
-        text = "\n".join(f"{v}: {'-' if ok is None else 'yes' if ok else 'no'}"
+        case = etree.SubElement(ts, "testcase", name=escape(file), classname=escape(standard))
+        text = "\n".join(f"{escape(v)}: {'-' if ok is None else 'yes' if ok else 'no'}"
                          for v, ok in verdicts.items())
         if not any(verdicts.values()):
             el = etree.SubElement(case, "failure", type="nonconforming",
                                   message=f"satisfies none of the {len(verdicts)} versions of "
-                                          f"{standard}")
+                                          f"{escape(standard)}")
             el.text = text
         else:
             out = etree.SubElement(case, "system-out")
@@ -177,7 +185,7 @@ def matrix_junit(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]], *,
 
 def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> str:
     out = [{"file": f, "standard": s, "versions": dict(v)} for f, s, v in rows]
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
 __all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "matrix_json",

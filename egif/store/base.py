@@ -1,32 +1,72 @@
 """The storage interface the registry talks to.
 
 The registry never writes SQL itself: everything goes through these methods,
-so that a server database (PostgreSQL) can later implement the same protocol
-for a registry shared by many maintainers.  Rows come back as plain dicts.
+so that the embedded SQLite file and a PostgreSQL database shared by many
+maintainers are interchangeable.  Rows come back as plain dicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
+
+# The tables that make up a registry's content, parents before children, with
+# their columns in order: what `egif registry copy` moves, row for row.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "config": ("key", "value"),
+    "blobs": ("digest", "size", "content"),
+    "schema_versions": ("id", "name", "version", "major", "minor", "namespace", "status", "digest",
+                        "main_path", "declared_version", "title", "metadata", "successor", "added_by",
+                        "added_at"),
+    "schema_files": ("version_id", "path", "digest", "namespace", "role"),
+    "schema_directives": ("version_id", "seq", "file", "kind", "namespace", "location", "target_path",
+                          "target_version_id"),
+    "schema_imports": ("version_id", "namespace", "target_version_id", "bundled_path", "chosen"),
+    "attachments": ("version_id", "kind", "name", "digest", "added_by", "added_at"),
+    "events": ("id", "name", "version", "kind", "actor", "at", "data"),
+}
+# the primary key of each, which is also the order a dump comes in
+TABLE_KEYS: dict[str, str] = {
+    "config": "key", "blobs": "digest", "schema_versions": "id", "schema_files": "version_id, path",
+    "schema_directives": "version_id, seq", "schema_imports": "version_id, namespace",
+    "attachments": "version_id, kind, name", "events": "id",
+}
+# bookkeeping of one store that a copy does not carry over
+LOCAL_META = ("application", "format")
 
 
 class Store(Protocol):
     location: str
+    kind: str  # "sqlite" or "postgresql"
+    created: bool  # the store was created by this open
+    read_only: bool  # writes are refused (file not writable, read-only role)
+    is_admin: bool  # may use the administrative paths (seeding, pulls, copies)
 
     def close(self) -> None: ...
+
+    def identity(self) -> str | None:
+        """The identity the database itself authenticates and enforces, or None.
+
+        None means identity is self-asserted (SQLite: whoever can write the file
+        may write any name); PostgreSQL returns the connected role.
+        """
+        ...
+
+    def format_version(self) -> int: ...
 
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction: all or nothing, serialised against other writers.
 
-        Nested calls join the outer transaction.
+        Nested calls join the outer transaction.  Raises
+        :class:`~egif.errors.ReadOnlyRegistry` on a read-only store.
         """
         ...
 
     # registry-wide key/value settings (JSON-encoded values)
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
+    def all_meta(self) -> dict[str, str]: ...
     def get_config(self, key: str) -> Any: ...
     def set_config(self, key: str, value: Any) -> None: ...
     def all_config(self) -> dict[str, Any]: ...
@@ -46,6 +86,15 @@ class Store(Protocol):
     def version_files(self, version_id: int) -> list[dict[str, Any]]: ...
     def version_directives(self, version_id: int) -> list[dict[str, Any]]: ...
     def version_imports(self, version_id: int) -> list[dict[str, Any]]: ...
+    def version_details(self, version_ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+        """``{id: {"files": [...], "imports": [...], "directives": [...]}}`` for many versions at once.
+
+        Files as :meth:`version_files`; imports and directives as their own
+        methods, each with ``target_name`` and ``target_version`` of the bound
+        version (None when bound to a bundled file).
+        """
+        ...
+
     def dependents(self, version_id: int) -> list[dict[str, Any]]: ...
     def set_status(self, version_id: int, status: str, successor: str | None = None) -> None: ...
 
@@ -59,3 +108,7 @@ class Store(Protocol):
                      at: str, data: dict[str, Any]) -> int: ...
     def iter_events(self, *, name: str | None = None, version: str | None = None,
                     kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]: ...
+
+    # whole tables (see TABLE_COLUMNS), for copying a registry between stores
+    def dump_table(self, table: str) -> Iterator[dict[str, Any]]: ...
+    def load_table(self, table: str, rows: Iterable[dict[str, Any]]) -> int: ...

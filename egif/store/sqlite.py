@@ -8,14 +8,15 @@ failing; a killed process leaves its transaction rolled back by SQLite.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from egif.errors import NotFound, RegistryError
+from egif.errors import NotFound, ReadOnlyRegistry, RegistryError
+from egif.store.base import TABLE_COLUMNS, TABLE_KEYS
 
 APP_ID = "egif-registry"
 
@@ -106,33 +107,72 @@ LATEST_FORMAT = len(MIGRATIONS)
 
 
 class SqliteStore:
-    """A :class:`~egif.store.base.Store` in one SQLite file."""
+    """A :class:`~egif.store.base.Store` in one SQLite file.
 
-    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 60.0) -> None:
+    A file the user cannot write (or in a folder they cannot write, which the
+    WAL journal needs) is opened read-only: reads work, writes raise
+    :class:`~egif.errors.ReadOnlyRegistry`.  A path that does not exist is
+    created only with ``create=True``.
+    """
+
+    kind = "sqlite"
+    is_admin = True  # whoever can write the file can do anything to it
+
+    def __init__(self, path: str | Path, *, create: bool = False, timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.location = str(self.path)
-        if not create and not self.path.exists():
-            raise RegistryError("no registry at this path", file=self.path)
         if self.path.exists() and self.path.is_dir():
             raise RegistryError("is a directory, not a registry file", file=self.path)
-        if not self.path.parent.exists():
+        if not self.path.exists():
+            if not create:
+                raise RegistryError(f"no registry at this path: create one with `egif registry init {self.path}`",
+                                    file=self.path)
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise RegistryError(f"cannot create directory: {exc.strerror}", file=self.path) from None
-        self._local = threading.local()
+        self.read_only = self.path.exists() and not _writable(self.path)
         self._depth = 0
         try:
-            self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._db = self._connect(timeout)
             self._check_is_registry()
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
+            if not self.read_only:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
-            self.created = self._migrate()
+            current = self.format_version()
+            if current == 0 and not create:
+                raise RegistryError(
+                    f"not an egif registry (no registry tables): create one with `egif registry init {self.path}`",
+                    file=self.path)
+            if self.read_only and current < LATEST_FORMAT:
+                raise RegistryError(f"read-only registry in format {current}; this egif needs format "
+                                    f"{LATEST_FORMAT}: open it once with write access to upgrade it",
+                                    file=self.path)
+            self.created = False if self.read_only else self._migrate()
         except sqlite3.DatabaseError as exc:
             raise RegistryError(f"not an egif registry ({exc})", file=self.path) from None
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        if not self.read_only:
+            db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+        else:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            try:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # a WAL file in a folder we cannot write: no shared-memory file can be made;
+                # with nobody writing it (a read-only mount), read the file as it stands
+                db.close()
+                db = sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=timeout, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        return db
+
+    def identity(self) -> str | None:
+        """None: in a file, the acting name is whatever the writer says (self-asserted)."""
+        return None
 
     # -- opening ---------------------------------------------------------
     def _tables(self) -> set[str]:
@@ -197,6 +237,8 @@ class SqliteStore:
             finally:
                 self._depth -= 1
             return
+        if self.read_only:
+            raise ReadOnlyRegistry(f"read-only registry {self.path}")
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -223,6 +265,9 @@ class SqliteStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO egif_meta (key, value) VALUES (?, ?)", (key, value))
+
+    def all_meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._all("SELECT key, value FROM egif_meta")}
 
     def get_config(self, key: str) -> Any:
         row = self._one("SELECT value FROM config WHERE key = ?", (key,))
@@ -326,6 +371,32 @@ class SqliteStore:
             (version_id,),
         )
 
+    def version_details(self, version_ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+        out: dict[int, dict[str, list[dict[str, Any]]]] = {
+            i: {"files": [], "imports": [], "directives": []} for i in version_ids}
+        ids = list(out)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for r in self._all(
+                    "SELECT f.version_id, f.path, f.digest, f.namespace, f.role, b.size FROM schema_files f "
+                    f"JOIN blobs b ON b.digest = f.digest WHERE f.version_id IN ({marks}) "
+                    "ORDER BY f.version_id, f.role != 'main', f.path", tuple(chunk)):
+                out[r.pop("version_id")]["files"].append(r)
+            for r in self._all(
+                    "SELECT i.version_id, i.namespace, i.target_version_id, i.bundled_path, i.chosen, "
+                    "t.name AS target_name, t.version AS target_version FROM schema_imports i "
+                    f"LEFT JOIN schema_versions t ON t.id = i.target_version_id WHERE i.version_id IN ({marks}) "
+                    "ORDER BY i.version_id, i.namespace", tuple(chunk)):
+                out[r.pop("version_id")]["imports"].append(r)
+            for r in self._all(
+                    "SELECT d.version_id, d.file, d.kind, d.namespace, d.location, d.target_path, "
+                    "d.target_version_id, t.name AS target_name, t.version AS target_version "
+                    "FROM schema_directives d LEFT JOIN schema_versions t ON t.id = d.target_version_id "
+                    f"WHERE d.version_id IN ({marks}) ORDER BY d.version_id, d.seq", tuple(chunk)):
+                out[r.pop("version_id")]["directives"].append(r)
+        return out
+
     def dependents(self, version_id: int) -> list[dict[str, Any]]:
         return self._all(
             "SELECT v.* FROM schema_versions v JOIN schema_imports i ON i.version_id = v.id "
@@ -388,6 +459,19 @@ class SqliteStore:
             item["data"] = json.loads(item["data"])
             yield item
 
+    # -- whole tables, for `egif registry copy` ----------------------------------
+    def dump_table(self, table: str) -> Iterator[dict[str, Any]]:
+        cols = ", ".join(TABLE_COLUMNS[table])
+        for row in self._db.execute(f"SELECT {cols} FROM {table} ORDER BY {TABLE_KEYS[table]}"):
+            yield dict(row)
+
+    def load_table(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
+        columns = TABLE_COLUMNS[table]
+        cur = self._db.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+            (tuple(row[c] for c in columns) for row in rows))
+        return max(cur.rowcount, 0)
+
     # for tests and tools that need raw access (e.g. tamper detection tests)
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, params)
@@ -407,3 +491,9 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+
+
+def _writable(path: Path) -> bool:
+    """Can this process change the file (and make the journal files beside it)?"""
+    folder = path.parent if str(path.parent) else Path(".")
+    return os.access(path, os.R_OK | os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
