@@ -298,6 +298,39 @@ def signer_for(key: str | Path | None = None, *, passphrase: str | None = None) 
     return KeyFileSigner(path, passphrase)
 
 
+class LazySigner:
+    """:func:`signer_for`, called on first use: an action that needs no signature never reads the key.
+
+    The key file is loaded (or ssh-agent asked) the first time the public key
+    or a signature is wanted; errors then are the same one-line
+    :class:`~egif.errors.InputError` ``signer_for`` raises.
+    """
+
+    def __init__(self, key: str | Path | None = None, *, passphrase: str | None = None) -> None:
+        self._key = key
+        self._passphrase = passphrase
+        self._signer: Signer | None = None
+
+    def _loaded(self) -> Signer:
+        if self._signer is None:
+            self._signer = signer_for(self._key, passphrase=self._passphrase)
+        return self._signer
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self._loaded().public_key
+
+    def sign_raw(self, data: bytes) -> bytes:
+        return self._loaded().sign_raw(data)
+
+
+def configured_signer(key: str | Path | None = None) -> Signer | None:
+    """A :class:`LazySigner` when a key is named (*key* or ``$EGIF_SIGNING_KEY``), else None."""
+    if key is None and not os.environ.get(SIGNING_KEY_ENV, "").strip():
+        return None
+    return LazySigner(key)
+
+
 # -- SSHSIG --------------------------------------------------------------------------
 def _signed_blob(namespace: str, message: bytes) -> bytes:
     digest = hashlib.sha512(message).digest()
@@ -376,10 +409,12 @@ __all__ = [
     "SIGNING_KEY_ENV",
     "AgentSigner",
     "KeyFileSigner",
+    "LazySigner",
     "PublicKey",
     "Signature",
     "SignatureError",
     "Signer",
+    "configured_signer",
     "parse_signature",
     "sign",
     "signer_for",

@@ -102,6 +102,16 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: the audit log becomes a hash chain (see egif.eventlog): each event records the hash of the
+    # one before it and, for governance events, an SSH signature; events written before keep no link
+    """
+    ALTER TABLE events ADD COLUMN prev TEXT;
+    ALTER TABLE events ADD COLUMN signature TEXT;
+    CREATE UNIQUE INDEX events_prev ON events (prev) WHERE prev IS NOT NULL;
+    CREATE TRIGGER events_chained BEFORE INSERT ON events
+        WHEN NEW.prev IS NULL AND EXISTS (SELECT 1 FROM events WHERE prev IS NOT NULL)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is hash-chained: a new event must link to the one before it'); END;
+    """,
 ]
 LATEST_FORMAT = len(MIGRATIONS)
 
@@ -431,12 +441,22 @@ class SqliteStore:
 
     # -- events ----------------------------------------------------------
     def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
-                     at: str, data: dict[str, Any]) -> int:
+                     at: str, data: dict[str, Any], prev: str | None = None,
+                     signature: str | None = None) -> int:
         cur = self._db.execute(
-            "INSERT INTO events (name, version, kind, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, version, kind, actor, at, json.dumps(data, sort_keys=True)),
+            "INSERT INTO events (name, version, kind, actor, at, data, prev, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, version, kind, actor, at, json.dumps(data, sort_keys=True), prev, signature),
         )
         return int(cur.lastrowid or 0)
+
+    def last_event(self) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM events ORDER BY id DESC LIMIT 1")
+        if row is None:
+            return None
+        item = dict(row)
+        item["data"] = json.loads(item["data"])
+        return item
 
     def iter_events(self, *, name: str | None = None, version: str | None = None,
                     kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
