@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -75,8 +76,16 @@ def seal(event: Mapping[str, Any], prev: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# the head each store's log had after the last append, and in which write transaction (while that
+# transaction lasts nobody else can append: the next append need not read the last event back)
+_HEADS: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+
 def head(store: Store) -> str:
     """The hash the next event links to (call inside the write transaction)."""
+    known = _HEADS.get(store)
+    if known is not None and known[0] == store.transaction_serial:
+        return known[1]
     last = store.last_event()
     if last is None:
         return GENESIS
@@ -119,6 +128,8 @@ class SigningRule:
 
 
 def signing_rule(store: Store, *, kind: str, actor: str, data: Mapping[str, Any]) -> SigningRule:
+    if kind not in GOVERNANCE_KINDS or "origin" in data:
+        return SigningRule(False, False, ())
     maintainers = [str(m) for m in (store.get_config(KEY_MAINTAINERS) or [])]
     governance = is_governance(kind, actor, maintainers) and "origin" not in data
     if not governance:
@@ -181,8 +192,11 @@ def append(store: Store, *, name: str | None, version: str | None, kind: str, ac
                 signature = sign(signer, canonical(event, prev), EVENT_NAMESPACE)
             except SignatureError as exc:
                 raise InputError(f"cannot sign {_action(kind, name, version)}: {exc.message}") from None
-        return store.append_event(name=name, version=version, kind=kind, actor=actor, at=at, data=body,
-                                  prev=prev, signature=signature)
+        _HEADS.pop(store, None)
+        event_id = store.append_event(name=name, version=version, kind=kind, actor=actor, at=at, data=body,
+                                      prev=prev, signature=signature)
+        _HEADS[store] = (store.transaction_serial, seal({**event, "signature": signature}, prev))
+        return event_id
 
 
 def _action(kind: str, name: str | None, version: str | None) -> str:
@@ -264,10 +278,9 @@ def verify_event_signature(event: Mapping[str, Any], prev: str, allowed: Iterabl
     return verify(str(signature), canonical(event, prev), EVENT_NAMESPACE, allowed)
 
 
-def iter_published(links: Iterable[Link]) -> Iterator[dict[str, Any]]:
+def iter_published(events: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     """Events as a published log carries them (see :mod:`egif.publish`)."""
-    for link in links:
-        e = link.event
+    for e in events:
         yield {"id": e.get("id"), "name": e.get("name"), "version": e.get("version"), "kind": e.get("kind"),
                "actor": e.get("actor"), "at": e.get("at"), "data": e.get("data"), "prev": e.get("prev"),
                "signature": e.get("signature")}

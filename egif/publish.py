@@ -197,17 +197,19 @@ def build_log(registry: Registry, writer: _Writer | None = None, *, strict: bool
             more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
             raise InputError(f"the audit log of {registry.location} does not verify: {audit.problems[0]}{more}; "
                              "a signed publication vouches for its log (see `egif registry verify`)")
-        chain = audit.chain
+        head = audit.chain.head
+    elif events and events[-1]["prev"] is not None:
+        head = eventlog.seal(events[-1], events[-1]["prev"])  # the chain is the readers' to check
     else:
-        chain = eventlog.walk(events)
-    published = list(eventlog.iter_published(chain.links))
+        head = eventlog.walk(events).head
+    published = list(eventlog.iter_published(events))
     segments = []
     for start in range(0, len(published), LOG_SEGMENT_EVENTS):
         chunk = published[start:start + LOG_SEGMENT_EVENTS]
         part = canonical_json(chunk)
         digest = writer.put_object(part) if writer is not None else sha256_hex(part)
         segments.append({"digest": digest, "size": len(part), "events": len(chunk)})
-    return {"format": LOG_FORMAT, "events": len(published), "head": chain.head, "segments": segments}
+    return {"format": LOG_FORMAT, "events": len(published), "head": head, "segments": segments}
 
 
 def build_index(registry: Registry, writer: _Writer | None = None, *,

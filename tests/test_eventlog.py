@@ -35,20 +35,22 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 class World:
     """A registry whose maintainers alice and bob sign with their own keys; carol proposes."""
 
-    def __init__(self, backend: Backend, keys: Keys) -> None:
+    def __init__(self, backend: Backend, keys: Keys, *, signed: bool = True) -> None:
         self.backend = backend
         self.keys = keys
+        self.signed = signed
         self.location = backend.new_location(seed=False)
         self.reg = backend.open(self.location)
         first = backend.admin(self.reg) if backend.enforced else self.as_("alice")
-        ConfigEditor(first).add_maintainer("alice", keys.pub("alice"))
-        ConfigEditor(self.as_("alice"), signer=keys.signer("alice")).add_maintainer("bob", keys.pub("bob"))
+        ConfigEditor(first).add_maintainer("alice", keys.pub("alice") if signed else None)
+        ConfigEditor(self.as_("alice"), signer=keys.signer("alice") if signed else None).add_maintainer(
+            "bob", keys.pub("bob") if signed else None)
 
     def as_(self, who: str) -> Registry:
         return self.backend.as_user(self.reg, who)
 
     def lc(self, who: str, *, signed: bool = True) -> Lifecycle:
-        signer = self.keys.signer(who) if signed else None
+        signer = self.keys.signer(who) if signed and self.signed else None
         return Lifecycle(self.as_(who), clock=lambda: NOW, signer=signer)
 
     def ratified(self, version: str = "1.0") -> None:
@@ -253,6 +255,41 @@ def test_the_log_is_chained_even_where_nobody_signs(backend: Backend) -> None:
     assert replay(rows[:1] + rows[2:]).problems  # one removed
 
 
+def test_a_relinked_log_must_still_back_every_ratification(backend: Backend, tmp_path: Path) -> None:
+    """Without keys, whoever writes the database can remove an approval and recompute every link
+    after it; the chain then holds, but the ratification no longer has its approvals."""
+    w = World(backend, Keys(tmp_path / "keys"), signed=False)
+    w.ratified()
+    rows = list(w.reg.store.iter_events())
+    gone = next(i for i, r in enumerate(rows) if r["kind"] == "approve" and r["actor"] == "bob")
+    w.tamper("DELETE FROM events WHERE id = ?", (rows[gone]["id"],))
+    running = eventlog.seal(rows[gone - 1], rows[gone - 1]["prev"])
+    for row in rows[gone + 1:]:
+        w.tamper("UPDATE events SET prev = ? WHERE id = ?", (running, row["id"]))
+        running = eventlog.seal(row, running)
+    problems = w.verify()
+    assert len(problems) == 1, problems
+    assert "ParkingPermit@1.0 was ratified with 1 of 2 approvals by distinct maintainers that verify " \
+           "(alice (unsigned))" in problems[0]
+
+
+def test_copy_keeps_the_chain_and_its_signatures(world: World, backend: Backend, tmp_path: Path,
+                                                 request: pytest.FixtureRequest) -> None:
+    world.ratified()
+    if backend.enforced:
+        destination = str(tmp_path / "copy.sqlite")
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = server.create_database()
+        request.addfinalizer(lambda: server.drop_database(name))
+        destination = server.dsn(name)
+    copied = run_egif("registry", "copy", world.location, destination)
+    assert copied.returncode == 0, copied.stderr
+    with Registry.open(destination) as reg:
+        report = verify_registry(reg)
+    assert report.ok and report.signatures_verified == 8 and report.head == verify_registry(world.reg).head
+
+
 # -- signing is required once maintainers have keys --------------------------------------------
 def test_decisions_must_be_signed_by_the_actors_own_key(world: World) -> None:
     world.as_("carol").add(LC / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")
@@ -316,9 +353,8 @@ def test_rotation_and_keys_through_the_cli(world: World, backend: Backend) -> No
     assert run("registry", "verify").returncode == 0
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a SQLite file has no such guard
 def test_the_database_refuses_unsigned_decisions_once_keys_exist(world: World, backend: Backend) -> None:
-    if not backend.enforced:
-        pytest.skip("PostgreSQL enforces this in the database; a SQLite file has no such guard")
     world.as_("carol").add(LC / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")
     world.lc("carol", signed=False).propose("ParkingPermit@1.0")
     store = world.as_("bob").store

@@ -583,6 +583,7 @@ class PostgresStore:
     """A :class:`~egif.store.base.Store` in a PostgreSQL database (schema ``egif``)."""
 
     kind = "postgresql"
+    transaction_serial = 0  # counts outermost write transactions (see Store.transaction_serial)
 
     def __init__(self, dsn: str, *, create: bool = False, connect_timeout: float = 15.0) -> None:
         if psycopg is None:
@@ -695,6 +696,7 @@ class PostgresStore:
             raise ReadOnlyRegistry(f"read-only registry {self.location}")
         self._run(f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY})", prepare=False)  # one round trip
         self._depth = 1
+        self.transaction_serial += 1
         try:
             yield
         except BaseException:

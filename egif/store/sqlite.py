@@ -127,6 +127,7 @@ class SqliteStore:
 
     kind = "sqlite"
     is_admin = True  # whoever can write the file can do anything to it
+    transaction_serial = 0  # counts outermost write transactions (see Store.transaction_serial)
 
     def __init__(self, path: str | Path, *, create: bool = False, timeout: float = 60.0) -> None:
         self.path = Path(path)
@@ -251,6 +252,7 @@ class SqliteStore:
             raise ReadOnlyRegistry(f"read-only registry {self.path}")
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self.transaction_serial += 1
         try:
             yield
         except BaseException:
