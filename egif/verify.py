@@ -188,8 +188,10 @@ def _check_signature(audit: Audit, link: eventlog.Link, label: str, kind: str, a
             audit.unsigned_governance += 1
         return None, True
     allowed = list(in_force.get(actor, ()))
-    if not allowed and not in_force and kind == "config" and data.get("key") == eventlog.KEY_MAINTAINER_KEYS:
-        allowed = _granted(data, actor)  # a first key, signed with itself: proof its holder agreed
+    if not allowed and not in_force:  # nobody's keys in force yet: a key registered in this name will do
+        allowed = list(audit.keys.get(actor, ()))
+        if kind == "config" and data.get("key") == eventlog.KEY_MAINTAINER_KEYS:
+            allowed += _granted(data, actor)  # a first key, signed with itself: proof its holder agreed
     if not allowed:
         if required:
             audit.problems.append(f"{label} is signed, but {actor} had no key in force while the maintainers "

@@ -27,6 +27,7 @@ from egif.verify import replay, verify_registry
 
 from .conftest import DATA, Backend, run_egif
 from .keys import Keys
+from .test_signing import agent as agent  # a real ssh-agent on a private socket (a fixture)
 
 LC = DATA / "lifecycle"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -407,3 +408,53 @@ def test_a_format_1_log_becomes_the_chain_prefix(backend: Backend, monkeypatch: 
     w.tamper("UPDATE events SET data = replace(data, 'two', 'TWO')")
     problems = w.verify()
     assert len(problems) == 1 and f"event #{rows[3]['id']} (add ParkingPermit@1.0" in problems[0]
+
+
+# -- anyone can check a decision with OpenSSH alone ---------------------------------------------
+def test_a_decision_verifies_with_ssh_keygen(world: World, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("OpenSSH ssh-keygen is not installed")
+    world.ratified()
+    ratify = next(e for e in world.reg.store.iter_events() if e["kind"] == "ratify")
+    (tmp_path / "event.json").write_bytes(eventlog.canonical(ratify, ratify["prev"]))
+    (tmp_path / "event.json.sig").write_text(ratify["signature"])
+    (tmp_path / "allowed").write_text(f"alice {world.keys.public('alice').openssh()}\n")
+
+    def check(identity: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(tmp_path / "allowed"), "-I", identity,
+                               "-n", eventlog.EVENT_NAMESPACE, "-s", str(tmp_path / "event.json.sig")],
+                              input=(tmp_path / "event.json").read_bytes(), capture_output=True, check=False)
+
+    assert check("alice").returncode == 0
+    (tmp_path / "allowed").write_text(f"alice {world.keys.public('bob').openssh()}\n")
+    assert check("alice").returncode != 0
+
+
+def test_the_cli_signs_through_ssh_agent(tmp_path: Path, agent: str) -> None:
+    import os
+    import subprocess
+
+    from .keys import ssh_keygen
+
+    alice = ssh_keygen(tmp_path / "keys", "alice")
+    subprocess.run(["ssh-add", str(alice)], check=True, capture_output=True,
+                   env={**os.environ, "SSH_AUTH_SOCK": agent})
+    reg = tmp_path / "agent.sqlite"
+    assert run_egif("registry", "init", "--empty", str(reg)).returncode == 0
+    env = {"SSH_AUTH_SOCK": agent, "EGIF_SIGNING_KEY": f"{alice}.pub"}
+    steps = [("--as", "alice", "registry", "config", "--add-maintainer", "alice", "--key", f"{alice}.pub",
+              "--approvals", "1", "--window-days", "0"),
+             ("--as", "carol", "schema", "add", str(LC / "ParkingPermit-v1-0.xsd"), "--name", "ParkingPermit",
+              "--version", "1.0"),
+             ("--as", "carol", "lifecycle", "propose", "ParkingPermit@1.0"),
+             ("--as", "alice", "lifecycle", "approve", "ParkingPermit@1.0"),
+             ("--as", "alice", "lifecycle", "ratify", "ParkingPermit@1.0")]
+    for args in steps:
+        done = run_egif(*args, registry=reg, env=env)
+        assert done.returncode == 0, (args, done.stderr)
+    verified = run_egif("registry", "verify", registry=reg)
+    # alice's key (signed with itself), alice made a maintainer, the two settings, the approval, the ratification
+    assert verified.returncode == 0 and "approvals: signed; 6 signatures verified" in verified.stdout, verified.stdout
