@@ -72,6 +72,7 @@ from egif.resolve import DIRECTIVE_TAGS, iter_directives
 from egif.signing import PublicKey
 from egif.trust import (
     KEY_LIST_NAMESPACE,
+    REMOTE_PREFIX,
     KeyList,
     TrustError,
     check_index_signatures,
@@ -80,6 +81,7 @@ from egif.trust import (
     parse_key_list,
     parse_signatures,
     signatures_path,
+    signed_sources,
     valid_signers,
 )
 from egif.verify import publication_problems, replay
@@ -87,7 +89,7 @@ from egif.xmlsafe import parse_schema_bytes
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-CONFIG_PREFIX = "remote:"
+CONFIG_PREFIX = REMOTE_PREFIX
 
 
 class RemoteError(EgifError):
@@ -642,12 +644,6 @@ class _Checked:
                 "log": self.log}
 
 
-def signed_sources(registry: Registry) -> list[str]:
-    """The URLs this registry has pulled signed publications from (it then refuses unsigned ones)."""
-    return sorted(k[len(CONFIG_PREFIX):] for k, v in registry.store.all_config().items()
-                  if k.startswith(CONFIG_PREFIX) and isinstance(v, dict) and v.get("trust"))
-
-
 def _check_publication(registry: Registry, base: str, index: dict[str, Any], body: bytes, index_sha: str,
                        state: dict[str, Any], fetcher: _Fetcher, limits: PullLimits,
                        trusted: list[PublicKey | str]) -> _Checked:
@@ -657,7 +653,7 @@ def _check_publication(registry: Registry, base: str, index: dict[str, Any], bod
         if trusted:
             raise TrustError("the index is not signed, but --trust names the publisher's keys: refused",
                              file=urljoin(base, INDEX_NAME))
-        signed_before = signed_sources(registry)
+        signed_before = signed_sources(registry.store.all_config())
         if signed_before:
             raise TrustError(f"the index is not signed, and this registry has pulled signed publications "
                              f"(from {signed_before[0]}): it accepts no unsigned one", file=urljoin(base, INDEX_NAME))

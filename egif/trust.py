@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ SIGNATURES_FORMAT = "egif-index-signatures/1"
 KEY_LIST_NAMESPACE = "egif-publisher-keys"
 INDEX_NAMESPACE = "egif-index"
 MAX_SIGNATURE_CHARS = 4096
+REMOTE_PREFIX = "remote:"  # config key of a pulled source's state (see egif.remote)
 
 
 class TrustError(EgifError):
@@ -207,6 +208,17 @@ def sign_all(signers: Sequence[Signer], message: bytes, namespace: str) -> list[
     return [sign(s, message, namespace) for s in signers]
 
 
+def signed_sources(config: Mapping[str, Any]) -> list[str]:
+    """The URLs a registry (its ``config`` settings) has pulled signed publications from.
+
+    :mod:`egif.remote` keeps each pull's state under ``remote:<url>``, with the
+    publisher keys it trusts under ``trust``; a registry with any refuses
+    unsigned publications.
+    """
+    return sorted(k[len(REMOTE_PREFIX):] for k, v in config.items()
+                  if k.startswith(REMOTE_PREFIX) and isinstance(v, dict) and v.get("trust"))
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -224,4 +236,5 @@ __all__ = [
     "parse_signatures",
     "signatures_document",
     "signatures_path",
+    "signed_sources",
 ]

@@ -291,6 +291,18 @@ def test_copy_keeps_the_chain_and_its_signatures(world: World, backend: Backend,
     assert report.ok and report.signatures_verified == 8 and report.head == verify_registry(world.reg).head
 
 
+def test_two_connections_writing_in_turn_keep_one_chain(backend: Backend) -> None:
+    """What one connection knows of the log's head never outlives its transaction."""
+    location = backend.new_location(seed=False)
+    first, second = backend.open(location, "carol"), backend.open(location, "dave")
+    first.add(LC / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")
+    for i in range(3):
+        for reg in (first, second, first):
+            Lifecycle(reg, clock=lambda: NOW).comment("ParkingPermit@1.0", f"turn {i}")
+    rows = list(first.store.iter_events())
+    assert len(rows) == 10 and replay(rows).problems == []
+
+
 # -- signing is required once maintainers have keys --------------------------------------------
 def test_decisions_must_be_signed_by_the_actors_own_key(world: World) -> None:
     world.as_("carol").add(LC / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")

@@ -13,6 +13,7 @@ from egif.registry import is_url
 from egif.render.text import escape
 from egif.store import open_store
 from egif.store.copy import copy_store
+from egif.trust import signed_sources
 from egif_cli.common import echo, echo_json, format_option, state
 
 
@@ -69,8 +70,6 @@ def info(ctx: click.Context, fmt: str) -> None:
     else:
         note = ("self-asserted: the name recorded is --as, else $EGIF_USER, else the git user; anyone "
                 "who can write this file can record any name and edit the file directly")
-    from egif.remote import signed_sources
-
     config = load_config(reg)
     if config.signed:
         keyed = [m for m in config.maintainers if config.keys_of(m)]
@@ -80,7 +79,7 @@ def info(ctx: click.Context, fmt: str) -> None:
     else:
         approvals = ("unsigned: the maintainers have no keys, so an approval is a name the writer recorded "
                      "(add keys with `egif registry config --add-key NAME FILE.pub`)")
-    pulled_signed = signed_sources(reg)
+    pulled_signed = signed_sources(reg.store.all_config())
     data = {
         "location": reg.location,
         "store": reg.store.kind,

@@ -42,8 +42,9 @@ class Store(Protocol):
     created: bool  # the store was created by this open
     read_only: bool  # writes are refused (file not writable, read-only role)
     is_admin: bool  # may use the administrative paths (seeding, pulls, copies)
-    # goes up by one as each outermost write transaction begins: what is known about the database
-    # within one transaction (the head of the audit log) is known only as long as this has not moved
+    # goes up by one as each outermost write transaction begins and again as it ends: what is known
+    # about the database within one transaction (the head of the audit log) holds only while this
+    # has not moved
     transaction_serial: int
 
     def close(self) -> None: ...

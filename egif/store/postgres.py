@@ -708,6 +708,8 @@ class PostgresStore:
         else:
             self._depth = 0
             self._run("COMMIT")
+        finally:
+            self.transaction_serial += 1  # outside a transaction nothing read inside one still holds
 
     def _run(self, sql: str, params: tuple[Any, ...] | None = None, *,
              prepare: bool | None = None) -> psycopg.Cursor[dict[str, Any]]:

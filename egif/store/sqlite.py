@@ -262,6 +262,8 @@ class SqliteStore:
         else:
             self._depth = 0
             self._db.execute("COMMIT")
+        finally:
+            self.transaction_serial += 1  # outside a transaction nothing read inside one still holds
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
