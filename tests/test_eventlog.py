@@ -299,8 +299,12 @@ def test_two_connections_writing_in_turn_keep_one_chain(backend: Backend) -> Non
     for i in range(3):
         for reg in (first, second, first):
             Lifecycle(reg, clock=lambda: NOW).comment("ParkingPermit@1.0", f"turn {i}")
+        # read between transactions, after the other connection wrote last
+        Lifecycle(second, clock=lambda: NOW).comment("ParkingPermit@1.0", f"last word {i}")
+        assert eventlog.head(first.store) == eventlog.head(second.store) == replay(
+            first.store.iter_events()).chain.head
     rows = list(first.store.iter_events())
-    assert len(rows) == 10 and replay(rows).problems == []
+    assert len(rows) == 13 and replay(rows).problems == []
 
 
 # -- signing is required once maintainers have keys --------------------------------------------
