@@ -206,6 +206,7 @@ def test_tampering_is_found(world: World, attack: Any) -> None:
     assert all("\n" not in p for p in problems)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the library runs on both stores above
 def test_verify_through_the_cli(world: World, backend: Backend) -> None:
     world.ratified()
     run = backend.cli(world.location)
@@ -351,6 +352,7 @@ def test_key_rotation_keeps_past_signatures_valid(world: World) -> None:
         ConfigEditor(world.as_("bob"), signer=world.keys.signer("bob2")).revoke_key("bob", world.keys.pub("bob2"))
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the library runs on both stores above
 def test_rotation_and_keys_through_the_cli(world: World, backend: Backend) -> None:
     run = backend.cli(world.location)
     keys = world.keys
@@ -459,18 +461,18 @@ def test_the_cli_signs_through_ssh_agent(tmp_path: Path, agent: str) -> None:
     subprocess.run(["ssh-add", str(alice)], check=True, capture_output=True,
                    env={**os.environ, "SSH_AUTH_SOCK": agent})
     reg = tmp_path / "agent.sqlite"
-    assert run_egif("registry", "init", "--empty", str(reg)).returncode == 0
+    with Registry.init(reg, actor="carol", seed=False) as made:
+        made.add(LC / "ParkingPermit-v1-0.xsd", name="ParkingPermit", version="1.0")
+        Lifecycle(made).propose("ParkingPermit@1.0")
     env = {"SSH_AUTH_SOCK": agent, "EGIF_SIGNING_KEY": f"{alice}.pub"}
     steps = [("--as", "alice", "registry", "config", "--add-maintainer", "alice", "--key", f"{alice}.pub",
-              "--approvals", "1", "--window-days", "0"),
-             ("--as", "carol", "schema", "add", str(LC / "ParkingPermit-v1-0.xsd"), "--name", "ParkingPermit",
-              "--version", "1.0"),
-             ("--as", "carol", "lifecycle", "propose", "ParkingPermit@1.0"),
+              "--approvals", "1"),
              ("--as", "alice", "lifecycle", "approve", "ParkingPermit@1.0"),
+             ("--as", "alice", "lifecycle", "close-window", "ParkingPermit@1.0", "-m", "all heard"),
              ("--as", "alice", "lifecycle", "ratify", "ParkingPermit@1.0")]
     for args in steps:
         done = run_egif(*args, registry=reg, env=env)
         assert done.returncode == 0, (args, done.stderr)
     verified = run_egif("registry", "verify", registry=reg)
-    # alice's key (signed with itself), alice made a maintainer, the two settings, the approval, the ratification
+    # alice's key (signed with itself), alice made a maintainer, the setting, approval, window, ratification
     assert verified.returncode == 0 and "approvals: signed; 6 signatures verified" in verified.stdout, verified.stdout

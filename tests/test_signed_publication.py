@@ -26,6 +26,7 @@ from egif.errors import InputError
 from egif.lifecycle import Lifecycle
 from egif.publish import INDEX_NAME, object_path, publish
 from egif.remote import PullLimits, PullResult, pull
+from egif.signing import KeyFileSigner
 from egif.trust import (
     INDEX_NAMESPACE,
     KeyList,
@@ -340,12 +341,12 @@ def test_publish_and_pull_signed_through_the_cli(tmp_path: Path, registry_path: 
                     registry=registry_path)
     assert made.returncode == 0, made.stderr
     assert "signed by 3 of 3 publisher keys (2 needed)" in made.stdout
-    unsigned = run_egif("--as", "someone", "lifecycle", "comment", "BS7666@2.0", "hello", registry=registry_path)
-    assert unsigned.returncode == 0, unsigned.stderr
+    with Registry.open(registry_path, actor="someone") as reg:
+        Lifecycle(reg).comment("BS7666@2.0", "hello")
     refused = run_egif("registry", "publish", str(site), "--no-catalogue", registry=registry_path)
     assert refused.returncode == 2 and "is published signed" in refused.stderr
     consumer = tmp_path / "consumer.sqlite"
-    assert run_egif("registry", "init", "--empty", str(consumer)).returncode == 0
+    Registry.init(consumer, seed=False).close()
     with serve(site) as server:
         got = run_egif("registry", "pull", server.url, "--trust", f"{keys[0]}.pub", registry=consumer)
         assert got.returncode == 0, got.stderr
@@ -353,9 +354,9 @@ def test_publish_and_pull_signed_through_the_cli(tmp_path: Path, registry_path: 
         assert "the publisher's approvals are unsigned" in got.stdout  # its maintainers have no keys
         before = dump(consumer)
         # the publisher moves on; a mirror damages the signatures: one line, exit 2, nothing changed
-        run_egif("--as", "someone", "lifecycle", "comment", "BS7666@2.0", "again", registry=registry_path)
-        assert run_egif("registry", "publish", str(site), "--no-catalogue", "--key", str(keys[1]), "--key",
-                        str(keys[2]), registry=registry_path).returncode == 0
+        with Registry.open(registry_path, actor="someone") as reg:
+            Lifecycle(reg).comment("BS7666@2.0", "again")
+            publish(reg, site, catalogue=False, signers=[KeyFileSigner(keys[1]), KeyFileSigner(keys[2])])
         (site / signatures_path(sha((site / INDEX_NAME).read_bytes()))).write_text("{}")
         bad = run_egif("registry", "pull", server.url, registry=consumer)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
