@@ -9,6 +9,7 @@ import click
 MODULES = [
     "egif_cli.cmd_registry",
     "egif_cli.cmd_publish",
+    "egif_cli.cmd_verify",
     "egif_cli.cmd_schema",
     "egif_cli.cmd_lifecycle",
     "egif_cli.cmd_lint",
