@@ -1,6 +1,6 @@
 """Publish a registry of 1,000 schema versions and pull it over HTTP: full, no-change, incremental.
 
-    .venv/bin/python benchmarks/bench_pull.py [--standards 100] [--versions 10] [--write-docs]
+    .venv/bin/python benchmarks/bench_pull.py [--standards 100] [--versions 10] [--signed] [--write-docs]
 
 The publisher holds ``standards x versions`` synthetic versions (a main file
 and an included file each, every standard importing one shared base
@@ -8,6 +8,12 @@ namespace).  The tree is served by Python's plain ``http.server`` on
 127.0.0.1 (Last-Modified / If-Modified-Since, no ETag): a stand-in for any
 static host or CDN.  With ``--write-docs`` the figures replace the
 "## Registry pull" section of docs/performance.md (other sections are kept).
+
+``--signed`` also measures a signed publication of the same size beside the
+unsigned one: two publisher keys (threshold 2) sign the index, the versions
+are candidates (ratifying a thousand versions through the lifecycle is not
+what is measured) and each carries one approval signed by a maintainer's key,
+so that the pull checks the chain of every event and a thousand signatures.
 """
 
 from __future__ import annotations
@@ -62,8 +68,12 @@ def write_version(folder: Path, name: str, major: int, minor: int) -> Path:
     return main
 
 
-def build_publisher(path: Path, work: Path, standards: int, versions: int) -> Registry:
+def build_publisher(path: Path, work: Path, standards: int, versions: int, *, signer: object = None) -> Registry:
     reg = Registry.init(path, actor="bench-publisher", seed=False)
+    if signer is not None:
+        from egif.config import ConfigEditor
+
+        ConfigEditor(Registry(reg.store, actor="alice")).add_maintainer("alice", signer.public_key)  # type: ignore[attr-defined]
     base = work / "base" / "Base-v1-0.xsd"
     base.parent.mkdir(parents=True)
     base.write_text(f"""<?xml version="1.0"?>
@@ -75,15 +85,34 @@ def build_publisher(path: Path, work: Path, standards: int, versions: int) -> Re
 """)
     with reg.store.transaction():
         # statuses set directly, as a seeded or pulled registry has them (the administrative path)
-        reg._add(base, name="Base", version="1.0", status="ratified", via="benchmark set-up")
+        reg._add(base, name="Base", version="1.0", status="ratified" if signer is None else "candidate",
+                 via="benchmark set-up")
         for s in range(standards):
             name = f"Std{s:03d}"
             for v in range(versions):
                 main = write_version(work / name / str(v), name, 1 + v // 5, v % 5)
-                status = "ratified" if v < versions - 1 else "candidate"
+                status = "ratified" if v < versions - 1 and signer is None else "candidate"
                 reg._add(main, name=name, version=f"{1 + v // 5}.{v % 5}", status=status,
                          imports={BASE_NS: "Base@1.0"}, via="benchmark set-up")
+        if signer is not None:
+            from egif.lifecycle import Lifecycle
+
+            alice = Lifecycle(Registry(reg.store, actor="alice"), signer=signer)  # type: ignore[arg-type]
+            for row in reg.store.list_versions(status="candidate"):
+                alice.approve(f"{row['name']}@{row['version']}", "looks right")
     return reg
+
+
+def make_signer(folder: Path, name: str) -> object:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from egif.signing import KeyFileSigner
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()))
+    return KeyFileSigner(folder / name)
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -106,6 +135,7 @@ def main() -> int:
     ap.add_argument("--versions", type=int, default=10)
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--catalogue", action="store_true", help="also time a publish with the HTML pages")
+    ap.add_argument("--signed", action="store_true", help="also time a signed publication and its pull")
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args()
     total = args.standards * args.versions + 1
@@ -169,6 +199,8 @@ def main() -> int:
         server.join()
         consumer.close()
         pub.close()
+        if args.signed:
+            rows.extend(signed_rows(work, args, limits))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -181,7 +213,7 @@ def main() -> int:
         f"{args.versions} versions, two files each, all importing one base schema) served by "
         "Python's plain `http.server` on 127.0.0.1 (Last-Modified only, no ETag), pulled with "
         f"{args.workers} download threads. Measured on {machine}; reproduce with "
-        "`.venv/bin/python benchmarks/bench_pull.py --catalogue --write-docs`.",
+        "`.venv/bin/python benchmarks/bench_pull.py --catalogue --signed --write-docs`.",
         "",
         *table,
         "",
@@ -192,12 +224,52 @@ def main() -> int:
         "index.json answered by 304. The HTML catalogue's cost is the schema diffs between "
         "consecutive versions (900 here); each is computed once and cached under the two "
         "version digests, so republishing only diffs new versions.",
+        *(["",
+           "The signed rows publish a registry of the same size signed by two publisher keys "
+           "(threshold 2), its versions candidates each approved once with a maintainer's key; "
+           "the pull checks the key list, the index signatures, every link of the publisher's "
+           "audit log, every maintainer signature and the index against the log before storing "
+           "anything (the \"index and checks\" figure)."] if args.signed else []),
         "",
     ])
     print(section)
     if args.write_docs:
         write_section(ROOT / "docs" / "performance.md", section)
     return 0
+
+
+def signed_rows(work: Path, args: argparse.Namespace, limits: PullLimits) -> list[tuple[str, str, str]]:
+    """The same registry size, published signed and pulled with every check."""
+    rows: list[tuple[str, str, str]] = []
+    keys = work / "keys"
+    alice = make_signer(keys, "alice")
+    publishers = [make_signer(keys, f"p{i}") for i in (1, 2)]
+    pub, t_build = timed(build_publisher, work / "spub.sqlite", work / "ssrc", args.standards, args.versions,
+                         signer=alice)
+    print(f"signed publisher built in {t_build:.1f} s", flush=True)
+    site = work / "ssite"
+    res, t_pub = timed(publish, pub, site, catalogue=False, signers=publishers, threshold=2)
+    rows.append(("publish, signed (2 of 2 keys; log verified first)", f"{t_pub:.2f} s",
+                 f"{res.objects_written} objects, index {(site / 'index.json').stat().st_size / 1e6:.2f} MB"))
+    handler = functools.partial(_Quiet, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = multiprocessing.get_context("fork").Process(target=httpd.serve_forever, daemon=True)
+    server.start()
+    httpd.socket.close()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    consumer = Registry.init(work / "sconsumer.sqlite", actor="bench-council", seed=False)
+    full, t_full = timed(pull, consumer, url, limits=limits)
+    events = next(iter(consumer.events(kinds=("pull",)))).data["log"]["events"]
+    rows.append(("pull, full, signed (keys, index signatures, log and approvals checked)", f"{t_full:.2f} s",
+                 f"{len(full.added)} versions, {events} log events and "
+                 f"{sum(1 for _ in pub.events(kinds=('approve',)))} signed approvals verified; "
+                 f"index and checks {full.seconds['index']:.2f} s, fetch {full.seconds['fetch']:.2f} s, "
+                 f"store {full.seconds['apply']:.2f} s"))
+    server.terminate()
+    server.join()
+    consumer.close()
+    pub.close()
+    return rows
 
 
 def write_section(path: Path, section: str) -> None:

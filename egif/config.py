@@ -17,6 +17,16 @@ Who may change them:
 
 Each change is recorded before it is made, so that the event is written while
 its author still holds the rights it used (a maintainer removing themselves).
+
+Maintainer keys (``maintainer_keys``: ``{name: [OpenSSH ed25519 public key
+line, ...]}``) turn a registry into one whose decisions are signed: from the
+first key on, every governance event (approvals, objections, transitions,
+configuration changes) must be signed by a registered key of the acting
+maintainer (see :mod:`egif.eventlog`).  A maintainer may hold several keys
+(rotation: add the new one, then revoke the old); one key belongs to one
+maintainer; once any key is registered, a new maintainer comes with a key,
+and the last key cannot be revoked, so a signed registry never falls back
+to unsigned approvals.
 """
 
 from __future__ import annotations
@@ -26,7 +36,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from egif import eventlog
 from egif.errors import InputError, PermissionDenied
+from egif.signing import PublicKey, Signer
 
 if TYPE_CHECKING:
     from egif.registry import Registry
@@ -34,6 +46,8 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 KEY_MAINTAINERS = "maintainers"
+KEY_MAINTAINER_KEYS = eventlog.KEY_MAINTAINER_KEYS
+MAX_KEYS_PER_MAINTAINER = 16
 KEY_APPROVALS = "approvals_needed"
 KEY_WINDOW = "window_days"
 KEY_LINT = "lint.rules"
@@ -66,9 +80,18 @@ class RegistryConfig:
     approvals_needed: int = DEFAULT_APPROVALS
     window_days: int = DEFAULT_WINDOW_DAYS
     lint_rules: Mapping[str, str] = field(default_factory=dict)
+    maintainer_keys: Mapping[str, tuple[PublicKey, ...]] = field(default_factory=dict)
 
     def is_maintainer(self, actor: str) -> bool:
         return actor in self.maintainers
+
+    @property
+    def signed(self) -> bool:
+        """True once any maintainer has a key: decisions must then be signed."""
+        return any(self.maintainer_keys.get(m) for m in self.maintainers)
+
+    def keys_of(self, who: str) -> tuple[PublicKey, ...]:
+        return tuple(self.maintainer_keys.get(who, ())) if who in self.maintainers else ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +99,8 @@ class RegistryConfig:
             "approvals_needed": self.approvals_needed,
             "window_days": self.window_days,
             "lint_rules": dict(sorted(self.lint_rules.items())),
+            "maintainer_keys": {who: [{"fingerprint": k.fingerprint, "key": k.openssh()} for k in keys]
+                                for who, keys in sorted(self.maintainer_keys.items())},
         }
 
 
@@ -86,12 +111,27 @@ def load_config(registry: Registry) -> RegistryConfig:
     approvals = store.get_config(KEY_APPROVALS)
     window = store.get_config(KEY_WINDOW)
     lint = store.get_config(KEY_LINT) or {}
+    try:
+        keys = eventlog.keys_from_config(store.get_config(KEY_MAINTAINER_KEYS))
+    except InputError as exc:
+        raise InputError(f"the registry's maintainer keys are unreadable ({exc.message})") from None
     return RegistryConfig(
         maintainers=tuple(str(m) for m in maintainers),
         approvals_needed=int(approvals) if approvals is not None else DEFAULT_APPROVALS,
         window_days=int(window) if window is not None else DEFAULT_WINDOW_DAYS,
         lint_rules={str(k): str(v) for k, v in dict(lint).items()},
+        maintainer_keys={who: tuple(k) for who, k in keys.items()},
     )
+
+
+def read_public_key(key: str | PublicKey) -> PublicKey:
+    """A key given as a public key file, an OpenSSH line, or a key already read."""
+    if isinstance(key, PublicKey):
+        return key
+    text = str(key).strip()
+    if text.startswith("ssh-"):
+        return PublicKey.parse(text)
+    return PublicKey.read(text)
 
 
 def require_maintainer(config: RegistryConfig, actor: str, action: str) -> None:
@@ -114,6 +154,11 @@ def _lint_rule_ids() -> frozenset[str]:
     return frozenset(RULES)
 
 
+def _lines(config: RegistryConfig) -> dict[str, list[str]]:
+    """The ``maintainer_keys`` setting as stored: OpenSSH lines per maintainer."""
+    return {who: [k.openssh() for k in keys] for who, keys in sorted(config.maintainer_keys.items()) if keys}
+
+
 def _check_actor_name(value: str) -> str:
     name = value.strip()
     if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
@@ -125,18 +170,21 @@ class ConfigEditor:
     """Changes the settings, one audited event per change."""
 
     def __init__(self, registry: Registry, *, actor: str | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, signer: Signer | None = None) -> None:
         self.registry = registry
         self.actor = registry.acting_as(actor)  # PostgreSQL: the connected role, nobody else
         self.clock = clock or utc_now
+        self.signer = signer
 
     def _record(self, key: str, old: Any, new: Any, **extra: Any) -> None:
-        self.registry.store.append_event(
-            name=None, version=None, kind="config", actor=self.actor, at=stamp(self.clock()),
-            data={"key": key, "old": old, "new": new, **extra})
+        eventlog.append(
+            self.registry.store, name=None, version=None, kind="config", actor=self.actor,
+            at=stamp(self.clock()), data={"key": key, "old": old, "new": new, **extra}, signer=self.signer)
 
-    def add_maintainer(self, who: str) -> RegistryConfig:
+    def add_maintainer(self, who: str, key: str | PublicKey | None = None) -> RegistryConfig:
+        """Add a maintainer, with their public key (required once the registry's maintainers sign)."""
         who = _check_actor_name(who)
+        public = read_public_key(key) if key is not None else None
         store = self.registry.store
         with store.transaction():
             config = load_config(self.registry)
@@ -149,8 +197,14 @@ class ConfigEditor:
                     "only the role that owns the registry may (the one that ran `egif registry init`)")
             if who in config.maintainers:
                 raise InputError(f"{who!r} is already a maintainer")
-            new = [*config.maintainers, who]
+            if public is None and config.signed:
+                raise InputError(f"{who!r} needs a public key (--key FILE.pub): this registry's maintainers "
+                                 "sign their decisions")
             extra = {"bootstrap": True} if bootstrap else {}
+            if public is not None:  # the key first: it is in force the moment they are a maintainer
+                self._check_key_free(config, who, public)
+                self._set_keys(config, {**_lines(config), who: [public.openssh()]}, who=who, **extra)
+            new = [*config.maintainers, who]
             self._record(KEY_MAINTAINERS, list(config.maintainers), new, **extra)
             store.set_config(KEY_MAINTAINERS, new)
         return load_config(self.registry)
@@ -167,10 +221,78 @@ class ConfigEditor:
             if len(config.maintainers) == 1:
                 raise PermissionDenied(
                     f"{who!r} is the last maintainer and cannot be removed: add another first")
+            if config.signed and not any(config.keys_of(m) for m in config.maintainers if m != who):
+                raise PermissionDenied(f"{who!r} holds the registry's last maintainer keys and cannot be "
+                                       "removed: a signed registry never goes back to unsigned approvals")
             new = [m for m in config.maintainers if m != who]
             self._record(KEY_MAINTAINERS, list(config.maintainers), new)
             store.set_config(KEY_MAINTAINERS, new)
+            if who in config.maintainer_keys:  # their keys go with them, in the log too
+                lines = _lines(config)
+                del lines[who]
+                self._set_keys(load_config(self.registry), lines, who=who)
         return load_config(self.registry)
+
+    # -- maintainer keys -------------------------------------------------------
+    def add_key(self, who: str, key: str | PublicKey) -> RegistryConfig:
+        """Register another public key for maintainer *who* (the first step of a rotation)."""
+        who = _check_actor_name(who)
+        public = read_public_key(key)
+        store = self.registry.store
+        with store.transaction():
+            config = load_config(self.registry)
+            require_maintainer(config, self.actor, "change maintainer keys")
+            if who not in config.maintainers:
+                raise InputError(f"{who!r} is not a maintainer (maintainers: {', '.join(config.maintainers)})")
+            if public in config.keys_of(who):
+                raise InputError(f"{public.fingerprint} is already a key of {who!r}")
+            self._check_key_free(config, who, public)
+            if len(config.keys_of(who)) >= MAX_KEYS_PER_MAINTAINER:
+                raise InputError(f"{who!r} already has {MAX_KEYS_PER_MAINTAINER} keys: revoke one first")
+            lines = _lines(config)
+            lines[who] = [*lines.get(who, []), public.openssh()]
+            self._set_keys(config, lines, who=who)
+        return load_config(self.registry)
+
+    def revoke_key(self, who: str, key: str | PublicKey) -> RegistryConfig:
+        """Withdraw a key of *who*: by fingerprint (``SHA256:...``), public key file or key line."""
+        who = _check_actor_name(who)
+        store = self.registry.store
+        with store.transaction():
+            config = load_config(self.registry)
+            require_maintainer(config, self.actor, "change maintainer keys")
+            held = list(config.maintainer_keys.get(who, ()))
+            text = key if isinstance(key, str) else ""
+            target = next((k for k in held if k.fingerprint == text.strip()), None) \
+                if text.strip().startswith("SHA256:") else read_public_key(key)
+            if target is None or target not in held:
+                shown = ", ".join(k.fingerprint for k in held) or "none"
+                raise InputError(f"{who!r} has no key {getattr(target, 'fingerprint', text.strip())} "
+                                 f"(keys: {shown})")
+            lines = _lines(config)
+            lines[who] = [k.openssh() for k in held if k != target]
+            if not lines[who]:
+                del lines[who]
+            if config.signed and not any(lines.get(m) for m in config.maintainers):
+                raise PermissionDenied(f"{target.fingerprint} is the registry's last maintainer key and cannot "
+                                       "be revoked: add another first (a signed registry never goes back "
+                                       "to unsigned approvals)")
+            self._set_keys(config, lines, who=who)
+        return load_config(self.registry)
+
+    def _set_keys(self, config: RegistryConfig, lines: dict[str, list[str]], *, who: str, **extra: Any) -> None:
+        old = _lines(config)
+        if lines == old:
+            return
+        self._record(KEY_MAINTAINER_KEYS, old, lines, maintainer=who, **extra)
+        self.registry.store.set_config(KEY_MAINTAINER_KEYS, lines or None)
+
+    @staticmethod
+    def _check_key_free(config: RegistryConfig, who: str, public: PublicKey) -> None:
+        for other, keys in config.maintainer_keys.items():
+            if other != who and public in keys:
+                raise InputError(f"{public.fingerprint} is already a key of {other!r}: each maintainer signs "
+                                 "with keys of their own (approvals count by distinct keys)")
 
     def set_approvals_needed(self, count: int) -> RegistryConfig:
         if not 1 <= count <= MAX_APPROVALS:
@@ -226,6 +348,7 @@ class ConfigEditor:
 __all__ = [
     "DEFAULT_APPROVALS",
     "DEFAULT_WINDOW_DAYS",
+    "KEY_MAINTAINER_KEYS",
     "LINT_SETTINGS",
     "Clock",
     "ConfigEditor",

@@ -228,13 +228,13 @@ class DocumentGenerator:
 
     def _raw_value(self, rng: random.Random, t: Any) -> str:
         if t.is_list():
-            item = t.item_type
+            item = list_item_type(t)
             lo = t.min_length or 1
             hi = t.max_length if t.max_length is not None else lo + 2
             n = rng.randint(lo, max(lo, min(hi, lo + 2)))
             return " ".join(self.simple_value(rng, item) for _ in range(n))
         if t.is_union():
-            return self.simple_value(rng, rng.choice(list(t.member_types)))
+            return self.simple_value(rng, rng.choice(union_member_types(t)))
         enum = _enumeration(t)
         if enum:
             return str(rng.choice(enum))
@@ -267,6 +267,32 @@ class DocumentGenerator:
         pname = (prim.name if prim is not None else "").rsplit("}", 1)[-1]
         maker = _BUILTIN_MAKERS.get(pname, _string)
         return str(maker(rng, t))
+
+
+def list_item_type(t: Any) -> Any:
+    """The item type of a list type, also through restrictions of a list (None if not a list)."""
+    step = t
+    for _ in range(100):
+        if step is None:
+            return None
+        item = getattr(step, "item_type", None)
+        if item is not None:
+            return item
+        step = getattr(step, "base_type", None)
+    return None
+
+
+def union_member_types(t: Any) -> list[Any]:
+    """The member types of a union type, also through restrictions of a union."""
+    step = t
+    for _ in range(100):
+        if step is None:
+            return []
+        members = getattr(step, "member_types", None)
+        if members is not None:
+            return list(members)
+        step = getattr(step, "base_type", None)
+    return []
 
 
 def _weight(p: Any) -> int:

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from egif import eventlog
 from egif.config import Clock, RegistryConfig, load_config, require_maintainer, stamp, utc_now
 from egif.errors import EgifError, InputError, LifecycleError, NotFound, SchemaCompileError
 from egif.limits import loads_json
 from egif.model import Event, Finding, SchemaRef, SchemaVersion, Severity, Status, parse_version
+from egif.signing import Signer
 from egif.xmlsafe import parse_bytes
 
 if TYPE_CHECKING:
@@ -269,10 +271,11 @@ class Lifecycle:
     """Runs the process on one registry, as one actor, at the clock's "now"."""
 
     def __init__(self, registry: Registry, *, actor: str | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, signer: Signer | None = None) -> None:
         self.registry = registry
         self.actor = registry.acting_as(actor)  # PostgreSQL: the connected role, nobody else
         self.clock = clock or utc_now
+        self.signer = signer  # signs governance events (required once maintainers have keys)
 
     # -- reading ----------------------------------------------------------
     def config(self) -> RegistryConfig:
@@ -371,7 +374,7 @@ class Lifecycle:
     def approve(self, ref: str | SchemaRef, reason: str = "") -> Outcome:
         reason = _text(reason, "reason", required=False)
         with self.registry.store.transaction():
-            version, _, consultation = self._candidate_for(ref, "approve")
+            version, _, consultation = self._candidate_for(ref, "approve", "approve")
             if self.actor in {a.actor for a in consultation.approvals}:
                 raise LifecycleError(f"{self.actor} has already approved {version.ref}")
             mine = [o for o in consultation.open_objections() if o.actor == self.actor]
@@ -384,7 +387,7 @@ class Lifecycle:
     def object(self, ref: str | SchemaRef, reason: str) -> Outcome:
         reason = _text(reason, "reason")
         with self.registry.store.transaction():
-            version, _, _ = self._candidate_for(ref, "object to")
+            version, _, _ = self._candidate_for(ref, "object to", "object")
             return self._record(version, "object", {"reason": reason})
 
     def resolve_objection(self, ref: str | SchemaRef, objection_id: int, reason: str) -> Outcome:
@@ -410,7 +413,8 @@ class Lifecycle:
     def close_window(self, ref: str | SchemaRef, reason: str) -> Outcome:
         reason = _text(reason, "reason")
         with self.registry.store.transaction():
-            version, _, consultation = self._candidate_for(ref, "close the consultation window of")
+            version, _, consultation = self._candidate_for(ref, "close the consultation window of",
+                                                              "close-window")
             if consultation.window_closed(self.clock()):
                 when = (consultation.closed_early.at if consultation.closed_early
                         else consultation.closes_at)
@@ -599,6 +603,12 @@ class Lifecycle:
     def _permit(self, step: Transition, config: RegistryConfig, version: SchemaVersion) -> None:
         if step.maintainers_only:
             require_maintainer(config, self.actor, f"{step.action} {version.ref}")
+        self._can_sign(step.action, version)
+
+    def _can_sign(self, kind: str, version: SchemaVersion) -> None:
+        """Refuse early, before slow checks, what the log would refuse for want of a signature."""
+        eventlog.check_signer(self.registry.store, kind=kind, actor=self.actor, data={},
+                              signer=self.signer, action=f"{kind} {version.ref}")
 
     def _recheck(self, version: SchemaVersion, expected: Status) -> SchemaVersion:
         """Re-read the status under the write lock: another process may have moved it."""
@@ -607,11 +617,12 @@ class Lifecycle:
             raise LifecycleError(f"{version.ref} changed meanwhile: it is now {current.status.value}")
         return current
 
-    def _candidate_for(self, ref: str | SchemaRef, what: str
+    def _candidate_for(self, ref: str | SchemaRef, what: str, kind: str
                        ) -> tuple[SchemaVersion, RegistryConfig, Consultation]:
         version = self.registry.get(ref)
         config = self.config()
         require_maintainer(config, self.actor, f"{what} {version.ref}")
+        self._can_sign(kind, version)
         if version.status != Status.CANDIDATE:
             raise LifecycleError(f"{version.ref} is {version.status.value}: maintainers {what} only "
                                  "candidates, during consultation")
@@ -630,11 +641,12 @@ class Lifecycle:
         return Outcome(outcome.event, self.registry.get(version.ref), payload)
 
     def _record(self, version: SchemaVersion, kind: str, data: dict[str, Any]) -> Outcome:
+        """Append the event; it names the version's digest, so a decision binds to exact content."""
         at = stamp(self.clock())
-        store = self.registry.store
-        with store.transaction():
-            event_id = store.append_event(name=version.name, version=version.version, kind=kind,
-                                          actor=self.actor, at=at, data=data)
+        data = {**data, "digest": version.digest}
+        event_id = eventlog.append(self.registry.store, name=version.name, version=version.version, kind=kind,
+                                   actor=self.actor, at=at, data=data, signer=self.signer,
+                                   action=f"{kind} {version.ref}")
         event = Event(event_id, version.name, version.version, kind, self.actor, at,
                       json.loads(json.dumps(data)))
         return Outcome(event, version, data)

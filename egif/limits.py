@@ -44,6 +44,20 @@ MAX_HISTORY_BYTES = 64 * MIB
 #: Everything one pull downloads, all requests together.
 MAX_PULL_TOTAL_BYTES = 2 * 1024 * MIB
 
+#: One segment of a published audit log (1,000 events; an honest event is
+#: well under a kilobyte, a proposal with its lint report a few).
+MAX_LOG_SEGMENT_BYTES = 64 * MIB
+
+#: A publisher key list or the signatures of one index: a few dozen lines.
+MAX_TRUST_FILE_BYTES = 1 * MIB
+
+#: Keys in one publisher key list (a threshold of them signs the index).
+MAX_PUBLISHER_KEYS = 32
+
+#: Key-list versions one pull follows from the one it trusts to the newest
+#: (each rotation is one version; a body rotating monthly needs 12 a year).
+MAX_KEY_ROTATIONS = 1_000
+
 # -- structure -----------------------------------------------------------------------
 #: Nesting of arrays and objects in any JSON egif decodes from outside
 #: (published indexes and histories, fixture manifests).  The deepest honest

@@ -29,6 +29,7 @@ from typing import Any
 from lxml import etree
 from platformdirs import user_data_dir
 
+from egif import eventlog
 from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name
 from egif.errors import Conflict, InputError, NotFound, PermissionDenied, SchemaCompileError, TamperedError
 from egif.identity import current_actor
@@ -48,6 +49,7 @@ from egif.model import (
     version_order,
 )
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
+from egif.signing import Signer
 from egif.store import Store, open_store
 
 REGISTRY_ENV = "EGIF_REGISTRY"
@@ -265,12 +267,17 @@ class Registry:
             yield Event(e["id"], e["name"], e["version"], e["kind"], e["actor"], e["at"], e["data"])
 
     def record_event(self, kind: str, *, name: str | None = None, version: str | None = None,
-                     data: Mapping[str, Any] | None = None, actor: str | None = None) -> int:
-        """Append an event to the audit log (inside the current transaction, if any)."""
+                     data: Mapping[str, Any] | None = None, actor: str | None = None,
+                     signer: Signer | None = None) -> int:
+        """Append an event to the audit log (inside the current transaction, if any).
+
+        The event is linked into the log's hash chain; a governance event is
+        signed with *signer*, and must be where the maintainers have keys
+        (see :mod:`egif.eventlog`).
+        """
         who = self.acting_as(actor)
-        with self.store.transaction():
-            return self.store.append_event(name=name, version=version, kind=kind,
-                                           actor=who, at=now(), data=dict(data or {}))
+        return eventlog.append(self.store, name=name, version=version, kind=kind, actor=who, at=now(),
+                               data=dict(data or {}), signer=signer)
 
     # -- files kept beside a version ---------------------------------------
     def attach(self, ref: str | SchemaRef, kind: str, name: str, content: bytes, *,
@@ -297,9 +304,8 @@ class Registry:
                                f"{name!r} can no longer be replaced")
             self.store.put_blob(digest, content)
             self.store.put_attachment(row["id"], kind, name, digest, who, now())
-            self.store.append_event(name=row["name"], version=row["version"], kind="attach",
-                                    actor=who, at=now(),
-                                    data={"kind": kind, "name": name, "digest": digest})
+            eventlog.append(self.store, name=row["name"], version=row["version"], kind="attach",
+                            actor=who, at=now(), data={"kind": kind, "name": name, "digest": digest})
         return digest
 
     def attachments(self, ref: str | SchemaRef, kind: str | None = None) -> dict[str, bytes]:
@@ -444,8 +450,8 @@ class Registry:
             for f in stored_files:
                 self.store.put_blob(f["digest"], f["content"])
             version_id = self.store.insert_version(row, stored_files, directives, bindings)
-            self.store.append_event(
-                name=name, version=version, kind="add", actor=who, at=row["added_at"],
+            eventlog.append(
+                self.store, name=name, version=version, kind="add", actor=who, at=row["added_at"],
                 data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
                       "imports": {b["namespace"]: self._binding_label(b) for b in bindings},
                       "reasons": {r.namespace: r.reason for r in reports},

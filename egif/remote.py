@@ -28,10 +28,11 @@ kept and reported, and published versions that import it are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,28 +40,56 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from platformdirs import user_cache_dir
 
-from egif import __version__
+from egif import __version__, eventlog
 from egif.errors import EgifError, InputError, PermissionDenied, TamperedError, UnsafeInputError
 from egif.limits import (
     MAX_HISTORY_BYTES,
     MAX_IMPORT_DEPTH,
     MAX_INDEX_BYTES,
+    MAX_KEY_ROTATIONS,
+    MAX_LOG_SEGMENT_BYTES,
     MAX_OBJECT_BYTES,
     MAX_PULL_TOTAL_BYTES,
+    MAX_TRUST_FILE_BYTES,
     check_member_paths,
     loads_json,
     member_path_problem,
 )
 from egif.model import SchemaRef, Status, check_name, parse_version
-from egif.publish import INDEX_FORMAT, INDEX_NAME, object_path, snapshot_path
+from egif.publish import (
+    INDEX_FORMAT,
+    INDEX_NAME,
+    LOG_FORMAT,
+    LOG_SEGMENT_EVENTS,
+    object_path,
+    snapshot_path,
+    write_atomic,
+)
 from egif.registry import Registry, now
 from egif.resolve import DIRECTIVE_TAGS, iter_directives
+from egif.signing import PublicKey
+from egif.trust import (
+    KEY_LIST_NAMESPACE,
+    REMOTE_PREFIX,
+    KeyList,
+    TrustError,
+    check_index_signatures,
+    check_key_list,
+    key_list_path,
+    parse_key_list,
+    parse_signatures,
+    signatures_path,
+    signed_sources,
+    valid_signers,
+)
+from egif.verify import publication_problems, replay
 from egif.xmlsafe import parse_schema_bytes
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-CONFIG_PREFIX = "remote:"
+CONFIG_PREFIX = REMOTE_PREFIX
 
 
 class RemoteError(EgifError):
@@ -86,6 +115,8 @@ class PullResult:
     url: str
     index_sha256: str
     unchanged: bool
+    signed: bool | None = None  # None: nothing new was checked (unchanged)
+    notes: list[str] = field(default_factory=list)  # what was trusted and why, said plainly
     added: list[str] = field(default_factory=list)
     status_changed: list[tuple[str, str, str]] = field(default_factory=list)
     kept_local: list[tuple[str, str]] = field(default_factory=list)
@@ -99,6 +130,7 @@ class PullResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url, "index_sha256": self.index_sha256, "unchanged": self.unchanged,
+            "signed": self.signed, "notes": self.notes,
             "added": self.added,
             "status_changed": [{"version": r, "from": a, "to": b} for r, a, b in self.status_changed],
             "kept_local": [{"version": r, "reason": why} for r, why in self.kept_local],
@@ -274,9 +306,34 @@ def parse_index(body: bytes, url: str) -> dict[str, Any]:
             _digest(hist.get("digest"))
             for v in _need(std, "versions", list):
                 _check_version(v, name, seen)
+        _check_log_entry(index.get("log"))
+        keys = index.get("publisher_keys")
+        if keys is not None:
+            version = _need(keys, "version", int)
+            if isinstance(version, bool) or not 1 <= version <= 2**31:
+                raise ValueError("publisher_keys: the key list version is not a positive number")
+            _digest(keys.get("digest"))
     except (ValueError, TypeError, KeyError) as exc:
         raise RemoteError(f"malformed index: {_message(exc)}", file=url) from None
     return index
+
+
+def _check_log_entry(log: Any) -> None:
+    if log is None:
+        return
+    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
+        raise ValueError(f"log: not an {LOG_FORMAT!r} entry")
+    count = _need(log, "events", int)
+    _digest(log.get("head"))
+    total = 0
+    for seg in _need(log, "segments", list):
+        _digest(seg.get("digest") if isinstance(seg, dict) else None)
+        n = _need(seg, "events", int)
+        if not 1 <= n <= LOG_SEGMENT_EVENTS:
+            raise ValueError(f"log: a segment of {_clip(n)} events (1 to {LOG_SEGMENT_EVENTS})")
+        total += n
+    if total != count:
+        raise ValueError(f"log: its segments hold {total} events, not the {_clip(count)} it says")
 
 
 def _check_version(v: Any, std_name: str, seen: set[str]) -> None:
@@ -364,12 +421,19 @@ def _message(exc: BaseException) -> str:
 
 # -- the pull ------------------------------------------------------------------
 def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLimits | None = None,
-         progress: Callable[[str], None] | None = None) -> PullResult:
+         progress: Callable[[str], None] | None = None, trust: Sequence[str | PublicKey] = ()) -> PullResult:
     """Bring *registry* up to date with the registry published at *url*.
 
     A pull stores the publisher's statuses and copies its audit events, so it
     is an administrative path: on a PostgreSQL registry only the owner role
     may pull.
+
+    A signed publication (see :mod:`egif.trust`) is checked before anything
+    is stored: its publisher keys (trusted on first use and recorded, or
+    named by *trust*: public key files, key lines or ``SHA256:`` fingerprints),
+    the index signatures against their threshold, and the publisher's whole
+    audit log (chain, maintainer signatures, every ratification).  Once a
+    registry has pulled a signed publication it refuses unsigned ones.
     """
     if not registry.store.is_admin:
         raise PermissionDenied(
@@ -383,18 +447,31 @@ def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLi
             _digest(pin)
         except ValueError:
             raise InputError(f"--pin {pin!r} is not a SHA-256 digest (64 hex digits)") from None
+    trusted = [_trusted_entry(t) for t in trust]
     key = CONFIG_PREFIX + base
     state: dict[str, Any] = registry.store.get_config(key) or {}
     fetcher = _Fetcher(limits)
     try:
-        return _pull(registry, base, pin, state, key, fetcher, limits, progress or (lambda _m: None))
+        return _pull(registry, base, pin, state, key, fetcher, limits, progress or (lambda _m: None), trusted)
     finally:
         fetcher.close()
 
 
+def _trusted_entry(item: str | PublicKey) -> PublicKey | str:
+    """A ``--trust`` value: a key (file or line), or a ``SHA256:`` fingerprint kept as text."""
+    if isinstance(item, PublicKey):
+        return item
+    text = item.strip()
+    if text.startswith("SHA256:"):
+        if not re.fullmatch(r"SHA256:[A-Za-z0-9+/]{43}", text):
+            raise InputError(f"--trust {_clip(text)} is not a key fingerprint (SHA256: and 43 base64 characters)")
+        return text
+    return PublicKey.parse(text) if text.startswith("ssh-") else PublicKey.read(text)
+
+
 def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any], key: str,
           fetcher: _Fetcher, limits: PullLimits,
-          progress: Callable[[str], None]) -> PullResult:
+          progress: Callable[[str], None], trusted: list[PublicKey | str]) -> PullResult:
     t_start = time.perf_counter()
     index_url = urljoin(base, snapshot_path(pin) if pin else INDEX_NAME)
     headers: dict[str, str] = {}
@@ -415,11 +492,12 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
         _save_validators(registry, key, state, resp_headers, index_sha)
         return PullResult(base, index_sha, unchanged=True, requests=fetcher.requests)
     index = parse_index(body, index_url)
-    t_index = time.perf_counter()
     progress(f"index {index_sha[:16]}: {sum(len(s['versions']) for s in index['standards'])} versions")
+    checked = _check_publication(registry, base, index, body, index_sha, state, fetcher, limits, trusted)
+    t_index = time.perf_counter()
 
     plan = _plan(registry, index, base, state)
-    result = PullResult(base, index_sha, unchanged=False)
+    result = PullResult(base, index_sha, unchanged=False, signed=checked.signed, notes=checked.notes)
     result.kept_local = plan.kept_local
     result.already_present = plan.present
 
@@ -460,7 +538,7 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
         return fetched[digest] if digest in fetched else registry.store.get_blob(digest)
 
     # apply, all or nothing
-    origin_note = {"url": base, "index_sha256": index_sha}
+    origin_note: dict[str, Any] = {"url": base, "index_sha256": index_sha}
     last_seen: dict[str, int] = dict(state.get("last_event_id", {}))
     pulled: set[str] = set(state.get("versions", []))
     store = registry.store
@@ -496,9 +574,9 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                 row = store.find_version(*ref.split("@"))
                 assert row is not None
                 store.set_status(row["id"], new, successor)
-                store.append_event(name=row["name"], version=row["version"], kind="pulled-status",
-                                   actor=registry.actor, at=now(),
-                                   data={"from": old, "to": new, "origin": origin_note})
+                eventlog.append(store, name=row["name"], version=row["version"], kind="pulled-status",
+                                actor=registry.actor, at=now(),
+                                data={"from": old, "to": new, "origin": origin_note})
                 pulled.add(ref)
                 result.status_changed.append((ref, old, new))
             new_refs = set(result.added)
@@ -512,21 +590,22 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
                         continue
                     data = dict(e.get("data") or {}) if isinstance(e.get("data"), dict) else {}
                     data["origin"] = {**origin_note, "event_id": eid}
-                    store.append_event(name=str(e["name"]), version=str(e["version"]),
-                                       kind=str(e.get("kind", "event")),
-                                       actor=str(e.get("actor", "unknown")), at=str(e.get("at", "")),
-                                       data=data)
+                    eventlog.append(store, name=str(e["name"]), version=str(e["version"]),
+                                    kind=str(e.get("kind", "event")),
+                                    actor=str(e.get("actor", "unknown")), at=str(e.get("at", "")),
+                                    data=data)
                     result.events_copied += 1
                 last_seen[name] = max([since] + [int(e["id"]) for e in events
                                                  if isinstance(e.get("id"), int)])
-            store.append_event(name=None, version=None, kind="pull", actor=registry.actor, at=now(),
-                               data={**origin_note, "added": result.added,
-                                     "status_changed": [list(x) for x in result.status_changed],
-                                     "kept_local": [list(x) for x in result.kept_local]})
+            eventlog.append(store, name=None, version=None, kind="pull", actor=registry.actor, at=now(),
+                            data={**origin_note, "added": result.added,
+                                  "status_changed": [list(x) for x in result.status_changed],
+                                  "kept_local": [list(x) for x in result.kept_local],
+                                  "signed": checked.signed, **checked.record()})
             history_state = dict(state.get("history", {}))
             history_state.update({n: h["digest"] for n, h in hist_needed.items()})
             new_state = {**state, "history": history_state, "last_event_id": last_seen,
-                         "versions": sorted(pulled)}
+                         "versions": sorted(pulled), **checked.state()}
             _save_validators(registry, key, new_state, resp_headers, index_sha)
     except BaseException:
         registry._resolved.clear()  # compiled closures of rolled-back rows must not linger
@@ -535,6 +614,239 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
     result.seconds = {"index": t_index - t_start, "fetch": t_fetch - t_index,
                       "apply": time.perf_counter() - t_fetch}
     return result
+
+
+# -- trust: publisher keys, index signatures, the publisher's log ------------------------------
+@dataclass
+class _Checked:
+    """What checking a publication established, to record with the pull."""
+
+    signed: bool
+    notes: list[str] = field(default_factory=list)
+    key_list: KeyList | None = None
+    key_list_digest: str | None = None
+    how: str | None = None  # "first use", "--trust", "recorded"
+    log: dict[str, Any] | None = None
+
+    def record(self) -> dict[str, Any]:
+        if self.key_list is None:
+            return {}
+        return {"publisher_keys": {"version": self.key_list.version, "threshold": self.key_list.threshold,
+                                   "keys": [k.fingerprint for k in self.key_list.keys], "trusted": self.how},
+                "log": self.log}
+
+    def state(self) -> dict[str, Any]:
+        if self.key_list is None:
+            return {}
+        return {"trust": {"version": self.key_list.version, "digest": self.key_list_digest,
+                          "keys": [k.openssh() for k in self.key_list.keys],
+                          "threshold": self.key_list.threshold, "how": self.how},
+                "log": self.log}
+
+
+def _check_publication(registry: Registry, base: str, index: dict[str, Any], body: bytes, index_sha: str,
+                       state: dict[str, Any], fetcher: _Fetcher, limits: PullLimits,
+                       trusted: list[PublicKey | str]) -> _Checked:
+    """Establish trust in a publication, or refuse it (raising) before anything is stored."""
+    named = index.get("publisher_keys")
+    if named is None:
+        if trusted:
+            raise TrustError("the index is not signed, but --trust names the publisher's keys: refused",
+                             file=urljoin(base, INDEX_NAME))
+        signed_before = signed_sources(registry.store.all_config())
+        if signed_before:
+            raise TrustError(f"the index is not signed, and this registry has pulled signed publications "
+                             f"(from {signed_before[0]}): it accepts no unsigned one", file=urljoin(base, INDEX_NAME))
+        return _Checked(False, ["the source is unsigned: nothing vouches for what it says is ratified "
+                                "(its index and files are only checked against each other)"])
+    key_list, key_digest, how, notes = _trusted_keys(base, named, state, fetcher, trusted)
+    where = urljoin(base, signatures_path(index_sha))
+    doc = _fetch_json(fetcher, where, "the index signatures")
+    version, sigs = parse_signatures(doc, index_sha, where)
+    if version != key_list.version:
+        raise TrustError(f"the signatures are made under key list v{version}, but the index names "
+                         f"v{key_list.version}", file=where)
+    signers = check_index_signatures(body, sigs, key_list, where)
+    notes.append(f"index signed by {len(signers)} of the publisher's {len(key_list.keys)} keys "
+                 f"({key_list.threshold} needed): {', '.join(sorted(k.fingerprint for k in signers))}")
+    log, more = _check_log(base, index, state, fetcher, limits)
+    notes.extend(more)
+    return _Checked(True, notes, key_list, key_digest, how, log)
+
+
+def _fetch_json(fetcher: _Fetcher, url: str, what: str, limit: int = MAX_TRUST_FILE_BYTES) -> Any:
+    try:
+        _status, data, _h = fetcher.get(url, limit=limit, what=what)
+    except RemoteError as exc:
+        raise TrustError(f"{what} cannot be fetched ({exc.message}): refused", file=url) from None
+    try:
+        return loads_json(data, label=url, what=what)
+    except UnsafeInputError as exc:
+        raise TrustError(exc.message, file=url) from None
+    except ValueError as exc:
+        raise TrustError(f"{what}: not JSON ({exc})", file=url) from None
+
+
+def _fetch_key_list(fetcher: _Fetcher, base: str, version: int) -> tuple[KeyList, list[str], bytes, str]:
+    where = urljoin(base, key_list_path(version))
+    try:
+        _status, data, _h = fetcher.get(where, limit=MAX_TRUST_FILE_BYTES, what=f"publisher key list v{version}")
+    except RemoteError as exc:
+        raise TrustError(f"publisher key list v{version} cannot be fetched ({exc.message}): refused",
+                         file=where) from None
+    try:
+        doc = loads_json(data, label=where, what="the publisher key list")
+    except (UnsafeInputError, ValueError) as exc:
+        raise TrustError(f"the publisher key list is not usable JSON ({_message(exc)})", file=where) from None
+    key_list, sigs = parse_key_list(doc, where)
+    if key_list.version != version:
+        raise TrustError(f"keys/{version}.json holds key list v{key_list.version}", file=where)
+    return key_list, sigs, data, where
+
+
+def _trusted_keys(base: str, named: Mapping[str, Any], state: Mapping[str, Any], fetcher: _Fetcher,
+                  trusted: list[PublicKey | str]) -> tuple[KeyList, str, str, list[str]]:
+    """The key list the index names, trusted: recorded (and rotated), from --trust, or on first use."""
+    version, digest = int(named["version"]), str(named["digest"])
+    current, sigs, data, where = _fetch_key_list(fetcher, base, version)
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise TrustError("the publisher key list does not match the digest the index names", file=where)
+    notes: list[str] = []
+    prior = state.get("trust")
+    if isinstance(prior, dict):
+        held = KeyList(int(prior["version"]), tuple(PublicKey.parse(k) for k in prior["keys"]),
+                       int(prior["threshold"]))
+        if version < held.version:
+            raise TrustError(f"the index is signed under publisher key list v{version}, older than the v{held.version} "
+                             "this registry trusts (a rollback): refused", file=where)
+        if version == held.version:
+            if digest != prior.get("digest"):
+                raise TrustError(f"publisher key list v{version} differs from the one this registry trusts: refused",
+                                 file=where)
+        else:
+            if version - held.version > MAX_KEY_ROTATIONS:
+                raise TrustError(f"the publisher key list moved from v{held.version} to v{version}: more than "
+                                 f"{MAX_KEY_ROTATIONS} rotations at once (the limit)", file=where)
+            step = held
+            for v in range(held.version + 1, version + 1):
+                kl, kl_sigs, _data, kl_where = (current, sigs, data, where) if v == version \
+                    else _fetch_key_list(fetcher, base, v)
+                check_key_list(kl, kl_sigs, step, kl_where)
+                step = kl
+            notes.append(f"followed a publisher key rotation, signed by the keys it replaces: v{held.version} -> "
+                         f"v{version} ({current.describe()})")
+        _require_trusted(current, sigs, trusted, where)
+        return current, digest, str(prior.get("how") or "recorded"), notes
+    check_key_list(current, sigs, None, where)
+    if trusted:
+        _require_trusted(current, sigs, trusted, where)
+        notes.append(f"publisher keys trusted as named by --trust: {current.describe()}")
+        return current, digest, "--trust", notes
+    notes.append(f"trusting the publisher's keys on first use (recorded; later pulls need them): "
+                 f"{current.describe()}")
+    return current, digest, "first use", notes
+
+
+def _require_trusted(key_list: KeyList, sigs: Sequence[str], trusted: list[PublicKey | str], where: str) -> None:
+    """Every key named by --trust must be in the list and have signed it (it cannot be borrowed)."""
+    if not trusted:
+        return
+    signers, _ = valid_signers(sigs, key_list.message, KEY_LIST_NAMESPACE, key_list.keys)
+    prints = {k.fingerprint for k in signers}
+    for item in trusted:
+        fingerprint = item.fingerprint if isinstance(item, PublicKey) else item
+        if fingerprint not in prints:
+            raise TrustError(f"the trusted key {fingerprint} has not signed the publisher's key list "
+                             f"v{key_list.version} ({', '.join(k.fingerprint for k in key_list.keys)}): refused",
+                             file=where)
+
+
+def _check_log(base: str, index: Mapping[str, Any], state: Mapping[str, Any], fetcher: _Fetcher,
+               limits: PullLimits) -> tuple[dict[str, Any], list[str]]:
+    """Fetch and replay the publisher's log; refuse what does not verify, or does not extend the last pull's."""
+    log = index.get("log")
+    where = urljoin(base, INDEX_NAME)
+    if not isinstance(log, dict):
+        raise TrustError("the index is signed but carries no audit log: its ratifications cannot be checked",
+                         file=where)
+    events: list[dict[str, Any]] = []
+    for seg in log["segments"]:
+        events.extend(_log_segment(fetcher, base, seg, limits))
+    audit = replay(events)
+    if audit.problems:
+        more = f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else ""
+        raise TrustError(f"the publisher's audit log does not verify: {audit.problems[0]}{more}", file=where)
+    if audit.chain.head != log["head"]:
+        raise TrustError("the publisher's audit log does not end where the index says it does", file=where)
+    before = state.get("log")
+    if isinstance(before, dict) and isinstance(before.get("events"), int) and before["events"] > 0:
+        count = int(before["events"])
+        if len(audit.chain) < count:
+            raise TrustError(f"the publisher's log has {len(audit.chain)} events, fewer than the {count} pulled "
+                             "before: an older or truncated publication (rollback) refused", file=where)
+        if audit.chain.links[count - 1].hash != before.get("head"):
+            raise TrustError(f"the publisher's log no longer contains the {count} events pulled before: its "
+                             "history was rewritten; refused", file=where)
+    from egif.shipped import shipped_digests
+
+    entries = [v for std in index["standards"] for v in std["versions"]]
+    needs_shipped = any(t.ratification is not None and t.ratification.how == "shipped"
+                        for t in audit.versions.values())
+    problems = publication_problems(audit, entries, shipped_digests() if needs_shipped else {})
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise TrustError(problems[0] + more, file=where)
+    notes = [f"the publisher's audit log verifies: {len(audit.chain)} events, {audit.signed} maintainer "
+             "signatures, every ratification with its approvals"]
+    if not audit.signed_registry:
+        notes.append("the publisher's approvals are unsigned (its maintainers have no keys): they are names "
+                     "its registry recorded, vouched for only by the index signatures")
+    return {"events": len(audit.chain), "head": audit.chain.head}, notes
+
+
+def _log_segment(fetcher: _Fetcher, base: str, seg: Mapping[str, Any], limits: PullLimits) -> list[dict[str, Any]]:
+    digest = str(seg["digest"])
+    cache = Path(user_cache_dir("egif", appauthor=False)) / "log-segments" / digest
+    data: bytes | None = None
+    try:
+        if cache.is_file() and cache.stat().st_size <= MAX_LOG_SEGMENT_BYTES:
+            data = cache.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                data = None
+    except OSError:
+        data = None
+    if data is None:
+        data = _fetch_objects(fetcher, base, {digest: MAX_LOG_SEGMENT_BYTES}, limits)[digest]
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs a download
+            write_atomic(cache, data)
+    where = urljoin(base, object_path(digest))
+    try:
+        events = loads_json(data, label=where, what="a segment of the publisher's log")
+    except (UnsafeInputError, ValueError) as exc:
+        raise TrustError(f"a segment of the publisher's log is not usable JSON ({_message(exc)})", file=where) from None
+    if not isinstance(events, list) or len(events) != seg["events"]:
+        raise TrustError(f"a segment of the publisher's log does not hold the {seg['events']} events the index "
+                         "says", file=where)
+    for e in events:
+        problem = _event_shape(e)
+        if problem:
+            raise TrustError(f"a segment of the publisher's log holds a malformed event: {problem}", file=where)
+    return events
+
+
+def _event_shape(e: Any) -> str | None:
+    if not isinstance(e, dict):
+        return "not an object"
+    for key, kinds in (("id", (int,)), ("kind", (str,)), ("actor", (str,)), ("at", (str,)), ("data", (dict,)),
+                       ("name", (str, type(None))), ("version", (str, type(None))),
+                       ("prev", (str, type(None))), ("signature", (str, type(None)))):
+        if not isinstance(e.get(key), kinds) or isinstance(e.get(key), bool):
+            return f"field {key!r} missing or of the wrong type"
+    if e["prev"] is not None and not re.fullmatch(r"[0-9a-f]{64}", e["prev"]):
+        return "its link is not a SHA-256 digest"
+    if e["signature"] is not None and len(e["signature"]) > 8192:
+        return "its signature is oversized"
+    return None
 
 
 def confine(ref: str, v: Mapping[str, Any], contents: Mapping[str, bytes], base: str) -> None:
@@ -673,4 +985,5 @@ def _fetch_objects(fetcher: _Fetcher, base: str, wanted: Mapping[str, int],
         return dict(pool.map(one, items))
 
 
-__all__ = ["PullLimits", "PullResult", "RemoteError", "normalise_url", "parse_index", "pull"]
+__all__ = ["PullLimits", "PullResult", "RemoteError", "TrustError", "normalise_url", "parse_index", "pull",
+           "signed_sources"]

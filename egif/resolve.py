@@ -230,7 +230,7 @@ class ResolvedSchema:
     files: dict[str, bytes]
     main: str
     label: str = ""
-    xsd_version: str = "1.0"  # the version conditional inclusion was applied for
+    xsd_version: str = "1.0"  # the XSD version conditional inclusion was applied for
     _lxml: etree.XMLSchema | None = field(default=None, repr=False)
     _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
 
@@ -243,9 +243,14 @@ class ResolvedSchema:
             self._lxml = compile_lxml(self.files, self.main, self.label)
         return self._lxml
 
-    def xmlschema_schema(self, xsd_version: str | None = None) -> xmlschema.XMLSchemaBase:
-        """The xmlschema component model (by default of the closure's own XSD version)."""
-        xsd_version = xsd_version or self.xsd_version
+    def xmlschema_schema(self, xsd_version: str = "1.0") -> xmlschema.XMLSchemaBase:
+        """The xmlschema component model, read as XSD 1.0 as libxml2 reads it.
+
+        Conditional inclusion has already been applied to the laid-out documents
+        for the closure's own XSD version (``xsd_version``); what remains is read
+        the way egif's validator (libxml2, an XSD 1.0 engine) reads it, so that
+        the diff, the document generator and validation all see one schema.
+        """
         if xsd_version not in self._xmlschema:
             self._xmlschema[xsd_version] = compile_xmlschema(
                 self.files, self.main, self.label, xsd_version=xsd_version

@@ -7,7 +7,9 @@ version, dependencies first.
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,6 +103,20 @@ def shipped_versions(root: Path | None = None) -> list[ShippedVersion]:
     for key in sorted(found, key=lambda k: (found[k].name, found[k].ref)):
         visit(key, (key,))
     return ordered
+
+
+@functools.cache
+def shipped_digests() -> dict[str, str]:
+    """``{"NAME@VERSION": version digest}`` of every shipped version, as a seeded registry stores it.
+
+    Computed once per process by seeding a throwaway registry: exactly what a
+    registry seeded by this egif holds, by construction.
+    """
+    from egif.registry import Registry
+
+    with tempfile.TemporaryDirectory(prefix="egif-shipped-") as folder, \
+            Registry.init(Path(folder) / "shipped.sqlite", actor=SHIPPED_ACTOR) as reg:
+        return {str(v.ref): v.digest for v in reg.list()}
 
 
 def seed_registry(registry: Registry) -> list[SchemaRef]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from egif import Registry
-from egif.diff import check_bump, diff_refs
+from egif.diff import Counterexample, DiffResult, check_bump, diff_refs
+from egif.diff.decide import Direction
 from egif.generate import DocumentGenerator, sample_documents
 
 CASES = Path(__file__).resolve().parent / "data" / "diff"
@@ -54,11 +57,11 @@ def test_gazetteer_minor_version_is_backward_compatible(registry: Registry) -> N
     assert back.verdict == "forward"
 
 
-def test_evidence_overturns_a_rule_based_verdict(empty_registry: Registry, tmp_path: Path) -> None:
-    # identity constraints are not compared by the rules: an added xs:unique
-    # looks like no change at all, and only generated documents reveal it
+def test_an_added_identity_constraint_is_witnessed(empty_registry: Registry, tmp_path: Path) -> None:
+    # the component walk lists the added xs:unique; the decision proves it breaks old documents
+    # with a witness that repeats b, which libxml2 accepts under OLD and refuses under NEW
     body = ('<xs:element name="R"><xs:complexType><xs:sequence>'
-            '<xs:element name="b" minOccurs="2" maxOccurs="3"><xs:simpleType>'
+            '<xs:element name="b" minOccurs="2" maxOccurs="3" block="#all"><xs:simpleType>'
             '<xs:restriction base="xs:string"><xs:enumeration value="x"/></xs:restriction>'
             '</xs:simpleType></xs:element></xs:sequence></xs:complexType>{extra}</xs:element>')
     head = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x" '
@@ -70,13 +73,24 @@ def test_evidence_overturns_a_rule_based_verdict(empty_registry: Registry, tmp_p
         extra='<xs:unique name="OneB"><xs:selector xpath="t:b"/><xs:field xpath="."/></xs:unique>')
         + "</xs:schema>")
     result = diff_refs(empty_registry, str(old), str(new), samples=5)
-    assert result.rule_verdict == "identical"
-    assert result.verdict == "forward"
-    assert result.counterexamples and result.counterexamples[0].direction == "backward"
-    assert "<b>x</b>" in result.counterexamples[0].document
-    assert result.implied_bump == "major"
-    rules_only = diff_refs(empty_registry, str(old), str(new), evidence=False)
-    assert rules_only.verdict == "identical" and rules_only.evidence is None
+    assert {c.rule for c in result.changes} == {"identity-constraint-added"}
+    assert result.status("backward") == "no" and result.status("forward") == "yes"
+    assert result.verdict == "forward" and result.implied_bump == "major"
+    witness = result.witnesses[0]
+    assert witness.direction == "backward" and witness.document.count(">x</") == 2
+    doc = etree.fromstring(witness.document.encode())
+    assert etree.XMLSchema(etree.parse(str(old))).validate(doc)
+    assert not etree.XMLSchema(etree.parse(str(new))).validate(doc)
+    assert result.counterexamples == []
+
+
+def test_a_counterexample_overturns_a_proven_direction() -> None:
+    # the sampled documents are a second check: should one ever contradict a "yes", it wins
+    yes = Direction("backward", "yes")
+    result = DiffResult("a", "b", [], decision={"backward": yes, "forward": Direction("forward", "yes")})
+    assert result.verdict == "identical"
+    result.counterexamples.append(Counterexample("backward", "<R/>", "refused", "generated"))
+    assert result.status("backward") == "no" and result.verdict == "forward"
 
 
 def test_check_bump() -> None:
@@ -140,3 +154,95 @@ def test_generated_documents_are_valid_and_repeatable(registry: Registry) -> Non
     gen = DocumentGenerator(resolved.xmlschema_schema())
     doc = gen.document(random.Random(1), "BS7666Address")
     assert etree.fromstring(doc).tag == "{http://www.govtalk.gov.uk/people/bs7666}BS7666Address"
+
+
+SCHEMA_HEAD = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:cli" '
+               'xmlns:t="urn:cli" elementFormDefault="qualified">')
+
+
+def _pair(tmp_path: Path, old_body: str, new_body: str) -> tuple[Path, Path]:
+    old, new = tmp_path / "old.xsd", tmp_path / "new.xsd"
+    old.write_text(SCHEMA_HEAD + old_body + "</xs:schema>")
+    new.write_text(SCHEMA_HEAD + new_body + "</xs:schema>")
+    return old, new
+
+
+def test_cli_shows_witnesses_in_every_format(egif_cli: object, tmp_path: Path) -> None:
+    old, new = _pair(tmp_path, '<xs:element name="n" block="#all"><xs:simpleType><xs:restriction base="xs:int">'
+                     '</xs:restriction></xs:simpleType></xs:element>',
+                     '<xs:element name="n" block="#all"><xs:simpleType><xs:restriction base="xs:int">'
+                     '<xs:maxInclusive value="99"/></xs:restriction></xs:simpleType></xs:element>')
+    run = egif_cli
+    data = json.loads(run("diff", str(old), str(new), "--format", "json", "--samples", "0").stdout)  # type: ignore[operator]
+    assert data["verdict"] == "forward" and data["backward"] == "no" and data["forward"] == "yes"
+    witness = data["witnesses"][0]
+    assert witness["direction"] == "backward" and ">100<" in witness["document"]
+    doc = etree.fromstring(witness["document"].encode())
+    assert etree.XMLSchema(etree.parse(str(old))).validate(doc)
+    assert not etree.XMLSchema(etree.parse(str(new))).validate(doc)
+    text = run("diff", str(old), str(new), "--samples", "0")  # type: ignore[operator]
+    assert "witness (backward) at /n: value '100' is refused" in text.stdout
+    assert ">100</n0:n>" in text.stdout
+    md = run("diff", str(old), str(new), "--format", "markdown", "--samples", "0")  # type: ignore[operator]
+    assert "### Witnesses" in md.stdout and "```xml" in md.stdout
+    short = run("diff", str(old), str(new), "--samples", "0", "--require", "backward")  # type: ignore[operator]
+    assert short.returncode == 1 and "falls short of --require backward" in short.stderr
+
+
+def test_cli_names_what_it_could_not_prove(egif_cli: object, tmp_path: Path) -> None:
+    old, new = _pair(tmp_path, '<xs:element name="u" block="#all"><xs:simpleType><xs:restriction base="xs:string">'
+                     '<xs:maxLength value="9"/></xs:restriction></xs:simpleType></xs:element>',
+                     '<xs:element name="u" block="#all"><xs:simpleType><xs:restriction base="xs:anyURI">'
+                     '<xs:maxLength value="9"/></xs:restriction></xs:simpleType></xs:element>')
+    res = egif_cli("diff", str(old), str(new), "--format", "json", "--samples", "0")  # type: ignore[operator]
+    data = json.loads(res.stdout)
+    assert data["backward"] == "not-proven" and data["verdict"] == "breaking"
+    assert any("anyURI" in u["construct"] and u["direction"] == "backward" for u in data["not_proven"])
+    text = egif_cli("diff", str(old), str(new), "--samples", "0")  # type: ignore[operator]
+    assert "backward: not proven (counted as no)" in text.stdout
+    assert "not proven at /u:" in text.stdout
+
+
+def test_an_empty_model_is_never_identical(egif_cli: object, tmp_path: Path) -> None:
+    body = '<xs:simpleType name="Code"><xs:restriction base="xs:token"/></xs:simpleType>'
+    old, new = _pair(tmp_path, body, body)
+    res = egif_cli("diff", str(old), str(new), "--samples", "0", "--require", "backward")  # type: ignore[operator]
+    assert res.returncode == 1
+    assert "verdict: breaking" in res.stdout
+    assert "declares no global element" in res.stdout and "model is empty" in res.stdout
+
+
+def test_cli_import_binds_the_file_named(egif_cli: object, tmp_path: Path) -> None:
+    (tmp_path / "codes.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:codes">'
+        '<xs:simpleType name="Code"><xs:restriction base="xs:token"><xs:length value="2"/></xs:restriction>'
+        '</xs:simpleType></xs:schema>')
+    main = tmp_path / "main.xsd"
+    main.write_text(SCHEMA_HEAD.replace('xmlns:t="urn:cli"', 'xmlns:t="urn:cli" xmlns:c="urn:codes"')
+                    + '<xs:import namespace="urn:codes" schemaLocation="missing/codes.xsd"/>'
+                    '<xs:element name="r"><xs:complexType><xs:attribute name="c" type="c:Code"/>'
+                    '</xs:complexType></xs:element></xs:schema>')
+    broken = egif_cli("diff", str(main), str(main), "--samples", "0")  # type: ignore[operator]
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
+    bound = egif_cli("diff", str(main), str(main), "--samples", "0",  # type: ignore[operator]
+                     "--import", f"urn:codes={tmp_path / 'codes.xsd'}")
+    assert bound.returncode == 0, bound.stderr
+    assert "verdict: identical" in bound.stdout
+
+
+def test_cli_a_crash_is_not_a_verdict(tmp_path: Path) -> None:
+    # fault injection in a real subprocess: whatever fails inside the diff exits 2 with one line, never 1
+    Registry.init(tmp_path / "r.sqlite", seed=False).close()
+    script = (
+        "import sys\n"
+        "from egif_cli import app\n"
+        "import egif_cli.cmd_diff as cmd_diff\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('simulated failure\\nwith a second line')\n"
+        "cmd_diff.diff_refs = broken\n"
+        "sys.argv = ['egif', '--registry', sys.argv[1], 'diff', 'a.xsd', 'b.xsd', '--require', 'backward']\n"
+        "app.main()\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.sqlite")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "egif: internal error in diff: RuntimeError: simulated failure with a second line"

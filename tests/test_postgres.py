@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 
-from egif import PermissionDenied, ReadOnlyRegistry, Registry, RegistryError, Status
+from egif import PermissionDenied, ReadOnlyRegistry, Registry, RegistryError, Status, eventlog
 from egif.config import ConfigEditor
 from egif.lifecycle import TRANSITIONS, Lifecycle
 from egif.store import PostgresStore, SqliteStore, open_store
 from egif.store.base import LOCAL_META, TABLE_COLUMNS, Store
+from egif.store.postgres import LATEST_FORMAT as PG_FORMAT
 
 from .conftest import DATA, run_egif
 from .pgserver import PgServer
@@ -151,6 +152,9 @@ def test_a_non_maintainer_with_psql_cannot_break_the_rules(pg_server: PgServer, 
                                   "'ratified', 'd', 'x.xsd', 'mallory', 'now')",
         "swap stored bytes": "UPDATE egif.blobs SET content = 'x'",
         "store bytes under a false digest": "INSERT INTO egif.blobs VALUES (repeat('0', 64), 1, 'x')",
+        "append an event linked to nothing": "INSERT INTO egif.events (name, version, kind, actor, at, data) "
+                                             "VALUES ('ParkingPermit', '1.0', 'comment', 'mallory', 'now', "
+                                             "'{\"text\": \"hello\"}')",
         "shadow the settings": "CREATE TEMP TABLE config (key text, value text); "
                                "INSERT INTO config VALUES ('maintainers', '[\"mallory\"]'); "
                                "INSERT INTO egif.events (name, version, kind, actor, at, data) VALUES "
@@ -162,10 +166,11 @@ def test_a_non_maintainer_with_psql_cannot_break_the_rules(pg_server: PgServer, 
         assert "ERROR" in proc.stderr, (what, proc.stderr)
     # a maintainer cannot rewrite history either, nor ratify without two approvals on record
     assert psql(pg_server, db, "alice", "UPDATE egif.events SET data = '{}'").returncode != 0
-    # anyone may comment, in their own name only
-    assert psql(pg_server, db, "mallory", "INSERT INTO egif.events (name, version, kind, actor, at, data) "
+    # anyone may comment, in their own name only, linked to the event before
+    prev = eventlog.head(reg.store)
+    assert psql(pg_server, db, "mallory", "INSERT INTO egif.events (name, version, kind, actor, at, data, prev) "
                 "VALUES ('ParkingPermit', '1.0', 'comment', 'mallory', 'now', "
-                "'{\"text\": \"hello\"}')").returncode == 0
+                f"'{{\"text\": \"hello\"}}', '{prev}')").returncode == 0
     after = snapshot(reg.store)
     new = set(after["events"]) - set(before["events"])
     assert set(before["events"]) <= set(after["events"]) and [e[3:5] for e in new] == [("comment", "mallory")]
@@ -182,12 +187,12 @@ def test_the_database_refuses_what_python_would_refuse(pg_server: PgServer, db: 
         for action in (
             lambda: store.set_status(version_id, "ratified"),
             lambda: store.append_event(name="ParkingPermit", version="1.0", kind="approve",
-                                       actor="mallory", at="now", data={}),
+                                       actor="mallory", at="now", data={}, prev=eventlog.head(store)),
             lambda: store.append_event(name="ParkingPermit", version="1.0", kind="comment",
-                                       actor="alice", at="now", data={}),
+                                       actor="alice", at="now", data={}, prev=eventlog.head(store)),
             lambda: store.set_config("approvals_needed", 1),
             lambda: store.append_event(name=None, version=None, kind="pull", actor="mallory", at="now",
-                                       data={}),
+                                       data={}, prev=eventlog.head(store)),
         ):
             with pytest.raises(PermissionDenied), store.transaction():
                 action()
@@ -228,7 +233,8 @@ def test_init_migrations_and_opening(pg_server: PgServer, db: str) -> None:
     with Registry.open(pg_server.dsn(db, "carol")) as reg:
         assert reg.get("BS7666@2.0").status == Status.RATIFIED
         meta = reg.store.all_meta()
-        assert meta["format"] == "1" and "migration.1" in meta and meta["application"] == "egif-registry"
+        assert meta["format"] == str(PG_FORMAT) and meta["application"] == "egif-registry"
+        assert all(f"migration.{n}" in meta for n in range(1, PG_FORMAT + 1))
         added = [e for e in reg.events(kinds=("add",)) if e.name == "BS7666"]
         assert added and all(e.data["via"] == "shipped" for e in added)
     with Registry.open(dsn) as admin:

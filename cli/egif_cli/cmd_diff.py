@@ -6,6 +6,8 @@ import click
 
 from egif.diff import diff_refs
 from egif.diff.render import render_markdown, render_text
+from egif.errors import EgifError
+from egif_cli.cmd_schema import _parse_imports as parse_imports
 from egif_cli.common import echo, echo_json, format_option, state
 
 
@@ -15,21 +17,35 @@ from egif_cli.common import echo, echo_json, format_option, state
 @format_option("text", "json", "markdown")
 @click.option("--require", type=click.Choice(["backward", "forward", "full"]),
               help="Exit 1 unless the verdict is at least this compatible.")
+@click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
+              help="Bind an imported namespace of a local-file side (repeatable), as on `schema add`. "
+                   "Default: as `schema add` binds them.")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=50, show_default=True,
-              help="Generated documents per direction used as evidence (0: rules only).")
+              help="Generated documents per direction used as a second check (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the generated documents.")
 @click.option("--full-paths", is_flag=True, help="Show component paths with namespace URIs (text).")
 @click.pass_context
-def diff(ctx: click.Context, old: str, new: str, fmt: str, require: str | None, samples: int,
-         seed: int, full_paths: bool) -> None:
-    """Compare OLD with NEW and judge compatibility.
+def diff(ctx: click.Context, old: str, new: str, fmt: str, require: str | None, imports: tuple[str, ...],
+         samples: int, seed: int, full_paths: bool) -> None:
+    """Compare OLD with NEW and decide compatibility.
 
     Each side is NAME@VERSION from the registry or a local schema file (its
     includes and imports come along).  Verdicts: identical, full, backward,
-    forward, breaking; see docs/diff.md for every rule.
+    forward, breaking; each direction is proven, refuted by a witness
+    document that libxml2 accepts under one side and refuses under the
+    other, or reported "not proven" with the construct that could not be
+    decided (counted as not compatible).  See docs/diff.md.
     """
-    result = diff_refs(state(ctx).registry(), old, new, evidence=samples > 0, samples=samples,
-                       seed=seed)
+    bindings = parse_imports(imports)
+    try:
+        result = diff_refs(state(ctx).registry(), old, new, evidence=samples > 0, samples=samples,
+                           seed=seed, imports=bindings)
+    except EgifError:
+        raise
+    except Exception as exc:  # a crash is never a verdict: exit 1 is reserved for --require
+        message = " ".join(str(exc).split())[:300]
+        echo(f"egif: internal error in diff: {type(exc).__name__}: {message}", err=True)
+        ctx.exit(2)
     if fmt == "json":
         echo_json({**result.to_dict(), "require": require,
                    "satisfied": result.satisfies(require) if require else None})

@@ -11,15 +11,23 @@ from typing import Any
 
 import click
 
-from egif.config import ConfigEditor, RegistryConfig, load_config, utc_now
+from egif.config import KEY_MAINTAINER_KEYS, ConfigEditor, RegistryConfig, load_config, utc_now
+from egif.errors import InputError
 from egif.lifecycle import TRANSITIONS, Consultation, Lifecycle, Outcome
 from egif.model import Event, Status
 from egif.render.text import escape
+from egif.signing import PublicKey, configured_signer
 from egif_cli.common import echo, echo_json, format_option, state
 
 
-def _lifecycle(ctx: click.Context) -> Lifecycle:
-    return Lifecycle(state(ctx).registry())
+def _lifecycle(ctx: click.Context, key: str | None = None) -> Lifecycle:
+    return Lifecycle(state(ctx).registry(), signer=configured_signer(key))
+
+
+key_option = click.option(
+    "--key", "key", metavar="FILE",
+    help="Sign the decision with this SSH key: an ed25519 private key file, or a .pub file whose key "
+         "ssh-agent holds (default: $EGIF_SIGNING_KEY). Required once the maintainers have keys.")
 
 
 def _table_help() -> str:
@@ -101,10 +109,11 @@ def comment(ctx: click.Context, ref: str, text: str, fmt: str) -> None:
 @click.argument("ref")
 @reason_option
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def approve(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
+def approve(ctx: click.Context, ref: str, reason: str, fmt: str, key: str | None) -> None:
     """Approve candidate REF (maintainers)."""
-    outcome = _lifecycle(ctx).approve(ref, reason)
+    outcome = _lifecycle(ctx, key).approve(ref, reason)
     _done(outcome, fmt, f"approval #{outcome.event.id} by {escape(outcome.event.actor)} recorded on "
                         f"{outcome.version.ref}")
 
@@ -113,10 +122,11 @@ def approve(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
 @click.argument("ref")
 @click.option("--reason", "-m", required=True, metavar="TEXT", help="Why (required).")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def object_(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
+def object_(ctx: click.Context, ref: str, reason: str, fmt: str, key: str | None) -> None:
     """Object to candidate REF (maintainers); it blocks ratification until resolved."""
-    outcome = _lifecycle(ctx).object(ref, reason)
+    outcome = _lifecycle(ctx, key).object(ref, reason)
     _done(outcome, fmt, f"objection #{outcome.event.id} by {escape(outcome.event.actor)} recorded on "
                         f"{outcome.version.ref}")
 
@@ -126,10 +136,11 @@ def object_(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
 @click.argument("objection", type=int)
 @click.option("--reason", "-m", required=True, metavar="TEXT", help="Why (required).")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def resolve(ctx: click.Context, ref: str, objection: int, reason: str, fmt: str) -> None:
+def resolve(ctx: click.Context, ref: str, objection: int, reason: str, fmt: str, key: str | None) -> None:
     """Resolve OBJECTION (its number) on REF: its author withdraws it, or a maintainer resolves it."""
-    outcome = _lifecycle(ctx).resolve_objection(ref, objection, reason)
+    outcome = _lifecycle(ctx, key).resolve_objection(ref, objection, reason)
     _done(outcome, fmt, f"objection #{objection} on {outcome.version.ref} "
                         f"{outcome.details['how']} by {escape(outcome.event.actor)}")
 
@@ -138,10 +149,11 @@ def resolve(ctx: click.Context, ref: str, objection: int, reason: str, fmt: str)
 @click.argument("ref")
 @click.option("--reason", "-m", required=True, metavar="TEXT", help="Why close early (required).")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def close_window(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
+def close_window(ctx: click.Context, ref: str, reason: str, fmt: str, key: str | None) -> None:
     """Close the consultation window of candidate REF early (maintainers)."""
-    outcome = _lifecycle(ctx).close_window(ref, reason)
+    outcome = _lifecycle(ctx, key).close_window(ref, reason)
     _done(outcome, fmt, f"consultation on {outcome.version.ref} closed early by "
                         f"{escape(outcome.event.actor)}")
 
@@ -149,8 +161,9 @@ def close_window(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
 @lifecycle_group.command("ratify")
 @click.argument("ref")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def ratify(ctx: click.Context, ref: str, fmt: str) -> None:
+def ratify(ctx: click.Context, ref: str, fmt: str, key: str | None) -> None:
     """Ratify candidate REF (maintainers).
 
     Refused, with every reason listed, unless the window has closed, enough
@@ -158,7 +171,7 @@ def ratify(ctx: click.Context, ref: str, fmt: str) -> None:
     the newest earlier ratified version is backward compatible (or the major
     version increases).
     """
-    outcome = _lifecycle(ctx).ratify(ref)
+    outcome = _lifecycle(ctx, key).ratify(ref)
     compat = outcome.details["compatibility"]
     _done(outcome, fmt, f"{outcome.version.ref} is now ratified "
                         f"(approved by {', '.join(escape(a) for a in outcome.details['approvers'])})\n"
@@ -169,10 +182,11 @@ def ratify(ctx: click.Context, ref: str, fmt: str) -> None:
 @click.argument("ref")
 @click.option("--reason", "-m", required=True, metavar="TEXT", help="Why (required).")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def reject(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
+def reject(ctx: click.Context, ref: str, reason: str, fmt: str, key: str | None) -> None:
     """Reject candidate REF (maintainers)."""
-    outcome = _lifecycle(ctx).reject(ref, reason)
+    outcome = _lifecycle(ctx, key).reject(ref, reason)
     _done(outcome, fmt, f"{outcome.version.ref} is now rejected")
 
 
@@ -182,10 +196,11 @@ def reject(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
               help="The ratified version that replaces REF.")
 @reason_option
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def deprecate(ctx: click.Context, ref: str, successor: str | None, reason: str, fmt: str) -> None:
+def deprecate(ctx: click.Context, ref: str, successor: str | None, reason: str, fmt: str, key: str | None) -> None:
     """Deprecate ratified REF (maintainers); give --successor or --reason."""
-    outcome = _lifecycle(ctx).deprecate(ref, successor=successor, reason=reason)
+    outcome = _lifecycle(ctx, key).deprecate(ref, successor=successor, reason=reason)
     extra = f" (successor {outcome.details['successor']})" if outcome.details.get("successor") else ""
     _done(outcome, fmt, f"{outcome.version.ref} is now deprecated{extra}")
 
@@ -194,10 +209,11 @@ def deprecate(ctx: click.Context, ref: str, successor: str | None, reason: str, 
 @click.argument("ref")
 @click.option("--reason", "-m", required=True, metavar="TEXT", help="Why (required).")
 @format_option("text", "json")
+@key_option
 @click.pass_context
-def withdraw(ctx: click.Context, ref: str, reason: str, fmt: str) -> None:
+def withdraw(ctx: click.Context, ref: str, reason: str, fmt: str, key: str | None) -> None:
     """Withdraw deprecated REF (maintainers); withdrawn is final."""
-    outcome = _lifecycle(ctx).withdraw(ref, reason)
+    outcome = _lifecycle(ctx, key).withdraw(ref, reason)
     _done(outcome, fmt, f"{outcome.version.ref} is now withdrawn")
 
 
@@ -330,6 +346,10 @@ def describe_event(e: Event) -> str:
         detail = f"as {escape(d.get('status'))}, digest {escape(str(d.get('digest', ''))[:12])}"
     elif e.kind == "resolve-objection":
         detail = f"objection #{escape(d.get('objection'))} {escape(d.get('how', 'resolved'))}"
+    elif e.kind == "config" and d.get("key") == KEY_MAINTAINER_KEYS:
+        who = d.get("maintainer")
+        detail = (f"maintainer keys of {escape(who)}: {_prints(d.get('old'), who)} -> {_prints(d.get('new'), who)}"
+                  if isinstance(who, str) else "maintainer keys")
     elif e.kind == "config":
         detail = f"{escape(d.get('key'))}: {escape(repr(d.get('old')))} -> {escape(repr(d.get('new')))}"
         if d.get("bootstrap"):
@@ -345,13 +365,35 @@ def describe_event(e: Event) -> str:
     return "".join(parts)
 
 
+def _prints(value: Any, who: str) -> str:
+    """The fingerprints of *who*'s keys in a ``maintainer_keys`` value, for one line of history."""
+    lines = value.get(who, []) if isinstance(value, dict) else []
+    prints = []
+    for line in lines if isinstance(lines, list) else []:
+        try:
+            prints.append(PublicKey.parse(str(line)).fingerprint)
+        except InputError:
+            prints.append("(unreadable key)")
+    return "[" + ", ".join(prints) + "]"
+
+
 # -- egif registry config -----------------------------------------------------
 @click.command("config")
 @click.option("--add-maintainer", "add", multiple=True, metavar="NAME",
               help="Add a maintainer (repeatable). On a registry without maintainers anyone "
                    "may add the first.")
+@click.option("--key", "new_key", metavar="FILE.pub",
+              help="With one --add-maintainer: the new maintainer's SSH public key (ed25519). Required "
+                   "once the maintainers have keys.")
 @click.option("--remove-maintainer", "remove", multiple=True, metavar="NAME",
               help="Remove a maintainer (repeatable); the last one cannot be removed.")
+@click.option("--add-key", "add_keys", multiple=True, nargs=2, metavar="NAME FILE.pub",
+              help="Register another public key for maintainer NAME (repeatable). The first key "
+                   "makes the registry signed: from then on maintainers sign every decision.")
+@click.option("--revoke-key", "revoke_keys", multiple=True, nargs=2, metavar="NAME KEY",
+              help="Withdraw a key of maintainer NAME, given as its SHA256: fingerprint or its .pub "
+                   "file (repeatable); the registry's last key cannot be revoked. Rotate a key by "
+                   "adding the new one and revoking the old in one command.")
 @click.option("--approvals", type=int, metavar="N", help="Approvals from distinct maintainers needed "
               "to ratify (default 2).")
 @click.option("--window-days", type=int, metavar="DAYS",
@@ -359,18 +401,28 @@ def describe_event(e: Event) -> str:
 @click.option("--lint-rule", "lint_rules", multiple=True, metavar="RULE=SETTING",
               help="Switch a lint rule off or set its severity: off, error, warning, info or "
                    "default (repeatable).")
+@click.option("--signing-key", "signing_key", metavar="FILE",
+              help="Sign the changes with this SSH key (private key file, or a .pub file whose key "
+                   "ssh-agent holds; default: $EGIF_SIGNING_KEY). Required once the maintainers have keys.")
 @click.option("--history", "show_history", is_flag=True, help="Show the log of configuration changes.")
 @format_option("text", "json")
 @click.pass_context
-def config(ctx: click.Context, add: tuple[str, ...], remove: tuple[str, ...], approvals: int | None,
-           window_days: int | None, lint_rules: tuple[str, ...], show_history: bool, fmt: str) -> None:
-    """Show or change the registry's maintainers, approvals, window length and lint settings.
+def config(ctx: click.Context, add: tuple[str, ...], new_key: str | None, remove: tuple[str, ...],
+           add_keys: tuple[tuple[str, str], ...], revoke_keys: tuple[tuple[str, str], ...],
+           approvals: int | None, window_days: int | None, lint_rules: tuple[str, ...],
+           signing_key: str | None, show_history: bool, fmt: str) -> None:
+    """Show or change the registry's maintainers, their keys, approvals, window length and lint settings.
 
     Every change is recorded in the audit log; only maintainers may make one
-    (except adding the first maintainer).
+    (except adding the first maintainer). Once any maintainer has a key, every
+    change (like every approval, objection and transition) must be signed by a
+    key of the maintainer making it.
     """
     reg = state(ctx).registry()
-    editor = ConfigEditor(reg)
+    editor = ConfigEditor(reg, signer=configured_signer(signing_key))
+    if new_key is not None and len(add) != 1:
+        raise click.BadParameter("--key goes with exactly one --add-maintainer (use --add-key NAME FILE.pub "
+                                 "for others)", param_hint="--key")
     parsed = []
     for item in lint_rules:
         rule, sep, setting = item.partition("=")
@@ -379,7 +431,11 @@ def config(ctx: click.Context, add: tuple[str, ...], remove: tuple[str, ...], ap
         parsed.append((rule, setting))
     with reg.store.transaction():  # all requested changes, or none
         for who in add:
-            editor.add_maintainer(who)
+            editor.add_maintainer(who, new_key)
+        for who, file in add_keys:
+            editor.add_key(who, file)
+        for who, which in revoke_keys:
+            editor.revoke_key(who, which)
         for who in remove:
             editor.remove_maintainer(who)
         if approvals is not None:
@@ -403,6 +459,13 @@ def config(ctx: click.Context, add: tuple[str, ...], remove: tuple[str, ...], ap
         echo_json(current.to_dict())
         return
     echo(f"maintainers:      {', '.join(escape(m) for m in current.maintainers) or '(none yet)'}")
+    if current.signed:
+        echo("approvals:        signed (every decision is signed by a key of the maintainer making it)")
+        for who in current.maintainers:
+            keys = current.keys_of(who)
+            echo(f"  {escape(who)}: {', '.join(k.fingerprint for k in keys) or '(no key: cannot act)'}")
+    else:
+        echo("approvals:        unsigned (no maintainer keys; add them with --add-key NAME FILE.pub)")
     echo(f"approvals needed: {current.approvals_needed}")
     echo(f"window days:      {current.window_days}")
     if current.lint_rules:

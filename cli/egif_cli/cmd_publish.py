@@ -15,24 +15,53 @@ from egif_cli.common import echo, echo_json, format_option, state
 @click.option("--no-catalogue", is_flag=True, help="Skip the HTML catalogue (index and files only).")
 @click.option("--title", default="egif schema registry", show_default=True,
               help="Title of the HTML catalogue.")
+@click.option("--key", "keys", multiple=True, metavar="FILE",
+              help="Sign the index with this publisher key (repeatable): an ed25519 private key file, or a "
+                   ".pub file whose key ssh-agent holds. A directory published signed is never republished "
+                   "unsigned.")
+@click.option("--key-list", "key_list", multiple=True, metavar="FILE.pub",
+              help="The publisher key list to sign under (repeatable; default: the one already published, "
+                   "or the --key keys the first time). A new list is signed by the threshold of the old "
+                   "one too (key rotation).")
+@click.option("--threshold", type=click.IntRange(min=1), metavar="N",
+              help="Signatures the index needs from the key list (default: as published, or 1).")
 @format_option("text", "json")
 @click.pass_context
-def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: str, fmt: str) -> None:
+def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: str, keys: tuple[str, ...],
+                key_list: tuple[str, ...], threshold: int | None, fmt: str) -> None:
     """Write the registry as static files under DIRECTORY (incremental, atomic).
 
     DIRECTORY gets index.json (every standard, version, status, namespace and
-    digest), index.sha256, the schema files and audit histories named by
-    their SHA-256 under objects/, and an HTML catalogue under catalogue/.
-    Serve it with any web server; others pull it with `egif registry pull URL`.
+    digest, and the whole audit log), index.sha256, the schema files, audit
+    histories and log segments named by their SHA-256 under objects/, and an
+    HTML catalogue under catalogue/. With --key the index is signed
+    (signatures/, keys/), so that pulls can check who published it. Serve it
+    with any web server; others pull it with `egif registry pull URL`.
     """
+    from egif.config import read_public_key
     from egif.publish import publish
+    from egif.signing import signer_for
 
-    result = publish(state(ctx).registry(), directory, catalogue=not no_catalogue, base_title=title)
+    signers = [signer_for(k) for k in keys]
+    listed = [read_public_key(k) for k in key_list] or None
+    result = publish(state(ctx).registry(), directory, catalogue=not no_catalogue, base_title=title,
+                     signers=signers, key_list=listed, threshold=threshold)
     if fmt == "json":
         echo_json(result.to_dict())
         return
     verb = "published" if result.changed else "unchanged"
     echo(f"{verb}: {result.versions} versions of {result.standards} standards in {escape(directory)}")
+    if result.key_list is None:
+        echo("  unsigned: pulls cannot tell this publication from a copy someone altered (sign with --key)")
+    else:
+        if result.rotated_from is not None:
+            echo(f"  new publisher key list, signed by the keys of v{result.rotated_from}: "
+                 f"{escape(result.key_list.describe())}")
+        if result.signed_by:
+            echo(f"  signed by {len(result.signed_by)} of {len(result.key_list.keys)} publisher keys "
+                 f"({result.key_list.threshold} needed): {', '.join(result.signed_by)}")
+        else:
+            echo(f"  signed under {escape(result.key_list.describe())}")
     echo(f"  objects: {result.objects_written} written, {result.objects_kept} already there")
     if not no_catalogue:
         echo(f"  catalogue pages: {result.pages_written} written, {result.pages_kept} unchanged "
@@ -51,24 +80,36 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
               help="Extra attempts after a transient failure (dropped connection, 5xx, timeout).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=16 * 1024 * 1024,
               show_default=True, help="Largest schema file accepted, in bytes.")
+@click.option("--trust", "trust", multiple=True, metavar="KEYFILE|SHA256:FP",
+              help="A publisher key to trust (repeatable): its .pub file or fingerprint. It must have signed "
+                   "the publisher's key list. Without it, a signed publisher's keys are trusted on first use "
+                   "and recorded.")
 @format_option("text", "json")
 @click.pass_context
 def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retries: int,
-             max_file_size: int, fmt: str) -> None:
+             max_file_size: int, trust: tuple[str, ...], fmt: str) -> None:
     """Update the local registry from the registry published at URL.
 
     Fetches the index, then only the files the local registry lacks; every
     file is checked against its SHA-256 before anything is stored, and the
     update is applied in one transaction: on any error nothing changes
     (exit 2).  Local versions whose content differs are kept and reported.
+
+    A signed publication is checked first: the index signatures against the
+    publisher's keys and threshold (a new key list must be signed by the old
+    one), and the publisher's audit log: every link, every maintainer
+    signature, every ratification's approvals. Any failure refuses the pull.
+    A registry that has pulled a signed publication refuses unsigned ones.
     """
     from egif.remote import PullLimits, pull
 
     limits = PullLimits(timeout=timeout, retries=retries, max_file_bytes=max_file_size)
-    result = pull(state(ctx).registry(), url, pin=pin, limits=limits)
+    result = pull(state(ctx).registry(), url, pin=pin, limits=limits, trust=trust)
     if fmt == "json":
         echo_json(result.to_dict())
         return
+    for note in result.notes:
+        echo(f"{escape(note)}")
     if result.unchanged:
         echo(f"up to date with {escape(result.url)} (index {result.index_sha256[:16]}, "
                    f"{result.requests} request{'s' if result.requests != 1 else ''})")

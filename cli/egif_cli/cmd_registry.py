@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from egif import EgifError, Registry
+from egif.config import load_config
 from egif.registry import is_url
 from egif.render.text import escape
 from egif.store import open_store
 from egif.store.copy import copy_store
+from egif.trust import signed_sources
 from egif_cli.common import echo, echo_json, format_option, state
 
 
@@ -68,12 +70,24 @@ def info(ctx: click.Context, fmt: str) -> None:
     else:
         note = ("self-asserted: the name recorded is --as, else $EGIF_USER, else the git user; anyone "
                 "who can write this file can record any name and edit the file directly")
+    config = load_config(reg)
+    if config.signed:
+        keyed = [m for m in config.maintainers if config.keys_of(m)]
+        approvals = (f"signed: every approval, objection, transition and setting change is signed by a key "
+                     f"of the maintainer making it ({len(keyed)} of {len(config.maintainers)} maintainers have "
+                     "keys); `egif registry verify` checks them")
+    else:
+        approvals = ("unsigned: the maintainers have no keys, so an approval is a name the writer recorded "
+                     "(add keys with `egif registry config --add-key NAME FILE.pub`)")
+    pulled_signed = signed_sources(reg.store.all_config())
     data = {
         "location": reg.location,
         "store": reg.store.kind,
         "format": reg.store.format_version(),
         "access": "read-only" if reg.read_only else "read-write",
         "identity": {"enforced": enforced, "actor": reg.actor, "note": note},
+        "approvals": {"signed": config.signed, "note": approvals},
+        "signed_sources": pulled_signed,
         "schemas": len({v.name for v in versions}),
         "versions": len(versions),
         "by_status": {s: sum(1 for v in versions if v.status.value == s)
@@ -85,6 +99,10 @@ def info(ctx: click.Context, fmt: str) -> None:
     echo(f"registry: {escape(data['location'])}")
     echo(f"store:    {data['store']}, format {data['format']}, {data['access']}")
     echo(f"identity: {escape(note)}")
+    echo(f"approvals: {escape(approvals)}")
+    if pulled_signed:
+        echo(f"pulls:    signed publications only (trusted publisher keys recorded for "
+             f"{', '.join(escape(u) for u in pulled_signed)})")
     echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
     for status, n in data["by_status"].items():
         echo(f"  {status}: {n}")

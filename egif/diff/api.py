@@ -6,16 +6,19 @@ import os
 import re
 import sqlite3
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from egif.diff.compare import compare_schemas
+from egif.diff.decide import decide
 from egif.diff.evidence import fixture_documents, probe_fixtures, probe_generated
+from egif.diff.model import Side
 from egif.diff.result import DiffResult, DirectionEvidence, check_bump
 from egif.errors import InputError, NotFound
+from egif.limits import check_component_count, count_global_components
 from egif.model import SchemaRef
 from egif.resolve import ResolvedSchema
-from egif.xmlsafe import parse_bytes
 
 if TYPE_CHECKING:
     from egif.registry import Registry
@@ -26,31 +29,46 @@ _VERSION_ATTR = re.compile(r"^\d+\.\d+$")
 def diff_schemas(old: ResolvedSchema, new: ResolvedSchema, *, evidence: bool = True, samples: int = 50,
                  seed: int = 0, old_version: str | None = None, new_version: str | None = None,
                  old_fixtures: Path | None = None, new_fixtures: Path | None = None) -> DiffResult:
-    """Compare two resolved schemas and judge compatibility.
+    """Compare two resolved schemas and decide compatibility.
 
-    The rules compare the compiled component models; with ``evidence`` the
-    verdict is also tested: ``samples`` documents generated from each side
-    (seeded by ``seed``) and the valid fixtures in ``old_fixtures`` /
-    ``new_fixtures`` (folders with a manifest.json) are validated against the
-    other side.  A document that overturns a rule-based "compatible" becomes
-    a counterexample and the verdict follows it.  ``old_version`` and
-    ``new_version`` (default: each main document's xs:schema/@version) are
-    checked against the implied GovTalk-style bump.
+    The verdict is decided on what the two schemas accept (see
+    :mod:`egif.diff.decide`): each direction is "yes", "no" with witness
+    documents libxml2 confirmed, or "not-proven" with the constructs that
+    could not be decided.  ``changes`` lists what differs between the
+    component models.  With ``evidence`` the verdict is also tested:
+    ``samples`` documents generated from each side (seeded by ``seed``) and
+    the valid fixtures in ``old_fixtures`` / ``new_fixtures`` (folders with a
+    manifest.json) are validated against the other side; a document that
+    contradicts a "yes" becomes a counterexample and overturns it.
+    ``old_version`` and ``new_version`` (default: each main document's
+    xs:schema/@version) are checked against the implied GovTalk-style bump.
     """
-    changes = compare_schemas(old.xmlschema_schema(), new.xmlschema_schema())
-    result = DiffResult(old.label or old.main, new.label or new.main, changes)
+    for resolved in (old, new):  # one oversized schema must not take a shared registry down
+        check_component_count(count_global_components(resolved.files), label=resolved.label or resolved.main,
+                              what="schema with its imports")
+    old_x, new_x = old.xmlschema_schema(), new.xmlschema_schema()
+    changes = compare_schemas(old_x, new_x)
+    side_old = Side(old_x, old.lxml_schema(), "old")
+    side_new = Side(new_x, new.lxml_schema(), "new")
+    decision = {"backward": decide(side_old, side_new, "backward"),
+                "forward": decide(side_new, side_old, "forward")}
+    result = DiffResult(old.label or old.main, new.label or new.main, changes, decision=decision)
+    for role, side in (("old", side_old), ("new", side_new)):
+        if not side.elements:
+            result.notes.append(f"the {role} schema declares no global element: its model is empty and "
+                                "validates no document")
     if evidence:
         result.evidence = {}
-        for direction, src, dst, fixtures, rule_ok in (
-                ("backward", old, new, old_fixtures, result.rule_backward),
-                ("forward", new, old, new_fixtures, result.rule_forward)):
+        for direction, src, dst, fixtures in (("backward", old, new, old_fixtures),
+                                               ("forward", new, old, new_fixtures)):
+            decided_yes = decision[direction].status == "yes"
             probe = probe_generated(src, dst, direction, samples=samples, seed=seed)
             ev: DirectionEvidence = probe.evidence
             refused = list(probe.refused)
             if fixtures is not None:
                 refused = probe_fixtures(fixture_documents(fixtures), src, dst, direction, ev) + refused
             result.evidence[direction] = ev
-            if rule_ok and refused:
+            if decided_yes and refused:
                 result.counterexamples.extend(refused[:3])
     ov = old_version if old_version is not None else _declared_version(old)
     nv = new_version if new_version is not None else _declared_version(new)
@@ -60,10 +78,9 @@ def diff_schemas(old: ResolvedSchema, new: ResolvedSchema, *, evidence: bool = T
 
 def _declared_version(resolved: ResolvedSchema) -> str | None:
     try:
-        root = parse_bytes(resolved.files[resolved.main], resolved.main).getroot()
+        value = resolved.xmlschema_schema().root.get("version")
     except Exception:
         return None
-    value = root.get("version")
     return value.strip() if value and _VERSION_ATTR.match(value.strip()) else None
 
 
@@ -115,7 +132,7 @@ def _scratch_registry(registry: Registry, directory: str) -> Registry:
 
 
 def _side(registry: Registry, spec: str, role: str, scratch: list[Registry],
-          tmpdir: str) -> _Side:
+          tmpdir: str, imports: Mapping[str, str] | None = None) -> _Side:
     if _is_file_spec(spec):
         path = Path(spec).expanduser()
         if not path.is_file():
@@ -124,7 +141,7 @@ def _side(registry: Registry, spec: str, role: str, scratch: list[Registry],
             scratch.append(_scratch_registry(registry, tmpdir))
         reg = scratch[0]
         name = f"egif-diff-{role}"
-        added = reg.add(path, name=name, version="0.1" if role == "old" else "0.2")
+        added = reg.add(path, name=name, version="0.1" if role == "old" else "0.2", imports=dict(imports or {}))
         resolved = reg.resolve(added.version.ref)
         resolved = ResolvedSchema(resolved.files, resolved.main, label=str(spec))
         return _Side(resolved, _declared_version(resolved), None)
@@ -138,19 +155,20 @@ def _side(registry: Registry, spec: str, role: str, scratch: list[Registry],
 
 
 def diff_refs(registry: Registry, old: str, new: str, *, evidence: bool = True, samples: int = 50,
-              seed: int = 0) -> DiffResult:
+              seed: int = 0, imports: Mapping[str, str] | None = None) -> DiffResult:
     """Diff two sides, each ``NAME@VERSION`` in ``registry`` or a local schema file.
 
     A local file is compiled with its includes and imports by adding it to a
-    scratch copy of the registry (imports bind as ``egif schema add`` would);
-    the registry itself is not written to.  Shipped versions bring their
-    stored fixtures as extra evidence.
+    scratch copy of the registry (imports bind as ``egif schema add`` would,
+    ``imports`` mapping a namespace to ``NAME@VERSION`` or a file, as
+    ``--import`` does there); the registry itself is not written to.
+    Shipped versions bring their stored fixtures as extra evidence.
     """
     scratch: list[Registry] = []
     with tempfile.TemporaryDirectory(prefix="egif-diff-") as tmpdir:
         try:
-            a = _side(registry, old, "old", scratch, tmpdir)
-            b = _side(registry, new, "new", scratch, tmpdir)
+            a = _side(registry, old, "old", scratch, tmpdir, imports)
+            b = _side(registry, new, "new", scratch, tmpdir, imports)
         except NotFound:
             raise
         finally:

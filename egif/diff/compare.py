@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 from egif.diff.result import Change
 from egif.diff.rules import RULES
+from egif.generate import list_item_type, union_member_types
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 BUILTIN_NAMESPACES = frozenset({
@@ -51,12 +52,21 @@ def _occ_text(value: int | None) -> str:
 
 
 def _annotation_text(component: Any) -> str:
+    """The documentation and appinfo directly on a component (read from its XSD element)."""
+    elem = getattr(component, "elem", None)
+    if elem is None or not hasattr(component, "parent"):
+        elem = getattr(component, "root", elem)
+    if elem is None:
+        return ""
     parts: list[str] = []
-    for ann in getattr(component, "annotations", None) or []:
-        for doc in getattr(ann, "documentation", []) or []:
-            parts.append(" ".join("".join(doc.itertext()).split()))
-        for info in getattr(ann, "appinfo", []) or []:
-            parts.append(" ".join(ElementTree.tostring(info, encoding="unicode").split()))
+    for ann in elem:
+        if ann.tag != f"{{{XSD}}}annotation":
+            continue
+        for child in ann:
+            if child.tag == f"{{{XSD}}}documentation":
+                parts.append(" ".join("".join(child.itertext()).split()))
+            elif child.tag == f"{{{XSD}}}appinfo":
+                parts.append(" ".join(ElementTree.tostring(child, encoding="unicode").split()))
     return "\n".join(parts)
 
 
@@ -109,12 +119,12 @@ class Comparer:
         return self.changes
 
     def compare_closure(self) -> None:
-        def closure(schema: Any) -> dict[str, set[str]]:
-            out: dict[str, set[str]] = {}
+        def closure(schema: Any) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
             for ns, schemas in schema.maps.namespaces.items():
                 if ns in BUILTIN_NAMESPACES:
                     continue
-                out[ns] = {s.url or "" for s in schemas}
+                out[ns] = {s.url or "": s for s in schemas}
             return out
 
         old, new = closure(self.old), closure(self.new)
@@ -129,7 +139,10 @@ class Comparer:
                 continue
             units_o = {_unit(u) for u in old[ns]}
             units_n = {_unit(u) for u in new[ns]}
-            if ns not in (self.old_tns, self.new_tns) and units_o != units_n:
+            if ns not in (self.old_tns, self.new_tns) and units_o != units_n and \
+                    {_document_digest(s) for s in old[ns].values()} != {
+                        _document_digest(s) for s in new[ns].values()}:
+                # bound to another stored version, and not merely a copy of the same documents
                 self.emit("import-rebound", f"{{{ns}}}", "import", sorted(units_o), sorted(units_n))
             mains = {self.old.url, self.new.url}
             docs_o = {_doc(u) for u in old[ns] if u not in mains}
@@ -142,14 +155,44 @@ class Comparer:
     def compare_globals(self, what: str, olds: Any, news: Any, compare: Any) -> None:
         old_by_key = {self.key(q): c for q, c in olds.items() if _ns(q) not in BUILTIN_NAMESPACES}
         new_by_key = {q: c for q, c in news.items() if _ns(q) not in BUILTIN_NAMESPACES}
-        for q in sorted(old_by_key.keys() - new_by_key.keys(), key=str):
+        removed = sorted(old_by_key.keys() - new_by_key.keys(), key=str)
+        added = sorted(new_by_key.keys() - old_by_key.keys(), key=str)
+        if what == "type":
+            renamed = self.renamed_types({q: old_by_key[q] for q in removed}, {q: new_by_key[q] for q in added})
+            for q_old, q_new in renamed:
+                moved = _ns(q_old) != _ns(q_new) and _local(str(q_old)) == _local(str(q_new))
+                self.emit("global-type-renamed", str(q_new), what, str(q_old), str(q_new),
+                          ("moved to another namespace" if moved else "same structure under a new name")
+                          + "; documents naming the old type in xsi:type see the difference")
+            removed = [q for q in removed if q not in {a for a, _ in renamed}]
+            added = [q for q in added if q not in {b for _, b in renamed}]
+        for q in removed:
             self.emit(f"global-{what}-removed", str(q), what, str(q), None)
-        for q in sorted(new_by_key.keys() - old_by_key.keys(), key=str):
+        for q in added:
             self.emit(f"global-{what}-added", str(q), what, None, str(q))
         if compare is None:
             return
         for q in sorted(old_by_key.keys() & new_by_key.keys(), key=str):
             compare(old_by_key[q], new_by_key[q], str(q))
+
+    def renamed_types(self, removed: dict[Any, Any], added: dict[Any, Any]) -> list[tuple[Any, Any]]:
+        """Pairs (old name, new name) of removed and added types with the same structure."""
+        out: list[tuple[Any, Any]] = []
+        taken: set[Any] = set()
+        by_print: dict[str, list[Any]] = {}
+        for q, t in added.items():
+            by_print.setdefault(_fingerprint(t), []).append(q)
+        for q_old, t_old in removed.items():
+            for q_new in by_print.get(_fingerprint(t_old), []):
+                if q_new in taken:
+                    continue
+                probe = Comparer(self.old, self.new)
+                probe.compare_type(t_old, added[q_new], "/")
+                if not [c for c in probe.changes if c.rule != "documentation-changed"]:
+                    out.append((q_old, q_new))
+                    taken.add(q_new)
+                    break
+        return out
 
     # -- globals -----------------------------------------------------------
     def compare_global_element(self, o: Any, n: Any, path: str) -> None:
@@ -196,11 +239,36 @@ class Comparer:
 
     # -- elements ----------------------------------------------------------
     def compare_element(self, o: Any, n: Any, path: str) -> None:
+        self.compare_identities(o, n, path)
+        for attr in ("block", "final"):
+            a, b = _methods(getattr(o, attr, None)), _methods(getattr(n, attr, None))
+            if a != b:
+                self.emit(f"{attr}-changed", path, attr, " ".join(sorted(a)) or None, " ".join(sorted(b)) or None)
         if bool(o.nillable) != bool(n.nillable):
             self.emit("nillable-widened" if n.nillable else "nillable-narrowed", path, "nillable",
                       bool(o.nillable), bool(n.nillable))
         self.compare_value_constraints(o, n, path)
         self.compare_type_use(o.type, n.type, path)
+
+    def compare_identities(self, o: Any, n: Any, path: str) -> None:
+        def sigs(e: Any) -> dict[str, tuple[str, ...]]:
+            out: dict[str, tuple[str, ...]] = {}
+            for ident in getattr(e, "identities", None) or []:
+                refer = getattr(ident, "refer", None)
+                out[_local(str(ident.name))] = (
+                    type(ident).__name__.replace("Xsd", "").lower(), str(ident.selector.path),
+                    " ".join(str(f.path) for f in ident.fields), _local(str(getattr(refer, "name", refer) or "")))
+            return out
+
+        a, b = sigs(o), sigs(n)
+        for name in sorted(set(a) | set(b)):
+            sub = f"{path}/{{identity}}{name}"
+            if name not in b:
+                self.emit("identity-constraint-removed", sub, "identity", " ".join(a[name]), None)
+            elif name not in a:
+                self.emit("identity-constraint-added", sub, "identity", None, " ".join(b[name]))
+            elif a[name] != b[name]:
+                self.emit("identity-constraint-changed", sub, "identity", " ".join(a[name]), " ".join(b[name]))
 
     def compare_value_constraints(self, o: Any, n: Any, path: str) -> None:
         fo, fn = o.fixed, n.fixed
@@ -264,6 +332,10 @@ class Comparer:
         if bool(getattr(o, "abstract", False)) != bool(getattr(n, "abstract", False)):
             self.emit("abstract-narrowed" if n.abstract else "abstract-widened", path, "abstract",
                       bool(o.abstract), bool(n.abstract))
+        for attr in ("block", "final"):
+            a, b = _methods(getattr(o, attr, None)), _methods(getattr(n, attr, None))
+            if a != b:
+                self.emit(f"{attr}-changed", path, attr, " ".join(sorted(a)) or None, " ".join(sorted(b)) or None)
         self.compare_attributes(_attributes(o), _attributes(n), path)
         if so is not None and sn is not None:
             if so is not o and sn is not n:
@@ -274,7 +346,9 @@ class Comparer:
         mo, mn = bool(o.mixed), bool(n.mixed)
         if mo != mn:
             self.emit("mixed-widened" if mn else "mixed-narrowed", path, "mixed", mo, mn)
-        self.compare_group(o.content, n.content, path)
+        if o.content is not None and n.content is not None:
+            self.compare_occurs(o.content, n.content, path)
+            self.compare_group(o.content, n.content, path)
 
     # -- content models ----------------------------------------------------
     def compare_group(self, o: Any, n: Any, path: str) -> None:
@@ -431,7 +505,9 @@ class Comparer:
             return
         if vo == "list":
             self.compare_facets(o, n, path)
-            self.compare_type_use(o.item_type, n.item_type, f"{path}/item")
+            io, in_ = list_item_type(o), list_item_type(n)
+            if io is not None and in_ is not None:
+                self.compare_type_use(io, in_, f"{path}/item")
             return
         if vo == "union":
             self.compare_union(o, n, path)
@@ -452,8 +528,8 @@ class Comparer:
         def sig(t: Any, old: bool) -> str:
             return str(self.key(t.name) if old else t.name) if t.name else _simple_signature(t)
 
-        mo = {sig(t, True): t for t in o.member_types}
-        mn = {sig(t, False): t for t in n.member_types}
+        mo = {sig(t, True): t for t in union_member_types(o)}
+        mn = {sig(t, False): t for t in union_member_types(n)}
         for k in sorted(mo.keys() - mn.keys()):
             self.emit("union-member-removed", path, "memberTypes", k, None)
         for k in sorted(mn.keys() - mo.keys()):
@@ -554,6 +630,17 @@ class Comparer:
 
 
 # -- helpers ---------------------------------------------------------------
+def _document_digest(schema: Any) -> str:
+    """The content of a schema document, schemaLocation hints left out (they name stored folders)."""
+    import hashlib
+
+    root = getattr(schema, "root", None)
+    if root is None:
+        return str(getattr(schema, "url", ""))
+    text = ElementTree.tostring(root)
+    return hashlib.sha256(re.sub(rb'schemaLocation="[^"]*"', b"", text)).hexdigest()
+
+
 def _unit(url: str) -> str:
     """``Name/version`` of a virtual-tree URL (the stored version a document belongs to)."""
     path = url.split("/registry/", 1)[-1]
@@ -605,6 +692,28 @@ def _variety(t: Any) -> str:
     if t.is_union():
         return "union"
     return "atomic"
+
+
+def _methods(value: Any) -> frozenset[str]:
+    words = set(str(value or "").split())
+    if "#all" in words:
+        return frozenset({"extension", "restriction", "substitution"})
+    return frozenset(words)
+
+
+def _fingerprint(t: Any) -> str:
+    """A cheap structural key: types with different keys cannot have the same structure."""
+    if t.is_simple():
+        return "simple:" + _simple_signature(t)
+    parts = [str(getattr(t, "content_type_label", "")), str(bool(getattr(t, "mixed", False)))]
+    parts.append(",".join(sorted(str(k) for k in _attributes(t))))
+    content = getattr(t, "content", None)
+    if content is not None and not t.has_simple_content():
+        names = []
+        for p in content.iter_elements() if hasattr(content, "iter_elements") else []:
+            names.append(str(getattr(p, "name", type(p).__name__)))
+        parts.append(",".join(names))
+    return "complex:" + "|".join(parts)
 
 
 def _builtin(t: Any) -> Any:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from egif.diff.rules import RULES
+
+if TYPE_CHECKING:
+    from egif.diff.decide import Direction, Unproven, Witness
 
 VERDICTS = ("identical", "full", "backward", "forward", "breaking")
 
@@ -98,12 +101,25 @@ class BumpCheck:
 
 @dataclass
 class DiffResult:
+    """What changed, and the decided verdict.
+
+    ``changes`` describe what differs between the two component models (each
+    with the typical effect of its rule); the verdict does not come from
+    them but from ``decision``: for each direction, whether every document
+    valid under the source is valid under the target ("yes"), with witness
+    documents where it is not ("no"), or "not-proven" with the constructs
+    that could not be decided.  ``counterexamples`` are sampled documents
+    (the second check) that contradict a "yes"; they overturn it.
+    """
+
     old_label: str
     new_label: str
     changes: list[Change]
     counterexamples: list[Counterexample] = field(default_factory=list)
     evidence: dict[str, DirectionEvidence] | None = None
     bump_check: BumpCheck | None = None
+    decision: dict[str, Direction] | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rule_backward(self) -> bool:
@@ -113,29 +129,54 @@ class DiffResult:
     def rule_forward(self) -> bool:
         return all(c.forward for c in self.changes)
 
+    def status(self, direction: str) -> str:
+        """``yes``, ``no`` or ``not-proven`` for "backward" or "forward"."""
+        if any(c.direction == direction for c in self.counterexamples):
+            return "no"
+        if self.decision is None:
+            ok = self.rule_backward if direction == "backward" else self.rule_forward
+            return "yes" if ok else "no"
+        return self.decision[direction].status
+
     @property
     def backward(self) -> bool:
-        return self.rule_backward and not any(c.direction == "backward" for c in self.counterexamples)
+        return self.status("backward") == "yes"
 
     @property
     def forward(self) -> bool:
-        return self.rule_forward and not any(c.direction == "forward" for c in self.counterexamples)
+        return self.status("forward") == "yes"
+
+    @property
+    def witnesses(self) -> list[Witness]:
+        if self.decision is None:
+            return []
+        return [w for d in self.decision.values() for w in d.witnesses]
+
+    @property
+    def not_proven(self) -> list[Unproven]:
+        """What could not be decided, in the directions answered "not proven" (each once)."""
+        if self.decision is None:
+            return []
+        return list(dict.fromkeys(u for d in self.decision.values() if d.status == "not-proven"
+                                  for u in d.unproven))
 
     @property
     def verdict(self) -> str:
-        if not self.changes and not self.counterexamples:
+        """identical, full, backward, forward or breaking; "not proven" counts as not compatible."""
+        b, f = self.backward, self.forward
+        if b and f and not self.changes and not self.counterexamples and not self.notes:
             return "identical"
-        if self.backward and self.forward:
+        if b and f:
             return "full"
-        if self.backward:
+        if b:
             return "backward"
-        if self.forward:
+        if f:
             return "forward"
         return "breaking"
 
     @property
     def rule_verdict(self) -> str:
-        """The verdict from the rules alone, before evidence."""
+        """What the change rules' typical effects alone would say (for comparison only)."""
         if not self.changes:
             return "identical"
         b, f = self.rule_backward, self.rule_forward
@@ -154,11 +195,15 @@ class DiffResult:
             "old": self.old_label,
             "new": self.new_label,
             "verdict": self.verdict,
-            "rule_verdict": self.rule_verdict,
-            "backward": self.backward,
-            "forward": self.forward,
+            "backward": self.status("backward"),
+            "forward": self.status("forward"),
             "implied_bump": self.implied_bump,
             "bump_check": self.bump_check.to_dict() if self.bump_check else None,
+            "notes": list(self.notes),
+            "witnesses": [w.to_dict() for w in self.witnesses],
+            "not_proven": [dict(u.to_dict(), direction=d) for d, dec in (self.decision or {}).items()
+                           if dec.status == "not-proven" for u in dec.unproven],
+            "rule_verdict": self.rule_verdict,
             "changes": [c.to_dict() for c in self.changes],
             "counterexamples": [c.to_dict() for c in self.counterexamples],
             "evidence": ({k: v.to_dict() for k, v in self.evidence.items()}

@@ -24,7 +24,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                           "target_version_id"),
     "schema_imports": ("version_id", "namespace", "target_version_id", "bundled_path", "chosen"),
     "attachments": ("version_id", "kind", "name", "digest", "added_by", "added_at"),
-    "events": ("id", "name", "version", "kind", "actor", "at", "data"),
+    "events": ("id", "name", "version", "kind", "actor", "at", "data", "prev", "signature"),
 }
 # the primary key of each, which is also the order a dump comes in
 TABLE_KEYS: dict[str, str] = {
@@ -42,6 +42,10 @@ class Store(Protocol):
     created: bool  # the store was created by this open
     read_only: bool  # writes are refused (file not writable, read-only role)
     is_admin: bool  # may use the administrative paths (seeding, pulls, copies)
+    # goes up by one as each outermost write transaction begins and again as it ends: what is known
+    # about the database within one transaction (the head of the audit log) holds only while this
+    # has not moved
+    transaction_serial: int
 
     def close(self) -> None: ...
 
@@ -103,9 +107,15 @@ class Store(Protocol):
                        added_by: str, added_at: str) -> None: ...
     def list_attachments(self, version_id: int, kind: str | None = None) -> list[dict[str, Any]]: ...
 
-    # the append-only audit log
+    # the append-only audit log; egif writes it only through :func:`egif.eventlog.append`,
+    # which links each event to the one before it (``prev``) and signs governance events
     def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
-                     at: str, data: dict[str, Any]) -> int: ...
+                     at: str, data: dict[str, Any], prev: str | None = None,
+                     signature: str | None = None) -> int: ...
+    def last_event(self) -> dict[str, Any] | None:
+        """The newest event (``data`` decoded), or None when the log is empty."""
+        ...
+
     def iter_events(self, *, name: str | None = None, version: str | None = None,
                     kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]: ...
 

@@ -460,8 +460,77 @@ GRANT UPDATE (status, successor) ON egif.schema_versions TO PUBLIC;
 GRANT UPDATE (digest, added_by, added_at) ON egif.attachments TO PUBLIC;
 """
 
+# 2: the audit log becomes a hash chain (see egif.eventlog).  Each event records the hash of the one
+# before it (prev) and governance events an SSH signature.  The database cannot check hashes or
+# signatures (`egif registry verify` does), but it keeps the shape: once the chain has begun every
+# new event links to one before it and no two events claim the same predecessor; once maintainers
+# have keys, a governance event by a client must carry a signature; and the last key cannot go.
+_FORMAT_2 = r"""
+ALTER TABLE egif.events
+    ADD COLUMN prev text CHECK (prev ~ '^[0-9a-f]{64}$'),
+    ADD COLUMN signature text CHECK (length(signature) <= 65536);
+CREATE UNIQUE INDEX events_prev ON egif.events (prev) WHERE prev IS NOT NULL;
+
+CREATE FUNCTION egif.has_maintainer_keys(keys text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE((SELECT bool_or(jsonb_typeof(k.value) = 'array' AND jsonb_array_length(k.value) > 0)
+                     FROM jsonb_each(CASE WHEN jsonb_typeof(keys::jsonb) = 'object' THEN keys::jsonb
+                                          ELSE '{}'::jsonb END) AS k), false)
+$$;
+
+CREATE FUNCTION egif.keys_in_force() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT COALESCE((SELECT egif.has_maintainer_keys(c.value) FROM egif.config c
+                     WHERE c.key = 'maintainer_keys'), false)
+$$;
+
+CREATE FUNCTION egif.check_event_chain() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.prev IS NULL AND EXISTS (SELECT 1 FROM egif.events e WHERE e.prev IS NOT NULL) THEN
+        RAISE EXCEPTION 'the audit log is hash-chained: a new event must link to the one before it'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF egif.is_admin() OR NEW.signature IS NOT NULL OR (NEW.data::jsonb ? 'origin') THEN
+        RETURN NEW;
+    END IF;
+    IF (NEW.kind = ANY (ARRAY['approve', 'object', 'close-window', 'ratify', 'reject', 'deprecate',
+                              'withdraw', 'config'])
+        OR (NEW.kind = 'resolve-objection' AND egif.is_maintainer(NEW.actor)))
+       AND egif.keys_in_force() THEN
+        PERFORM egif.refuse(format('record an unsigned %s event: maintainers of this registry sign '
+                                   'their decisions with their registered keys', NEW.kind));
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER events_chain BEFORE INSERT ON egif.events
+    FOR EACH ROW EXECUTE FUNCTION egif.check_event_chain();
+
+CREATE FUNCTION egif.check_config_keys() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP <> 'DELETE' AND NEW.key = 'maintainer_keys' AND jsonb_typeof(NEW.value::jsonb) <> 'object' THEN
+        RAISE EXCEPTION 'maintainer_keys must map maintainer names to lists of public keys'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF egif.is_admin() THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+    IF TG_OP <> 'INSERT' AND OLD.key = 'maintainer_keys' AND egif.has_maintainer_keys(OLD.value)
+       AND (TG_OP = 'DELETE' OR NOT egif.has_maintainer_keys(NEW.value)) THEN
+        PERFORM egif.refuse('revoke the last maintainer key: a registry whose maintainers sign never '
+                            'goes back to unsigned approvals');
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER config_keys_guard BEFORE INSERT OR UPDATE OR DELETE ON egif.config
+    FOR EACH ROW EXECUTE FUNCTION egif.check_config_keys();
+"""
+
 # Each migration moves the store format up by one.  Append, never edit.
-MIGRATIONS: list[str] = [_FORMAT_1]
+MIGRATIONS: list[str] = [_FORMAT_1, _FORMAT_2]
 LATEST_FORMAT = len(MIGRATIONS)
 
 # a version's files, imports and directives, each as a JSON array, for the row aliased v
@@ -514,6 +583,7 @@ class PostgresStore:
     """A :class:`~egif.store.base.Store` in a PostgreSQL database (schema ``egif``)."""
 
     kind = "postgresql"
+    transaction_serial = 0  # counts outermost write transactions (see Store.transaction_serial)
 
     def __init__(self, dsn: str, *, create: bool = False, connect_timeout: float = 15.0) -> None:
         if psycopg is None:
@@ -626,6 +696,7 @@ class PostgresStore:
             raise ReadOnlyRegistry(f"read-only registry {self.location}")
         self._run(f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY})", prepare=False)  # one round trip
         self._depth = 1
+        self.transaction_serial += 1
         try:
             yield
         except BaseException:
@@ -637,6 +708,8 @@ class PostgresStore:
         else:
             self._depth = 0
             self._run("COMMIT")
+        finally:
+            self.transaction_serial += 1  # outside a transaction nothing read inside one still holds
 
     def _run(self, sql: str, params: tuple[Any, ...] | None = None, *,
              prepare: bool | None = None) -> psycopg.Cursor[dict[str, Any]]:
@@ -832,13 +905,21 @@ class PostgresStore:
 
     # -- events --------------------------------------------------------------------
     def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
-                     at: str, data: dict[str, Any]) -> int:
+                     at: str, data: dict[str, Any], prev: str | None = None,
+                     signature: str | None = None) -> int:
         got = self._one(
-            "INSERT INTO egif.events (name, version, kind, actor, at, data) "
-            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (name, version, kind, actor, at, json.dumps(data, sort_keys=True)))
+            "INSERT INTO egif.events (name, version, kind, actor, at, data, prev, signature) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (name, version, kind, actor, at, json.dumps(data, sort_keys=True), prev, signature))
         assert got is not None
         return int(got["id"])
+
+    def last_event(self) -> dict[str, Any] | None:
+        item = self._one("SELECT * FROM egif.events ORDER BY id DESC LIMIT 1")
+        if item is None:
+            return None
+        item["data"] = json.loads(item["data"])
+        return item
 
     def iter_events(self, *, name: str | None = None, version: str | None = None,
                     kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:

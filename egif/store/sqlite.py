@@ -102,6 +102,16 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: the audit log becomes a hash chain (see egif.eventlog): each event records the hash of the
+    # one before it and, for governance events, an SSH signature; events written before keep no link
+    """
+    ALTER TABLE events ADD COLUMN prev TEXT;
+    ALTER TABLE events ADD COLUMN signature TEXT;
+    CREATE UNIQUE INDEX events_prev ON events (prev) WHERE prev IS NOT NULL;
+    CREATE TRIGGER events_chained BEFORE INSERT ON events
+        WHEN NEW.prev IS NULL AND EXISTS (SELECT 1 FROM events WHERE prev IS NOT NULL)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is hash-chained: a new event must link to the one before it'); END;
+    """,
 ]
 LATEST_FORMAT = len(MIGRATIONS)
 
@@ -117,6 +127,7 @@ class SqliteStore:
 
     kind = "sqlite"
     is_admin = True  # whoever can write the file can do anything to it
+    transaction_serial = 0  # counts outermost write transactions (see Store.transaction_serial)
 
     def __init__(self, path: str | Path, *, create: bool = False, timeout: float = 60.0) -> None:
         self.path = Path(path)
@@ -241,6 +252,7 @@ class SqliteStore:
             raise ReadOnlyRegistry(f"read-only registry {self.path}")
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self.transaction_serial += 1
         try:
             yield
         except BaseException:
@@ -250,6 +262,8 @@ class SqliteStore:
         else:
             self._depth = 0
             self._db.execute("COMMIT")
+        finally:
+            self.transaction_serial += 1  # outside a transaction nothing read inside one still holds
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
@@ -431,12 +445,22 @@ class SqliteStore:
 
     # -- events ----------------------------------------------------------
     def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
-                     at: str, data: dict[str, Any]) -> int:
+                     at: str, data: dict[str, Any], prev: str | None = None,
+                     signature: str | None = None) -> int:
         cur = self._db.execute(
-            "INSERT INTO events (name, version, kind, actor, at, data) VALUES (?, ?, ?, ?, ?, ?)",
-            (name, version, kind, actor, at, json.dumps(data, sort_keys=True)),
+            "INSERT INTO events (name, version, kind, actor, at, data, prev, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, version, kind, actor, at, json.dumps(data, sort_keys=True), prev, signature),
         )
         return int(cur.lastrowid or 0)
+
+    def last_event(self) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM events ORDER BY id DESC LIMIT 1")
+        if row is None:
+            return None
+        item = dict(row)
+        item["data"] = json.loads(item["data"])
+        return item
 
     def iter_events(self, *, name: str | None = None, version: str | None = None,
                     kinds: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
