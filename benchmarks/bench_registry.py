@@ -13,7 +13,7 @@ by run so that both see the same machine load; the figure is the median.
 * show: ``Registry.get(NAME@VERSION)``, the data ``egif schema show`` prints;
 * list: ``Registry.list(name=NAME)``, one standard's versions (``egif schema
   list --name``), and ``Registry.list()``, all 10,000;
-* validate-by-ref: a fresh ``Validator(registry, NAME@VERSION)`` (resolve the
+* validate-by-ref: a fresh ``Validator.for_version(registry, NAME@VERSION)`` (resolve the
   version and its import from the store, verify digests, compile) validating
   one small document.
 
@@ -131,7 +131,7 @@ def main() -> int:
 
         def validate(reg: Registry, kind: str) -> None:
             fresh = Registry(reg.store, actor=reg.actor)  # nothing resolved or compiled yet
-            result = Validator(fresh, ref, rules=False).validate(doc)
+            result = Validator.for_version(fresh, ref, rules=False).validate(doc)
             assert result.valid, result
 
         operations: list[tuple[str, Callable[[Registry, str], object]]] = [

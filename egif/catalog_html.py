@@ -427,15 +427,12 @@ def render_standard(title: str, std: Mapping[str, Any], outlines: Mapping[str, s
 DiffFunc = Callable[..., Any]
 
 
-def load_diff() -> tuple[DiffFunc | None, str | None]:
-    """The schema diff function, if this installation has one."""
-    try:
-        from egif.diff import diff_schemas  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None, "The schema diff is not available in this installation of egif; " \
-                     "republish with a newer egif to show it here."
+def load_diff() -> DiffFunc:
+    """The schema diff function (imported on use: the diff is big)."""
+    from egif.diff import diff_schemas
+
     func: DiffFunc = diff_schemas
-    return func, None
+    return func
 
 
 def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
@@ -454,9 +451,7 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
     """
     site = Site()
     site.pages["style.css"] = STYLE.encode()
-    func, missing = (diff, None) if diff is not None else load_diff()
-    if missing:
-        site.notes.append("schema diff unavailable: diff sections show a placeholder")
+    func = diff if diff is not None else load_diff()
     standards = list(index["standards"])
     site.pages["index.html"] = render_index(title, standards, index_sha256).encode()
     history_by_name: dict[str, list[dict[str, Any]]] = {}
@@ -476,9 +471,6 @@ def build_catalogue(registry: Registry, index: Mapping[str, Any], *,
         ordered = std["versions"]
         for old, new in itertools.pairwise(ordered):
             old_ref, new_ref = f"{old['name']}@{old['version']}", f"{new['name']}@{new['version']}"
-            if func is None:
-                diffs.append(render_diff(old["version"], new["version"], None, missing))
-                continue
             cached = cache_dir / f"diff-{old['digest']}-{new['digest']}.html" if cache_dir else None
             if cached is not None and cached.is_file():
                 diffs.append(cached.read_text(encoding="utf-8"))

@@ -31,7 +31,6 @@ to unsigned approvals.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -148,16 +147,11 @@ def require_maintainer(config: RegistryConfig, actor: str, action: str) -> None:
         f"(maintainers: {', '.join(config.maintainers)})")
 
 
-def _lint_rule_ids() -> frozenset[str] | None:
-    """The linter's rule ids, or None while egif has no linter."""
-    try:
-        lint = importlib.import_module("egif.lint")
-    except ModuleNotFoundError as exc:
-        if exc.name != "egif.lint":
-            raise
-        return None
-    rules = getattr(lint, "RULES", None)
-    return frozenset(rules) if rules is not None else None
+def _lint_rule_ids() -> frozenset[str]:
+    """The linter's rule ids (the linter is imported on use: it is big)."""
+    from egif.lint import RULES
+
+    return frozenset(RULES)
 
 
 def _lines(config: RegistryConfig) -> dict[str, list[str]]:
@@ -333,8 +327,7 @@ class ConfigEditor:
             elif setting not in LINT_SETTINGS:
                 raise InputError(f"lint rule {rule}: setting {setting!r} is not one of "
                                  f"{', '.join((*LINT_SETTINGS, 'default'))}")
-        known = _lint_rule_ids()
-        if known is not None and rule not in known:
+        if rule not in _lint_rule_ids():
             raise InputError(f"unknown lint rule {rule!r} (see `egif lint --rules`)")
         store = self.registry.store
         with store.transaction():

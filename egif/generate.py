@@ -38,12 +38,14 @@ import random
 import string
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import strategies as st
 from lxml import etree
 
 from egif.resolve import ResolvedSchema
+
+if TYPE_CHECKING:  # hypothesis is an optional extra: pip install 'egif[evidence]'
+    from hypothesis import strategies as st
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 _BUILTIN_NS = frozenset({XSD, "http://www.w3.org/XML/1998/namespace",
@@ -538,8 +540,16 @@ def documents(resolved: ResolvedSchema, element: str | None = None, *,
     ``element`` picks the root (``"{ns}Name"`` or a local name); by default
     each example picks one of the main namespace's global elements.
     Documents the schema does not accept (rare: see the module notes) are
-    filtered out with libxml2.
+    filtered out with libxml2.  Needs hypothesis, an optional extra:
+    ``pip install 'egif[evidence]'``.
     """
+    try:
+        from hypothesis import strategies as st
+    except ModuleNotFoundError as exc:
+        if exc.name != "hypothesis":
+            raise
+        raise ModuleNotFoundError("egif.generate.documents() needs hypothesis, an optional extra of egif: "
+                                  "pip install 'egif[evidence]'", name="hypothesis") from None
     generator = DocumentGenerator(resolved.xmlschema_schema(xsd_version))
     validator = resolved.lxml_schema()
     if element is not None:

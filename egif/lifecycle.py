@@ -15,7 +15,6 @@ tests can act at a chosen moment instead of waiting for a window to pass.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,7 +226,7 @@ def _round(value: float | None) -> float | None:
 class Compatibility:
     """The result of comparing a candidate with the newest ratified version before it."""
 
-    method: str  # "egif.diff" or "major-version stand-in"
+    method: str  # "egif.diff"
     against: str | None
     verdict: str | None
     ok: bool
@@ -479,10 +478,8 @@ class Lifecycle:
         return checks
 
     def _lint_check(self, ref: SchemaRef, config: RegistryConfig) -> dict[str, Any]:
-        lint_version = _optional("egif.lint", "lint_version")
-        if lint_version is None:
-            return {"available": False, "problems": [],
-                    "note": "egif.lint is not available: lint not checked"}
+        from egif.lint import lint_version  # imported on use: the linter is big
+
         raw: Sequence[Finding] = lint_version(self.registry, ref)
         findings = apply_lint_settings(raw, config.lint_rules)
         errors = [f for f in findings if f.severity == Severity.ERROR]
@@ -528,8 +525,9 @@ class Lifecycle:
         major, minor = version.version_key
         older = [v for v in self.registry.list(name=version.name, status=Status.RATIFIED)
                  if v.version_key < (major, minor)]
-        diff_schemas = _optional("egif.diff", "diff_schemas")
-        method = "egif.diff" if diff_schemas is not None else "major-version stand-in"
+        from egif.diff import diff_schemas  # imported on use: the diff is big
+
+        method = "egif.diff"
         if not older:
             return Compatibility(method, None, None, True,
                                  f"no earlier ratified version of {version.name} to compare with")
@@ -537,10 +535,6 @@ class Lifecycle:
         if major > base.version_key[0]:
             return Compatibility(method, str(base.ref), None, True,
                                  f"major version {base.version_key[0]} -> {major}: breaking changes allowed")
-        if diff_schemas is None:
-            return Compatibility(method, str(base.ref), None, True,
-                                 f"same major version as {base.ref}; egif.diff is not available, so "
-                                 "only the major version was checked (stand-in)")
         result = diff_schemas(self.registry.resolve(base.ref), self.registry.resolve(version.ref),
                                    evidence=False)
         verdict = str(result.verdict)
@@ -656,16 +650,6 @@ class Lifecycle:
         event = Event(event_id, version.name, version.version, kind, self.actor, at,
                       json.loads(json.dumps(data)))
         return Outcome(event, version, data)
-
-
-def _optional(module: str, attr: str) -> Any:
-    """A function from a module that may not be there yet (the linter, the diff)."""
-    try:
-        return getattr(importlib.import_module(module), attr, None)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:  # the module is there but broken: say so, do not hide it
-            raise
-        return None
 
 
 def _text(value: str | None, what: str, *, required: bool = True) -> str:

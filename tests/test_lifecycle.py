@@ -299,16 +299,12 @@ def test_compatibility_with_the_newest_earlier_ratified(reg: Registry, clock: Cl
     clock.advance(days=28)
     compat = lc.compatibility("ParkingPermit@1.2")
     assert compat.against == "ParkingPermit@1.1"
-    if compat.method == "egif.diff":
-        assert ratify_11["verdict"] in ("backward", "full")
-        assert not compat.ok and compat.verdict not in ("identical", "backward", "full")
-        with pytest.raises(LifecycleError, match=r"egif.diff.*publish it as 2.0 instead"):
-            lc.ratify("ParkingPermit@1.2")
-        assert reg.get("ParkingPermit@1.2").status == Status.CANDIDATE
-    else:  # the stand-in checks only the major version, and says so
-        assert compat.method == "major-version stand-in" and compat.ok
-        event = lc.ratify("ParkingPermit@1.2")
-        assert "stand-in" in event.details["compatibility"]["note"]
+    assert compat.method == "egif.diff"
+    assert ratify_11["verdict"] in ("backward", "full")
+    assert not compat.ok and compat.verdict not in ("identical", "backward", "full")
+    with pytest.raises(LifecycleError, match=r"egif.diff.*publish it as 2.0 instead"):
+        lc.ratify("ParkingPermit@1.2")
+    assert reg.get("ParkingPermit@1.2").status == Status.CANDIDATE
 
 
 def test_propose_refused_when_lint_finds_errors(reg: Registry, clock: Clock) -> None:

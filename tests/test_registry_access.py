@@ -127,7 +127,10 @@ def test_read_only_file_reads_validates_and_refuses_writes(read_only_registry: P
 
 AS_ANOTHER_USER = textwrap.dedent("""
     import os, pwd, sys
+    import importlib
     import egif_cli.app, egif_cli.commands, egif.validate, egif.shipped, egif.lifecycle, egif.lint
+    for name in egif_cli.commands.MODULES:  # commands are imported when used: import them all now
+        importlib.import_module(name)
     nobody = pwd.getpwnam("nobody")
     os.setgroups([]); os.setgid(nobody.pw_gid); os.setuid(nobody.pw_uid)
     sys.argv = ["egif", *sys.argv[1:]]

@@ -184,7 +184,7 @@ def test_rule_faults_are_found_by_the_validator(schemas: Schemas, tmp_path: Path
         assert {r.layer for r in report.invalid} == {"xsd", "rules"}
         path = tmp_path / f"{kind}.xml"
         path.write_bytes(data)
-        result = validate.Validator(schemas.registry, report.schema).check(path)
+        result = validate.Validator.for_version(schemas.registry, report.schema).check(path)
         found = {(f.record, f.line) for f in result.errors}
         assert found == {(r.record, r.line) for r in report.invalid}
         rules = {f.rule for f in result.errors if not f.rule.startswith("xsd")}

@@ -17,13 +17,10 @@ from lxml import etree
 
 from egif import Registry
 from egif.errors import InputError, UnsafeInputError
-from egif.validate.stream import (
-    CollectionLayout,
-    Progress,
-    collection_layout,
-    validate_collection,
-    validate_many,
-)
+from egif.model import Finding
+from egif.resolve import ResolvedSchema
+from egif.validate import Progress, Validator
+from egif.validate.stream.layout import collection_layout
 
 REPO = Path(__file__).resolve().parent.parent
 GZE = "http://www.govtalk.gov.uk/exchange/GazetteerExtract"
@@ -44,6 +41,15 @@ def _generator():  # type: ignore[no-untyped-def]
 gen = _generator()
 
 
+def validate_collection(rs: ResolvedSchema, path: Path, *, jobs: int = 1, chunk_bytes: int = 128 * 1024,
+                        max_errors: int | None = None, progress: object = None,
+                        label: str | None = None) -> list[Finding]:
+    """The engine's findings through the public validator (XSD only)."""
+    v = Validator.for_schema(rs, jobs=jobs, piece_bytes=chunk_bytes, max_errors=max_errors,
+                             progress=progress)  # type: ignore[arg-type]
+    return list(v.iter_findings(path, label=label))
+
+
 def _fixture_files(folder: str) -> list[Path]:
     return sorted((REPO / "fixtures" / folder).glob("*/*.xml"))
 
@@ -51,19 +57,23 @@ def _fixture_files(folder: str) -> list[Path]:
 @pytest.fixture
 def gazetteer(registry: Registry):  # type: ignore[no-untyped-def]
     rs = registry.resolve("GazetteerExtract@1.0")
-    layout = collection_layout(rs, GZE_ROOT)
-    assert layout is not None
-    return rs, layout
+    assert collection_layout(rs.files, GZE_ROOT) is not None
+    return rs
 
 
 def test_layout_of_shipped_collections(registry: Registry) -> None:
     rs = registry.resolve("GazetteerExtract@1.0")
-    assert collection_layout(rs, GZE_ROOT) == CollectionLayout(GZE_ROOT, frozenset({f"{{{GZE}}}AddressRecord"}))
+    layout = collection_layout(rs.files, GZE_ROOT)
+    assert layout is not None and layout.records == frozenset({f"{{{GZE}}}AddressRecord"})
+    assert layout.single == frozenset({f"{{{GZE}}}ExtractHeader"})
     # a record element is not itself a collection
-    assert collection_layout(rs, f"{{{GZE}}}AddressRecord") is None
+    assert collection_layout(rs.files, f"{{{GZE}}}AddressRecord") is None
     prl = registry.resolve("PersonRecordList@1.0")
-    layout = collection_layout(prl, PRL_ROOT)
+    layout = collection_layout(prl.files, PRL_ROOT)
     assert layout is not None and layout.records == frozenset({f"{{{PRL}}}PersonRecord"})
+    # e-GMS fields repeat, each on its own: a metadata record is no collection of them
+    egms = registry.resolve("eGMS@3.1")
+    assert collection_layout(egms.files, "{http://www.govtalk.gov.uk/metadata/egms}Metadata") is None
 
 
 @pytest.mark.parametrize("ref,root,folder", [
@@ -73,7 +83,7 @@ def test_layout_of_shipped_collections(registry: Registry) -> None:
 def test_verdicts_equal_whole_document_validators(registry: Registry, ref: str, root: str,
                                                    folder: str) -> None:
     rs = registry.resolve(ref)
-    layout = collection_layout(rs, root)
+    layout = collection_layout(rs.files, root)
     assert layout is not None
     files = _fixture_files(folder)
     assert len(files) > 10
@@ -83,7 +93,7 @@ def test_verdicts_equal_whole_document_validators(registry: Registry, ref: str, 
         schema = rs.lxml_schema()
         whole_ok = schema.validate(tree)
         whole_lines = {e.line for e in schema.error_log}
-        found = list(validate_collection(rs, path, layout=layout, jobs=1, chunk_bytes=1024))
+        found = validate_collection(rs, path, jobs=1, chunk_bytes=1024)
         assert (not found) == whole_ok, (path.name, found)
         assert xsd11.is_valid(str(path)) == whole_ok, path.name
         # every line libxml2 reports on the whole tree is reported by the stream too
@@ -91,13 +101,12 @@ def test_verdicts_equal_whole_document_validators(registry: Registry, ref: str, 
 
 
 def test_manifest_lines_and_records(gazetteer) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     manifest = json.loads((REPO / "fixtures/gazetteer/1.0/manifest.json").read_text())
     for entry in manifest["invalid"]:
         if entry["layer"] != "xsd":
             continue
-        found = list(validate_collection(rs, REPO / "fixtures/gazetteer/1.0" / entry["file"],
-                                         layout=layout, jobs=1))
+        found = validate_collection(rs, REPO / "fixtures/gazetteer/1.0" / entry["file"], jobs=1)
         assert entry["line"] in {f.line for f in found}, (entry, found)
         m = re.search(r"record (\d+)", entry.get("note", ""))
         if m:
@@ -105,13 +114,13 @@ def test_manifest_lines_and_records(gazetteer) -> None:  # type: ignore[no-untyp
 
 
 def test_paths_and_rules(gazetteer) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path = REPO / "fixtures/gazetteer/1.0/invalid/third-record-bad-postcode.xml"
-    [f] = list(validate_collection(rs, path, layout=layout, jobs=1))
+    [f] = validate_collection(rs, path, jobs=1)
     assert f.path == "/GazetteerExtract/AddressRecord[3]/bs7666:BS7666Address/bs7666:PostCode"
     assert f.record == 3 and f.line == 55 and f.rule == "xsd:cvc-pattern-valid"
     assert f.file == str(path) and "{" not in f.message.split("pattern")[0]
-    [g] = list(validate_collection(rs, path, layout=layout, jobs=1, label="export.xml"))
+    [g] = validate_collection(rs, path, jobs=1, label="export.xml")
     assert g.file == "export.xml"
 
 
@@ -122,10 +131,10 @@ def _big(tmp_path: Path, records: int, invalid_every: int) -> tuple[Path, list[i
 
 
 def test_every_invalid_record_reported_jobs_agree(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path, bad = _big(tmp_path, 3000, 97)
-    one = list(validate_collection(rs, path, layout=layout, jobs=1, chunk_bytes=20_000))
-    two = list(validate_collection(rs, path, layout=layout, jobs=2, chunk_bytes=20_000))
+    one = validate_collection(rs, path, jobs=1, chunk_bytes=20_000)
+    two = validate_collection(rs, path, jobs=2, chunk_bytes=20_000)
     assert one == two
     assert sorted({f.record for f in one}) == bad
     assert [f.line for f in one] == sorted(f.line for f in one)  # file order
@@ -140,11 +149,11 @@ def test_every_invalid_record_reported_jobs_agree(gazetteer, tmp_path: Path) -> 
 def test_lines_past_65535_match_xmllint(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if shutil.which("xmllint") is None:
         pytest.skip("xmllint (libxml2-utils) is not installed")
-    rs, layout = gazetteer
+    rs = gazetteer
     path, bad = _big(tmp_path, 9000, 450)  # about 150,000 lines
     lines = path.read_text().splitlines()
     assert len(lines) > 2 * 65535
-    ours = list(validate_collection(rs, path, layout=layout, jobs=2))
+    ours = validate_collection(rs, path, jobs=2)
     assert sorted({f.record for f in ours}) == bad
     rs.write(tmp_path / "xsd")
     out = subprocess.run(["xmllint", "--noout", "--schema", str(tmp_path / "xsd" / rs.main), str(path)],
@@ -176,7 +185,7 @@ def _edit(src: Path, dst: Path, old: str, new: str, count: int = 1) -> Path:
 
 
 def test_record_tag_in_comment_cdata_and_other_prefix(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path, bad = _big(tmp_path, 400, 50)
     text = path.read_text()
     records = text.split("  <AddressRecord>\n")
@@ -190,7 +199,7 @@ def test_record_tag_in_comment_cdata_and_other_prefix(gazetteer, tmp_path: Path)
         for i, r in enumerate(records) if i > 0)
     tricky = tmp_path / "tricky.xml"
     tricky.write_text(text)
-    found = list(validate_collection(rs, tricky, layout=layout, jobs=1, chunk_bytes=2000))
+    found = validate_collection(rs, tricky, jobs=1, chunk_bytes=2000)
     schema = rs.lxml_schema()
     assert not schema.validate(etree.parse(str(tricky)))
     assert {e.line for e in schema.error_log} == {f.line for f in found}
@@ -199,7 +208,7 @@ def test_record_tag_in_comment_cdata_and_other_prefix(gazetteer, tmp_path: Path)
 
 
 def test_syntax_error_line_and_stop(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path, _ = _big(tmp_path, 600, 0)
     text = path.read_text().splitlines(keepends=True)
     at = next(i for i in range(5000, len(text)) if "</bs7666:Town>" in text[i])
@@ -208,65 +217,66 @@ def test_syntax_error_line_and_stop(gazetteer, tmp_path: Path) -> None:  # type:
     broken.write_text("".join(text))
     with pytest.raises(etree.XMLSyntaxError) as info:
         etree.parse(str(broken))
-    found = list(validate_collection(rs, broken, layout=layout, jobs=2, chunk_bytes=4000))
+    found = validate_collection(rs, broken, jobs=2, chunk_bytes=4000)
     assert found[-1].rule == "xml:syntax"
     assert found[-1].line == info.value.position[0] == at + 1
     truncated = tmp_path / "truncated.xml"
     truncated.write_bytes(path.read_bytes()[:-5000])
-    last = list(validate_collection(rs, truncated, layout=layout, jobs=1))[-1]
+    last = validate_collection(rs, truncated, jobs=1)[-1]
     assert last.rule == "xml:syntax" and last.line == len(truncated.read_text().splitlines())
 
 
 def test_hostile_and_unreadable_input(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     src = REPO / "fixtures/gazetteer/1.0/valid/three-records.xml"
     text = src.read_text()
     evil = tmp_path / "evil.xml"
     evil.write_text(text.replace("<GazetteerExtract ",
                                  '<!DOCTYPE GazetteerExtract [<!ENTITY a "aaaa">]>\n<GazetteerExtract ', 1))
     with pytest.raises(UnsafeInputError, match=r"evil\.xml"):
-        list(validate_collection(rs, evil, layout=layout, jobs=1))
+        validate_collection(rs, evil, jobs=1)
     external = tmp_path / "external.xml"
     external.write_text(text.replace("<GazetteerExtract ",
                                      '<!DOCTYPE GazetteerExtract SYSTEM "http://127.0.0.1:9/x.dtd">\n'
                                      "<GazetteerExtract ", 1))
     with pytest.raises(UnsafeInputError):
-        list(validate_collection(rs, external, layout=layout, jobs=1))
+        validate_collection(rs, external, jobs=1)
     empty = tmp_path / "empty.xml"
     empty.write_text("")
     with pytest.raises(InputError, match="empty"):
-        list(validate_collection(rs, empty, layout=layout))
+        validate_collection(rs, empty)
     with pytest.raises(InputError, match="no such file"):
-        list(validate_collection(rs, tmp_path / "missing.xml", layout=layout))
+        validate_collection(rs, tmp_path / "missing.xml")
 
 
 def test_utf16_file_is_accepted(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     src = REPO / "fixtures/gazetteer/1.0/invalid/third-record-bad-postcode.xml"
     text = src.read_text().replace('encoding="UTF-8"', 'encoding="UTF-16"')
     u16 = tmp_path / "u16.xml"
     u16.write_bytes(text.encode("utf-16"))
-    found = list(validate_collection(rs, u16, layout=layout, jobs=1))
+    found = validate_collection(rs, u16, jobs=1)
     assert [(f.line, f.record, f.file) for f in found] == [(55, 3, str(u16))]
 
 
 def test_max_errors_and_progress(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path, bad = _big(tmp_path, 2000, 40)
     seen: list[Progress] = []
-    found = list(validate_collection(rs, path, layout=layout, jobs=1, max_errors=7, progress=seen.append,
-                                     chunk_bytes=10_000))
+    found = validate_collection(rs, path, jobs=1, max_errors=7, progress=seen.append,
+                                     chunk_bytes=10_000)
     assert [f.record for f in found] == bad[:7]
-    full = list(validate_collection(rs, path, layout=layout, jobs=1, progress=seen.append))
+    full = validate_collection(rs, path, jobs=1, progress=seen.append)
     assert len(full) == len(bad)
     assert seen and seen[-1].records == 2000 and seen[-1].bytes_done == seen[-1].bytes_total
+    assert all(isinstance(p, Progress) for p in seen)
 
 
 def test_root_attributes_header_and_count_checked(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rs, layout = gazetteer
+    rs = gazetteer
     path, _ = _big(tmp_path, 500, 0)
     bad_root = _edit(path, tmp_path / "a.xml", 'custodianCode="1110"', 'custodianCode="99999"')
-    found = list(validate_collection(rs, bad_root, layout=layout, jobs=1, chunk_bytes=5000))
+    found = validate_collection(rs, bad_root, jobs=1, chunk_bytes=5000)
     assert [(f.line, f.path) for f in found] == [(4, "/GazetteerExtract")]
     # a header in the middle of the records: reported once, at its line
     text = path.read_text()
@@ -274,7 +284,7 @@ def test_root_attributes_header_and_count_checked(gazetteer, tmp_path: Path) -> 
     moved = tmp_path / "b.xml"
     moved.write_text(text[:cut] + "  <ExtractHeader><Originator>x</Originator></ExtractHeader>\n" + text[cut:])
     line = text[:cut].count("\n") + 1
-    found = list(validate_collection(rs, moved, layout=layout, jobs=1, chunk_bytes=5000))
+    found = validate_collection(rs, moved, jobs=1, chunk_bytes=5000)
     assert [(f.line, f.path) for f in found] == [(line, "/GazetteerExtract/ExtractHeader[2]")]
     schema = rs.lxml_schema()
     assert not schema.validate(etree.parse(str(moved)))
@@ -283,8 +293,6 @@ def test_root_attributes_header_and_count_checked(gazetteer, tmp_path: Path) -> 
 
 def test_cross_record_unique_across_ranges(registry: Registry, tmp_path: Path) -> None:
     rs = registry.resolve("PersonRecordList@1.0")
-    layout = collection_layout(rs, PRL_ROOT)
-    assert layout is not None
     src = (REPO / "fixtures/personlist/1.0/valid/three-records.xml").read_text()
     head, _, rest = src.partition("  <prl:PersonRecord>")
     body, _, tail = ("  <prl:PersonRecord>" + rest).rpartition("</prl:PersonRecordList>")
@@ -297,23 +305,12 @@ def test_cross_record_unique_across_ranges(registry: Registry, tmp_path: Path) -
     doc = tmp_path / "people.xml"
     doc.write_text(head.replace('RecordCount="3"', 'RecordCount="60"') + "".join(many)
                    + "</prl:PersonRecordList>" + tail)
-    found = list(validate_collection(rs, doc, layout=layout, jobs=1, chunk_bytes=1500))
+    found = validate_collection(rs, doc, jobs=1, chunk_bytes=1500)
     schema = rs.lxml_schema()
     assert not schema.validate(etree.parse(str(doc)))
     assert {e.line for e in schema.error_log} == {f.line for f in found}
     assert [f.record for f in found] == list(range(46, 61))
     assert all(f.rule == "xsd:cvc-idc" for f in found)
-
-
-def test_validate_many_matches_a_loop(gazetteer) -> None:  # type: ignore[no-untyped-def]
-    rs, _ = gazetteer
-    files = _fixture_files("gazetteer/1.0") * 12
-    schema = rs.lxml_schema()
-    expected = [schema.validate(etree.parse(str(p))) for p in files]
-    got = list(validate_many(rs, files, jobs=2, batch=16))
-    assert [p for p, _ in got] == files
-    assert [not f for _, f in got] == expected
-
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -323,10 +320,10 @@ def test_property_stream_equals_whole_tree(gazetteer, tmp_path: Path, records: i
                                            chunk: int, seed: int) -> None:
     """Whatever the file and the cut size: the same error lines as libxml2 on the whole
     tree, and exactly the records the generator spoiled."""
-    rs, layout = gazetteer
+    rs = gazetteer
     path = tmp_path / f"p{seed}-{records}-{every}.xml"
     bad = gen.write(path, records, invalid_every=every, seed=seed)
-    found = list(validate_collection(rs, path, layout=layout, jobs=1, chunk_bytes=chunk))
+    found = validate_collection(rs, path, jobs=1, chunk_bytes=chunk)
     schema = rs.lxml_schema()
     valid = schema.validate(etree.parse(str(path)))
     assert valid == (not found)

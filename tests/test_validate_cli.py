@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from egif.render import FINDING_KEYS
@@ -86,3 +92,161 @@ def test_help_documents_exit_codes(egif_cli: Any) -> None:
     assert result.returncode == 0
     for words in ("0  every document is valid", "1  at least one document is invalid", "2  usage error"):
         assert words in result.stdout
+
+
+def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
+    """Fast start: `egif validate` never imports the diff, the linter, the generator or
+    hypothesis (an optional extra)."""
+    code = ("import sys\nfrom egif_cli.app import main\n"
+            f"sys.argv = ['egif', '--registry', {str(registry_path)!r}, 'validate', {GOOD!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stderr.split())
+    assert "egif.validate" in loaded
+    for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema"):
+        assert heavy not in loaded, heavy
+
+
+def test_generated_documents_say_what_to_install_without_hypothesis() -> None:
+    code = ("import sys\nsys.modules['hypothesis'] = None\n"
+            "from egif.generate import documents\n"
+            "try:\n    documents(None)\nexcept ModuleNotFoundError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'egif[evidence]'" in out.stdout
+
+
+# -- the right standard ------------------------------------------------------------------
+def test_a_root_of_another_standard_names_its_owner(egif_cli: Any) -> None:
+    out = egif_cli("validate", "--schema", "GazetteerExtract@1.0", GOOD)
+    assert out.returncode == 1
+    assert ("root {http://www.govtalk.gov.uk/people/bs7666}BS7666Address belongs to BS7666@2.0, "
+            "not GazetteerExtract@1.0") in out.stdout
+    data = json.loads(egif_cli("validate", "--schema", "GazetteerExtract@1.0", "--format", "json", GOOD).stdout)
+    assert [d["rule"] for d in data] == ["version:wrong-root"] and data[0]["severity"] == "error"
+
+
+def test_candidate_versions_and_unregistered_version_attributes_are_said(egif_cli: Any, tmp_path: Path) -> None:
+    candidate = str(FX / "gazetteer/1.1/valid/no-header.xml")
+    out = egif_cli("validate", "--format", "json", candidate)
+    assert out.returncode == 0
+    assert [(d["rule"], d["severity"]) for d in json.loads(out.stdout)] == [("lifecycle:candidate", "info")]
+    odd = tmp_path / "odd.xml"
+    odd.write_text((FX / "gazetteer/1.0/valid/three-records.xml").read_text().replace(
+        'version="1.0" custodianCode', 'version="1.7" custodianCode', 1))
+    said = egif_cli("validate", str(odd))
+    assert "warning [version:unregistered]: the root says version '1.7', which is not a registered " \
+           "version of GazetteerExtract (registered: 1.0, 1.1)" in said.stdout
+    assert "names no version" not in said.stdout
+
+
+# -- output that stays whole -------------------------------------------------------------
+def test_json_and_junit_are_documents_when_the_schema_or_input_is_unusable(egif_cli: Any,
+                                                                          tmp_path: Path) -> None:
+    for args in (("--schema", "Nope@1.0", GOOD), ("--schema", "BS7666@9.9", GOOD)):
+        out = egif_cli("validate", "--format", "json", *args)
+        assert out.returncode == 2 and out.stderr.startswith("egif: error:")
+        [finding] = json.loads(out.stdout)
+        assert finding["rule"] == "egif:unusable" and finding["severity"] == "error"
+        junit = egif_cli("validate", "--format", "junit", *args)
+        assert junit.returncode == 2
+        assert etree.fromstring(junit.stdout.encode()).find(".//testcase/error") is not None
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"\x00\x01 not xml at all")
+    for fmt in ("json", "junit"):
+        out = egif_cli("validate", "--format", fmt, GOOD, str(tmp_path / "missing.xml"), str(broken), BAD)
+        assert out.returncode == 2
+        if fmt == "json":
+            files = {d["file"] for d in json.loads(out.stdout)}
+            assert {str(tmp_path / "missing.xml"), str(broken), BAD} <= files
+        else:
+            assert len(etree.fromstring(out.stdout.encode()).findall(".//testcase")) == 4
+
+
+def test_quiet_prints_only_failures_and_the_summary(egif_cli: Any) -> None:
+    out = egif_cli("validate", "--quiet", GOOD, BAD)
+    assert out.returncode == 1 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert not [line for line in lines if GOOD in line]
+    assert any(line.startswith(f"  {BAD}:12: error") for line in lines)
+    assert f"{BAD}: invalid against BS7666@2.0 (1 error)" in lines
+    assert lines[-1] == "2 files: 1 valid, 1 invalid; 1 error"
+    assert egif_cli("validate", "-q", GOOD).stdout.splitlines() == ["1 file: 1 valid, 0 invalid; 0 errors"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_ctrl_c_prints_what_was_found_so_far(registry_path: Path, egif_cli: Any, fmt: str) -> None:
+    """The run waits on standard input for its second file; Ctrl-C (SIGINT) then
+    prints a closing summary or bracket after the first file's findings, exit 130."""
+    alone = egif_cli("validate", "--format", fmt, BAD).stdout
+    so_far = alone[:alone.rindex("\n]" if fmt == "json" else "1 file:")].encode()
+    env = dict(os.environ, EGIF_REGISTRY=str(registry_path))
+    with subprocess.Popen([sys.executable, "-m", "egif", "validate", "--format", fmt, BAD, "-"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                          # as from a terminal: a background job started by a shell ignores SIGINT
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+        assert proc.stdout is not None and proc.stdin is not None and proc.stderr is not None
+        out = b""
+        while len(out) < len(so_far):  # the first file's findings, as they are printed
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            assert chunk, out
+            out += chunk
+        assert out == so_far
+        proc.stdin.write(b"<BS7666Address")  # the second document has begun and not ended
+        proc.stdin.flush()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        out += proc.stdout.read()
+        err = proc.stderr.read().decode()
+    assert "egif: interrupted" in err and "Traceback" not in err
+    if fmt == "json":
+        assert json.loads(out) == json.loads(alone)
+    else:
+        assert out.decode() == so_far.decode() + "1 file: 0 valid, 1 invalid; 1 error; interrupted\n"
+
+
+def test_progress_on_a_terminal_covers_reading_and_validating(registry_path: Path, tmp_path: Path) -> None:
+    import io
+
+    from egif.sample import write_sample
+
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=3_000, seed=3, version="1.0")
+    data = buf.getvalue()
+    assert len(data) > 1 << 20
+    path = tmp_path / "big.xml"
+    path.write_bytes(data)
+    stderr = _on_a_terminal(registry_path, ["validate", "--jobs", "2", str(path), "-"], data)
+    assert "reading" in stderr  # standard input copied to a temporary file
+    assert "records" in stderr and "MB/s" in stderr  # the validating pass
+    assert stderr.endswith("\x1b[K")  # the line is cleared before the verdicts are printed
+    quiet = _on_a_terminal(registry_path, ["validate", "--quiet", str(path)], b"")
+    assert quiet == ""
+
+
+def _on_a_terminal(registry_path: Path, args: list[str], data: bytes) -> str:
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, EGIF_REGISTRY=str(registry_path), TERM="xterm")
+    proc = subprocess.Popen([sys.executable, "-m", "egif", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(master, chunks))
+    reader.start()
+    proc.communicate(data, timeout=300)
+    reader.join(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode()
+
+
+def _drain(fd: int, chunks: list[bytes]) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the terminal's last writer has gone
+            return
+        if not chunk:
+            return
+        chunks.append(chunk)

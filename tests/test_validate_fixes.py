@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from egif import Registry, UnsafeInputError
 from egif.sample import write_sample
 from egif.validate import Validator
-from egif.validate.document import plain_message
+from egif.validate.xsd import plain_message
 
 SCHEMA = "GazetteerExtract@1.0"
 XI = "http://www.w3.org/2001/XInclude"
@@ -69,7 +69,7 @@ def test_messages_from_the_real_validator(registry: Registry) -> None:
     write_sample("gazetteer", buf, count=3, seed=2)
     data = buf.getvalue().replace(b' version="1.0" custodianCode', b' version="9.9" custodianCode', 1)
     data = data.replace(b"<bs7666:PostCode>", b"<bs7666:PostCode>Q", 1)
-    messages = [f.message for f in Validator(registry, SCHEMA).check(data).errors]
+    messages = [f.message for f in Validator.for_version(registry, SCHEMA).check(data).errors]
     assert any("{'1.0'}" in m for m in messages), messages
     assert any("[0-9]{1,2}" in m and "PostCode" in m and "{http" not in m for m in messages), messages
 
@@ -90,8 +90,8 @@ def test_xinclude_refused_when_streamed(registry: Registry, tmp_path: Path, decl
     path = tmp_path / "xi.xml"
     path.write_bytes(data)
     line = data[:data.index(b"<xi:include")].count(b"\n") + 1
-    for threshold in (0, 1 << 40):  # streamed, and whole document: the same refusal
-        validator = Validator(registry, SCHEMA, stream_threshold=threshold, jobs=1)
+    for piece in (1024, 1 << 30):  # many ranges, and one range: the same refusal
+        validator = Validator.for_version(registry, SCHEMA, piece_bytes=piece, jobs=1)
         with pytest.raises(UnsafeInputError) as info:
             validator.check(path)
         assert f"XInclude element 'include' at line {line}" in str(info.value)
@@ -104,17 +104,17 @@ def test_no_false_xinclude_alarm_on_the_word_in_text(registry: Registry, tmp_pat
     data = buf.getvalue().replace(b"<!--", b"<!-- XInclude and xmlns:a='&amp;' here", 1)
     path = tmp_path / "ok.xml"
     path.write_bytes(data)
-    result = Validator(registry, SCHEMA, stream_threshold=0, jobs=1).check(path)
+    result = Validator.for_version(registry, SCHEMA, jobs=1, piece_bytes=4096).check(path)
     assert result.valid and result.records == 20
 
 
-# -- through the command line, on a file big enough to stream ------------------------------
+# -- through the command line, on a file cut into many ranges ------------------------------
 @pytest.fixture(scope="module")
 def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Just over the 16 MiB streaming threshold."""
+    """Cut into a few dozen ranges over the worker processes."""
     path = tmp_path_factory.mktemp("big") / "big.xml"
     with path.open("wb") as fh:
-        write_sample("gazetteer", fh, size=17 * 1024 * 1024, seed=4)
+        write_sample("gazetteer", fh, size=5 * 1024 * 1024, seed=4)
     return path
 
 

@@ -32,7 +32,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.mark.parametrize(("folder", "manifest"), _cases())
 def test_fixture_corpus(shipped: Registry, folder: Path, manifest: dict[str, Any]) -> None:
-    validator = Validator(shipped, manifest["schema"])
+    validator = Validator.for_version(shipped, manifest["schema"])
     problems = []
     for name in manifest["valid"]:
         result = validator.check(folder / name)
@@ -46,7 +46,9 @@ def test_fixture_corpus(shipped: Registry, folder: Path, manifest: dict[str, Any
         if case.get("layer") == "rules":
             hits = [f for f in result.errors if f.rule == case["rule"] and f.line == case["line"]]
         else:
-            hits = [f for f in result.errors if f.rule.startswith("xsd:") and f.line == case["line"]]
+            # a root the version's own documents do not declare is refused before the XSD pass
+            hits = [f for f in result.errors if (f.rule.startswith("xsd:") or f.rule == "version:wrong-root")
+                    and f.line == case["line"]]
         if case.get("element"):
             hits = [f for f in hits if f.path is None or case["element"] in f.path
                     or case["element"] in f.message]
@@ -66,5 +68,5 @@ def test_every_rules_layer_rule_is_shipped(shipped: Registry) -> None:
             continue
         manifest = json.loads((sv.fixtures / "manifest.json").read_text(encoding="utf-8"))
         wanted = {c["rule"] for c in manifest["invalid"] if c.get("layer") == "rules"}
-        have = set(Validator(shipped, manifest["schema"]).rules.rule_ids)
+        have = set(Validator.for_version(shipped, manifest["schema"]).rules.rule_ids)
         assert wanted <= have, (manifest["schema"], wanted - have)

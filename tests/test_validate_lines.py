@@ -19,17 +19,13 @@ from hypothesis import strategies as st
 
 from egif import Registry
 from egif.model import Finding
+from egif.resolve import ResolvedSchema
 from egif.sample import write_sample
 from egif.validate import Validator
-from egif.validate.ranges import (
-    LINE_LIMIT,
-    BytesReader,
-    exact_lines,
-    find_layout,
-    node_key,
-    pieces,
-)
-from egif.xmlsafe import parse_bytes
+from egif.validate.stream.cutter import BytesReader, careful_cut, fast_cuts, record_pattern
+from egif.validate.stream.layout import read_frame
+
+LINE_LIMIT = 65_535  # libxml2's 16-bit line field saturates here
 
 SCHEMA = "GazetteerExtract@1.0"
 COUNT = 4_200  # about 80,000 lines: the last ~700 records lie past line 65,535
@@ -58,7 +54,7 @@ def _located(findings: list[Finding]) -> list[tuple[int | None, int | None, str]
 def test_whole_document_lines_and_records_are_exact(
         registry: Registry, planted: tuple[bytes, list[tuple[int, int, str]]]) -> None:
     data, faults = planted
-    result = Validator(registry, SCHEMA).check(data)
+    result = Validator.for_version(registry, SCHEMA).check(data)
     assert _located(result.errors) == sorted(faults)
     assert result.records == COUNT
 
@@ -70,7 +66,7 @@ def test_streamed_lines_and_records_are_exact(
     data, faults = planted
     path = tmp_path / "extract.xml"
     path.write_bytes(data)
-    result = Validator(registry, SCHEMA, stream_threshold=0, jobs=jobs).check(path)
+    result = Validator.for_version(registry, SCHEMA, jobs=jobs, piece_bytes=65536).check(path)
     assert _located(result.errors) == sorted(faults)
     assert result.records == COUNT  # the summary's record count, streamed too
 
@@ -80,8 +76,8 @@ def test_streamed_rule_paths_match_whole_document(
     data, _ = planted
     path = tmp_path / "extract.xml"
     path.write_bytes(data)
-    whole = Validator(registry, SCHEMA).check(path).errors
-    streamed = Validator(registry, SCHEMA, stream_threshold=0, jobs=1).check(path).errors
+    whole = Validator.for_version(registry, SCHEMA).check(path).errors
+    streamed = Validator.for_version(registry, SCHEMA, jobs=1, piece_bytes=4096).check(path).errors
     key = [(f.line, f.rule, f.path, f.record, f.message) for f in whole if not f.rule.startswith("xsd")]
     got = [(f.line, f.rule, f.path, f.record, f.message) for f in streamed
            if not f.rule.startswith("xsd")]
@@ -104,40 +100,52 @@ def test_xsd_finding_on_element_starting_with_whitespace(registry: Registry, tmp
     line = _start_tag_line(broken, at)
     assert line > LINE_LIMIT
     record = broken.count(b"<AddressRecord>", 0, at)
-    whole = Validator(registry, SCHEMA).check(broken).errors
+    whole = Validator.for_version(registry, SCHEMA).check(broken).errors
     assert [(f.line, f.record, f.rule) for f in whole] == [(line, record, "xsd:element-content")]
     path = tmp_path / "x.xml"
     path.write_bytes(broken)
-    streamed = Validator(registry, SCHEMA, stream_threshold=0, jobs=1).check(path).errors
+    streamed = Validator.for_version(registry, SCHEMA, jobs=1, piece_bytes=4096).check(path).errors
     assert [(f.line, f.record) for f in streamed] == [(line, record)]
 
 
-def test_pieces_cover_every_child_once_under_the_line_limit() -> None:
+def test_cuts_fall_on_record_starts_fast_and_careful() -> None:
+    """Fast cuts land on record start tags about a target apart; careful cuts land only on
+    real depth-1 record starts, also past a record tag hidden in a comment or CDATA."""
     buf = io.BytesIO()
-    write_sample("gazetteer", buf, count=COUNT, seed=1)
-    data = buf.getvalue()
+    write_sample("gazetteer", buf, count=300, seed=1)
+    data = buf.getvalue().replace(b"<AddressRecord>", b"<!-- <AddressRecord> --><AddressRecord>", 1)
     reader = BytesReader(data)
-    layout = find_layout(reader)
-    assert layout is not None
-    seen = 0
-    starts: list[int] = []
-    for piece in pieces(reader, layout, ["AddressRecord"], name="x"):
-        assert piece.children_before == seen
-        seen += len(piece.root)
-        starts.append(piece.first_line)
-    whole = parse_bytes(data, "x").getroot()
-    assert seen == len(whole) and len(starts) >= 2
-    assert all(b - a < 60_000 for a, b in itertools.pairwise(starts))
+    frame = read_frame(reader)
+    assert frame is not None
+    cuts = list(fast_cuts(reader, record_pattern(("AddressRecord",)), frame.content_start,
+                          frame.content_end, 5000))
+    assert len(cuts) >= 10
+    assert all(data.startswith(b"<AddressRecord", c) for c in cuts)
+    assert all(b - a >= 5000 for a, b in itertools.pairwise([frame.content_start, *cuts]))
+    pos, careful = frame.content_start, []
+    while pos < frame.content_end:
+        pos = careful_cut(reader, ("AddressRecord",), pos, frame.content_end, 5000)
+        careful.append(pos)
+    assert careful[-1] == frame.content_end
+    real = [m.start() for m in re.finditer(rb"(?<!<!-- )<AddressRecord>", data)]
+    assert set(careful[:-1]) <= set(real)
 
 
-@settings(max_examples=40, deadline=None)
+_LINES_XSD = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" targetNamespace="urn:t" '
+              b'elementFormDefault="qualified"><xs:element name="r"><xs:complexType><xs:sequence>'
+              b'<xs:element ref="t:rec" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>'
+              b'<xs:element name="rec"><xs:complexType><xs:sequence><xs:element name="a"><xs:complexType>'
+              b'<xs:sequence><xs:element name="b" type="xs:int"/></xs:sequence></xs:complexType></xs:element>'
+              b'</xs:sequence></xs:complexType></xs:element></xs:schema>')
+
+
+@settings(max_examples=30, deadline=None)
 @given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=3),
-       st.integers(min_value=0, max_value=2), st.booleans(), st.integers(min_value=2, max_value=30))
+       st.integers(min_value=0, max_value=2), st.booleans(), st.integers(min_value=64, max_value=600))
 def test_exact_lines_equal_start_tag_lines(records: int, blank: int, comment: int, decoy: bool,
-                                           max_lines: int) -> None:
-    """For any layout (blank lines, comments, a record start tag hidden in a
-    comment) and any piece size, the line found for every element equals
-    1 + the newlines before its start tag, and pieces stay small."""
+                                           piece: int) -> None:
+    """For any layout (blank lines, comments, a record start tag hidden in a comment)
+    and any piece size, the line of every finding is the line of its element's start tag."""
     parts = [b'<?xml version="1.0"?>\n<r xmlns="urn:t">\n']
     for i in range(records):
         parts.append(b"\n" * blank)
@@ -148,18 +156,9 @@ def test_exact_lines_equal_start_tag_lines(records: int, blank: int, comment: in
         parts.append(b"<rec>\n  <a>\n    <b>x</b>\n  </a>\n</rec>\n")
     parts.append(b"</r>\n")
     data = b"".join(parts)
-    root = parse_bytes(data, "t").getroot()
-    reader = BytesReader(data)
-    layout = find_layout(reader)
-    assert layout is not None
-    top = {c: i for i, c in enumerate(root)}
-    elements = [el for el in root.iter() if el is not root and isinstance(el.tag, str)]
-    keys = {el: node_key(el, root, top) for el in elements}
-    found = exact_lines(reader, layout, ["rec"], {k for k in keys.values() if k}, name="t",
-                        max_lines=max_lines)
-    offsets = [m.start() for m in re.finditer(rb"<(?:rec|a|b)>", data)
-               if not data[:m.start()].count(b"<!--") > data[:m.start()].count(b"-->")]
-    assert [found[keys[el]] for el in elements] == [_start_tag_line(data, o) for o in offsets]
-    count = sum(len(p.root) for p in pieces(reader, layout, ["rec"], name="t",
-                                              max_lines=max_lines))
-    assert count == len(root)
+    v = Validator.for_schema(ResolvedSchema({"t.xsd": _LINES_XSD}, "t.xsd"), piece_bytes=piece)
+    result = v.check(data)
+    offsets = [m.start() for m in re.finditer(rb"<b>", data)]
+    assert [f.line for f in result.findings] == [_start_tag_line(data, o) for o in offsets]
+    assert [f.record for f in result.findings] == list(range(1, records + 1))
+    assert result.records == records

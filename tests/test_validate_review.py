@@ -18,28 +18,33 @@ TWO_ERRORS = FX / "bs7666/2.0/invalid/description-empty.xml"
 GOOD = FX / "bs7666/2.0/valid/full-address.xml"
 
 
-def test_hint_when_another_version_fits(registry: Registry) -> None:
-    """A BS 7666 1.0 address names no version, so 2.0 is chosen; the result says 1.0 fits."""
+def test_an_older_version_the_document_conforms_to_is_chosen(registry: Registry) -> None:
+    """A BS 7666 1.0 address names no version: it is checked against 1.0, which it conforms
+    to, not reported invalid against the newest (2.0); an info finding says why."""
     result = Session(registry).check(OLD_ADDRESS)
-    assert not result.valid
-    hints = [f for f in result.findings if f.rule == "version:other"]
-    assert len(hints) == 1 and hints[0].severity == Severity.INFO
-    assert "BS7666@1.0" in hints[0].message and "BS7666@2.0" in hints[0].message
-    # named explicitly, or simply invalid everywhere: no hint
-    assert not [f for f in Session(registry, schema="BS7666@2.0").check(OLD_ADDRESS).findings
-                if f.rule == "version:other"]
-    assert not [f for f in Session(registry).check(TWO_ERRORS).findings if f.rule == "version:other"]
+    assert result.valid and result.schema == "BS7666@1.0"
+    [note] = [f for f in result.findings if f.rule == "version:detected"]
+    assert note.severity == Severity.INFO
+    assert "BS7666@1.0" in note.message and "BS7666@2.0" in note.message
+    # named explicitly, the version is the one named
+    named = Session(registry, schema="BS7666@2.0").check(OLD_ADDRESS)
+    assert not named.valid and not [f for f in named.findings if f.rule == "version:detected"]
+    # invalid against every version: reported against the newest ratified, the others named
+    everywhere = Session(registry).check(TWO_ERRORS)
+    assert everywhere.schema == "BS7666@2.0" and not everywhere.valid
+    [considered] = [f for f in everywhere.findings if f.rule == "version:detected"]
+    assert "conforms to none" in considered.message and "BS7666@1.0" in considered.message
 
 
 def test_max_errors_marks_the_result_truncated(registry: Registry, egif_cli: Any) -> None:
-    result = Validator(registry, "BS7666@2.0", max_errors=1).check(TWO_ERRORS)
+    result = Validator.for_version(registry, "BS7666@2.0", max_errors=1).check(TWO_ERRORS)
     assert len(result.errors) == 1 and result.truncated and result.to_dict()["truncated"] is True
-    assert not Validator(registry, "BS7666@2.0").check(TWO_ERRORS).truncated
-    out = egif_cli("validate", "--max-errors", "1", str(TWO_ERRORS))
+    assert not Validator.for_version(registry, "BS7666@2.0").check(TWO_ERRORS).truncated
+    out = egif_cli("validate", "--max-errors", "1", "--schema", "BS7666@2.0", str(TWO_ERRORS))
     assert out.returncode == 1
-    assert out.stdout.splitlines()[0] == f"{TWO_ERRORS}: invalid against BS7666@2.0 (stopped after 1 error)"
-    full = egif_cli("validate", "--max-errors", "2", str(TWO_ERRORS))
-    assert full.stdout.splitlines()[0].endswith("(stopped after 2 errors)")
+    assert f"{TWO_ERRORS}: invalid against BS7666@2.0 (stopped after 1 error)" in out.stdout.splitlines()
+    full = egif_cli("validate", "--max-errors", "2", "--schema", "BS7666@2.0", str(TWO_ERRORS))
+    assert [line for line in full.stdout.splitlines() if line.endswith("(stopped after 2 errors)")]
 
 
 def test_a_file_named_twice_is_checked_once(egif_cli: Any) -> None:

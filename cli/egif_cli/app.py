@@ -65,7 +65,23 @@ class AppState:
 
 
 class EgifGroup(click.Group):
-    """A group that turns library errors into one line and an exit code."""
+    """A group that turns library errors into one line and an exit code, and imports each
+    command's module only when that command is used."""
+
+    _loaded: set[str]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from egif_cli.commands import NEEDS
+
+        return sorted(set(NEEDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from egif_cli.commands import load
+
+        if not hasattr(self, "_loaded"):
+            self._loaded = set()
+        load(self, cmd_name, self._loaded)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -107,15 +123,6 @@ def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> Non
     state = AppState(registry_path, actor, actor_from_env=source == click.core.ParameterSource.ENVIRONMENT)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-def _register() -> None:
-    from egif_cli import commands
-
-    commands.register(cli)
-
-
-_register()
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ that came from users, documents or publishers goes through the neutraliser in
 
 from egif.render.findings import (
     FINDING_KEYS,
+    finding_line,
+    json_item,
     matrix_json,
     matrix_junit,
     matrix_text,
@@ -15,10 +17,13 @@ from egif.render.findings import (
     render_junit,
     render_text,
     summary_line,
+    verdict_line,
 )
 
 __all__ = [
     "FINDING_KEYS",
+    "finding_line",
+    "json_item",
     "matrix_json",
     "matrix_junit",
     "matrix_text",
@@ -27,4 +32,5 @@ __all__ = [
     "render_junit",
     "render_text",
     "summary_line",
+    "verdict_line",
 ]

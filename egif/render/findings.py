@@ -15,7 +15,7 @@ from lxml import etree
 
 from egif.model import Finding, Severity
 from egif.render.text import escape, escape_json
-from egif.validate.document import DocumentResult
+from egif.validate.core.result import DocumentResult
 
 # The keys of every JSON finding, in this order; documented in docs/validation.md.
 FINDING_KEYS = ("file", "line", "column", "path", "record", "rule", "severity", "message")
@@ -65,25 +65,29 @@ def summary_line(results: Sequence[DocumentResult]) -> str:
     return text
 
 
+def verdict_line(r: DocumentResult) -> str:
+    """One file's verdict: ``extract.xml: invalid against X@1.0 (3 errors), 5 records``."""
+    source, schema = escape(r.source), escape(r.schema)
+    if r.schema is None:
+        head = f"{source}: refused"
+    elif r.valid:
+        head = f"{source}: valid ({schema})"
+    elif r.truncated:
+        head = f"{source}: invalid against {schema} (stopped after {_plural(len(r.errors), 'error')})"
+    else:
+        head = f"{source}: invalid against {schema} ({_plural(len(r.errors), 'error')})"
+    if r.records is not None:
+        head += f", {_plural(r.records, 'record')}"
+    return head
+
+
 def render_text(results: Sequence[DocumentResult]) -> str:
-    """Grouped per file: a heading line, then one line per finding; a summary at the end."""
+    """Grouped per file: the file's findings, one a line, then its verdict; a summary at the end
+    (the order ``egif validate`` prints in as it goes)."""
     lines: list[str] = []
     for r in results:
-        source, schema = escape(r.source), escape(r.schema)
-        if r.schema is None:
-            head = f"{source}: refused"
-        elif r.valid:
-            head = f"{source}: valid ({schema})"
-        elif r.truncated:
-            head = (f"{source}: invalid against {schema} (stopped after "
-                    f"{_plural(len(r.errors), 'error')})")
-        else:
-            head = f"{source}: invalid against {schema} ({_plural(len(r.errors), 'error')})"
-        if r.records is not None:
-            head += f", {_plural(r.records, 'record')}"
-        lines.append(head)
-        for f in r.findings:
-            lines.append("  " + finding_line(f, r.source))
+        lines.extend("  " + finding_line(f, r.source) for f in r.findings)
+        lines.append(verdict_line(r))
     lines.append(summary_line(results))
     return "\n".join(lines) + "\n"
 
@@ -96,12 +100,20 @@ def finding_dict(f: Finding, default_file: str) -> dict[str, Any]:
 
 def render_json(results: Sequence[DocumentResult]) -> str:
     """A JSON array with one object per finding (keys: :data:`FINDING_KEYS`)."""
-    out = [finding_dict(f, r.source) for r in results for f in r.findings]
-    return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
+    items = [json_item(f, r.source) for r in results for f in r.findings]
+    return "[\n" + ",\n".join(items) + ("\n]\n" if items else "]\n")
+
+
+def json_item(f: Finding, default_file: str) -> str:
+    """One finding as an element of the JSON array :func:`render_json` writes (indented by
+    two spaces, no comma): the CLI writes them as they are found."""
+    text = escape_json(json.dumps(finding_dict(f, default_file), indent=2, ensure_ascii=False))
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif validate") -> str:
-    """JUnit XML: one testcase per file; a failure (invalid) or error (refused) inside."""
+    """JUnit XML: one testcase per file; a failure (invalid) or error (refused or
+    interrupted: no schema) inside."""
     _valid, invalid, unusable, _errors, _warnings = _counts(results)
     root = etree.Element("testsuites", name=suite, tests=str(len(results)),
                          failures=str(invalid), errors=str(unusable))
@@ -188,6 +200,6 @@ def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> s
     return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
-__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "matrix_json",
-           "matrix_junit", "matrix_text",
-           "render", "render_json", "render_junit", "render_text", "summary_line"]
+__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "json_item", "matrix_json",
+           "matrix_junit", "matrix_text", "render", "render_json", "render_junit", "render_text",
+           "summary_line", "verdict_line"]

@@ -1,70 +1,79 @@
-"""Worker processes of the streaming engine, and the parent working beside them.
+"""Worker processes, and the parent working beside them.
 
-``jobs=N`` runs N-1 worker processes; the parent validates ranges too,
-whenever the next result in file order is not back yet, so all N cores do
-the same work and the parent's own bookkeeping fills the gaps.
+``jobs=N`` runs N-1 worker processes; the parent checks ranges too, whenever
+the next result in file order is not back yet, so all N cores do the same
+work and the parent's own bookkeeping fills the gaps.
 
 Workers are light on purpose.  Each is a fresh interpreter (not a fork of
 the parent, whose pages would count again in every child) that loads only
 lxml and the few egif modules a worker uses -- the egif package's
-``__init__`` (registry, CLI-facing validator) is bypassed with bare package
-stubs.  It compiles the libxml2 schema from the plan's bytes, then answers
-range after range over its stdin/stdout pipes: 4-byte length, pickle.
-Six tasks are kept queued at each worker, and finished results are taken in
-before every step, so a worker never waits for the parent.
+``__init__`` (registry, SQLite) is bypassed with bare package stubs.  It
+compiles the libxml2 schema and the rules from the plan's bytes, then
+answers range after range over its stdin/stdout pipes: a 4-byte length and
+a pickle each way.  Six tasks are kept queued at each worker, and finished
+results are taken in before every step, so a worker never waits for the
+parent.  A worker whose parent dies sees the end of its input and exits.
 """
 
 from __future__ import annotations
 
-import select
-import subprocess
 import sys
 from collections import deque
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from egif.errors import InputError
-from egif.validate.stream_worker import ChunkResult, Plan, Worker, read_message, send_message
+from egif.errors import InputError, SchemaCompileError, UnsafeInputError
+from egif.validate.stream.worker import Doc, Plan, RangeResult, Worker, read_message, send_message
 
-Task = tuple[int, int, bool]
+if TYPE_CHECKING:  # started processes only: imported when the first worker starts
+    import subprocess
 
-_EGIF_DIR = str(Path(__file__).resolve().parent.parent)
-_BOOT = """
+Task = tuple[int, int, bool, bytes | None]
+
+_EGIF_DIR = str(Path(__file__).resolve().parent.parent.parent)
+_PACKAGES = ("egif", "egif.validate", "egif.validate.stream", "egif.validate.schematron")
+BOOT = """
 import sys, types
 sys.path[:0] = {paths!r}
-for name, where in (("egif", {egif!r}), ("egif.validate", {egif!r} + "/validate")):
+for name in {packages!r}:
     stub = types.ModuleType(name)
-    stub.__path__ = [where]
+    stub.__path__ = [{egif!r} + name[4:].replace(".", "/")]
     sys.modules[name] = stub
-from egif.validate.stream_worker import serve
+from egif.validate.stream.worker import serve
 serve(0, 1)
 """
 IN_FLIGHT = 6  # tasks queued at each worker: enough that it never waits for the parent
+_ERRORS: dict[str, type[InputError] | type[SchemaCompileError]] = {
+    "UnsafeInputError": UnsafeInputError, "SchemaCompileError": SchemaCompileError}
+
+
+def boot_code() -> str:
+    """The program a worker process runs."""
+    return BOOT.format(paths=[p for p in sys.path if p], packages=_PACKAGES, egif=_EGIF_DIR)
 
 
 class _Proc:
     def __init__(self, plan: Plan) -> None:
-        code = _BOOT.format(paths=[p for p in sys.path if p], egif=_EGIF_DIR)
-        self.popen = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      close_fds=True)
+        import subprocess
+
+        self.popen: subprocess.Popen[bytes] = subprocess.Popen(
+            [sys.executable, "-c", boot_code()], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, close_fds=True)
         assert self.popen.stdin is not None and self.popen.stdout is not None
         self.wfd = self.popen.stdin.fileno()
         self.rfd = self.popen.stdout.fileno()
         self.slots: deque[list[Any]] = deque()
-        self.plan = plan
-        self.started = False
+        self.plan: Plan | None = plan
 
-    def send(self, task: Task, slot: list[Any], label: str) -> None:
+    def send(self, message: Any, label: str) -> None:
         try:
-            if not self.started:
+            if self.plan is not None:
                 send_message(self.wfd, self.plan)
-                self.started = True
-            send_message(self.wfd, task)
+                self.plan = None
+            send_message(self.wfd, message)
         except OSError:
             self._died(label)
-        self.slots.append(slot)
 
     def _died(self, label: str) -> None:
         self.slots.clear()
@@ -78,13 +87,14 @@ class _Proc:
         except (EOFError, OSError):
             self._died(label)
         if kind != "ok":
-            raise InputError(str(value), file=label)
+            name, message = value
+            raise _ERRORS.get(name, InputError)(message, file=label)
         self.slots.popleft()[2] = value
 
     def close(self) -> None:
-        """End the worker.  It holds nothing that needs an orderly exit (a read-only
-        descriptor, a compiled schema), and an interpreter's shutdown would cost the
-        caller ~15 ms of waiting, so it is killed, then reaped."""
+        """End the worker.  It holds nothing that needs an orderly exit, and an
+        interpreter's shutdown would cost the caller ~15 ms of waiting: it is killed,
+        then reaped."""
         try:
             if self.popen.stdin is not None:
                 self.popen.stdin.close()
@@ -98,7 +108,7 @@ class _Proc:
 
 
 class Pool:
-    """Ordered map of ranges over the parent and ``jobs - 1`` worker processes."""
+    """Ordered map of ranges over the parent's worker and ``jobs - 1`` worker processes."""
 
     def __init__(self, plan: Plan, jobs: int, local: Worker, label: str) -> None:
         self.local = local
@@ -118,15 +128,21 @@ class Pool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def open(self, doc: Doc) -> None:
+        """Every worker reads *doc* next."""
+        self.local.open(doc)
+        for p in self.procs:
+            p.send(doc, self.label)
+
     def close(self) -> None:
         for p in self.procs:
             p.close()
         self.procs = []
         self.local.close()
 
-    def map_ordered(self, tasks: Iterator[Task]) -> Generator[tuple[Task, ChunkResult], None, None]:
-        """Results in task order.  Stop consuming to abandon the rest (workers are
-        drained of what they already hold, so the pool can be reused)."""
+    def map_ordered(self, tasks: Iterator[Task]) -> Generator[tuple[Task, RangeResult], None, None]:
+        """Results in task order.  Stop consuming to abandon the rest (the workers are
+        drained of what they already hold, so the pool can be used again)."""
         pending: deque[list[Any]] = deque()  # [task, worker or None, result or None]
         more = True
         limit = 4 * (len(self.procs) + 1) * IN_FLIGHT
@@ -142,15 +158,14 @@ class Pool:
                             more = False
                             break
                         slot: list[Any] = [task, p, None]
-                        p.send(task, slot, self.label)
+                        p.send(task, self.label)
+                        p.slots.append(slot)
                         pending.append(slot)
                 if not pending:
-                    if not more:
-                        return
-                    task = next(tasks, None)
+                    task = next(tasks, None) if more else None
                     if task is None:
                         return
-                    yield task, self.local.chunk(*task)
+                    yield task, self.local.check(*task)
                     continue
                 head = pending[0]
                 if head[2] is not None:
@@ -163,7 +178,7 @@ class Pool:
                     if task is None:
                         more = False
                     else:
-                        pending.append([task, None, self.local.chunk(*task)])
+                        pending.append([task, None, self.local.check(*task)])
                         continue
                 head[1].receive(self.label)
         finally:
@@ -171,13 +186,15 @@ class Pool:
                 for p in self.procs:
                     while p.slots:
                         p.receive(self.label)
-            except InputError:
+            except (InputError, SchemaCompileError):
                 self.close()
 
     def _collect_ready(self) -> None:
         busy = {p.rfd: p for p in self.procs if p.slots}
         if not busy:
             return
+        import select
+
         ready, _, _ = select.select(list(busy), [], [], 0)
         for fd in ready:
             busy[fd].receive(self.label)

@@ -1,0 +1,408 @@
+"""Validating documents against one schema version: the :class:`Validator`.
+
+A validator holds one compiled schema (libxml2, compiled once from registry
+bytes), the version's business rules (Schematron) and, per root element,
+what the schema says a collection of it is.  For each document:
+
+1. the source becomes an :class:`~egif.validate.core.sources.Input` (any
+   source: a path, bytes, a file object, compressed data);
+2. the root element is read from the first bytes; a registered version
+   checks that its own documents declare it;
+3. a *collection* (a root holding repeated record elements) goes through the
+   streaming engine (:mod:`egif.validate.stream.engine`) -- as one range when
+   it is small, cut into ranges over every core when it is big, with the
+   same findings either way; any other document is parsed whole, validated
+   by libxml2 and checked by the rules.
+
+Findings carry file, line, path, record (collections) and rule; see
+docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from lxml import etree
+
+from egif.errors import DocumentInvalid, InputError, UnsafeInputError
+from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
+from egif.registry import Registry
+from egif.resolve import ResolvedSchema
+from egif.validate import xsd
+from egif.validate.core.detect import RootInfo, candidates, check_usable, own_globals, preference, root_info
+from egif.validate.core.result import DocumentResult
+from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
+from egif.validate.paths import document_path
+from egif.validate.schematron.evaluator import RECORDS, REST, program
+from egif.validate.schematron.loader import RuleSet, load_rules
+from egif.validate.schematron.state import DocumentBook, RangeBook
+from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
+from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
+from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
+from egif.validate.stream.worker import XINCLUDE_NAMESPACES
+from egif.xmlsafe import check_doctype, make_parser
+
+SCHEMATRON_KIND = "schematron"
+CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
+_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
+
+
+class Validator:
+    """Validate documents against one schema version.
+
+    Make one with :meth:`for_version` (a registered version, with its business
+    rules and lifecycle) or :meth:`for_schema` (a compiled closure alone).  The
+    compiled schema is reused for every document.  A validator is not
+    thread-safe: use one per thread.
+    """
+
+    def __init__(self, resolved: ResolvedSchema, *, label: str, version: SchemaVersion | None = None,
+                 own: frozenset[str] | None = None, rules: RuleSet | None = None,
+                 lifecycle: Iterable[Finding] = (), today: _dt.date | None = None, jobs: int | None = None,
+                 max_errors: int | None = None, progress: Callable[[Progress], None] | None = None,
+                 piece_bytes: int | None = None, registry: Registry | None = None) -> None:
+        """Use :meth:`for_version` or :meth:`for_schema`."""
+        self.resolved = resolved
+        self.label = label
+        self.version = version
+        self.own = own  # Clark names a registered version's own documents declare
+        self.rules = rules if rules is not None else RuleSet()
+        self.lifecycle = list(lifecycle)
+        self.today = today
+        self._today_text = (today or _dt.date.today()).isoformat()  # fixed for the validator's life
+        self.jobs = jobs
+        self.max_errors = max_errors
+        self.progress = progress
+        self.piece_bytes = piece_bytes or PIECE_BYTES
+        self.registry = registry
+        self.schema = resolved.lxml_schema()
+        self.records: int | None = None  # of the last document checked (collections)
+        self._lean = make_parser(remove_blank_text=True)  # a parser per validator: not thread-safe
+        self._wildcards = any(_WILDCARD.search(d) for d in resolved.files.values())
+        self._layouts: dict[str, CollectionLayout | None] = {}
+        self._engines: dict[str, Engine] = {}
+
+    # -- making one ----------------------------------------------------------------------
+    @classmethod
+    def for_version(cls, registry: Registry, ref: str | SchemaRef, *, rules: bool | RuleSet = True,
+                    allow_withdrawn: bool = False, today: _dt.date | None = None, jobs: int | None = None,
+                    max_errors: int | None = None, progress: Callable[[Progress], None] | None = None,
+                    piece_bytes: int | None = None) -> Validator:
+        """A validator for registered version *ref* (``"NAME@VERSION"``), with the
+        Schematron rules kept beside it and the versions it imports (``rules=False``:
+        XSD only).  A withdrawn or rejected version is refused unless *allow_withdrawn*.
+
+        *today* is the date the rules compare with (default: the day the validator is made);
+        *jobs* the processes for a big collection (default: every core); *max_errors* stops
+        a document's findings after that many errors; *progress* hears a :class:`Progress`
+        now and then on long documents; *piece_bytes* is the size of the ranges a
+        collection is cut into (default 128 KiB; the findings do not depend on it)."""
+        version = registry.get(ref)
+        check_usable(version, allow_withdrawn=allow_withdrawn)
+        if isinstance(rules, RuleSet):
+            ruleset = rules
+        else:
+            ruleset = load_rules(rules_for(registry, version)) if rules else RuleSet()
+        return cls(registry.resolve(version.ref), label=f"{version.name}@{version.version}", version=version,
+                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version),
+                   registry=registry, today=today, jobs=jobs, max_errors=max_errors, progress=progress,
+                   piece_bytes=piece_bytes)
+
+    @classmethod
+    def for_schema(cls, resolved: ResolvedSchema, *, rules: RuleSet | None = None,
+                   today: _dt.date | None = None, jobs: int | None = None, max_errors: int | None = None,
+                   progress: Callable[[Progress], None] | None = None,
+                   piece_bytes: int | None = None) -> Validator:
+        """A validator for a compiled closure, without a registry: XSD only unless *rules*
+        is given.  Options as for :meth:`for_version`."""
+        return cls(resolved, label=resolved.label or resolved.main, rules=rules, today=today, jobs=jobs,
+                   max_errors=max_errors, progress=progress, piece_bytes=piece_bytes)
+
+    # -- the entry points -------------------------------------------------------------------
+    def iter_findings(self, source: Source, *, label: str | None = None) -> Iterator[Finding]:
+        """Every finding of a document, lazily: lifecycle notes first, then XSD and rule
+        findings in file order (what only the end of a file can tell comes last)."""
+        name = label or label_of(source)
+        with open_input(source, name, progress=self._reading()) as doc:
+            yield from self.findings_of(doc)
+
+    def iter_errors(self, source: Source, *, label: str | None = None) -> Iterator[Finding]:
+        """The errors of a document (severity error), lazily."""
+        return (f for f in self.iter_findings(source, label=label) if f.severity == Severity.ERROR)
+
+    def is_valid(self, source: Source) -> bool:
+        """True when the document has no error (stops at the first one)."""
+        return next(self.iter_errors(source), None) is None
+
+    def validate(self, source: Source, *, label: str | None = None) -> DocumentResult:
+        """Validate; raise :class:`~egif.errors.DocumentInvalid` (with ``.findings`` and
+        ``.result``) when the document is invalid, else return its result."""
+        result = self.check(source, label=label)
+        if not result.valid:
+            first = result.errors[0]
+            where = f"{first.line}: " if first.line else ""
+            exc = DocumentInvalid(f"not valid against {self.label}: {len(result.errors)} error(s); first: "
+                                  f"{where}{first.message}", file=result.source)
+            exc.findings = result.findings  # type: ignore[attr-defined]
+            exc.result = result  # type: ignore[attr-defined]
+            raise exc
+        return result
+
+    def check(self, source: Source, *, label: str | None = None) -> DocumentResult:
+        """Validate and return every finding as a :class:`DocumentResult`."""
+        name = label or label_of(source)
+        with open_input(source, name, progress=self._reading()) as doc:
+            return self.result_of(doc)
+
+    def check_many(self, sources: Iterable[Source]) -> Iterator[DocumentResult]:
+        """Validate many documents with the one compiled schema; a result per document.
+
+        Unreadable or unsafe documents give a result holding one finding with rule
+        ``xml:input`` or ``xml:unsafe`` instead of raising, so one bad file does not stop
+        the batch."""
+        for source in sources:
+            name = label_of(source)
+            try:
+                yield self.check(source, label=name)
+            except InputError as exc:
+                yield DocumentResult(name, self.label, [Finding(
+                    exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
+                    file=name)])
+
+    # -- on an open input -------------------------------------------------------------------
+    def result_of(self, doc: Input, info: RootInfo | None = None,
+                  on_finding: Callable[[Finding], None] | None = None,
+                  parsed: etree._Element | None = None) -> DocumentResult:
+        """The :class:`DocumentResult` of an opened input (*info*: its root, if known);
+        *on_finding* hears each finding as soon as it is found.  *parsed*: the document
+        already parsed by :func:`parse_small` (it is used up)."""
+        result = DocumentResult(doc.label, self.label)
+        for finding in self.findings_of(doc, info, parsed):
+            result.findings.append(finding)
+            if on_finding is not None:
+                on_finding(finding)
+        result.records = self.records
+        result.truncated = self.max_errors is not None and len(result.errors) >= self.max_errors
+        return result
+
+    def findings_of(self, doc: Input, info: RootInfo | None = None,
+                    parsed: etree._Element | None = None) -> Iterator[Finding]:
+        """Every finding of an opened input (see :meth:`iter_findings`)."""
+        self.records = None
+        for w in self.lifecycle:
+            yield Finding(w.message, w.rule, w.severity, file=doc.label)
+        if parsed is None and info is None:
+            parsed = parse_small(doc, self._lean)
+        if info is None:
+            info = root_info(parsed if parsed is not None else sniff_root(doc))
+        if self.own is not None and info.tag not in self.own:
+            yield self._foreign_root(info, doc.label)
+            return
+        layout = self.layout(info.tag)
+        if parsed is None and doc.path is None and doc.size <= CLEAN_CHECK_BYTES:
+            parsed = parse_small(doc, self._lean)
+        if parsed is not None and self._clean(doc, info, layout, parsed):
+            return  # a small document without a single finding, told on one parse
+        if layout is None:
+            yield from self._whole(doc)
+            return
+        frame = read_frame(doc.reader) or read_frame(doc.reader, tail_bytes=doc.size)
+        if frame is None:  # no root end tag where one could be: not well-formed, as the whole parse says
+            yield from self._whole(doc)
+            return
+        engine = self._engine(layout)
+        yield from engine.run(doc.reader, frame, doc.label, path=doc.path, jobs=self._jobs(),
+                              piece_bytes=self.piece_bytes, max_errors=self.max_errors, progress=self.progress)
+        self.records = engine.records
+
+    def layout(self, root_tag: str) -> CollectionLayout | None:
+        """The collection layout of root *root_tag*; None when such a document is no collection."""
+        if root_tag not in self._layouts:
+            self._layouts[root_tag] = collection_layout(self.resolved.files, root_tag,
+                                                        xmlschema_model=self.resolved.xmlschema_schema)
+        return self._layouts[root_tag]
+
+    # -- internals ----------------------------------------------------------------------------
+    def _clean(self, doc: Input, info: RootInfo, layout: CollectionLayout | None, root: etree._Element) -> bool:
+        """True when a small document in memory has no finding at all -- schema valid, no
+        rule fires -- decided on one parse without whitespace-only text between elements,
+        the tree the rules see anyway.  Anything else (a finding, a DOCTYPE, a parse error)
+        answers False and the document takes the full path, which says exactly what is
+        wrong; so this only saves work, it never changes an answer."""
+        tree = root.getroottree()
+        if getattr(tree.docinfo, "doctype", "") or str(root.tag) != info.tag:
+            return False
+        try:
+            if not self.schema.validate(tree):
+                return False
+        except etree.XMLSchemaValidateError:  # libxml2 gave up: the full path says where
+            return False
+        if self._wildcards and any(True for ns in XINCLUDE_NAMESPACES for _ in root.iter(f"{{{ns}}}*")):
+            return False
+        records = [c for c in root if c.tag in layout.records] if layout is not None else []
+        if self.rules:
+            book = RangeBook()  # the whole document is one range: its answers are exact
+            today = self._today_text
+            if layout is not None:
+                # as the engine does: records alone for the record phase, then the rest alone
+                others = [c for c in root if c.tag not in layout.records]
+                for c in others:
+                    root.remove(c)
+                if program(self.rules, info.tag, RECORDS, layout.top_only, layout.records).any_fires(
+                        root, book, today=today):
+                    return False
+                for c in records:
+                    root.remove(c)
+                root.text = None
+                for c in others:
+                    if isinstance(c.tag, str):
+                        c.tail = None
+                        root.append(c)
+                rest = program(self.rules, info.tag, REST, layout.top_only, layout.records)
+            else:
+                rest = program(self.rules, info.tag, REST)
+            if rest.any_fires(root, book, today=today, record_count=len(records)):
+                return False
+        self.records = len(records) if layout is not None else None
+        return True
+
+
+    def _today(self) -> str:
+        return self._today_text
+
+    def _jobs(self) -> int:
+        return max(1, self.jobs if self.jobs is not None else (os.cpu_count() or 1))
+
+    def _reading(self) -> Callable[[int, int], None] | None:
+        return reading(self.progress)
+
+    def _engine(self, layout: CollectionLayout) -> Engine:
+        engine = self._engines.get(layout.root)
+        if engine is None:
+            engine = self._engines[layout.root] = Engine(self.resolved.files, self.resolved.main, self.schema,
+                                                         layout, self.rules, self._today())
+        return engine
+
+    def _foreign_root(self, info: RootInfo, name: str) -> Finding:
+        owners = preference(candidates(self.registry, info)) if self.registry is not None else []
+        if owners:
+            owner = owners[0]
+            text = (f"root {info.tag} belongs to {owner.name}@{owner.version}, not {self.label}: "
+                    f"validate it with --schema {owner.name}@{owner.version}")
+        else:
+            text = (f"root {info.tag} is not declared by {self.label} (only by a schema it imports); "
+                    "no registered version declares it as its own")
+        return Finding(text, "version:wrong-root", Severity.ERROR, name, info.line, None, info.path, None)
+
+    def _whole(self, doc: Input) -> Iterator[Finding]:
+        """A document that is not a collection: parsed whole, XSD, then the rules."""
+        data = doc.data()
+        name = doc.label
+        if len(data) > 1 << 20:
+            at = attribute_flood(data)
+            if at is not None:
+                line = data.count(b"\n", 0, at) + 1
+                raise UnsafeInputError(f"refused: an element at line {line} carries more than "
+                                       f"{ATTRIBUTE_LIMIT:,} attributes", file=name)
+        try:
+            root = etree.fromstring(data, make_parser())
+        except etree.XMLSyntaxError as exc:
+            line, column = exc.position if exc.position else (0, 0)
+            message = str(exc.msg or exc).strip()
+            if any(w in message for w in ("Excessive depth", "XML_PARSE_HUGE", "huge text", "Huge input",
+                                           "AttValue length too long")):
+                raise limits_error(message, name) from None
+            yield Finding(f"not well-formed XML: {_no_position(message)}", "xml:syntax", Severity.ERROR, name,
+                          line or None, column or None)
+            return
+        tree = root.getroottree()
+        check_doctype(tree, name)
+        for ns in XINCLUDE_NAMESPACES:
+            for found in root.iter(f"{{{ns}}}*"):
+                raise UnsafeInputError(f"refused: XInclude element {etree.QName(found).localname!r} at line "
+                                       f"{found.sourceline}; XInclude is never processed", file=name)
+        errors = 0
+        for e in xsd.validate(self.schema, tree):
+            node = e.node
+            yield Finding(e.message, e.rule, Severity.ERROR, name, e.line or _line(node), None,
+                          document_path(node) if node is not None else None, None)
+            errors += 1
+            if self.max_errors is not None and errors >= self.max_errors:
+                return
+        if not self.rules:
+            return
+        # the rules see the document without whitespace-only text between elements, as in a
+        # collection's ranges, with the same corrections of values by the XSD pass
+        lean = etree.fromstring(data, self._lean)
+        xsd.validate(self.schema, lean.getroottree())
+        for f in program(self.rules, str(lean.tag), REST).run(lean, DocumentBook(), today=self._today(),
+                                                              record_count=0, data=data):
+            yield Finding(f.message, f.check.rule_id, f.check.severity, name, _line(f.node), None,
+                          document_path(f.node), None)
+            if f.check.severity == Severity.ERROR:
+                errors += 1
+                if self.max_errors is not None and errors >= self.max_errors:
+                    return
+
+
+def _line(el: etree._Element | None) -> int | None:
+    line = getattr(el, "sourceline", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _no_position(message: str) -> str:
+    return re.sub(r",? line \d+, column \d+$", "", message).strip()
+
+
+def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
+    """A small document in memory parsed without whitespace-only text between elements (what
+    the rules see), its DOCTYPE checked; None when it is big or does not parse (the full
+    path then says why)."""
+    if doc.path is not None or doc.size > CLEAN_CHECK_BYTES:
+        return None
+    try:
+        root = etree.fromstring(doc.data(), parser)
+    except etree.XMLSyntaxError:
+        return None
+    tree = root.getroottree()
+    if getattr(tree.docinfo, "doctype", ""):
+        check_doctype(tree, doc.label)
+    return root
+
+
+# -- rules and lifecycle from the registry --------------------------------------------------
+def rules_for(registry: Registry, version: SchemaVersion) -> list[tuple[str, bytes]]:
+    """Schematron documents kept beside a version and every version it imports."""
+    seen: set[str] = set()
+    out: list[tuple[str, bytes]] = []
+
+    def visit(v: SchemaVersion) -> None:
+        key = f"{v.name}@{v.version}"
+        if key in seen:
+            return
+        seen.add(key)
+        for b in v.imports:
+            if b.target is not None:
+                visit(registry.get(b.target))
+        for rname, data in sorted(registry.attachments(v.ref, SCHEMATRON_KIND).items()):
+            out.append((f"{key}:{rname}", data))
+
+    visit(version)
+    return out
+
+
+def lifecycle_findings(version: SchemaVersion) -> list[Finding]:
+    """What a document checked against *version* is told about its lifecycle status."""
+    label = f"{version.name}@{version.version}"
+    if version.status == Status.DEPRECATED:
+        succ = f"; its successor is {version.name}@{version.successor}" if version.successor else ""
+        return [Finding(f"{label} is deprecated{succ}", "lifecycle:deprecated", Severity.WARNING)]
+    if version.status in (Status.WITHDRAWN, Status.REJECTED):
+        return [Finding(f"{label} is {version.status.value}", f"lifecycle:{version.status.value}", Severity.WARNING)]
+    if version.status in (Status.CANDIDATE, Status.DRAFT):
+        return [Finding(f"{label} is a {version.status.value} version, not ratified: it may still change",
+                        f"lifecycle:{version.status.value}", Severity.INFO)]
+    return []

@@ -1,0 +1,500 @@
+"""Running a :class:`~egif.validate.schematron.loader.RuleSet` over a tree.
+
+A collection is checked in two phases, whatever its size:
+
+* the **record phase** runs on every range of records (in the worker that
+  parsed it, or on the whole document when it is one range): only contexts
+  inside records fire -- the root's other children are taken out of the
+  range first, and the root itself never fires here;
+* the **rest phase** runs once at the end on the root and its other children
+  (a header), without the records, with ``record-count()`` known.
+
+A document that is not a collection has only the rest phase, on the whole
+tree.  So a rule sees a record with its own content and the root's
+attributes, and sees the rest of the document without the records; rules
+must not look from one record into another except through ``seen()`` and
+``record-count()``, and then their answer never depends on how the file was
+cut.
+
+Each assert or report is evaluated for all its contexts at once where it
+can be: one XPath, ``(contexts)[not(test)]``, returns just the failing nodes
+-- the rule's lets written into the test (see
+:func:`~egif.validate.schematron.loader.inline_lets`).  A rule sharing its
+pattern with others (the first matching rule wins), or with a let used
+inside a predicate, is evaluated node by node instead; both give the same
+answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from egif.errors import SchemaCompileError
+from egif.validate.schematron.loader import EGIF_FN_NS, Check, Pattern, Rule, RuleSet
+from egif.validate.schematron.state import Book
+
+RECORDS = "records"
+REST = "rest"
+_MAX_VALUE = 200
+_SCAN_BYTES = 64 * 1024  # documents this small are searched for a rule's element names first
+_QNAME = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*")
+_FIRST_STEP = re.compile(r"^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=$|[\[/])")
+# keeps only nodes inside a child of the root: not the root, not the root's attributes
+_IN_RECORD = "[ancestor-or-self::*[parent::*]]"
+
+
+class RecordCountInRecord(Exception):
+    """``record-count()`` was called in a context inside a record."""
+
+
+@dataclass
+class Firing:
+    """A failed assert or a successful report, on one node."""
+
+    node: etree._Element
+    check: Check
+    message: str
+
+
+class _Env:
+    """What the extension functions read while a program runs."""
+
+    def __init__(self) -> None:
+        self.book: Book | None = None
+        self.record_count: int | None = None
+
+
+@dataclass
+class _XPath:
+    """A compiled expression, and whether it reads a variable ($today, a let)."""
+
+    xpath: etree.XPath
+    variables: bool
+
+
+@dataclass
+class _Unique:
+    """A check ``not(seen('scope', child))`` (or a report ``seen(...)``): the values of every
+    context are read in two evaluations rather than one callback per context."""
+
+    scope: str
+    contexts: etree.XPath  # the rule's contexts, in document order
+    values: etree.XPath  # the first such child of each context in ``$contexts``
+    normalized: bool  # the key went through normalize-space()
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    pattern: Pattern
+    contexts: _XPath  # every context node of the rule, in document order
+    lets: list[tuple[str, _XPath]]
+    tests: list[tuple[Check, _XPath, _XPath | None]]  # (check, per-node test, all at once)
+    messages: dict[int, list[str | _XPath]]
+    names: list[list[str]]  # per context part: the element names it needs
+    uniques: dict[int, _Unique]  # checks of the form not(seen(scope, child)), by index
+    alone: bool = True  # the only rule of its pattern that can fire here
+
+
+def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
+            records: frozenset[str] = frozenset()) -> Program:
+    """The rule set made ready for root element *root_tag* and *phase* (cached).  *records*:
+    the collection's record elements; *top_only*: those that stand only under the root."""
+    key = (root_tag, phase, top_only, records)
+    found = ruleset.programs.get(key)
+    if not isinstance(found, Program):
+        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records)
+    return found
+
+
+class Program:
+    """A rule set made ready for one root element and one phase.
+
+    ``run(root, book, ...)`` evaluates it over the tree under *root* and returns
+    the firings in evaluation order: pattern by pattern, rule by rule, check by
+    check, nodes in document order.
+    """
+
+    def __init__(self, ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
+                 records: frozenset[str] = frozenset()) -> None:
+        self.phase = phase
+        self.top_only = top_only
+        self.env = _Env()
+        self.compiled: list[list[_Compiled]] = []
+        self.records = records
+        self._any: dict[None, _XPath | None] = {}  # "does anything fire", made on first use
+        for pattern in ruleset.patterns:
+            live = [c for c in (self._compile(pattern, rule, root_tag) for rule in pattern.rules) if c is not None]
+            if live:
+                # a rule that cannot fire in this phase claims nothing: leaving it out is exact
+                for c in live:
+                    c.alone = len(live) == 1
+                self.compiled.append(live)
+
+    def _compile(self, pattern: Pattern, rule: Rule, root_tag: str) -> _Compiled | None:
+        ns = pattern.namespaces
+        live_parts = [(p, self._context(p, ns, root_tag)) for p in rule.parts]
+        live_parts = [(p, c) for p, c in live_parts if c is not None]
+        if not live_parts:
+            return None
+        parts = [c for _p, c in live_parts if c is not None]
+        union = parts[0] if len(parts) == 1 else " | ".join(parts)
+
+        def xp(expr: str, check: int | None = None) -> _XPath:
+            needs = "seen" in expr or "record-count" in expr
+            try:
+                compiled = etree.XPath(expr, namespaces=ns,
+                                       extensions=self._extensions(check) if needs else None)
+            except etree.XPathSyntaxError as exc:
+                raise SchemaCompileError(f"rule {rule.context!r}: {exc}", file=pattern.source) from None
+            return _XPath(compiled, "$" in expr)
+
+        tests = []
+        messages: dict[int, list[str | _XPath]] = {}
+        uniques: dict[int, _Unique] = {}
+        for check in rule.checks:
+            at_once = None
+            if check.inlined is not None:
+                condition = f"not({check.inlined})" if check.kind == "assert" else f"boolean({check.inlined})"
+                at_once = xp(f"({union})[{condition}]", check.index)
+                unique = _unique(check, ns)
+                if unique is not None:
+                    scope, child, normalized = unique
+                    # the values from the contexts found: the rule's predicates are not evaluated twice
+                    uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
+                                                   normalized)
+            tests.append((check, xp(check.test, check.index), at_once))
+            messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
+        return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
+                         [_step_names(p) for p, _c in live_parts], uniques)
+
+    def _context(self, part: str, ns: dict[str, str], root_tag: str) -> str | None:
+        """The XPath selecting a context part's nodes in this phase; None when it can select
+        none there."""
+        first = _FIRST_STEP.match(part)
+        if self.phase == REST:
+            if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
+                return None  # only records hold such nodes, and the rest has no records
+            return part if part.startswith("/") else "//" + part
+        if part.startswith("/"):
+            steps = _steps(part)
+            if not part.startswith("//") and len(steps) == 2:
+                return None  # the root itself
+            if (not part.startswith("//") and len(steps) > 2 and _QNAME.fullmatch(steps[2])
+                    and self.records and _clark(steps[2], ns) not in self.records):
+                return None  # below a child of the root that is no record
+            return part + _IN_RECORD
+        if first is not None:
+            prefix, _, local = first.group(1).rpartition(":")
+            uri = ns.get(prefix) if prefix else ""
+            clark = f"{{{uri}}}{local}" if uri else local
+            if clark in self.top_only:
+                # a record that can stand only under the root: no need to search below
+                return "/*/" + part
+            if uri is not None and clark != root_tag:
+                # the first step names an element other than the root: every match lies
+                # below the root, so inside a record (the root's other children are out)
+                return "descendant::" + part
+        return "//" + part + _IN_RECORD
+
+    def _extensions(self, check: int | None) -> dict[tuple[str, str], Callable[..., Any]]:
+        env = self.env
+        phase = self.phase
+
+        def record_count(_ctx: Any) -> float:
+            if phase == RECORDS or env.record_count is None:
+                raise RecordCountInRecord
+            return float(env.record_count)
+
+        def seen(_ctx: Any, scope: Any, value: Any) -> bool:
+            book = env.book
+            if check is None or book is None:
+                raise SchemaCompileError("egif:seen() may only be called in the test of an assert or report")
+            # the usual arguments are strings already (a literal, normalize-space(...))
+            key = value.strip() if isinstance(value, str) else text_of(value).strip()
+            return book.seen(check, str(scope) if isinstance(scope, str) else text_of(scope), key)
+
+        def seen_of(_ctx: Any, number: Any, scope: Any, value: Any) -> bool:
+            book = env.book
+            assert book is not None
+            key = value.strip() if isinstance(value, str) else text_of(value).strip()
+            return book.seen(int(number), str(scope) if isinstance(scope, str) else text_of(scope), key)
+
+        return {(EGIF_FN_NS, "record-count"): record_count, (EGIF_FN_NS, "seen"): seen,
+                (EGIF_FN_NS, "seen-of"): seen_of}
+
+    def run(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None,
+            data: bytes | None = None) -> list[Firing]:
+        """Evaluate every rule under *root*; *book* answers ``seen()``.  *data*, the bytes of a
+        small document, lets rules naming elements it does not hold be skipped."""
+        self.env.book = book
+        self.env.record_count = record_count
+        variables = {"today": today}
+        firings: list[Firing] = []
+        present: dict[str, bool] | None = {} if data is not None and len(data) <= _SCAN_BYTES else None
+        try:
+            for rules in self.compiled:
+                if present is not None and not any(_may_match(c, data or b"", present) for c in rules):
+                    continue
+                if len(rules) == 1 and rules[0].alone and all(a is not None for _c, _t, a in rules[0].tests):
+                    self._at_once(rules[0], root, variables, firings)
+                else:
+                    self._node_by_node(rules, root, variables, firings)
+        except RecordCountInRecord:
+            raise SchemaCompileError(
+                "egif:record-count() is called in a rule whose context lies inside a record; the "
+                "count is known only at the end: use it in a rule on the root or a header") from None
+        finally:
+            self.env.book = None
+        return firings
+
+    def any_fires(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None) -> bool:
+        """Whether :meth:`run` would return a firing, in one evaluation when every rule can
+        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``.  The
+        ``seen()`` calls happen in the same order as in :meth:`run`, so *book* ends the same."""
+        combined = self._any.get(None)
+        if None not in self._any:
+            combined = self._any[None] = self._combined(tuple(range(len(self.compiled))))
+        if combined is None:
+            return bool(self.run(root, book, today=today, record_count=record_count))
+        self.env.book = book
+        self.env.record_count = record_count
+        try:
+            return bool(combined.xpath(root, today=today) if combined.variables else combined.xpath(root))
+        except RecordCountInRecord:
+            raise SchemaCompileError(
+                "egif:record-count() is called in a rule whose context lies inside a record; the "
+                "count is known only at the end: use it in a rule on the root or a header") from None
+        except etree.XPathError as exc:
+            raise SchemaCompileError(f"a rule failed: {exc}") from None
+        finally:
+            self.env.book = None
+
+    def _combined(self, live: tuple[int, ...]) -> _XPath | None:
+        parts: list[str] = []
+        namespaces: dict[str, str] = {"egif": EGIF_FN_NS}
+        for i in live:
+            rules = self.compiled[i]
+            if len(rules) != 1 or not rules[0].alone:
+                return None
+            for check, _test, at_once in rules[0].tests:
+                if at_once is None:
+                    return None
+                ns = rules[0].pattern.namespaces
+                if any(namespaces.get(p, u) != u for p, u in ns.items()):
+                    return None  # one prefix bound to two namespaces: keep them apart
+                namespaces.update(ns)
+                parts.append(_seen_of(str(at_once.xpath.path), check.index, ns))
+        if not parts:
+            return _XPath(etree.XPath("false()"), False)
+        expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"
+        try:
+            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None)), "$" in expr)
+        except etree.XPathSyntaxError:
+            return None
+
+    def _at_once(self, c: _Compiled, root: etree._Element, variables: dict[str, str],
+                 firings: list[Firing]) -> None:
+        for check, _test, at_once in c.tests:
+            assert at_once is not None
+            unique = c.uniques.get(check.index)
+            nodes = (self._repeated(unique, check, root, c) if unique is not None
+                     else _elements(_call(at_once, root, variables, c)))
+            for node in nodes:
+                firings.append(Firing(node, check, self._message(c, check, node, variables)))
+
+    def _repeated(self, unique: _Unique, check: Check, root: etree._Element, c: _Compiled) -> list[etree._Element]:
+        """The contexts whose value *book* has seen: what ``not(seen(scope, child))`` fails at,
+        asking *book* in document order exactly as the test would, once per context."""
+        book = self.env.book
+        assert book is not None
+        try:
+            contexts = _elements(unique.contexts(root))
+            found = _elements(unique.values(root, contexts=list[Any](contexts))) if contexts else []
+        except etree.XPathError as exc:
+            raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
+        values: list[etree._Element | None] = list(found)
+        if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
+            by_context = {v.getparent(): v for v in found}  # a context without the child
+            values = [by_context.get(node) for node in contexts]
+        texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
+                 for value in values]
+        if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
+            if unique.normalized:
+                texts = [_XML_SPACE.sub(" ", text).strip(_XML_WS) for text in texts]
+            texts = [text.strip() for text in texts]
+        return [contexts[i] for i in book.seen_all(check.index, unique.scope, texts)]
+
+    def _node_by_node(self, rules: list[_Compiled], root: etree._Element, variables: dict[str, str],
+                      firings: list[Firing]) -> None:
+        claimed: set[etree._Element] = set()
+        for c in rules:
+            nodes = [n for n in _elements(_call(c.contexts, root, variables, c)) if n not in claimed]
+            claimed.update(nodes)
+            if not nodes:
+                continue
+            scopes = [self._lets(c, node, variables) for node in nodes]
+            for check, test, _at_once in c.tests:
+                for node, scope in zip(nodes, scopes, strict=True):
+                    ok = _truth(_call(test, node, scope, c))
+                    if (not ok) if check.kind == "assert" else ok:
+                        firings.append(Firing(node, check, self._message(c, check, node, variables, scope)))
+
+    def _lets(self, c: _Compiled, node: etree._Element, variables: dict[str, str]) -> dict[str, Any]:
+        scope: dict[str, Any] = dict(variables)
+        for name, expr in c.lets:
+            scope[name] = _call(expr, node, scope, c)
+        return scope
+
+    def _message(self, c: _Compiled, check: Check, node: etree._Element, variables: dict[str, str],
+                 scope: dict[str, Any] | None = None) -> str:
+        if scope is None:
+            scope = self._lets(c, node, variables)
+        pieces = []
+        for piece in c.messages[check.index]:
+            pieces.append(piece if isinstance(piece, str) else short(text_of(_call(piece, node, scope, c))))
+        message = " ".join("".join(pieces).split()) or f"{check.kind} failed: {check.test}"
+        return short(message) if len(message) > 4 * _MAX_VALUE else message
+
+
+_SEEN_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):seen\s*\(")
+_UNIQUE = re.compile(r"^\s*not\s*\(\s*([A-Za-z_][\w.\-]*):seen\s*\(\s*('[^']*'|\"[^\"]*\")\s*,\s*"
+                     r"(?:normalize-space\s*\(\s*((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*)\s*\)|"
+                     r"((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*))\s*\)\s*\)\s*$")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_XML_WS = " \t\r\n"
+
+
+def _unique(check: Check, ns: dict[str, str]) -> tuple[str, str, bool] | None:
+    """``(scope, child, normalized)`` when an assert's test is ``not(P:seen('scope', child))``
+    or ``not(P:seen('scope', normalize-space(child)))`` with *child* a child element's name."""
+    if check.kind != "assert" or check.inlined is None:
+        return None
+    m = _UNIQUE.match(check.inlined)
+    if m is None or ns.get(m.group(1)) != EGIF_FN_NS:
+        return None
+    child = m.group(3) or m.group(4)
+    if child in ("node", "text", "comment") or (":" in child and child.partition(":")[0] not in ns):
+        return None
+    return m.group(2)[1:-1], child, m.group(3) is not None
+
+
+def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
+    """*expr* with each ``P:seen(`` (P bound to egif's namespace) made ``P:seen-of(check, ``,
+    outside string literals, so that one expression can hold the tests of many checks."""
+    strings: list[tuple[int, int]] = []
+    quote, start = "", 0
+    for i, ch in enumerate(expr):
+        if quote:
+            if ch == quote:
+                strings.append((start, i))
+                quote = ""
+        elif ch in "'\"":
+            quote, start = ch, i
+
+    def swap(m: re.Match[str]) -> str:
+        if any(a <= m.start() <= b for a, b in strings) or ns.get(m.group(1)) != EGIF_FN_NS:
+            return m.group(0)
+        return f"{m.group(1)}:seen-of({check}, "
+
+    return _SEEN_CALL.sub(swap, expr)
+
+
+def _step_names(part: str) -> list[str]:
+    """Local names of a pattern's element name tests outside predicates: an element of each
+    must be in a document for the pattern to match there."""
+    return [step.removeprefix("child::").rpartition(":")[2] for step in _steps(part)
+            if _QNAME.fullmatch(step.removeprefix("child::"))]
+
+
+def _steps(part: str) -> list[str]:
+    """The steps of a path, split at top-level slashes, their predicates left out."""
+    steps: list[str] = []
+    depth = 0
+    quote = ""
+    step: list[str] = []
+    for ch in part + "/":
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0 and ch == "/":
+            steps.append("".join(step).strip())
+            step = []
+        elif depth == 0:
+            step.append(ch)
+    return steps[:-1] if steps and steps[-1] == "" and part.endswith("/") else steps
+
+
+def _clark(qname: str, ns: dict[str, str]) -> str | None:
+    prefix, _, local = qname.rpartition(":")
+    uri = ns.get(prefix) if prefix else ""
+    if uri is None:
+        return None
+    return f"{{{uri}}}{local}" if uri else local
+
+
+def _may_match(c: _Compiled, data: bytes, present: dict[str, bool]) -> bool:
+    for names in c.names:
+        for name in names:
+            if name not in present:
+                present[name] = name.encode("utf-8") in data
+            if not present[name]:
+                break
+        else:
+            return True
+    return False
+
+
+def _call(xp: _XPath, node: etree._Element, variables: dict[str, Any], c: _Compiled) -> Any:
+    try:
+        return xp.xpath(node, **variables) if xp.variables else xp.xpath(node)
+    except etree.XPathError as exc:
+        raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
+
+
+def _elements(found: Any) -> list[etree._Element]:
+    if not isinstance(found, list):
+        return []
+    return [n for n in found if isinstance(n, etree._Element)]
+
+
+def _truth(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value)
+    if isinstance(value, float):
+        return value == value and value != 0.0
+    return bool(value)
+
+
+_STRING = etree.XPath("string($v)")
+
+
+def text_of(value: Any) -> str:
+    """The XPath string value of an extension-function argument or a value-of result."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+        if isinstance(value, str):
+            return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(_STRING(etree.Element("v"), v=value))
+
+
+def short(text: str) -> str:
+    """*text* on one line, cut at 200 characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."

@@ -1,0 +1,516 @@
+"""What a collection is: its records (from the schema) and its frame (from the file).
+
+A *collection* is a document whose root holds repeating global *record*
+elements as direct children: ``GazetteerExtract`` / ``AddressRecord``,
+``PersonRecordList`` / ``PersonRecord``.  This module is the one place that
+answers, for a root element of a compiled schema:
+
+* which elements are its records (:func:`collection_layout`): the global
+  elements referenced from the root's content model where they may repeat --
+  by their own maxOccurs or that of an enclosing sequence, choice or group
+  (``<xs:sequence maxOccurs="unbounded"><xs:element ref="t:Entry"/>``);
+* which identity constraints (xs:unique, xs:key, xs:keyref) the root declares;
+* the finite occurrence bounds the root's children can be counted against;
+
+and, for a file (:func:`read_frame`), where the root content lies: the XML
+declaration, the root start tag, the root end tag -- the *head* and *tail*
+that wrap every range of the file so that it parses on its own with the
+root's namespace declarations in scope.
+
+The schema facts are read from the XSD documents with lxml: global
+declarations by Clark name, then a walk of the root's content model through
+sequences, choices, ``all``, group references and complex-content
+derivation.  xs:redefine / xs:override and substitution groups headed by a
+record make it ask xmlschema's component model instead (slower; a test checks
+that both agree on every shipped element).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from egif.validate.stream.cutter import Reader
+from egif.xmlsafe import XSD_NS, parse_schema_bytes
+
+_X = f"{{{XSD_NS}}}"
+_MODEL = {_X + "sequence", _X + "choice", _X + "all"}
+_IDC = {_X + "unique": "unique", _X + "key": "key", _X + "keyref": "keyref"}
+_BOUND = re.compile(rb"""(?:min|max)Occurs\s*=\s*["']\s*(\d+)""")
+_ID_TYPES = re.compile(rb"""=\s*["'](?:[\w.\-]+:)?(?:ID|IDREFS?)["']""")
+_MAX_THRESHOLD = 1_000_000
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """An identity constraint (xs:unique / xs:key / xs:keyref) declared on the root."""
+
+    kind: str  # "unique", "key" or "keyref"
+    name: str  # Clark name
+    selector: str  # XPath relative to the root
+    fields: tuple[str, ...]
+    namespaces: tuple[tuple[str, str], ...]
+    refer: str | None = None  # keyref: Clark name of the key it refers to
+
+
+@dataclass(frozen=True)
+class CollectionLayout:
+    """The records of a collection root, and what else its schema says about them."""
+
+    root: str  # Clark name of the root element
+    records: frozenset[str]  # Clark names of the record elements
+    constraints: tuple[Constraint, ...] = ()
+    # counts of a run of same-named children at which the schema's verdict can change:
+    # a run of n is checked as a run of max(t for t in thresholds if t <= n)
+    thresholds: tuple[int, ...] = (0, 1, 2)
+    # xs:ID / xs:IDREF in the schema: one record's validity may depend on another's
+    interdependent: bool = False
+    # children the root's content model allows at most once: their path step has no [n]
+    single: frozenset[str] = frozenset()
+    # records no other element can hold (no wildcard, no other reference): they stand only
+    # directly under the root, so rules find them among the root's children
+    top_only: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def record_locals(self) -> tuple[str, ...]:
+        return tuple(sorted({r.rpartition("}")[2] for r in self.records}))
+
+    def representative(self, count: int) -> int:
+        """The smallest count the schema cannot tell apart from *count*."""
+        best = 0
+        for t in self.thresholds:
+            if t > count:
+                break
+            best = t
+        return best
+
+
+class Unsupported(Exception):
+    """A construct the lxml reader does not follow; ask the full schema model."""
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One element particle of the root's content model."""
+
+    name: str  # Clark name
+    most: float  # how many times it may occur at most (inf: unbounded)
+    repeat: int | None  # the outermost repeating particle it lies in (its id), if any
+    bound: float  # that particle's own maxOccurs
+    is_global: bool
+
+
+def collection_layout(files: Mapping[str, bytes], root: str, *,
+                      xmlschema_model: Any = None) -> CollectionLayout | None:
+    """The layout of global element *root* (a Clark name) of the closure *files*; None when
+    it is not a collection.  *xmlschema_model* is a callable returning the compiled
+    xmlschema schema, used only for constructs the lxml reader does not follow.
+
+    A root is a collection when its content model has exactly one outermost repeating
+    particle -- an element, or a sequence or choice -- that may occur without bound (or
+    at least :data:`MANY` times), and every element in it is a global element: those are
+    the records.  So ``GazetteerExtract`` (an optional header, then ``AddressRecord``
+    without bound) is one, and so is a root holding ``<xs:choice maxOccurs="unbounded">``
+    of two record kinds; an e-GMS ``Metadata`` record, whose many fields each repeat,
+    is not: its fields are looked at together."""
+    try:
+        found = _read_with_lxml(files, root)
+    except Unsupported:
+        if xmlschema_model is None:
+            return None
+        found = _read_with_xmlschema(xmlschema_model(), root)
+    if found is None:
+        return None
+    uses, constraints, elsewhere = found
+    outer = {u.repeat for u in uses if u.repeat is not None}
+    if len(outer) != 1:
+        return None
+    inside = [u for u in uses if u.repeat in outer]
+    if inside[0].bound < MANY or not all(u.is_global for u in inside):
+        return None
+    records = frozenset(u.name for u in inside)
+    most: dict[str, float] = {}
+    for u in uses:
+        most[u.name] = most.get(u.name, 0) + u.most
+    bounds: set[int] = set()
+    for data in files.values():
+        bounds.update(int(m.group(1)) for m in _BOUND.finditer(data))
+    thresholds = sorted({0, 1, 2} | {b for b in bounds if b <= _MAX_THRESHOLD}
+                        | {b + 1 for b in bounds if b < _MAX_THRESHOLD})
+    interdependent = any(_ID_TYPES.search(d) for d in files.values())
+    single = frozenset(name for name, n in most.items() if n <= 1 and name not in records)
+    top_only = records - elsewhere if elsewhere is not None else frozenset()
+    return CollectionLayout(root, records, constraints, tuple(thresholds), interdependent, single, top_only)
+
+
+MANY = 1000  # a repeating particle bounded below this is a list inside one record, not records
+
+
+# -- the lxml reader --------------------------------------------------------------------
+class _Index:
+    """Global components of every document of a closure, by Clark name."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.elements: dict[str, etree._Element] = {}
+        self.types: dict[str, etree._Element] = {}
+        self.groups: dict[str, etree._Element] = {}
+        self.tns: dict[etree._Element, str] = {}
+        docs = {vpath: parse_schema_bytes(data, vpath).getroot() for vpath, data in files.items()}
+        # an included schema without a target namespace takes the includer's (chameleon)
+        inherited: dict[str, str] = {}
+        for vpath, doc in docs.items():
+            if doc.find(_X + "redefine") is not None or doc.find(_X + "override") is not None:
+                raise Unsupported("xs:redefine / xs:override")
+            for inc in doc.iter(_X + "include"):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(vpath),
+                                                           inc.get("schemaLocation") or ""))
+                if target in docs and doc.get("targetNamespace"):
+                    inherited.setdefault(target, doc.get("targetNamespace") or "")
+        for vpath, doc in docs.items():
+            tns = doc.get("targetNamespace") or inherited.get(vpath, "")
+            for child in doc:
+                name = child.get("name")
+                if not name or not isinstance(child.tag, str):
+                    continue
+                clark = f"{{{tns}}}{name}" if tns else name
+                self.tns[child] = tns
+                if child.tag == _X + "element":
+                    self.elements[clark] = child
+                elif child.tag == _X + "complexType":
+                    self.types[clark] = child
+                elif child.tag == _X + "group":
+                    self.groups[clark] = child
+        self.heads = {self.qname(el, el.get("substitutionGroup") or "")
+                      for el in self.elements.values() if el.get("substitutionGroup")}
+        self.refs = [(el, self.qname(el, el.get("ref") or "")) for doc in docs.values()
+                     for el in doc.iter(_X + "element") if el.get("ref")]
+        self.wildcards = any(doc.find(f".//{_X}any") is not None for doc in docs.values())
+
+    def referenced_outside(self, visited: set[etree._Element]) -> frozenset[str] | None:
+        """Elements referenced by a particle the walk did not visit; None when a wildcard
+        could hold any element."""
+        if self.wildcards:
+            return None
+        return frozenset(name for el, name in self.refs if el not in visited)
+
+    def qname(self, el: etree._Element, value: str) -> str:
+        prefix, _, local = value.strip().rpartition(":")
+        ns = el.nsmap.get(prefix or None)
+        if prefix and ns is None:
+            raise Unsupported(f"undeclared prefix {prefix!r}")
+        return f"{{{ns}}}{local}" if ns else local
+
+    def local_name(self, el: etree._Element) -> str:
+        """The Clark name of a local element declaration."""
+        doc = el.getroottree().getroot()
+        form = el.get("form") or doc.get("elementFormDefault") or "unqualified"
+        tns = self.tns.get(_top(el), doc.get("targetNamespace") or "")
+        name = el.get("name") or ""
+        return f"{{{tns}}}{name}" if form == "qualified" and tns else name
+
+
+def _top(el: etree._Element) -> etree._Element:
+    while el.getparent() is not None and el.getparent().getparent() is not None:  # type: ignore[union-attr]
+        el = el.getparent()  # type: ignore[assignment]
+    return el
+
+
+def _read_with_lxml(files: Mapping[str, bytes], root: str
+                    ) -> tuple[list[_Use], tuple[Constraint, ...], frozenset[str] | None] | None:
+    index = _Index(files)
+    decl = index.elements.get(root)
+    if decl is None:
+        return None
+    ctype = decl.find(_X + "complexType")
+    if ctype is None and decl.get("type"):
+        ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
+    uses: list[_Use] = []
+    visited: set[etree._Element] = set()
+    if ctype is not None:
+        _walk_type(index, ctype, uses, set(), visited)
+    if not any(u.repeat is not None for u in uses):
+        return None
+    if {u.name for u in uses if u.repeat is not None} & index.heads:
+        raise Unsupported("a record element heads a substitution group")
+    tns = index.tns.get(decl, "")
+    constraints = []
+    for idc in decl:
+        kind = _IDC.get(idc.tag) if isinstance(idc.tag, str) else None
+        selector = idc.find(_X + "selector") if kind else None
+        if kind is None or selector is None:
+            continue
+        name = idc.get("name") or ""
+        refer = idc.get("refer")
+        constraints.append(Constraint(
+            kind, f"{{{tns}}}{name}" if tns else name, selector.get("xpath") or "",
+            tuple(f.get("xpath") or "" for f in idc.findall(_X + "field")),
+            tuple(sorted((p, u) for p, u in idc.nsmap.items() if p)),
+            index.qname(idc, refer) if refer else None))
+    return uses, tuple(constraints), index.referenced_outside(visited)
+
+
+def _walk_type(index: _Index, ctype: etree._Element, out: list[_Use], seen: set[str],
+               visited: set[etree._Element]) -> None:
+    for child in ctype:
+        if child.tag == _X + "complexContent":
+            for derivation in child:
+                if derivation.tag not in (_X + "extension", _X + "restriction"):
+                    continue
+                base = index.qname(derivation, derivation.get("base") or "")
+                if derivation.tag == _X + "extension" and base not in seen:
+                    base_type = index.types.get(base)
+                    if base_type is not None:
+                        _walk_type(index, base_type, out, seen | {base}, visited)
+                for particle in derivation:
+                    if isinstance(particle.tag, str):
+                        _walk_particle(index, particle, 1.0, None, 1.0, out, seen, visited)
+        elif child.tag in _MODEL or child.tag == _X + "group":
+            _walk_particle(index, child, 1.0, None, 1.0, out, seen, visited)
+
+
+def _max(el: etree._Element) -> float:
+    value = (el.get("maxOccurs") or "1").strip()
+    return float("inf") if value == "unbounded" else float(value) if value.isdigit() else 1.0
+
+
+def _walk_particle(index: _Index, el: etree._Element, most: float, repeat: int | None, bound: float,
+                   out: list[_Use], seen: set[str], visited: set[etree._Element]) -> None:
+    visited.add(el)
+    own = _max(el)
+    if repeat is None and own > 1:
+        repeat, bound = id(el), own
+    most *= own
+    if el.tag in _MODEL:
+        for child in el:
+            if isinstance(child.tag, str):
+                _walk_particle(index, child, most, repeat, bound, out, seen, visited)
+    elif el.tag == _X + "group" and el.get("ref"):
+        ref = index.qname(el, el.get("ref") or "")
+        group = index.groups.get(ref)
+        if group is not None and ref not in seen:
+            for model in group:
+                if model.tag in _MODEL:
+                    _walk_particle(index, model, most, repeat, bound, out, seen | {ref}, visited)
+    elif el.tag == _X + "element":
+        if el.get("ref"):
+            out.append(_Use(index.qname(el, el.get("ref") or ""), most, repeat, bound, True))
+        elif el.get("name"):
+            out.append(_Use(index.local_name(el), most, repeat, bound, False))
+
+
+# -- the xmlschema reader (fallback) ------------------------------------------------------
+def _read_with_xmlschema(schema: Any, root: str
+                         ) -> tuple[list[_Use], tuple[Constraint, ...], frozenset[str] | None] | None:
+    decl = next((e for e in schema.maps.elements.values() if e.name == root), None)
+    content = getattr(getattr(decl, "type", None), "content", None)
+    if content is None or not hasattr(content, "iter_model"):
+        return None
+    uses: list[_Use] = []
+    _walk_model(content, 1.0, None, 1.0, uses)
+    if not any(u.repeat is not None for u in uses):
+        return None
+    found = []
+    identities = decl.identities  # type: ignore[union-attr]
+    for ident in identities.values() if isinstance(identities, dict) else identities:
+        selector: Any = ident.selector
+        if selector is None:
+            continue
+        refer = getattr(ident, "refer", None)
+        found.append(Constraint(
+            type(ident).__name__.removeprefix("Xsd").lower(), ident.name, selector.path,
+            tuple(f.path for f in ident.fields),
+            tuple(sorted((p, u) for p, u in selector.namespaces.items() if p and p != "xml")),
+            getattr(refer, "name", refer) if refer is not None else None))
+    return uses, tuple(found), None
+
+
+def _walk_model(group: Any, most: float, repeat: int | None, bound: float, out: list[_Use]) -> None:
+    own = float("inf") if group.max_occurs is None else float(group.max_occurs)
+    if repeat is None and own > 1:
+        repeat, bound = id(group), own
+    most *= own
+    for particle in group.iter_model():
+        if hasattr(particle, "iter_model"):
+            _walk_model(particle, most, repeat, bound, out)
+            continue
+        p_own = float("inf") if particle.max_occurs is None else float(particle.max_occurs)
+        p_repeat, p_bound = (id(particle), p_own) if repeat is None and p_own > 1 else (repeat, bound)
+        is_global = getattr(particle, "ref", None) is not None or getattr(particle, "parent", 1) is None
+        if particle.name:
+            out.append(_Use(particle.name, most * p_own, p_repeat, p_bound, is_global))
+
+
+# -- the frame of a file ---------------------------------------------------------------
+# Encodings in which every byte below 0x80 means its ASCII character, so that
+# searching the raw bytes for markup is sound.
+_ASCII_FAMILY = re.compile(
+    r"^(utf-?8|us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|windows-125\d|cp125\d)$", re.I)
+_DECL = re.compile(rb"<\?xml\s(?:[^?]|\?(?!>))*\?>")
+_ENCODING = re.compile(rb"""encoding\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_WS = re.compile(rb"[ \t\r\n]*")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_PI = re.compile(rb"<\?.*?\?>", re.S)
+_DOCTYPE = re.compile(
+    rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>""", re.S)
+_NAME = rb"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
+_START_TAG = re.compile(rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
+_TAIL_OK = re.compile(rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z")
+HEAD_BYTES = 64 * 1024
+MAX_HEAD = 16 * 1024 * 1024
+TAIL_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where a document's root content lies, and the bytes that wrap a range of it."""
+
+    decl: bytes  # the XML declaration, or b""
+    root_tag: bytes  # the root start tag as written (made non-empty if self-closing)
+    root_qname: bytes  # the root's name as written, e.g. b"gze:GazetteerExtract"
+    content_start: int  # offset just after the root start tag
+    content_end: int  # offset of the root end tag (content_start when self-closing)
+    root_line: int  # line of the root start tag's "<"
+    first_line: int  # line of the byte at content_start
+    self_closing: bool
+
+    @property
+    def head(self) -> bytes:
+        """What goes before a range: the declaration, the root start tag, newlines."""
+        return self.decl + b"\n" + self.root_tag + b"\n"
+
+    @property
+    def tail(self) -> bytes:
+        return b"</" + self.root_qname + b">"
+
+    @property
+    def head_lines(self) -> int:
+        """Newlines in :attr:`head`."""
+        return self.decl.count(b"\n") + 1 + self.root_tag.count(b"\n") + 1
+
+
+def ascii_compatible(head: bytes) -> bool:
+    """True when the file's encoding lets us search its raw bytes for markup."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return False
+    if head[:4] in (b"<\x00?\x00", b"\x00<\x00?", b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x4c\x6f\xa7\x94"):
+        return False
+    name = declared_encoding(head)
+    return name is None or bool(_ASCII_FAMILY.match(name))
+
+
+def declared_encoding(head: bytes) -> str | None:
+    """The encoding named by the XML declaration, if any."""
+    m = _DECL.match(head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
+    if m is None:
+        return None
+    enc = _ENCODING.search(m.group(0))
+    return (enc.group(1) or enc.group(2) or b"").decode("ascii", "replace") if enc else None
+
+
+def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
+    pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    decl = b""
+    m = _DECL.match(head, pos)
+    if m is not None:
+        decl = m.group(0)
+        pos = m.end()
+    while True:
+        pos = _WS.match(head, pos).end()  # type: ignore[union-attr]
+        if head.startswith(b"<!--", pos):
+            m = _COMMENT.match(head, pos)
+        elif head.startswith(b"<?", pos):
+            m = _PI.match(head, pos)
+        elif head.startswith(b"<!DOCTYPE", pos):
+            m = _DOCTYPE.match(head, pos)
+        else:
+            break
+        if m is None:
+            return None
+        pos = m.end()
+    tag = _START_TAG.match(head, pos)
+    return (decl, tag) if tag is not None else None
+
+
+def root_start(head: bytes) -> tuple[bytes, bytes, bool] | None:
+    """The XML declaration and the root start tag at the start of a document, and whether a
+    DOCTYPE comes before it; None when they are not where a plain reading finds them."""
+    if not ascii_compatible(head):
+        return None
+    found = _prolog(head)
+    if found is None:
+        return None
+    decl, tag = found
+    return decl, tag.group(0), b"<!DOCTYPE" in head[:tag.start()]
+
+
+def read_frame(reader: Reader, tail_bytes: int = TAIL_BYTES) -> Frame | None:
+    """The frame of a document; None when its bytes cannot be cut safely: an encoding
+    outside the ASCII family, no root start tag in the first 16 MB, or no root end tag
+    followed only by comments, PIs and space in the last *tail_bytes*."""
+    head = reader.read(0, HEAD_BYTES)
+    if not head.strip() or not ascii_compatible(head):
+        return None
+    found = _prolog(head)
+    limit = HEAD_BYTES
+    while found is None and limit < min(reader.size, MAX_HEAD):
+        limit *= 4
+        found = _prolog(reader.read(0, limit))
+    if found is None:
+        return None
+    decl, tag = found
+    qname = tag.group(1)
+    content_start = tag.end()
+    self_closing = tag.group(2) == b"/"
+    root_tag = tag.group(0)
+    if self_closing:
+        root_tag = root_tag[:-2].rstrip() + b">"
+        content_end = content_start
+    else:
+        tail_from = max(content_start, reader.size - tail_bytes)
+        end = _root_end(reader.read(tail_from, reader.size - tail_from), qname)
+        if end is None:
+            return None
+        content_end = tail_from + end
+    before = reader.read(0, content_start)
+    return Frame(decl=decl, root_tag=root_tag, root_qname=qname, content_start=content_start,
+                 content_end=content_end, root_line=1 + before.count(b"\n", 0, tag.start()),
+                 first_line=1 + before.count(b"\n"), self_closing=self_closing)
+
+
+def _root_end(tail: bytes, qname: bytes) -> int | None:
+    last = None
+    for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
+        last = m
+    if last is None or not _TAIL_OK.match(tail, last.end()):
+        return None
+    return last.start()
+
+
+def skeleton_files(files: Mapping[str, bytes], records: frozenset[str]) -> dict[str, bytes]:
+    """The closure with every record declared as ``xs:anyType`` and without identity
+    constraints on it, for checking the root alone: an empty stand-in of a record is
+    then valid, so a skeleton of 150,000 stand-ins costs no error per stand-in."""
+    out = dict(files)
+    for vpath, data in files.items():
+        doc = parse_schema_bytes(data, vpath).getroot()
+        tns = doc.get("targetNamespace") or ""
+        changed = False
+        for decl in doc.findall(_X + "element"):
+            name = decl.get("name") or ""
+            if (f"{{{tns}}}{name}" if tns else name) not in records:
+                continue
+            for child in list(decl):
+                if child.tag != _X + "annotation":
+                    decl.remove(child)
+            for attribute in ("type", "fixed", "default", "abstract"):
+                if attribute in decl.attrib:
+                    del decl.attrib[attribute]
+            changed = True  # no type: xs:anyType
+        if changed:
+            out[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+    return out
