@@ -14,7 +14,6 @@ from lxml import etree
 
 from egif import Registry
 from egif.errors import InputError
-from egif.model import Finding
 from egif.resolve import ResolvedSchema
 from egif.sample import write_sample
 from egif.validate import Validator
@@ -22,6 +21,8 @@ from egif.validate.stream import layout as layout_module
 from egif.validate.stream.layout import CollectionLayout, collection_layout
 from egif.validate.stream.pool import boot_code
 from egif.validate.stream.worker import compile_schema
+
+from .test_stream import validate_collection
 
 REPO = Path(__file__).resolve().parent.parent
 GZE = "http://www.govtalk.gov.uk/exchange/GazetteerExtract"
@@ -37,14 +38,6 @@ def _global_elements(rs: ResolvedSchema) -> list[str]:
         for el in root.findall(f"{XSD}element"):
             names.append(f"{{{tns}}}{el.get('name')}" if tns else str(el.get("name")))
     return names
-
-
-def validate_collection(rs: ResolvedSchema, path: Path, *, jobs: int = 1, chunk_bytes: int = 128 * 1024,
-                        max_errors: int | None = None, progress: object = None,
-                        label: str | None = None) -> list[Finding]:
-    v = Validator.for_schema(rs, jobs=jobs, piece_bytes=chunk_bytes, max_errors=max_errors,
-                             progress=progress)  # type: ignore[arg-type]
-    return list(v.iter_findings(path, label=label))
 
 
 def _by_xmlschema(rs: ResolvedSchema, root: str, monkeypatch: pytest.MonkeyPatch) -> CollectionLayout | None:
