@@ -81,10 +81,12 @@ class Tree:
         return {**BASE_ENV, "PYTHONPATH": f"{self.root}{os.pathsep}{self.root / 'cli'}"}
 
     def egif(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "egif", "--registry", str(self.registry), *args]
+        # -P: the current directory is not put first on sys.path, so PYTHONPATH decides
+        # which tree's egif runs (the benchmark may be started from either checkout)
+        return [sys.executable, "-P", "-m", "egif", "--registry", str(self.registry), *args]
 
     def python(self, code: str, *args: str) -> str:
-        out = subprocess.run([sys.executable, "-c", code, *args], env=self.env, capture_output=True,
+        out = subprocess.run([sys.executable, "-P", "-c", code, *args], env=self.env, capture_output=True,
                              text=True, check=False)
         if out.returncode:
             raise SystemExit(f"{self.label}: {out.stderr.strip()[-800:]}")
