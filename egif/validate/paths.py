@@ -17,8 +17,9 @@ from lxml import etree
 
 def step(el: etree._Element) -> str:
     """One step: the element's name with the prefix written in the document."""
-    local = etree.QName(el).localname
-    return f"{el.prefix}:{local}" if el.prefix else local
+    local = str(el.tag).rpartition("}")[2]  # the tag is a Clark name; QName() costs more
+    prefix = el.prefix
+    return f"{prefix}:{local}" if prefix else local
 
 
 def inner_path(el: etree._Element, top: etree._Element) -> str:

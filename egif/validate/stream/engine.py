@@ -495,6 +495,9 @@ class _Keys:
             step_of: Callable[[str, str, int], str]) -> Finding | None:
         ci, values, rel, _position, rec, tag, index, name, rest = key
         c = self.constraints[ci]
+        if values is not None and c.kind != "keyref" and values not in self.seen[ci]:
+            self.seen[ci][values] = line + rel  # the common case: a first value, nothing to say
+            return None
         where = line + rel
         path = root_step + step_of(name, tag, counts.get(tag, 0) + index) + rest
         record = records_before + rec + 1 if rec >= 0 else None

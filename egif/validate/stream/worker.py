@@ -172,6 +172,8 @@ class Worker:
         # range is searched for one, else only ranges with errors
         self.wildcards = any(_WILDCARD.search(d) for d in plan.files.values())
         self._root_idc = tuple(f"'{c.name.rpartition('}')[2]}'" for c in plan.constraints)
+        # the constraints' selector and fields, compiled once (None: not an XPath lxml reads)
+        self._idc_paths = [_compile_constraint(c) for c in plan.constraints]
         # children of the root that are neither a record nor blank text (one record name);
         # a name test with a bound prefix costs a third of namespace-uri()/local-name() calls
         self._others: etree.XPath | None = None
@@ -476,10 +478,12 @@ class Worker:
 
     def _keys(self, root: etree._Element, children: dict[Any, tuple[int, int, str, int]],
               result: RangeResult, delta: int) -> None:
-        for ci, c in enumerate(self.plan.constraints):
-            ns = {p: u for p, u in c.namespaces if p}
+        for ci, compiled in enumerate(self._idc_paths):
+            if compiled is None:
+                continue
+            selector, fields = compiled
             try:
-                selected = root.xpath(c.selector, namespaces=ns)
+                selected = selector(root)
             except etree.XPathError:
                 continue
             for node in selected if isinstance(selected, list) else []:
@@ -487,8 +491,8 @@ class Worker:
                     continue
                 values: list[str] = []
                 complete = True
-                for f in c.fields:
-                    answer: Any = node.xpath(f, namespaces=ns)
+                for field_path in fields:
+                    answer: Any = field_path(node)
                     got: list[Any] = answer if isinstance(answer, list) else [answer]
                     if len(got) != 1:
                         complete = False
@@ -551,6 +555,15 @@ class Worker:
             root, book, today=self.plan.today, data=data)
         return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
                           f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
+
+
+def _compile_constraint(c: Constraint) -> tuple[etree.XPath, tuple[etree.XPath, ...]] | None:
+    ns = {p: u for p, u in c.namespaces if p}
+    try:
+        return (etree.XPath(c.selector, namespaces=ns, smart_strings=False),
+                tuple(etree.XPath(f, namespaces=ns, smart_strings=False) for f in c.fields))
+    except etree.XPathError:
+        return None
 
 
 class _Bytes:
