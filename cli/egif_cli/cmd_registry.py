@@ -10,7 +10,7 @@ import click
 from egif import EgifError, Registry
 from egif.config import ConfigEditor, load_config, registry_info
 from egif.registry import is_url
-from egif.render.lifecycle import CONFIG, HISTORY
+from egif.render.lifecycle import CONFIG, CONFIG_HISTORY
 from egif.render.registry import COPY, INFO, init_text
 from egif.signing import configured_signer
 from egif.store import open_store
@@ -166,7 +166,7 @@ def config(ctx: click.Context, add: tuple[str, ...], new_key: str | None, remove
         for rule, setting in parsed:
             editor.set_lint_rule(rule, setting)
     if show_history:
-        emit(HISTORY, fmt, list(reg.events(kinds=("config",))), empty="no configuration changes recorded")
+        emit(CONFIG_HISTORY, fmt, list(reg.events(kinds=("config",))))
         return
     emit(CONFIG, fmt, load_config(reg))
 

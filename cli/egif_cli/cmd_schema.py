@@ -129,7 +129,7 @@ def history(ctx: click.Context, ref: str, kinds: tuple[str, ...], fmt: str) -> N
     events = Lifecycle(state(ctx).registry()).history(ref)
     if kinds:
         events = [e for e in events if e.kind in kinds]
-    emit(HISTORY, fmt, events, empty=f"no events for {ref}")
+    emit(HISTORY, fmt, events, ref=ref)
 
 
 for _command in (add, add_set, list_, show, export, history):

@@ -14,7 +14,7 @@ import click
 
 from egif.errors import EgifError, InputError, UnsafeInputError
 from egif.model import Finding, Severity
-from egif.render.findings import MATRIX, STREAMS
+from egif.render.findings import MATRIX, STREAMS, file_counter, progress_text
 from egif.render.text import escape, escape_block
 from egif.validate import DocumentResult, Session
 from egif_cli.common import emit, error, format_option, state
@@ -90,24 +90,18 @@ class ProgressLine:
         if now - self.last < 0.2:
             return
         self.last = now
-        seconds = max(float(p.seconds), 1e-6)
-        total = float(p.bytes_total) or None
-        pct = f" {100 * p.bytes_done / total:5.1f}%" if total else ""
-        if p.stage == "reading":
-            line = f"  reading {p.bytes_done / 1e6:,.0f} MB{pct}"
-        else:
-            line = (f"  {p.records:,} records  {p.bytes_done / seconds / 1e6:6.1f} MB/s  "
-                    f"{p.errors:,} errors{pct}")
-        click.echo("\r\x1b[K" + escape(self.prefix + line)[:200], err=True, nl=False)
-        self.shown = True
+        self._show((self.prefix + progress_text(p))[:200])
 
     def file(self, index: int, total: int, name: str) -> None:
-        self.prefix = f"[{index}/{total}] " if total > 1 else ""
+        self.prefix = file_counter(index, total)
         self.last = 0.0  # each file's first report is shown at once
         if self.enabled and total > 1:
-            # the control codes here are the progress line's own; the name is escaped
-            click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)
-            self.shown = True
+            self._show("  " + self.prefix + escape(name)[:160])
+
+    def _show(self, line: str) -> None:
+        # the control codes here are the progress line's own (back to the start, clear the line)
+        click.echo("\r\x1b[K" + escape(line), err=True, nl=False)
+        self.shown = True
 
     def clear(self) -> None:
         if self.shown:

@@ -292,11 +292,47 @@ def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> s
     return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
+def progress_text(p: Any) -> str:
+    """One line of progress (an :class:`egif.validate.Progress`): bytes read, or records and speed."""
+    seconds = max(float(p.seconds), 1e-6)
+    total = float(p.bytes_total) or None
+    pct = f" {100 * p.bytes_done / total:5.1f}%" if total else ""
+    if p.stage == "reading":
+        return f"  reading {p.bytes_done / 1e6:,.0f} MB{pct}"
+    return f"  {p.records:,} records  {p.bytes_done / seconds / 1e6:6.1f} MB/s  {p.errors:,} errors{pct}"
+
+
+def file_counter(index: int, total: int) -> str:
+    """``[3/10] `` while several files are checked, else nothing."""
+    return f"[{index}/{total}] " if total > 1 else ""
+
+
 # The conformance matrix of ``egif validate --against-all``, by format.
 MATRIX: Renderers = {"text": matrix_text, "json": matrix_json, "junit": matrix_junit}
 
 
-__all__ = ["FINDING_KEYS", "MATRIX", "RESULTS", "STREAMS", "FindingStream", "JsonStream", "JunitStream",
-           "Severity", "TextStream", "finding_dict", "finding_line", "json_item", "matrix_json",
-           "matrix_junit", "matrix_text", "render", "render_json", "render_junit", "render_text",
-           "summary_line", "verdict_line"]
+__all__ = [
+    "FINDING_KEYS",
+    "MATRIX",
+    "RESULTS",
+    "STREAMS",
+    "FindingStream",
+    "JsonStream",
+    "JunitStream",
+    "Severity",
+    "TextStream",
+    "file_counter",
+    "finding_dict",
+    "finding_line",
+    "json_item",
+    "matrix_json",
+    "matrix_junit",
+    "matrix_text",
+    "progress_text",
+    "render",
+    "render_json",
+    "render_junit",
+    "render_text",
+    "summary_line",
+    "verdict_line",
+]

@@ -212,17 +212,24 @@ def _prints(value: Any, who: str) -> str:
     return "[" + ", ".join(prints) + "]"
 
 
-def history_text(events: Sequence[Event], *, empty: str = "no events") -> str:
+def history_text(events: Sequence[Event], *, ref: str) -> str:
     if not events:
-        return f"{escape(empty)}\n"
+        return f"no events for {escape(ref)}\n"
     return lines(describe_event(e) for e in events)
 
 
-def history_json(events: Sequence[Event], *, empty: str = "no events") -> str:
+def config_history_text(events: Sequence[Event]) -> str:
+    if not events:
+        return "no configuration changes recorded\n"
+    return lines(describe_event(e) for e in events)
+
+
+def history_json(events: Sequence[Event], **_options: Any) -> str:
     return json_document([e.to_dict() for e in events])
 
 
 HISTORY: Renderers = {"text": history_text, "json": history_json}
+CONFIG_HISTORY: Renderers = {"text": config_history_text, "json": history_json}
 
 
 # -- the registry's settings -----------------------------------------------------------------
@@ -264,5 +271,5 @@ def config_json(config: RegistryConfig) -> str:
 CONFIG: Renderers = {"text": config_text, "json": config_json}
 
 
-__all__ = ["CONFIG", "HISTORY", "NEWEST", "OUTCOME", "OUTCOME_LINES", "PENDING", "STATUS",
+__all__ = ["CONFIG", "CONFIG_HISTORY", "HISTORY", "NEWEST", "OUTCOME", "OUTCOME_LINES", "PENDING", "STATUS",
            "describe_event", "outcome_text"]
