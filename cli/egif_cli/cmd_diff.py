@@ -7,8 +7,7 @@ import click
 from egif.diff import diff_refs
 from egif.errors import EgifError
 from egif.render.diff import DIFF
-from egif_cli.cmd_schema import _parse_imports as parse_imports
-from egif_cli.common import diagnostic, emit, format_option, state
+from egif_cli.common import diagnostic, emit, format_option, parse_imports, state
 
 
 @click.command("diff")

@@ -22,7 +22,7 @@ from egif_cli.common import echo, emit, format_option, state
 
 @click.group("registry")
 def registry_group() -> None:
-    """Create, inspect and copy registries."""
+    """Create, inspect, configure, copy, publish, pull and verify registries."""
 
 
 @click.command("init")

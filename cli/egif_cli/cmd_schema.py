@@ -8,23 +8,12 @@ import click
 
 from egif.render.lifecycle import HISTORY
 from egif.render.schema import ADD, ADD_SET, LIST, SHOW, export_text
-from egif_cli.common import echo, emit, format_option, state
+from egif_cli.common import echo, emit, format_option, parse_imports, state
 
 
 @click.group("schema")
 def schema_group() -> None:
     """Add, list, show and export schema versions."""
-
-
-def _parse_imports(values: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value in values:
-        ns, sep, target = value.rpartition("=")
-        if not sep or not target:
-            raise click.BadParameter(f"{value!r}: expected NAMESPACE=NAME@VERSION or NAMESPACE=FILE",
-                                     param_hint="--import")
-        out[ns] = target
-    return out
 
 
 @click.command("add")
@@ -53,7 +42,7 @@ def add(ctx: click.Context, main: Path, name: str, version: str, imports: tuple[
     without the checks and approvals.
     """
     result = state(ctx).registry().add(main, name=name, version=version,
-                                       imports=_parse_imports(imports),
+                                       imports=parse_imports(imports),
                                        prefer_registered=prefer_registered)
     emit(ADD, fmt, result)
 

@@ -20,6 +20,18 @@ def state(ctx: click.Context) -> AppState:
     return obj
 
 
+def parse_imports(values: tuple[str, ...]) -> dict[str, str]:
+    """``--import NS=TARGET`` values (schema add, diff) as a namespace -> target mapping."""
+    out: dict[str, str] = {}
+    for value in values:
+        ns, sep, target = value.rpartition("=")
+        if not sep or not target:
+            raise click.BadParameter(f"{value!r}: expected NAMESPACE=NAME@VERSION or NAMESPACE=FILE",
+                                     param_hint="--import")
+        out[ns] = target
+    return out
+
+
 class FormatOption(click.Option):
     """``--format``: its choices are the format names of one renderer table, and nothing else."""
 

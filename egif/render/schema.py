@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from egif.limits import MAX_SHOWN_METADATA_VALUES, MAX_SHOWN_VALUE_CHARS
-from egif.model import SchemaVersion
+from egif.model import BindingReport, SchemaVersion
 from egif.render.table import Renderers, json_document, lines
 from egif.render.text import escape
 
@@ -33,13 +33,18 @@ def _add_rows(result: AddResult) -> Iterator[str]:
     else:
         yield f"unchanged: {v.name}@{v.version} is already stored with this content"
     yield f"  files: {', '.join(escape(f.path) for f in v.files)}"
-    for b in result.bindings:
-        yield (f"  import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
-               f"({escape(b.reason)}: {escape(b.detail)})")
-        if b.note:
-            yield f"    note: {escape(b.note)}"
+    yield from _import_rows(result.bindings, "  ", detail=True)
     for note in result.notes:
         yield f"  note: {escape(note)}"
+
+
+def _import_rows(bindings: Sequence[BindingReport], indent: str, *, detail: bool) -> Iterator[str]:
+    """How each import was bound, and why (with the reason's detail when *detail*)."""
+    for b in bindings:
+        why = f"{escape(b.reason)}: {escape(b.detail)}" if detail else escape(b.reason)
+        yield f"{indent}import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} ({why})"
+        if b.note:
+            yield f"{indent}  note: {escape(b.note)}"
 
 
 def add_json(result: AddResult) -> str:
@@ -63,11 +68,7 @@ def _add_set_rows(result: SetResult) -> Iterator[str]:
         yield f"  {escape(e.message)}  [{escape(m.path)}; name from {escape(m.naming)}]"
         if e.action == "conflict" or e.result is None:
             continue
-        for b in e.result.bindings:
-            yield (f"      import {escape(b.namespace or '(no namespace)')} -> {escape(b.target)} "
-                   f"({escape(b.reason)})")
-            if b.note:
-                yield f"        note: {escape(b.note)}"
+        yield from _import_rows(e.result.bindings, "      ", detail=False)
     for part in result.parts:
         yield f"  part {escape(part)} (stored with the module that includes it)"
     for path, why in result.skipped:
