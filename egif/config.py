@@ -440,7 +440,7 @@ class ConfigEditor:
                 extra: dict[str, Any] = {"rule": rule}
                 if legacy:
                     extra["moved_from"] = {"key": LEGACY_KEY_LINT, "value": legacy}
-                self._record(KEY_LINT, old or None, new or None, **extra)
+                self._record(KEY_LINT, old, new, **extra)
                 store.set_config(KEY_LINT, new or None)
                 if legacy:
                     store.set_config(LEGACY_KEY_LINT, None)

@@ -530,19 +530,14 @@ class Lifecycle:
 
     def transition(self, ref: str | SchemaRef, target: Status | str, *, reason: str = "",
                    successor: str | None = None) -> Outcome:
-        """Move a version to *target* through the action the table names for it."""
+        """Move a version to *target* through the action the table names for it; *reason* goes
+        to the action as its reason (a proposal's comment), *successor* where it takes one."""
         wanted = Status.parse(target) if isinstance(target, str) else target
         version = self.registry.get(ref)
-        step = find_transition(version.status, wanted)
-        if step.action == "propose":
-            return self.propose(ref, comment=reason)
-        if step.action == "ratify":
-            return self.ratify(ref)
-        if step.action == "reject":
-            return self.reject(ref, reason)
-        if step.action == "deprecate":
-            return self.deprecate(ref, successor=successor, reason=reason)
-        return self.withdraw(ref, reason)
+        step = action_named(find_transition(version.status, wanted).action)
+        takes = {i.name for i in step.inputs}
+        given = {"reason": reason, "comment": reason, "successor": successor}
+        return self.act(step, ref, **{k: v for k, v in given.items() if k in takes and v is not None})
 
     def propose(self, ref: str | SchemaRef, *, comment: str = "") -> Outcome:
         """draft -> candidate: anyone may propose; the guards decide."""
