@@ -39,9 +39,11 @@ from typing import TYPE_CHECKING, Any
 from egif import eventlog
 from egif.errors import InputError, PermissionDenied
 from egif.signing import PublicKey, Signer
+from egif.trust import signed_sources
 
 if TYPE_CHECKING:
     from egif.registry import Registry
+    from egif.store.base import Store
 
 Clock = Callable[[], datetime]
 
@@ -50,7 +52,8 @@ KEY_MAINTAINER_KEYS = eventlog.KEY_MAINTAINER_KEYS
 MAX_KEYS_PER_MAINTAINER = 16
 KEY_APPROVALS = "approvals_needed"
 KEY_WINDOW = "window_days"
-KEY_LINT = "lint.rules"
+KEY_LINT = "lint"  # the lint settings: the one key, in the form of egif.lint.LintSettings.to_config
+LEGACY_KEY_LINT = "lint.rules"  # egif before 0.x kept per-rule settings here: read, then moved, once
 
 DEFAULT_APPROVALS = 2
 DEFAULT_WINDOW_DAYS = 28
@@ -79,8 +82,9 @@ class RegistryConfig:
     maintainers: tuple[str, ...] = ()
     approvals_needed: int = DEFAULT_APPROVALS
     window_days: int = DEFAULT_WINDOW_DAYS
-    lint_rules: Mapping[str, str] = field(default_factory=dict)
+    lint: Mapping[str, Any] = field(default_factory=dict)
     maintainer_keys: Mapping[str, tuple[PublicKey, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def is_maintainer(self, actor: str) -> bool:
         return actor in self.maintainers
@@ -98,7 +102,7 @@ class RegistryConfig:
             "maintainers": list(self.maintainers),
             "approvals_needed": self.approvals_needed,
             "window_days": self.window_days,
-            "lint_rules": dict(sorted(self.lint_rules.items())),
+            "lint": dict(self.lint),
             "maintainer_keys": {who: [{"fingerprint": k.fingerprint, "key": k.openssh()} for k in keys]
                                 for who, keys in sorted(self.maintainer_keys.items())},
         }
@@ -110,7 +114,7 @@ def load_config(registry: Registry) -> RegistryConfig:
     maintainers = store.get_config(KEY_MAINTAINERS) or []
     approvals = store.get_config(KEY_APPROVALS)
     window = store.get_config(KEY_WINDOW)
-    lint = store.get_config(KEY_LINT) or {}
+    lint, notes = read_lint_config(store)
     try:
         keys = eventlog.keys_from_config(store.get_config(KEY_MAINTAINER_KEYS))
     except InputError as exc:
@@ -119,9 +123,93 @@ def load_config(registry: Registry) -> RegistryConfig:
         maintainers=tuple(str(m) for m in maintainers),
         approvals_needed=int(approvals) if approvals is not None else DEFAULT_APPROVALS,
         window_days=int(window) if window is not None else DEFAULT_WINDOW_DAYS,
-        lint_rules={str(k): str(v) for k, v in dict(lint).items()},
+        lint=lint,
         maintainer_keys={who: tuple(k) for who, k in keys.items()},
+        notes=tuple(notes),
     )
+
+
+def read_lint_config(store: Store) -> tuple[dict[str, Any], list[str]]:
+    """The registry's lint settings as stored under :data:`KEY_LINT`, and notes about them.
+
+    This is the one place that reads them.  Settings an older egif wrote per rule
+    under :data:`LEGACY_KEY_LINT` (``{rule: "off" | "error" | "warning" | "info"}``)
+    are folded in here, over the others, with a note; the next change of a lint
+    setting (``egif registry config --lint-rule``) moves them under :data:`KEY_LINT`
+    for good.  The value is checked by :meth:`egif.lint.LintSettings.from_config`.
+    """
+    value = store.get_config(KEY_LINT)
+    settings: dict[str, Any] = dict(value) if isinstance(value, dict) else ({} if value is None else value)
+    legacy = store.get_config(LEGACY_KEY_LINT)
+    if not legacy:
+        return settings, []
+    if not isinstance(settings, dict) or not isinstance(legacy, dict):
+        raise InputError(f"registry config {LEGACY_KEY_LINT!r}: expected a JSON object of rule id -> setting")
+    settings = _fold_legacy(settings, legacy)
+    return settings, [f"lint settings read from the old config key {LEGACY_KEY_LINT!r}; the next "
+                      f"`egif registry config --lint-rule` moves them under {KEY_LINT!r}"]
+
+
+def _fold_legacy(settings: dict[str, Any], legacy: Mapping[str, Any]) -> dict[str, Any]:
+    disabled = [str(d) for d in settings.get("disabled", [])] if isinstance(settings.get("disabled"), list) else []
+    severity = dict(settings.get("severity", {})) if isinstance(settings.get("severity"), dict) else {}
+    for rule, setting in legacy.items():
+        rule = str(rule)
+        if setting == "off":
+            if rule not in disabled:
+                disabled.append(rule)
+            severity.pop(rule, None)
+        else:
+            severity[rule] = setting
+            if rule in disabled:
+                disabled.remove(rule)
+    return _lint_value({**settings, "disabled": disabled, "severity": severity})
+
+
+def _lint_value(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored form: keys with default (empty) values left out, lists and objects sorted."""
+    out = {k: v for k, v in settings.items() if k not in ("disabled", "severity")}
+    if settings.get("disabled"):
+        out["disabled"] = sorted(settings["disabled"])
+    if settings.get("severity"):
+        out["severity"] = dict(sorted(settings["severity"].items()))
+    return out
+
+
+def registry_info(registry: Registry) -> dict[str, Any]:
+    """Where the registry is, what it holds, and how identity and approvals are established."""
+    versions = registry.list()
+    enforced = registry.identity_enforced
+    if enforced:
+        role = "owner (administrator)" if registry.store.is_admin else "role"
+        note = (f"enforced by the database: you act as the database role {registry.actor!r} ({role}); "
+                "--as cannot name anyone else, and the database refuses maintainer actions by "
+                "non-maintainers whatever client is used")
+    else:
+        note = ("self-asserted: the name recorded is --as, else $EGIF_USER, else the git user; anyone "
+                "who can write this file can record any name and edit the file directly")
+    config = load_config(registry)
+    if config.signed:
+        keyed = [m for m in config.maintainers if config.keys_of(m)]
+        approvals = (f"signed: every approval, objection, transition and setting change is signed by a key "
+                     f"of the maintainer making it ({len(keyed)} of {len(config.maintainers)} maintainers have "
+                     "keys); `egif registry verify` checks them")
+    else:
+        approvals = ("unsigned: the maintainers have no keys, so an approval is a name the writer recorded "
+                     "(add keys with `egif registry config --add-key NAME FILE.pub`)")
+    return {
+        "location": registry.location,
+        "store": registry.store.kind,
+        "format": registry.store.format_version(),
+        "access": "read-only" if registry.read_only else "read-write",
+        "identity": {"enforced": enforced, "actor": registry.actor, "note": note},
+        "approvals": {"signed": config.signed, "note": approvals},
+        "signed_sources": signed_sources(registry.store.all_config()),
+        "schemas": len({v.name for v in versions}),
+        "versions": len(versions),
+        "by_status": {s: sum(1 for v in versions if v.status.value == s)
+                      for s in sorted({v.status.value for v in versions})},
+    }
 
 
 def read_public_key(key: str | PublicKey) -> PublicKey:
@@ -316,7 +404,11 @@ class ConfigEditor:
         return load_config(self.registry)
 
     def set_lint_rule(self, rule: str, setting: str | None) -> RegistryConfig:
-        """Switch a lint rule off, fix its severity, or (``None``) restore its default."""
+        """Switch a lint rule off, fix its severity, or (``None``, ``"default"``) restore its default.
+
+        The change is made to the one lint key (:data:`KEY_LINT`); settings still
+        under the old per-rule key are moved there in the same recorded change.
+        """
         rule = rule.strip()
         if not rule or len(rule) > 100 or any(c.isspace() for c in rule):
             raise InputError(f"invalid lint rule id {rule!r}")
@@ -333,27 +425,40 @@ class ConfigEditor:
         with store.transaction():
             config = load_config(self.registry)
             require_maintainer(config, self.actor, "change lint settings")
-            old = dict(config.lint_rules)
-            new = dict(old)
-            if setting is None:
-                new.pop(rule, None)
-            else:
-                new[rule] = setting
-            if new != old:
-                self._record(KEY_LINT, old, new, rule=rule)
+            stored = store.get_config(KEY_LINT)
+            old = dict(stored) if isinstance(stored, dict) else {}
+            current = dict(config.lint)
+            disabled = [d for d in current.get("disabled", []) if d != rule]
+            severity = {k: v for k, v in current.get("severity", {}).items() if k != rule}
+            if setting == "off":
+                disabled.append(rule)
+            elif setting is not None:
+                severity[rule] = setting
+            new = _lint_value({**current, "disabled": disabled, "severity": severity})
+            legacy = store.get_config(LEGACY_KEY_LINT)
+            if new != old or legacy:
+                extra: dict[str, Any] = {"rule": rule}
+                if legacy:
+                    extra["moved_from"] = {"key": LEGACY_KEY_LINT, "value": legacy}
+                self._record(KEY_LINT, old, new, **extra)
                 store.set_config(KEY_LINT, new or None)
+                if legacy:
+                    store.set_config(LEGACY_KEY_LINT, None)
         return load_config(self.registry)
 
 
 __all__ = [
     "DEFAULT_APPROVALS",
     "DEFAULT_WINDOW_DAYS",
+    "KEY_LINT",
     "KEY_MAINTAINER_KEYS",
     "LINT_SETTINGS",
     "Clock",
     "ConfigEditor",
     "RegistryConfig",
     "load_config",
+    "read_lint_config",
+    "registry_info",
     "require_maintainer",
     "stamp",
     "utc_now",

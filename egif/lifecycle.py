@@ -16,7 +16,7 @@ tests can act at a chosen moment instead of waiting for a window to pass.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,6 +101,101 @@ def transition_for_action(action: str) -> Transition:
 
 def _action_for(source: Status, target: Status) -> str:
     return next(t.action for t in TRANSITIONS if t.source == source and t.target == target)
+
+
+# --------------------------------------------------------------------------
+# the decisions people take: the table the command line is built from
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Input:
+    """What a decision takes besides the version: a keyword argument of its :class:`Lifecycle` method."""
+
+    name: str
+    help: str
+    required: bool = False
+    positional: bool = False  # given after REF, in order (else an option named after it)
+    integer: bool = False
+    metavar: str = "TEXT"
+    short: str | None = None  # a one-letter alias of the option, e.g. "-m"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One decision: its name, the versions it applies to, what it takes and what it does.
+
+    ``method`` names the :class:`Lifecycle` method that takes it (:meth:`Lifecycle.act`
+    calls it with the ``inputs`` as keyword arguments); ``signed``: a maintainer's
+    decision, signed once the maintainers have keys.  A status move names its row of
+    :data:`TRANSITIONS` (``move``), which says where it goes from and to.
+    """
+
+    name: str
+    method: str
+    summary: str
+    details: str = ""
+    inputs: tuple[Input, ...] = ()
+    signed: bool = True
+    move: Transition | None = None
+    on: tuple[Status, ...] = ()  # the statuses a consultation step applies to (() = any)
+
+    @property
+    def sources(self) -> tuple[Status, ...]:
+        """The statuses a version must be in for this decision (``()``: any)."""
+        return (self.move.source,) if self.move is not None else self.on
+
+    @property
+    def help(self) -> str:
+        return self.summary + (f"\n\n{self.details}" if self.details else "")
+
+
+def _reason(required: bool) -> Input:
+    return Input("reason", "Why (required)." if required else "Why (recorded in the log).",
+                 required=required, short="-m")
+
+
+def _moving(action: str, summary: str, *, details: str = "", inputs: tuple[Input, ...] | None = None) -> Action:
+    step = transition_for_action(action)
+    return Action(action, action, summary, details,
+                  (_reason(step.reason_required),) if inputs is None else inputs,
+                  signed=step.maintainers_only, move=step)
+
+
+ACTIONS: tuple[Action, ...] = (
+    _moving("propose", "Make draft REF a candidate and open its consultation window.",
+            details="Refused unless it compiles, the linter reports no errors and its fixtures (if any) "
+                    "validate as expected.",
+            inputs=(Input("comment", "A note recorded with the proposal.", short="-m"),)),
+    Action("comment", "comment", "Record a comment on REF (anyone may).",
+           inputs=(Input("text", "The comment.", required=True, positional=True),), signed=False),
+    Action("approve", "approve", "Approve candidate REF (maintainers).", inputs=(_reason(False),),
+           on=(Status.CANDIDATE,)),
+    Action("object", "object", "Object to candidate REF (maintainers); it blocks ratification until resolved.",
+           inputs=(_reason(True),), on=(Status.CANDIDATE,)),
+    Action("resolve", "resolve_objection",
+           "Resolve OBJECTION (its number) on REF: its author withdraws it, or a maintainer resolves it.",
+           inputs=(Input("objection_id", "The objection's number.", required=True, positional=True,
+                         integer=True, metavar="OBJECTION"), _reason(True))),
+    Action("close-window", "close_window", "Close the consultation window of candidate REF early (maintainers).",
+           inputs=(Input("reason", "Why close early (required).", required=True, short="-m"),),
+           on=(Status.CANDIDATE,)),
+    _moving("ratify", "Ratify candidate REF (maintainers).",
+            details="Refused, with every reason listed, unless the window has closed, enough distinct "
+                    "maintainers approved, no objection is open and the diff against the newest earlier "
+                    "ratified version is backward compatible (or the major version increases).",
+            inputs=()),
+    _moving("reject", "Reject candidate REF (maintainers)."),
+    _moving("deprecate", "Deprecate ratified REF (maintainers); give --successor or --reason.",
+            inputs=(Input("successor", "The ratified version that replaces REF.", metavar="VERSION|NAME@VERSION"),
+                    _reason(False))),
+    _moving("withdraw", "Withdraw deprecated REF (maintainers); withdrawn is final."),
+)
+
+
+def action_named(name: str, actions: Sequence[Action] = ACTIONS) -> Action:
+    for a in actions:
+        if a.name == name:
+            return a
+    raise InputError(f"unknown lifecycle action {name!r} (one of: {', '.join(a.name for a in actions)})")
 
 
 # --------------------------------------------------------------------------
@@ -424,21 +519,25 @@ class Lifecycle:
                                 {"reason": reason, "scheduled_close": consultation.closes_at})
 
     # -- transitions -------------------------------------------------------
+    def act(self, action: str | Action, ref: str | SchemaRef, **inputs: Any) -> Outcome:
+        """Take the decision *action* (a name of :data:`ACTIONS`, or an :class:`Action`) on *ref*."""
+        step = action_named(action) if isinstance(action, str) else action
+        unknown = set(inputs) - {i.name for i in step.inputs}
+        if unknown:
+            raise InputError(f"{step.name} takes no {', '.join(sorted(unknown))}")
+        method: Callable[..., Outcome] = getattr(self, step.method)
+        return method(ref, **inputs)
+
     def transition(self, ref: str | SchemaRef, target: Status | str, *, reason: str = "",
                    successor: str | None = None) -> Outcome:
-        """Move a version to *target* through the action the table names for it."""
+        """Move a version to *target* through the action the table names for it; *reason* goes
+        to the action as its reason (a proposal's comment), *successor* where it takes one."""
         wanted = Status.parse(target) if isinstance(target, str) else target
         version = self.registry.get(ref)
-        step = find_transition(version.status, wanted)
-        if step.action == "propose":
-            return self.propose(ref, comment=reason)
-        if step.action == "ratify":
-            return self.ratify(ref)
-        if step.action == "reject":
-            return self.reject(ref, reason)
-        if step.action == "deprecate":
-            return self.deprecate(ref, successor=successor, reason=reason)
-        return self.withdraw(ref, reason)
+        step = action_named(find_transition(version.status, wanted).action)
+        takes = {i.name for i in step.inputs}
+        given = {"reason": reason, "comment": reason, "successor": successor}
+        return self.act(step, ref, **{k: v for k, v in given.items() if k in takes and v is not None})
 
     def propose(self, ref: str | SchemaRef, *, comment: str = "") -> Outcome:
         """draft -> candidate: anyone may propose; the guards decide."""
@@ -480,8 +579,7 @@ class Lifecycle:
     def _lint_check(self, ref: SchemaRef, config: RegistryConfig) -> dict[str, Any]:
         from egif.lint import lint_version  # imported on use: the linter is big
 
-        raw: Sequence[Finding] = lint_version(self.registry, ref)
-        findings = apply_lint_settings(raw, config.lint_rules)
+        findings: Sequence[Finding] = lint_version(self.registry, ref)  # with the registry's lint settings
         errors = [f for f in findings if f.severity == Severity.ERROR]
         warnings = [f for f in findings if f.severity == Severity.WARNING]
         return {
@@ -661,19 +759,6 @@ def _text(value: str | None, what: str, *, required: bool = True) -> str:
     return text
 
 
-def apply_lint_settings(findings: Iterable[Finding], settings: Mapping[str, str]) -> list[Finding]:
-    """Drop findings of rules switched off and give the others their configured severity."""
-    out: list[Finding] = []
-    for f in findings:
-        setting = settings.get(f.rule)
-        if setting == "off":
-            continue
-        if setting in ("error", "warning", "info") and setting != f.severity.value:
-            f = Finding(f.message, f.rule, Severity(setting), f.file, f.line, f.column, f.path, f.record)
-        out.append(f)
-    return out
-
-
 # --------------------------------------------------------------------------
 # fixtures
 # --------------------------------------------------------------------------
@@ -758,19 +843,22 @@ def fixture_report(registry: Registry, ref: SchemaRef, schema: etree.XMLSchema) 
 
 
 __all__ = [
+    "ACTIONS",
     "BACKWARD_VERDICTS",
     "LIFECYCLE_KINDS",
     "TRANSITIONS",
+    "Action",
     "Compatibility",
     "Consultation",
     "FixtureReport",
+    "Input",
     "Lifecycle",
     "Objection",
     "Outcome",
     "Remark",
     "Transition",
+    "action_named",
     "allowed_next",
-    "apply_lint_settings",
     "find_transition",
     "fixture_report",
     "transition_for_action",

@@ -48,8 +48,7 @@ from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes, read_file
 if TYPE_CHECKING:
     from egif.registry import Registry
 
-CONFIG_KEY = "lint"
-RULES_CONFIG_KEY = "lint.rules"
+CONFIG_KEY = "lint"  # egif.config.KEY_LINT
 DEFAULT_NAMESPACE_BASE = "http://www.govtalk.gov.uk/"
 
 _X = f"{{{XSD_NS}}}"
@@ -239,32 +238,17 @@ def _check_rule_id(rule_id: str, source: str) -> str:
 def registry_settings(registry: Registry) -> LintSettings:
     """The lint settings stored in *registry* (defaults when none are stored).
 
-    The settings live under the config key ``"lint"`` (the format of
-    :meth:`LintSettings.from_config`).  Per-rule settings written as
-    ``{rule: "off" | "error" | "warning" | "info"}`` under the key
-    ``"lint.rules"`` are honoured too, and win over ``"lint"``.  Rule ids this
-    egif does not know are ignored here (a registry may have been configured by
-    a newer egif), unlike on the command line where they are refused.
+    They live under one config key, ``"lint"`` (the format of
+    :meth:`LintSettings.from_config`), read by :func:`egif.config.read_lint_config`
+    (which also folds in per-rule settings an older egif kept under
+    ``"lint.rules"``).  Rule ids this egif does not know are ignored here (a
+    registry may have been configured by a newer egif), unlike on the command
+    line where they are refused.
     """
-    settings = LintSettings.from_config(registry.store.get_config(CONFIG_KEY),
-                                        source=f"registry config {CONFIG_KEY!r}", strict=False)
-    per_rule = registry.store.get_config(RULES_CONFIG_KEY)
-    if not per_rule:
-        return settings
-    source = f"registry config {RULES_CONFIG_KEY!r}"
-    if not isinstance(per_rule, dict):
-        raise InputError(f"{source}: expected a JSON object of rule id -> setting")
-    disabled = set(settings.disabled)
-    levels = dict(settings.severity)
-    for rule_id, value in per_rule.items():
-        if rule_id not in RULES:
-            continue
-        if value == "off":
-            disabled.add(rule_id)
-        else:
-            levels[rule_id] = parse_severity(value, f"{source} {rule_id}")
-            disabled.discard(rule_id)
-    return LintSettings(frozenset(disabled), levels, settings.namespace_base)
+    from egif.config import read_lint_config
+
+    value, _notes = read_lint_config(registry.store)
+    return LintSettings.from_config(value, source=f"registry config {CONFIG_KEY!r}", strict=False)
 
 
 # -- small helpers -----------------------------------------------------------------

@@ -411,15 +411,17 @@ def test_config_bootstrap_permissions_and_audit(backend: Backend) -> None:
         alice.set_lint_rule("wildcard", "loud")
     alice.set_approvals_needed(3)
     alice.set_window_days(14)
-    alice.set_lint_rule("wildcard", "error")
+    assert dict(alice.set_lint_rule("wildcard", "error").lint) == {"severity": {"wildcard": "error"}}
+    assert dict(alice.set_lint_rule("redefine", "off").lint) == {"disabled": ["redefine"],
+                                                                  "severity": {"wildcard": "error"}}
     alice.set_lint_rule("wildcard", "default")
+    alice.set_lint_rule("redefine", "default")
     cfg = load_config(r)
-    assert (cfg.approvals_needed, cfg.window_days, dict(cfg.lint_rules)) == (3, 14, {})
+    assert (cfg.approvals_needed, cfg.window_days, dict(cfg.lint)) == (3, 14, {})
     events = [(e.actor, e.data["key"], e.data.get("bootstrap", False))
               for e in r.events(kinds=("config",))]
     assert events == [(bootstrapper, "maintainers", True), ("alice", "approvals_needed", False),
-                      ("alice", "window_days", False), ("alice", "lint.rules", False),
-                      ("alice", "lint.rules", False)]
+                      ("alice", "window_days", False), *[("alice", "lint", False)] * 4]
 
 
 def user_of(backend: Backend, reg: Registry, actor: str) -> Registry:

@@ -38,7 +38,7 @@ def test_main_flow_through_the_cli(any_cli: Any, backend: Backend) -> None:
     shown = json.loads(ok(run("--as", "alice", "registry", "config", "--add-maintainer", "bob",
                               "--format", "json")))
     assert shown == {"maintainers": ["alice", "bob"], "approvals_needed": 2, "window_days": 28,
-                     "lint_rules": {}, "maintainer_keys": {}}
+                     "lint": {}, "maintainer_keys": {}}
 
     ok(run("--as", "carol", "schema", "add", str(LC / "ParkingPermit-v1-0.xsd"),
            "--name", "ParkingPermit", "--version", "1.0"))

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from egif import Finding, InputError, Registry, Severity
+from egif.config import ConfigEditor, load_config
 from egif.lint import (
     COMPLEX_TYPE_NAME_RE,
     RULES,
@@ -222,15 +223,35 @@ def test_registry_settings_apply_to_lint_version(registry: Registry) -> None:
         "documentation"]
 
 
-def test_per_rule_settings_key_is_honoured(registry: Registry) -> None:
+def test_the_old_per_rule_key_is_read_once_then_moved(registry: Registry) -> None:
+    """Settings an older egif kept under "lint.rules" still apply (over "lint"), the settings
+    say where they came from, and the next change moves them under "lint" for good."""
     with registry.store.transaction():
-        registry.store.set_config("lint", {"disabled": ["wildcard"]})
+        registry.store.set_config("lint", {"disabled": ["wildcard"], "namespace_base": "http://example.org/"})
         registry.store.set_config("lint.rules", {"wildcard": "error", "redefine": "off",
                                                  "rule-from-a-newer-egif": "off"})
     settings = registry_settings(registry)
     assert "wildcard" not in settings.disabled
     assert settings.severity["wildcard"] is Severity.ERROR
     assert "redefine" in settings.disabled
+    assert settings.namespace_base == "http://example.org/"
+    config = load_config(registry)
+    assert any("lint.rules" in note for note in config.notes)
+
+    editor = ConfigEditor(registry, actor="alice")
+    editor.add_maintainer("alice")
+    moved = editor.set_lint_rule("documentation", "warning")
+    assert registry.store.get_config("lint.rules") is None
+    assert moved.notes == ()
+    assert registry.store.get_config("lint") == moved.lint == {
+        "disabled": ["redefine", "rule-from-a-newer-egif"], "namespace_base": "http://example.org/",
+        "severity": {"documentation": "warning", "wildcard": "error"}}
+    after = registry_settings(registry)
+    assert (after.disabled, dict(after.severity)) == (
+        settings.disabled, {**settings.severity, "documentation": Severity.WARNING})
+    (event,) = [e for e in registry.events(kinds=("config",)) if e.data["key"] == "lint"]
+    assert event.data["moved_from"] == {"key": "lint.rules", "value": {
+        "wildcard": "error", "redefine": "off", "rule-from-a-newer-egif": "off"}}
 
 
 # -- the naming and pattern rules as properties ------------------------------------------------

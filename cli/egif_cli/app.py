@@ -21,6 +21,7 @@ import click
 from egif import EgifError, Registry, __version__
 from egif.registry import REGISTRY_ENV, default_location, is_url
 from egif.render.text import escape
+from egif_cli.commands import COMMANDS, LazyGroup
 
 EXIT_HELP = """\b
 Exit codes:
@@ -64,24 +65,9 @@ class AppState:
             self._registry = None
 
 
-class EgifGroup(click.Group):
-    """A group that turns library errors into one line and an exit code, and imports each
-    command's module only when that command is used."""
-
-    _loaded: set[str]
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        from egif_cli.commands import NEEDS
-
-        return sorted(set(NEEDS) | set(self.commands))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from egif_cli.commands import load
-
-        if not hasattr(self, "_loaded"):
-            self._loaded = set()
-        load(self, cmd_name, self._loaded)
-        return super().get_command(ctx, cmd_name)
+class EgifGroup(LazyGroup):
+    """The root: turns library errors into one line and an exit code; imports each command's
+    module only when that command is used (:mod:`egif_cli.commands`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -93,7 +79,7 @@ class EgifGroup(click.Group):
             click.echo(f"egif: error: registry database: {escape(exc)}", err=True)
             ctx.exit(2)
         except click.ClickException as exc:  # usage errors quote what was typed
-            exc.message = escape(exc.message)
+            exc.message = escape(exc.message)  # type: ignore[misc]  # click marks it Final
             raise
         except BrokenPipeError:
             sys.stderr.close()
@@ -107,7 +93,8 @@ class EgifGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=EgifGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=EgifGroup, lazy_commands=COMMANDS, epilog=EXIT_HELP,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--registry", "registry_path", metavar="PATH|DSN", envvar=REGISTRY_ENV, show_envvar=True,
               help="Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
                    "`egif registry init`). Default: registry.sqlite in the user data directory, "

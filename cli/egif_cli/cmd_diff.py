@@ -5,16 +5,15 @@ from __future__ import annotations
 import click
 
 from egif.diff import diff_refs
-from egif.diff.render import render_markdown, render_text
 from egif.errors import EgifError
-from egif_cli.cmd_schema import _parse_imports as parse_imports
-from egif_cli.common import echo, echo_json, format_option, state
+from egif.render.diff import DIFF
+from egif_cli.common import diagnostic, emit, format_option, parse_imports, state
 
 
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@format_option("text", "json", "markdown")
+@format_option(DIFF)
 @click.option("--require", type=click.Choice(["backward", "forward", "full"]),
               help="Exit 1 unless the verdict is at least this compatible.")
 @click.option("--import", "imports", multiple=True, metavar="NS=NAME@VERSION|FILE",
@@ -44,19 +43,10 @@ def diff(ctx: click.Context, old: str, new: str, fmt: str, require: str | None, 
         raise
     except Exception as exc:  # a crash is never a verdict: exit 1 is reserved for --require
         message = " ".join(str(exc).split())[:300]
-        echo(f"egif: internal error in diff: {type(exc).__name__}: {message}", err=True)
+        diagnostic(f"internal error in diff: {type(exc).__name__}: {message}")
         ctx.exit(2)
-    if fmt == "json":
-        echo_json({**result.to_dict(), "require": require,
-                   "satisfied": result.satisfies(require) if require else None})
-    elif fmt == "markdown":
-        echo(render_markdown(result), nl=False)
-    else:
-        echo(render_text(result, full_paths=full_paths))
+    emit(DIFF, fmt, result, require=require, full_paths=full_paths)
     if require and not result.satisfies(require):
-        echo(f"egif: verdict {result.verdict} falls short of --require {require}", err=True)
+        diagnostic(f"verdict {result.verdict} falls short of --require {require}")
         ctx.exit(1)
 
-
-def register(root: click.Group) -> None:
-    root.add_command(diff)

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import click
 
-from egif import Finding
 from egif.lint import (
     RULES,
     LintSettings,
-    count,
     explain,
     has_errors,
     lint_file,
@@ -19,8 +17,8 @@ from egif.lint import (
     registry_settings,
 )
 from egif.registry import default_location, is_url
-from egif.render.text import escape
-from egif_cli.common import echo, echo_json, format_option, state
+from egif.render.lint import REPORT, RULE_LIST
+from egif_cli.common import echo, emit, format_option, state
 
 _REF_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*(@[0-9]+\.[0-9]+)?$")
 
@@ -41,18 +39,6 @@ def _looks_like_file(target: str) -> bool:
         or not _REF_RE.match(target)
 
 
-def _text(findings: list[Finding], label: str) -> None:
-    for f in findings:
-        where = escape(f.file or label)
-        if f.line:
-            where += f":{f.line}"
-        echo(f"{where}: {f.severity.value}: [{escape(f.rule)}] {escape(f.message)}")
-    n = count(findings)
-    verdict = "FAIL" if has_errors(findings) else "ok"
-    echo(f"{escape(label)}: {verdict}: {n['error']} error(s), {n['warning']} warning(s), "
-               f"{n['info']} info")
-
-
 @click.command("lint")
 @click.argument("schema", required=False)
 @click.option("--explain", "explain_rule", metavar="RULE", help="Explain one rule and exit.")
@@ -66,7 +52,7 @@ def _text(findings: list[Finding], label: str) -> None:
 @click.option("--include-imports", is_flag=True,
               help="Also lint the imported files bundled with a registered version (other standards' "
                    "documents, such as the W3C signature schema: named but not linted by default).")
-@format_option("text", "json")
+@format_option(REPORT)
 @click.pass_context
 def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_rules: bool,
          disable: tuple[str, ...], levels: tuple[str, ...], namespace_base: str | None,
@@ -78,16 +64,10 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
     top.  Exit status 1 when any error is found (warnings and info alone exit 0).
     """
     if explain_rule is not None:
-        echo(explain(explain_rule))
+        echo(explain(explain_rule))  # the library's one line
         return
     if list_rules:
-        if fmt == "json":
-            echo_json([{"id": r.id, "severity": r.severity.value, "convention": r.convention,
-                        "summary": r.summary} for r in RULES.values()])
-            return
-        width = max(len(r) for r in RULES)
-        for r in RULES.values():
-            echo(f"{r.id:<{width}}  {r.severity.value:<7}  {r.convention:<6}  {r.summary}")
+        emit(RULE_LIST, fmt, RULES)
         return
     if schema is None:
         raise click.UsageError("give a SCHEMA (file or NAME@VERSION), --explain RULE or --rules")
@@ -113,14 +93,7 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
         label = f"{version.name}@{version.version}"
         findings = lint_version(reg, version.ref, settings=settings, include_imports=include_imports)
 
-    if fmt == "json":
-        echo_json({"schema": label, "ok": not has_errors(findings), "counts": count(findings),
-                   "findings": [f.to_dict() for f in findings]})
-    else:
-        _text(findings, label)
+    emit(REPORT, fmt, findings, label=label)
     if has_errors(findings):
         ctx.exit(1)
 
-
-def register(root: click.Group) -> None:
-    root.add_command(lint)

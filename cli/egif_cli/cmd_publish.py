@@ -1,4 +1,7 @@
-"""``egif registry publish|pull|export-catalog``: share a registry as static files."""
+"""``egif registry publish|pull|export-catalog``: share a registry as static files.
+
+The commands are added to the ``registry`` group by :mod:`egif_cli.cmd_registry`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from egif.render.text import escape
-from egif_cli.common import echo, echo_json, format_option, state
+from egif.render.registry import CATALOG, PUBLISH, PULL
+from egif_cli.common import emit, format_option, state
 
 
 @click.command("publish")
@@ -25,7 +28,7 @@ from egif_cli.common import echo, echo_json, format_option, state
                    "one too (key rotation).")
 @click.option("--threshold", type=click.IntRange(min=1), metavar="N",
               help="Signatures the index needs from the key list (default: as published, or 1).")
-@format_option("text", "json")
+@format_option(PUBLISH)
 @click.pass_context
 def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: str, keys: tuple[str, ...],
                 key_list: tuple[str, ...], threshold: int | None, fmt: str) -> None:
@@ -46,29 +49,7 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
     listed = [read_public_key(k) for k in key_list] or None
     result = publish(state(ctx).registry(), directory, catalogue=not no_catalogue, base_title=title,
                      signers=signers, key_list=listed, threshold=threshold)
-    if fmt == "json":
-        echo_json(result.to_dict())
-        return
-    verb = "published" if result.changed else "unchanged"
-    echo(f"{verb}: {result.versions} versions of {result.standards} standards in {escape(directory)}")
-    if result.key_list is None:
-        echo("  unsigned: pulls cannot tell this publication from a copy someone altered (sign with --key)")
-    else:
-        if result.rotated_from is not None:
-            echo(f"  new publisher key list, signed by the keys of v{result.rotated_from}: "
-                 f"{escape(result.key_list.describe())}")
-        if result.signed_by:
-            echo(f"  signed by {len(result.signed_by)} of {len(result.key_list.keys)} publisher keys "
-                 f"({result.key_list.threshold} needed): {', '.join(result.signed_by)}")
-        else:
-            echo(f"  signed under {escape(result.key_list.describe())}")
-    echo(f"  objects: {result.objects_written} written, {result.objects_kept} already there")
-    if not no_catalogue:
-        echo(f"  catalogue pages: {result.pages_written} written, {result.pages_kept} unchanged "
-                   f"({escape(directory / 'catalogue' / 'index.html')})")
-    for note in result.notes:
-        echo(f"  note: {escape(note)}")
-    echo(f"index sha256: {result.index_sha256}")
+    emit(PUBLISH, fmt, result, directory=directory, catalogue=not no_catalogue)
 
 
 @click.command("pull")
@@ -84,7 +65,7 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
               help="A publisher key to trust (repeatable): its .pub file or fingerprint. It must have signed "
                    "the publisher's key list. Without it, a signed publisher's keys are trusted on first use "
                    "and recorded.")
-@format_option("text", "json")
+@format_option(PULL)
 @click.pass_context
 def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retries: int,
              max_file_size: int, trust: tuple[str, ...], fmt: str) -> None:
@@ -105,31 +86,12 @@ def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retr
 
     limits = PullLimits(timeout=timeout, retries=retries, max_file_bytes=max_file_size)
     result = pull(state(ctx).registry(), url, pin=pin, limits=limits, trust=trust)
-    if fmt == "json":
-        echo_json(result.to_dict())
-        return
-    for note in result.notes:
-        echo(f"{escape(note)}")
-    if result.unchanged:
-        echo(f"up to date with {escape(result.url)} (index {result.index_sha256[:16]}, "
-                   f"{result.requests} request{'s' if result.requests != 1 else ''})")
-        return
-    echo(f"pulled from {escape(result.url)}: {len(result.added)} added, "
-               f"{len(result.status_changed)} status changes, {result.already_present} already present")
-    for ref in result.added:
-        echo(f"  added {ref}")
-    for ref, old, new in result.status_changed:
-        echo(f"  status {ref}: {old} -> {new}")
-    for ref, why in result.kept_local:
-        echo(f"  kept local {ref}: {escape(why)}")
-    echo(f"  {result.fetched_files} files ({result.fetched_bytes} bytes) in {result.requests} "
-               f"requests; {result.events_copied} audit events copied")
-    echo(f"index sha256: {result.index_sha256}")
+    emit(PULL, fmt, result)
 
 
 @click.command("export-catalog")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@format_option("text", "json")
+@format_option(CATALOG)
 @click.pass_context
 def export_catalog_cmd(ctx: click.Context, directory: Path, fmt: str) -> None:
     """Write an OASIS XML catalog and every schema under DIRECTORY.
@@ -141,16 +103,4 @@ def export_catalog_cmd(ctx: click.Context, directory: Path, fmt: str) -> None:
     from egif.xmlcatalog import export_catalog
 
     result = export_catalog(state(ctx).registry(), directory)
-    if fmt == "json":
-        echo_json(result.to_dict())
-        return
-    echo(f"wrote {result.files} schema files and {result.entries} catalog entries")
-    echo(f"catalog: {escape(result.catalog)}")
-    echo(f"use: XML_CATALOG_FILES={escape(result.catalog)} xmllint --nonet --schema NAMESPACE doc.xml")
-
-
-def register(root: click.Group) -> None:
-    group = root.commands["registry"]
-    assert isinstance(group, click.Group)
-    for command in (publish_cmd, pull_cmd, export_catalog_cmd):
-        group.add_command(command)
+    emit(CATALOG, fmt, result)

@@ -1,4 +1,4 @@
-"""``egif registry ...``: create, inspect and copy registries."""
+"""``egif registry ...``: create, inspect, configure, copy, publish, pull and verify registries."""
 
 from __future__ import annotations
 
@@ -8,21 +8,24 @@ from pathlib import Path
 import click
 
 from egif import EgifError, Registry
-from egif.config import load_config
+from egif.config import ConfigEditor, load_config, registry_info
 from egif.registry import is_url
-from egif.render.text import escape
+from egif.render.lifecycle import CONFIG, CONFIG_HISTORY
+from egif.render.registry import COPY, INFO, init_text
+from egif.signing import configured_signer
 from egif.store import open_store
 from egif.store.copy import copy_store
-from egif.trust import signed_sources
-from egif_cli.common import echo, echo_json, format_option, state
+from egif_cli.cmd_publish import export_catalog_cmd, publish_cmd, pull_cmd
+from egif_cli.cmd_verify import verify_cmd
+from egif_cli.common import echo, emit, format_option, state
 
 
 @click.group("registry")
 def registry_group() -> None:
-    """Create, inspect and copy registries."""
+    """Create, inspect, configure, copy, publish, pull and verify registries."""
 
 
-@registry_group.command("init")
+@click.command("init")
 @click.argument("location", metavar="PATH|DSN")
 @click.option("--empty", is_flag=True, help="Do not load the shipped standards.")
 @click.pass_context
@@ -42,8 +45,7 @@ def init(ctx: click.Context, location: str, empty: bool) -> None:
     with Registry.init(location, actor=state(ctx).actor_for(location), seed=not empty) as reg:
         count = len(reg.list())
         where = reg.location
-    verb = "already a registry" if existed else "created registry"
-    echo(f"{verb}: {escape(where)} ({count} schema versions)")
+    echo(init_text(where, count, existed=existed), nl=False)
 
 
 def _pg_has_registry(dsn: str) -> bool:
@@ -54,64 +56,18 @@ def _pg_has_registry(dsn: str) -> bool:
     return True
 
 
-@registry_group.command("info")
-@format_option("text", "json")
+@click.command("info")
+@format_option(INFO)
 @click.pass_context
 def info(ctx: click.Context, fmt: str) -> None:
     """Show where the registry is, what it holds and how identity is established."""
-    reg = state(ctx).registry()
-    versions = reg.list()
-    enforced = reg.identity_enforced
-    if enforced:
-        role = "owner (administrator)" if reg.store.is_admin else "role"
-        note = (f"enforced by the database: you act as the database role {reg.actor!r} ({role}); "
-                "--as cannot name anyone else, and the database refuses maintainer actions by "
-                "non-maintainers whatever client is used")
-    else:
-        note = ("self-asserted: the name recorded is --as, else $EGIF_USER, else the git user; anyone "
-                "who can write this file can record any name and edit the file directly")
-    config = load_config(reg)
-    if config.signed:
-        keyed = [m for m in config.maintainers if config.keys_of(m)]
-        approvals = (f"signed: every approval, objection, transition and setting change is signed by a key "
-                     f"of the maintainer making it ({len(keyed)} of {len(config.maintainers)} maintainers have "
-                     "keys); `egif registry verify` checks them")
-    else:
-        approvals = ("unsigned: the maintainers have no keys, so an approval is a name the writer recorded "
-                     "(add keys with `egif registry config --add-key NAME FILE.pub`)")
-    pulled_signed = signed_sources(reg.store.all_config())
-    data = {
-        "location": reg.location,
-        "store": reg.store.kind,
-        "format": reg.store.format_version(),
-        "access": "read-only" if reg.read_only else "read-write",
-        "identity": {"enforced": enforced, "actor": reg.actor, "note": note},
-        "approvals": {"signed": config.signed, "note": approvals},
-        "signed_sources": pulled_signed,
-        "schemas": len({v.name for v in versions}),
-        "versions": len(versions),
-        "by_status": {s: sum(1 for v in versions if v.status.value == s)
-                      for s in sorted({v.status.value for v in versions})},
-    }
-    if fmt == "json":
-        echo_json(data)
-        return
-    echo(f"registry: {escape(data['location'])}")
-    echo(f"store:    {data['store']}, format {data['format']}, {data['access']}")
-    echo(f"identity: {escape(note)}")
-    echo(f"approvals: {escape(approvals)}")
-    if pulled_signed:
-        echo(f"pulls:    signed publications only (trusted publisher keys recorded for "
-             f"{', '.join(escape(u) for u in pulled_signed)})")
-    echo(f"schemas:  {data['schemas']} ({data['versions']} versions)")
-    for status, n in data["by_status"].items():
-        echo(f"  {status}: {n}")
+    emit(INFO, fmt, registry_info(state(ctx).registry()))
 
 
-@registry_group.command("copy")
+@click.command("copy")
 @click.argument("source", metavar="SRC")
 @click.argument("destination", metavar="DST")
-@format_option("text", "json")
+@format_option(COPY)
 def copy(source: str, destination: str, fmt: str) -> None:
     """Copy the registry SRC into DST, losslessly (SQLite <-> PostgreSQL).
 
@@ -140,14 +96,80 @@ def copy(source: str, destination: str, fmt: str) -> None:
         raise
     finally:
         src.close()
-    if fmt == "json":
-        echo_json(result.to_dict())
+    emit(COPY, fmt, result)
+
+
+@click.command("config")
+@click.option("--add-maintainer", "add", multiple=True, metavar="NAME",
+              help="Add a maintainer (repeatable). On a registry without maintainers anyone "
+                   "may add the first.")
+@click.option("--key", "new_key", metavar="FILE.pub",
+              help="With one --add-maintainer: the new maintainer's SSH public key (ed25519). Required "
+                   "once the maintainers have keys.")
+@click.option("--remove-maintainer", "remove", multiple=True, metavar="NAME",
+              help="Remove a maintainer (repeatable); the last one cannot be removed.")
+@click.option("--add-key", "add_keys", multiple=True, nargs=2, metavar="NAME FILE.pub",
+              help="Register another public key for maintainer NAME (repeatable). The first key "
+                   "makes the registry signed: from then on maintainers sign every decision.")
+@click.option("--revoke-key", "revoke_keys", multiple=True, nargs=2, metavar="NAME KEY",
+              help="Withdraw a key of maintainer NAME, given as its SHA256: fingerprint or its .pub "
+                   "file (repeatable); the registry's last key cannot be revoked. Rotate a key by "
+                   "adding the new one and revoking the old in one command.")
+@click.option("--approvals", type=int, metavar="N", help="Approvals from distinct maintainers needed "
+              "to ratify (default 2).")
+@click.option("--window-days", type=int, metavar="DAYS",
+              help="Length of the consultation window for new proposals (default 28; 0 = none).")
+@click.option("--lint-rule", "lint_rules", multiple=True, metavar="RULE=SETTING",
+              help="Switch a lint rule off or set its severity: off, error, warning, info or "
+                   "default (repeatable). Stored under the config key \"lint\" (docs/lint.md).")
+@click.option("--signing-key", "signing_key", metavar="FILE",
+              help="Sign the changes with this SSH key (private key file, or a .pub file whose key "
+                   "ssh-agent holds; default: $EGIF_SIGNING_KEY). Required once the maintainers have keys.")
+@click.option("--history", "show_history", is_flag=True, help="Show the log of configuration changes.")
+@format_option(CONFIG)
+@click.pass_context
+def config(ctx: click.Context, add: tuple[str, ...], new_key: str | None, remove: tuple[str, ...],
+           add_keys: tuple[tuple[str, str], ...], revoke_keys: tuple[tuple[str, str], ...],
+           approvals: int | None, window_days: int | None, lint_rules: tuple[str, ...],
+           signing_key: str | None, show_history: bool, fmt: str) -> None:
+    """Show or change the registry's maintainers, their keys, approvals, window length and lint settings.
+
+    Every change is recorded in the audit log; only maintainers may make one
+    (except adding the first maintainer). Once any maintainer has a key, every
+    change (like every approval, objection and transition) must be signed by a
+    key of the maintainer making it.
+    """
+    reg = state(ctx).registry()
+    editor = ConfigEditor(reg, signer=configured_signer(signing_key))
+    if new_key is not None and len(add) != 1:
+        raise click.BadParameter("--key goes with exactly one --add-maintainer (use --add-key NAME FILE.pub "
+                                 "for others)", param_hint="--key")
+    parsed = []
+    for item in lint_rules:
+        rule, sep, setting = item.partition("=")
+        if not sep or not rule.strip() or not setting.strip():
+            raise click.BadParameter(f"{item!r}: expected RULE=SETTING", param_hint="--lint-rule")
+        parsed.append((rule, setting))
+    with reg.store.transaction():  # all requested changes, or none
+        for who in add:
+            editor.add_maintainer(who, new_key)
+        for who, file in add_keys:
+            editor.add_key(who, file)
+        for who, which in revoke_keys:
+            editor.revoke_key(who, which)
+        for who in remove:
+            editor.remove_maintainer(who)
+        if approvals is not None:
+            editor.set_approvals_needed(approvals)
+        if window_days is not None:
+            editor.set_window_days(window_days)
+        for rule, setting in parsed:
+            editor.set_lint_rule(rule, setting)
+    if show_history:
+        emit(CONFIG_HISTORY, fmt, list(reg.events(kinds=("config",))))
         return
-    rows = result.rows
-    echo(f"copied {escape(result.source)} -> {escape(result.destination)}: {rows['schema_versions']} "
-         f"versions, {rows['blobs']} stored files, {rows['attachments']} attachments, {rows['config']} "
-         f"settings, {rows['events']} events; {result.verified_versions} version digests verified")
+    emit(CONFIG, fmt, load_config(reg))
 
 
-def register(root: click.Group) -> None:
-    root.add_command(registry_group)
+for _command in (init, info, config, copy, publish_cmd, pull_cmd, export_catalog_cmd, verify_cmd):
+    registry_group.add_command(_command)

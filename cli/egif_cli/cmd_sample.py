@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from egif import InputError
-from egif.render.text import escape
-from egif.sample import SAMPLE_KINDS, fault_kinds, parse_size, sample_kind, write_sample
+from egif.render.sample import faults_text, written_text
+from egif.sample import SAMPLE_KINDS, SampleReport, parse_size, write_sample
 from egif_cli.common import echo
 
 EPILOG = """\b
@@ -37,55 +37,52 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
         raise click.BadParameter(exc.message) from None
 
 
-def register(root: click.Group) -> None:
-    @root.command("sample", epilog=EPILOG)
-    @click.argument("kind", type=click.Choice(sorted(SAMPLE_KINDS)))
-    @click.option("--count", "-n", type=click.IntRange(min=1), metavar="N", help="Number of records.")
-    @click.option("--size", callback=_size, metavar="SIZE",
-                  help="Instead of --count: add records until the file reaches SIZE "
-                       "(e.g. 100MB, 64MiB); the header then omits the record count.")
-    @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                  help="Seed of the generator; equal seeds give equal files.")
-    @click.option("--invalid-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-                  metavar="R", help="Share of records (0 to 1) given one deliberate error each.")
-    @click.option("--fault", "faults", multiple=True, metavar="ID",
-                  help="Fault kind to sprinkle (repeatable; also xsd, rules or all). "
-                       "Default: every schema-layer fault of KIND. See --list-faults.")
-    @click.option("--version", "version", metavar="M.N",
-                  help="Schema version to write (default: the ratified one).")
-    @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Write to this file (default: standard output).")
-    @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-                  help="Also write a JSON report of the faulty records (record, line, kind) here.")
-    @click.option("--list-faults", is_flag=True, help="List the fault kinds of KIND and exit.")
-    def sample(kind: str, count: int | None, size: int | None, seed: int, invalid_rate: float,
-               faults: tuple[str, ...], version: str | None, output: Path | None,
-               report: Path | None, list_faults: bool) -> None:
-        """Write a synthetic export of KIND, valid unless --invalid-rate says otherwise."""
-        if list_faults:
-            _list(kind)
-            return
-        if count is None and size is None:
-            raise click.UsageError("give --count N or --size SIZE")
-        if count is not None and size is not None:
-            raise click.UsageError("give --count or --size, not both")
-        args: dict[str, Any] = {"count": count, "size": size, "seed": seed,
-                                "invalid_rate": invalid_rate, "version": version,
-                                "faults": list(faults) or None}
-        if output is None:
-            stream = sys.stdout.buffer
-            result = write_sample(kind, stream, **args)
-            stream.flush()
-        else:
-            result = _write_file(kind, output, args)
-            bad = len(result.invalid)
-            echo(f"{escape(output)}: {result.schema}, {result.records:,} records, {result.bytes:,} bytes, "
-                       f"{bad:,} invalid record{'s' if bad != 1 else ''} (seed {seed})", err=True)
-        if report is not None:
-            report.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+@click.command("sample", epilog=EPILOG)
+@click.argument("kind", type=click.Choice(sorted(SAMPLE_KINDS)))
+@click.option("--count", "-n", type=click.IntRange(min=1), metavar="N", help="Number of records.")
+@click.option("--size", callback=_size, metavar="SIZE",
+              help="Instead of --count: add records until the file reaches SIZE "
+                   "(e.g. 100MB, 64MiB); the header then omits the record count.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the generator; equal seeds give equal files.")
+@click.option("--invalid-rate", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              metavar="R", help="Share of records (0 to 1) given one deliberate error each.")
+@click.option("--fault", "faults", multiple=True, metavar="ID",
+              help="Fault kind to sprinkle (repeatable; also xsd, rules or all). "
+                   "Default: every schema-layer fault of KIND. See --list-faults.")
+@click.option("--version", "version", metavar="M.N",
+              help="Schema version to write (default: the ratified one).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a JSON report of the faulty records (record, line, kind) here.")
+@click.option("--list-faults", is_flag=True, help="List the fault kinds of KIND and exit.")
+def sample(kind: str, count: int | None, size: int | None, seed: int, invalid_rate: float,
+           faults: tuple[str, ...], version: str | None, output: Path | None,
+           report: Path | None, list_faults: bool) -> None:
+    """Write a synthetic export of KIND, valid unless --invalid-rate says otherwise."""
+    if list_faults:
+        echo(faults_text(kind), nl=False)
+        return
+    if count is None and size is None:
+        raise click.UsageError("give --count N or --size SIZE")
+    if count is not None and size is not None:
+        raise click.UsageError("give --count or --size, not both")
+    args: dict[str, Any] = {"count": count, "size": size, "seed": seed,
+                            "invalid_rate": invalid_rate, "version": version,
+                            "faults": list(faults) or None}
+    if output is None:
+        stream = sys.stdout.buffer
+        result = write_sample(kind, stream, **args)
+        stream.flush()
+    else:
+        result = _write_file(kind, output, args)
+        echo(written_text(result, output, seed=seed), err=True, nl=False)
+    if report is not None:
+        report.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def _write_file(kind: str, output: Path, args: dict[str, Any]) -> Any:
+def _write_file(kind: str, output: Path, args: dict[str, Any]) -> SampleReport:
     """Write through a temporary file in the same folder so a failure leaves nothing half-written."""
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
@@ -99,11 +96,3 @@ def _write_file(kind: str, output: Path, args: dict[str, Any]) -> Any:
         tmp.unlink(missing_ok=True)
         raise
     return result
-
-
-def _list(kind: str) -> None:
-    spec = sample_kind(kind)
-    echo(f"{kind}: {spec.description} ({spec.schema} {', '.join(spec.versions)})")
-    for f in fault_kinds(kind):
-        rule = f" {f.rule}" if f.rule else ""
-        echo(f"  {f.id:<30} {f.layer:<5}{rule:<10} {f.element:<30} {f.description}")

@@ -14,19 +14,10 @@ import click
 
 from egif.errors import EgifError, InputError, UnsafeInputError
 from egif.model import Finding, Severity
-from egif.render import (
-    finding_line,
-    json_item,
-    matrix_json,
-    matrix_junit,
-    matrix_text,
-    render_junit,
-    summary_line,
-    verdict_line,
-)
+from egif.render.findings import MATRIX, STREAMS, file_counter, progress_text
 from egif.render.text import escape, escape_block
 from egif.validate import DocumentResult, Session
-from egif_cli.common import echo, state
+from egif_cli.common import emit, error, format_option, state
 
 EPILOG = """\b
 The schema of each document is detected from its root element's namespace
@@ -99,24 +90,18 @@ class ProgressLine:
         if now - self.last < 0.2:
             return
         self.last = now
-        seconds = max(float(p.seconds), 1e-6)
-        total = float(p.bytes_total) or None
-        pct = f" {100 * p.bytes_done / total:5.1f}%" if total else ""
-        if p.stage == "reading":
-            line = f"  reading {p.bytes_done / 1e6:,.0f} MB{pct}"
-        else:
-            line = (f"  {p.records:,} records  {p.bytes_done / seconds / 1e6:6.1f} MB/s  "
-                    f"{p.errors:,} errors{pct}")
-        click.echo("\r\x1b[K" + escape(self.prefix + line)[:200], err=True, nl=False)
-        self.shown = True
+        self._show((self.prefix + progress_text(p))[:200])
 
     def file(self, index: int, total: int, name: str) -> None:
-        self.prefix = f"[{index}/{total}] " if total > 1 else ""
+        self.prefix = file_counter(index, total)
         self.last = 0.0  # each file's first report is shown at once
         if self.enabled and total > 1:
-            # the control codes here are the progress line's own; the name is escaped
-            click.echo(f"\r\x1b[K  [{index}/{total}] {escape(name)[:160]}", err=True, nl=False)
-            self.shown = True
+            self._show("  " + self.prefix + escape(name)[:160])
+
+    def _show(self, line: str) -> None:
+        # the control codes here are the progress line's own (back to the start, clear the line)
+        click.echo("\r\x1b[K" + escape(line), err=True, nl=False)
+        self.shown = True
 
     def clear(self) -> None:
         if self.shown:
@@ -125,58 +110,35 @@ class ProgressLine:
 
 
 class Report:
-    """Writes results in one format as they come; always leaves a complete document."""
+    """Writes results in one format as they come (the format's stream renders them);
+    always leaves a complete document."""
 
     def __init__(self, fmt: str, quiet: bool, progress: ProgressLine, out: IO[str]) -> None:
-        self.fmt = fmt
-        self.quiet = quiet
+        self.stream = STREAMS[fmt](quiet=quiet)
         self.progress = progress
         self.out = out
         self.results: list[DocumentResult] = []
-        self.json_items = 0
-        self.pending: list[str] = []  # text lines of the current file (quiet: printed if it fails)
-        if fmt == "json":
-            self._write("[\n")
+        self._write(self.stream.start())
 
     def _write(self, text: str) -> None:
+        if not text:
+            return
         self.progress.clear()
         self.out.write(escape_block(text))  # the last guard: fields are escaped where rendered
         self.out.flush()
 
     def finding(self, f: Finding, source: str) -> None:
-        if self.fmt == "json":
-            self._write(("," if self.json_items else "") + ("\n" if self.json_items else "") + json_item(f, source))
-            self.json_items += 1
-        elif self.fmt == "text":
-            line = "  " + finding_line(f, source) + "\n"
-            if self.quiet:
-                self.pending.append(line)
-            else:
-                self._write(line)
+        self._write(self.stream.finding(f, source))
 
     def done(self, result: DocumentResult, streamed: bool) -> None:
         self.results.append(result)
         if not streamed:
             for f in result.findings:
                 self.finding(f, result.source)
-        if self.fmt == "text":
-            failed = result.schema is None or not result.valid
-            if self.quiet and failed:
-                self._write("".join(self.pending))
-            if failed or not self.quiet:
-                self._write(verdict_line(result) + "\n")
-            self.pending = []
+        self._write(self.stream.done(result))
 
     def close(self, interrupted: bool = False) -> None:
-        if self.fmt == "json":
-            self._write("\n]\n" if self.json_items else "]\n")
-        elif self.fmt == "junit":
-            self._write(render_junit(self.results))
-        else:
-            if self.quiet and interrupted:
-                self._write("".join(self.pending))
-            text = summary_line(self.results)
-            self._write((text + "; interrupted" if interrupted else text) + "\n")
+        self._write(self.stream.close(self.results, interrupted=interrupted))
 
 
 def _refused(name: str, exc: EgifError) -> DocumentResult:
@@ -184,68 +146,66 @@ def _refused(name: str, exc: EgifError) -> DocumentResult:
     return DocumentResult(name, None, [Finding(exc.message, rule, Severity.ERROR, file=name)])
 
 
-def register(root: click.Group) -> None:
-    @root.command("validate", epilog=EPILOG)
-    @click.argument("inputs", nargs=-1, required=True, metavar="FILE|DIR|GLOB|- ...")
-    @click.option("--schema", "schema", metavar="NAME[@VERSION]",
-                  help="Validate against this version (NAME alone: newest, or newest in --status); "
-                       "the root element must be declared by that version's own documents.")
-    @click.option("--status", type=click.Choice(["ratified", "candidate", "draft", "deprecated"]),
-                  help="Use the newest version of the document's standard in this status.")
-    @click.option("--against-all", is_flag=True,
-                  help="Conformance matrix: which registered versions of the standard each "
-                       "document satisfies.")
-    @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text",
-                  show_default=True, help="Output format (json: one object per finding).")
-    @click.option("--quiet", "-q", is_flag=True,
-                  help="Text: print only the files that fail, and the summary; no progress line.")
-    @click.option("--max-errors", type=click.IntRange(min=1), metavar="N",
-                  help="Stop reporting a file after N errors (default: all).")
-    @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-                  help="Processes for large collection exports (default: all cores).")
-    @click.option("--allow-withdrawn", is_flag=True,
-                  help="Allow validation against a withdrawn or rejected version.")
-    @click.option("--no-rules", is_flag=True, help="Skip the Schematron business rules.")
-    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                  help="The date rules compare with (default: today).")
-    @click.pass_context
-    def validate(ctx: click.Context, inputs: tuple[str, ...], schema: str | None,
-                 status: str | None, against_all: bool, fmt: str, quiet: bool, max_errors: int | None,
-                 jobs: int | None, allow_withdrawn: bool, no_rules: bool,
-                 today: _dt.datetime | None) -> None:
-        """Validate XML documents against their schema version and its business rules."""
-        files = expand_inputs(inputs)
-        if files.count("-") > 1:
-            raise click.UsageError("'-' (standard input) may be given only once")
-        progress = ProgressLine(not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb")
-        out = click.get_text_stream("stdout")
-        try:
-            session = Session(state(ctx).registry(), schema=schema, status=status,
-                              allow_withdrawn=allow_withdrawn, rules=not no_rules,
-                              today=today.date() if today else None, jobs=jobs,
-                              max_errors=max_errors, progress=progress)
-        except EgifError as exc:
-            if fmt == "text" or against_all:
-                raise
-            _unusable(exc, fmt, out)
-            ctx.exit(exc.exit_code)
-        if against_all:
-            _matrix(session, files, fmt, progress)
-            return
-        report = Report(fmt, quiet, progress, out)
-        try:
-            for i, name in enumerate(files, 1):
-                progress.file(i, len(files), name)
-                report.done(*_check(session, name, report))
-        except KeyboardInterrupt:
-            report.close(interrupted=True)
-            click.echo("egif: interrupted", err=True)
-            ctx.exit(130)
-        report.close()
-        if any(r.schema is None for r in report.results):
-            ctx.exit(2)
-        if any(not r.valid for r in report.results):
-            ctx.exit(1)
+@click.command("validate", epilog=EPILOG)
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE|DIR|GLOB|- ...")
+@click.option("--schema", "schema", metavar="NAME[@VERSION]",
+              help="Validate against this version (NAME alone: newest, or newest in --status); "
+                   "the root element must be declared by that version's own documents.")
+@click.option("--status", type=click.Choice(["ratified", "candidate", "draft", "deprecated"]),
+              help="Use the newest version of the document's standard in this status.")
+@click.option("--against-all", is_flag=True,
+              help="Conformance matrix: which registered versions of the standard each "
+                   "document satisfies.")
+@format_option(STREAMS, help="Output format (json: one object per finding).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Text: print only the files that fail, and the summary; no progress line.")
+@click.option("--max-errors", type=click.IntRange(min=1), metavar="N",
+              help="Stop reporting a file after N errors (default: all).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Processes for large collection exports (default: all cores).")
+@click.option("--allow-withdrawn", is_flag=True,
+              help="Allow validation against a withdrawn or rejected version.")
+@click.option("--no-rules", is_flag=True, help="Skip the Schematron business rules.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date rules compare with (default: today).")
+@click.pass_context
+def validate(ctx: click.Context, inputs: tuple[str, ...], schema: str | None,
+             status: str | None, against_all: bool, fmt: str, quiet: bool, max_errors: int | None,
+             jobs: int | None, allow_withdrawn: bool, no_rules: bool,
+             today: _dt.datetime | None) -> None:
+    """Validate XML documents against their schema version and its business rules."""
+    files = expand_inputs(inputs)
+    if files.count("-") > 1:
+        raise click.UsageError("'-' (standard input) may be given only once")
+    progress = ProgressLine(not quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb")
+    out = sys.stdout
+    try:
+        session = Session(state(ctx).registry(), schema=schema, status=status,
+                          allow_withdrawn=allow_withdrawn, rules=not no_rules,
+                          today=today.date() if today else None, jobs=jobs,
+                          max_errors=max_errors, progress=progress)
+    except EgifError as exc:
+        if fmt == "text" or against_all:
+            raise
+        _unusable(exc, fmt, out)
+        ctx.exit(exc.exit_code)
+    if against_all:
+        _matrix(session, files, fmt, progress)
+        return
+    report = Report(fmt, quiet, progress, out)
+    try:
+        for i, name in enumerate(files, 1):
+            progress.file(i, len(files), name)
+            report.done(*_check(session, name, report))
+    except KeyboardInterrupt:
+        report.close(interrupted=True)
+        click.echo("egif: interrupted", err=True)
+        ctx.exit(130)
+    report.close()
+    if any(r.schema is None for r in report.results):
+        ctx.exit(2)
+    if any(not r.valid for r in report.results):
+        ctx.exit(1)
 
 
 def _check(session: Session, name: str, report: Report) -> tuple[DocumentResult, bool]:
@@ -263,13 +223,12 @@ def _check(session: Session, name: str, report: Report) -> tuple[DocumentResult,
 
 
 def _unusable(exc: EgifError, fmt: str, out: IO[str]) -> None:
-    """A complete JSON or JUnit document saying the run could not start."""
-    result = DocumentResult("egif validate", None, [Finding(exc.message, "egif:unusable", Severity.ERROR)])
-    if fmt == "json":
-        out.write("[\n" + json_item(result.findings[0], "") + "\n]\n")
-    else:
-        out.write(render_junit([result]))
-    echo(f"egif: error: {escape(str(exc))}", err=True)
+    """A complete report in *fmt* saying the run could not start."""
+    report = Report(fmt, False, ProgressLine(False), out)
+    report.done(DocumentResult("egif validate", None, [Finding(exc.message, "egif:unusable", Severity.ERROR)]),
+                streamed=False)
+    report.close()
+    error(exc)
 
 
 def _matrix(session: Session, files: list[str], fmt: str, progress: ProgressLine) -> None:
@@ -287,14 +246,9 @@ def _matrix(session: Session, files: list[str], fmt: str, progress: ProgressLine
             continue
         rows.append((label, standard, dict(verdicts)))
     progress.clear()
-    if fmt == "json":
-        echo(matrix_json(rows), nl=False)
-    elif fmt == "junit":
-        echo(matrix_junit(rows), nl=False)
-    elif rows:
-        echo(matrix_text(rows), nl=False)
+    emit(MATRIX, fmt, rows)
     for r in refused:
-        echo(f"egif: error: {escape(r.source)}: {escape(r.findings[0].message)}", err=True)
+        error(f"{r.source}: {r.findings[0].message}")
     if refused:
         raise click.exceptions.Exit(2)
     if any(not any(v for v in verdicts.values()) for _f, _s, verdicts in rows):

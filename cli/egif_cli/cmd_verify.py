@@ -1,15 +1,18 @@
-"""``egif registry verify``: check the audit log's chain, signatures and ratifications."""
+"""``egif registry verify``: check the audit log's chain, signatures and ratifications.
+
+Added to the ``registry`` group by :mod:`egif_cli.cmd_registry`.
+"""
 
 from __future__ import annotations
 
 import click
 
-from egif.render.text import escape
-from egif_cli.common import echo, echo_json, format_option, state
+from egif.render.registry import VERIFY
+from egif_cli.common import emit, format_option, state
 
 
 @click.command("verify")
-@format_option("text", "json")
+@format_option(VERIFY)
 @click.pass_context
 def verify_cmd(ctx: click.Context, fmt: str) -> None:
     """Check the registry's audit log and what it says against the registry's tables.
@@ -28,25 +31,6 @@ def verify_cmd(ctx: click.Context, fmt: str) -> None:
     from egif.verify import verify_registry
 
     report = verify_registry(state(ctx).registry())
-    if fmt == "json":
-        echo_json(report.to_dict())
-    else:
-        for problem in report.problems:
-            echo(f"problem: {escape(problem)}")
-        legacy = f", the first {report.legacy_events} from before the chain" if report.legacy_events else ""
-        echo(f"log: {report.events} events{legacy}; head {report.head}")
-        echo(f"approvals: {'signed' if report.signed_registry else 'unsigned'}; "
-             f"{report.signatures_verified} signatures verified")
-        for note in report.notes:
-            echo(f"note: {escape(note)}")
-        count = len(report.problems)
-        echo(f"{escape(report.location)}: " + ("verified" if report.ok else
-                                              f"{count} problem{'s' if count != 1 else ''}"))
+    emit(VERIFY, fmt, report)
     if not report.ok:
         ctx.exit(1)
-
-
-def register(root: click.Group) -> None:
-    group = root.commands["registry"]
-    assert isinstance(group, click.Group)
-    group.add_command(verify_cmd)

@@ -8,12 +8,13 @@ the JSON keeps them exactly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from lxml import etree
 
 from egif.model import Finding, Severity
+from egif.render.table import Renderers
 from egif.render.text import escape, escape_json
 from egif.validate.core.result import DocumentResult
 
@@ -140,16 +141,107 @@ def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif valida
     return data.decode("utf-8")
 
 
+# The whole report of finished results, by format.
+RESULTS: Renderers = {"text": render_text, "json": render_json, "junit": render_junit}
+
+
 def render(results: Sequence[DocumentResult], fmt: str) -> str:
-    if fmt == "json":
-        return render_json(results)
-    if fmt == "junit":
+    return RESULTS[fmt](results)
+
+
+class FindingStream(Protocol):
+    """The report of a validation run written as it goes: each call returns the text to
+    write now (possibly nothing); whatever happens, ``close`` completes the document."""
+
+    def start(self) -> str: ...
+    def finding(self, f: Finding, source: str) -> str: ...
+    def done(self, result: DocumentResult) -> str: ...
+    def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str: ...
+
+
+class TextStream:
+    """Each finding as it is found, each file's verdict after its findings, a summary at the end.
+
+    ``quiet``: only the files that fail (their findings held back until the verdict), and the summary.
+    """
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.pending: list[str] = []
+
+    def start(self) -> str:
+        return ""
+
+    def finding(self, f: Finding, source: str) -> str:
+        line = "  " + finding_line(f, source) + "\n"
+        if self.quiet:
+            self.pending.append(line)
+            return ""
+        return line
+
+    def done(self, result: DocumentResult) -> str:
+        failed = result.schema is None or not result.valid
+        out = "".join(self.pending) if self.quiet and failed else ""
+        if failed or not self.quiet:
+            out += verdict_line(result) + "\n"
+        self.pending = []
+        return out
+
+    def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str:
+        out = "".join(self.pending) if self.quiet and interrupted else ""
+        text = summary_line(results)
+        return out + (text + "; interrupted" if interrupted else text) + "\n"
+
+
+class JsonStream:
+    """The JSON array of :func:`render_json`, one finding at a time."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.items = 0
+
+    def start(self) -> str:
+        return "[\n"
+
+    def finding(self, f: Finding, source: str) -> str:
+        sep = ",\n" if self.items else ""
+        self.items += 1
+        return sep + json_item(f, source)
+
+    def done(self, result: DocumentResult) -> str:
+        return ""
+
+    def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str:
+        return "\n]\n" if self.items else "]\n"
+
+
+class JunitStream:
+    """JUnit XML is one document: written whole when the run ends (or is interrupted)."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        pass
+
+    def start(self) -> str:
+        return ""
+
+    def finding(self, f: Finding, source: str) -> str:
+        return ""
+
+    def done(self, result: DocumentResult) -> str:
+        return ""
+
+    def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str:
         return render_junit(results)
-    return render_text(results)
+
+
+# The streamed report of ``egif validate``, by format.
+STREAMS: Mapping[str, Callable[..., FindingStream]] = {"text": TextStream, "json": JsonStream,
+                                                       "junit": JunitStream}
 
 
 def matrix_text(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> str:
-    """The conformance matrix as a table: documents down, versions across."""
+    """The conformance matrix as a table: documents down, versions across (nothing without rows)."""
+    if not rows:
+        return ""
     columns: list[str] = []
     for _file, _std, verdicts in rows:
         for c in verdicts:
@@ -200,6 +292,47 @@ def matrix_json(rows: Sequence[tuple[str, str, Mapping[str, bool | None]]]) -> s
     return escape_json(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
-__all__ = ["FINDING_KEYS", "Severity", "finding_dict", "finding_line", "json_item", "matrix_json",
-           "matrix_junit", "matrix_text", "render", "render_json", "render_junit", "render_text",
-           "summary_line", "verdict_line"]
+def progress_text(p: Any) -> str:
+    """One line of progress (an :class:`egif.validate.Progress`): bytes read, or records and speed."""
+    seconds = max(float(p.seconds), 1e-6)
+    total = float(p.bytes_total) or None
+    pct = f" {100 * p.bytes_done / total:5.1f}%" if total else ""
+    if p.stage == "reading":
+        return f"  reading {p.bytes_done / 1e6:,.0f} MB{pct}"
+    return f"  {p.records:,} records  {p.bytes_done / seconds / 1e6:6.1f} MB/s  {p.errors:,} errors{pct}"
+
+
+def file_counter(index: int, total: int) -> str:
+    """``[3/10] `` while several files are checked, else nothing."""
+    return f"[{index}/{total}] " if total > 1 else ""
+
+
+# The conformance matrix of ``egif validate --against-all``, by format.
+MATRIX: Renderers = {"text": matrix_text, "json": matrix_json, "junit": matrix_junit}
+
+
+__all__ = [
+    "FINDING_KEYS",
+    "MATRIX",
+    "RESULTS",
+    "STREAMS",
+    "FindingStream",
+    "JsonStream",
+    "JunitStream",
+    "Severity",
+    "TextStream",
+    "file_counter",
+    "finding_dict",
+    "finding_line",
+    "json_item",
+    "matrix_json",
+    "matrix_junit",
+    "matrix_text",
+    "progress_text",
+    "render",
+    "render_json",
+    "render_junit",
+    "render_text",
+    "summary_line",
+    "verdict_line",
+]
