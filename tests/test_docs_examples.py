@@ -295,3 +295,55 @@ def test_a_command_failing_or_printing_otherwise_is_reported(tmp_path: Path) -> 
     results = run_page(page, tmp_path)
     assert [code for code, _ in results] == [0, 2, 1]
     assert results[0][1] == "hello\n"
+
+
+# Commands named in the prose (`egif lint --explain RULE`): not run, but their commands and options must exist
+
+
+def _prose_commands() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for path in PARSED:
+        text = re.sub(r"^\s*```.*?^\s*```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+        for span in re.findall(r"`(egif [^`]+)`", text.replace("\n", " ")):
+            found.append((str(path.relative_to(REPO)), " ".join(span.replace("\\", "").split())))
+    return found
+
+
+def prose_command_problem(span: str) -> str | None:
+    """Why ``span`` (``egif lifecycle approve REF [--reason]``) names no real command or option, else None."""
+    import click
+    from egif_cli.app import cli
+
+    words = [word.strip("[]") for word in span.split()[1:] if word not in ("...", "\u2026", "-")]
+    command: click.Command = cli
+    expects_value = False
+    for word in words:
+        if expects_value:
+            expects_value = False
+            continue
+        if word.startswith("-"):
+            name = word.split("=")[0]
+            matches = [p for p in command.params if name in (*p.opts, *p.secondary_opts)]
+            if not matches:
+                return f"egif {command.name}: no option {name}"
+            expects_value = not (isinstance(matches[0], click.Option) and matches[0].is_flag) and "=" not in word
+        elif isinstance(command, click.Group):
+            sub = command.get_command(click.Context(command), word)
+            if sub is None:
+                return f"egif {command.name}: no command {word!r}"
+            command = sub
+        # else: an argument (a placeholder such as REF, or a real value)
+    return None
+
+
+def test_commands_named_in_the_prose_exist() -> None:
+    spans = [(page, span) for page, span in _prose_commands() if not span.split()[1].startswith("(")]
+    assert len(spans) > 40
+    problems = [f"{page}: `{span}`: {why}" for page, span in spans if (why := prose_command_problem(span))]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_misnamed_option_in_the_prose_is_caught() -> None:
+    assert prose_command_problem("egif schema add FILE --status draft") == "egif add: no option --status"
+    assert prose_command_problem("egif lifecycle aprove REF") == "egif lifecycle: no command 'aprove'"
+    assert prose_command_problem("egif --registry team.sqlite schema list --format json") is None
