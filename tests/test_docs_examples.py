@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from .conftest import REPO
 PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md"), *(REPO / "docs" / "standards").glob("*.md")])
 GENERATED = {REPO / "docs" / "cli.md"}  # --help output, checked by test_docs.py
 RUN_LANGS = {"console", "sh"}
+OPTIONAL_TOOLS = {"xmllint": "Debian libxml2-utils; .ci/run installs it", "ssh-keygen": "OpenSSH's client"}
 MAX_NOT_RUN = 10  # each one says why; raise this only with a reason no test can meet
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
@@ -231,6 +233,9 @@ def run_page(page: Page, tmp_path: Path) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", RUNNABLE, ids=[str(p.relative_to(REPO)) for p in RUNNABLE])
 def test_page_examples_run_as_shown(path: Path, tmp_path: Path) -> None:
     page = PARSED[path]
+    for tool in OPTIONAL_TOOLS:
+        if shutil.which(tool) is None and any(re.search(rf"(^|[\s;&|]){tool}\s", c.text) for c in page.commands):
+            pytest.skip(f"{tool} is not installed ({OPTIONAL_TOOLS[tool]})")
     problems: list[str] = []
     for command, (code, output) in zip(page.commands, run_page(page, tmp_path), strict=True):
         where = f"{command.page}:{command.line}: $ {command.text}"
