@@ -35,6 +35,7 @@ from egif.resolve import ResolvedSchema
 from egif.validate import DocumentResult, Session, Validator
 
 __version__ = "0.1.0"
+"""The version of egif (as in pyproject.toml)."""
 
 __all__ = [
     "AddResult",

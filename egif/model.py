@@ -33,6 +33,7 @@ class Status(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> Status:
+        """The status named ``value``, in any case; :class:`~egif.errors.InputError` for another word."""
         try:
             return cls(value.lower())
         except ValueError:
@@ -76,6 +77,8 @@ class SchemaRef:
 
     @classmethod
     def parse(cls, text: str) -> SchemaRef:
+        """``NAME@VERSION`` or ``NAME`` (version ``None``); :class:`~egif.errors.InputError` when
+        the name or the ``MAJOR.MINOR`` version is malformed."""
         name, sep, version = text.strip().partition("@")
         check_name(name)
         if sep:
@@ -164,6 +167,7 @@ class SchemaVersion:
         return parse_version(self.version)
 
     def to_dict(self) -> dict[str, Any]:
+        """The version as plain JSON-ready data, as the CLI's JSON output writes it."""
         return {
             "name": self.name,
             "version": self.version,
@@ -204,11 +208,16 @@ class Event:
     data: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        """The event as plain JSON-ready data, as the CLI's JSON output writes it."""
         return {"id": self.id, "name": self.name, "version": self.version, "kind": self.kind,
                 "actor": self.actor, "at": self.at, "data": self.data}
 
 
 class Severity(StrEnum):
+    """How much a finding matters: only ``ERROR`` makes a document invalid (and ``egif validate``
+    exit 1); ``WARNING`` (e.g. a deprecated version) and ``INFO`` (e.g. a draft version, the
+    version detected) are reported and do not fail."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -234,6 +243,7 @@ class Finding:
     record: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The finding as one object of ``egif validate --format json``, keys in that order."""
         return {
             "file": self.file, "line": self.line, "column": self.column, "path": self.path,
             "record": self.record, "rule": self.rule, "severity": self.severity.value,

@@ -156,6 +156,7 @@ class Registry:
                 store.set_meta("seeded", "no (created empty)")
 
     def close(self) -> None:
+        """Close the store's connection (``with Registry.open() as reg:`` does it for you)."""
         self.store.close()
 
     def __enter__(self) -> Registry:
@@ -204,6 +205,7 @@ class Registry:
 
     def list(self, *, name: str | None = None, namespace: str | None = None,
              status: str | Status | None = None) -> builtins.list[SchemaVersion]:
+        """Every registered version, or those of one standard ``name``, ``namespace`` or ``status``."""
         status_value = Status.parse(status).value if isinstance(status, str) else (
             status.value if status else None)
         rows = self.store.list_versions(name=name, namespace=namespace, status=status_value)
@@ -263,6 +265,7 @@ class Registry:
 
     def events(self, name: str | None = None, version: str | None = None,
                kinds: tuple[str, ...] | None = None) -> Iterator[Event]:
+        """The audit events, oldest first: all, or of one standard or version, of some ``kinds``."""
         for e in self.store.iter_events(name=name, version=version, kinds=kinds):
             yield Event(e["id"], e["name"], e["version"], e["kind"], e["actor"], e["at"], e["data"])
 

@@ -235,6 +235,8 @@ class ResolvedSchema:
     _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
 
     def url(self, vpath: str | None = None) -> str:
+        """The virtual URL a stored file (``vpath``, default the main document) is compiled under:
+        locations in error messages and between the files; never fetched."""
         return VIRTUAL_BASE + (vpath or self.main)
 
     def lxml_schema(self) -> etree.XMLSchema:

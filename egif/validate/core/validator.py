@@ -134,7 +134,22 @@ class Validator:
         return (f for f in self.iter_findings(source, label=label) if f.severity == Severity.ERROR)
 
     def is_valid(self, source: Source) -> bool:
-        """True when the document has no error (stops at the first one)."""
+        """True when the document has no error, False at its first error (the rest is not read).
+
+        A document that is valid XML up to its root start tag and then breaks (not well-formed
+        further on) is not valid: False. Raises, instead of answering:
+
+        * :class:`~egif.errors.InputError` (a ``ValueError``) when the source cannot be read or
+          is not XML at all: a missing or unreadable file, a directory, bytes with no root
+          element;
+        * :class:`~egif.errors.UnsafeInputError` (an ``InputError``) when the document is refused
+          as unsafe: entity declarations, external DTDs, XInclude on the streaming path, a
+          source over the size limits of ``egif.limits``;
+        * ``TypeError`` when ``source`` is not a path, ``bytes`` or a binary file object.
+
+        Errors of the schema itself surface earlier, when the validator is made
+        (:meth:`for_version`, :meth:`for_schema`).
+        """
         return next(self.iter_errors(source), None) is None
 
     def validate(self, source: Source, *, label: str | None = None) -> DocumentResult:
