@@ -167,20 +167,25 @@ def sampled(cmd: list[str], env: dict[str, str], *, pipe_from: Path | None = Non
     """Run *cmd* (fed through a pipe from ``cat`` when *pipe_from*) while sampling its
     process tree: seconds, peak RSS and PSS sums (kB), output."""
     start = time.perf_counter()
-    feeder = subprocess.Popen(["cat", str(pipe_from)], stdout=subprocess.PIPE) if pipe_from else None
-    proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    if feeder is not None and feeder.stdout is not None:
-        feeder.stdout.close()
-    peak_rss = peak_pss = 0
-    while proc.poll() is None:
-        rss, pss = _memory(_tree_pids(proc.pid))
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(0.02)
-    out, err = proc.communicate()
-    if feeder is not None:
-        feeder.wait()
-    return time.perf_counter() - start, peak_rss, peak_pss, out.decode() + err.decode()
+    # the output goes to a file: a pipe nobody reads while the tree is sampled would fill
+    # up and stop the command for good
+    with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as sink_err:
+        feeder = subprocess.Popen(["cat", str(pipe_from)], stdout=subprocess.PIPE) if pipe_from else None
+        proc = subprocess.Popen(cmd, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                                stdout=sink, stderr=sink_err, env=env)
+        if feeder is not None and feeder.stdout is not None:
+            feeder.stdout.close()
+        peak_rss = peak_pss = 0
+        while proc.poll() is None:
+            rss, pss = _memory(_tree_pids(proc.pid))
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.02)
+        if feeder is not None:
+            feeder.wait()
+        sink.seek(0)
+        sink_err.seek(0)
+        out = sink.read() + sink_err.read()
+    return time.perf_counter() - start, peak_rss, peak_pss, out.decode()
 
 
 def load() -> str:
