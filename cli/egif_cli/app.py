@@ -53,6 +53,16 @@ class AppState:
             return None
         return self.actor
 
+    def override(self, *, registry_path: str | None = None, actor: str | None = None) -> None:
+        """A global option given again after the subcommand: the later value wins."""
+        if self._registry is not None:  # pragma: no cover - options are parsed before any command runs
+            raise RuntimeError("the registry is already open")
+        if registry_path is not None:
+            self.registry_path = registry_path or None
+        if actor is not None:
+            self.actor = actor
+            self.actor_from_env = False
+
     def registry(self) -> Registry:
         if self._registry is None:
             self._registry = Registry.open(self.registry_path, actor=self.actor_for(self.registry_path))
@@ -62,6 +72,64 @@ class AppState:
         if self._registry is not None:
             self._registry.close()
             self._registry = None
+
+
+# -- global options after the subcommand ----------------------------------------------------
+# `egif lifecycle approve REF --as bob` and `egif validate --registry team.sqlite FILE` mean what
+# `egif --as bob lifecycle approve REF` and `egif --registry team.sqlite validate FILE` mean: every
+# command under the root also accepts the root's own options, and a value typed after the
+# subcommand wins over one typed before it or taken from the environment.
+REGISTRY_HELP = ("Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
+                 "`egif registry init`). Default: registry.sqlite in the user data directory, "
+                 "created on first use.")
+ACTOR_HELP = ("Who is acting, recorded in the audit log (default: the git user). SQLite only: "
+              "a PostgreSQL registry acts as the database role you connect as.")
+_GLOBAL_MARK = "_egif_global_options"
+
+
+def _global_value(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    if ctx.get_parameter_source(param.name or "") != click.core.ParameterSource.COMMANDLINE:
+        return
+    app = ctx.find_root().obj
+    if isinstance(app, AppState):
+        if param.name == "global_registry":
+            app.override(registry_path=value)
+        else:
+            app.override(actor=value)
+
+
+def _global_options(hidden: bool) -> list[click.Option]:
+    return [
+        click.Option(["--registry", "global_registry"], metavar="PATH|DSN", expose_value=False,
+                     callback=_global_value, hidden=hidden,
+                     help="Registry to use, as `egif --registry` (given here, it wins)."),
+        click.Option(["--as", "global_actor"], metavar="NAME", expose_value=False,
+                     callback=_global_value, hidden=hidden,
+                     help="Who is acting, as `egif --as` (given here, it wins)."),
+    ]
+
+
+def accept_global_options(command: click.Command, ctx: click.Context) -> None:
+    """Let *command* and every command under it accept the global options too (once each;
+    an option name a command already uses for itself is left alone).  Groups accept them
+    without listing them in their help; leaf commands list them."""
+    if getattr(command, _GLOBAL_MARK, False):
+        return
+    setattr(command, _GLOBAL_MARK, True)
+    taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+    group = isinstance(command, click.Group)
+    for option in _global_options(hidden=group):
+        if not taken & set(option.opts):
+            command.params.append(option)
+    if group:
+        assert isinstance(command, click.Group)
+        sub_ctx = click.Context(command, parent=ctx, info_name=command.name)
+        for name in command.list_commands(sub_ctx):
+            sub = command.get_command(sub_ctx, name)
+            if sub is not None:
+                accept_global_options(sub, sub_ctx)
 
 
 class EgifGroup(click.Group):
@@ -81,7 +149,10 @@ class EgifGroup(click.Group):
         if not hasattr(self, "_loaded"):
             self._loaded = set()
         load(self, cmd_name, self._loaded)
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            accept_global_options(command, ctx)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -109,12 +180,9 @@ class EgifGroup(click.Group):
 
 @click.group(cls=EgifGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--registry", "registry_path", metavar="PATH|DSN", envvar=REGISTRY_ENV, show_envvar=True,
-              help="Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
-                   "`egif registry init`). Default: registry.sqlite in the user data directory, "
-                   "created on first use.")
+              help=REGISTRY_HELP + " Also accepted after the subcommand.")
 @click.option("--as", "actor", metavar="NAME", envvar="EGIF_USER", show_envvar=True,
-              help="Who is acting, recorded in the audit log (default: the git user). SQLite only: "
-                   "a PostgreSQL registry acts as the database role you connect as.")
+              help=ACTOR_HELP + " Also accepted after the subcommand.")
 @click.version_option(__version__, prog_name="egif")
 @click.pass_context
 def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> None:
