@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from egif import Registry
 from egif.errors import NotFound
 from egif.model import SchemaRef
 from egif.registry import suggestion
+from egif.resolve import ResolvedSchema
 
 from .conftest import run_egif
+from .test_validate_invariance import SEQ, _all_ways, _assert_one_answer
 
 
 @pytest.fixture
@@ -151,3 +155,74 @@ def test_lint_still_takes_a_file_named_like_a_reference(egif_cli: Any, tmp_path:
     result = egif_cli("lint", "--format", "json", "BS7666@2", cwd=tmp_path)
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["schema"] == "BS7666@2"
+
+
+# -- syntax errors located by fields, never repeated inside the message ------------------------
+@pytest.mark.parametrize(("data", "line", "column", "message"), [
+    (b"<a>\n<b></a>", 2, 8, "Opening and ending tag mismatch: b and a"),
+    (b"<a>\n<b>\n</a>", 3, 5, "Opening and ending tag mismatch: b line 2 and a"),
+    (b"<a><b></c></a>", 1, 11, "Opening and ending tag mismatch: b and c"),
+    (b"<a>\n<b>", 2, 4, "Premature end of data in tag b"),
+])
+def test_syntax_position(data: bytes, line: int, column: int, message: str) -> None:
+    from lxml import etree
+
+    from egif.xmlsafe import make_parser, syntax_position
+
+    with pytest.raises(etree.XMLSyntaxError) as info:
+        etree.fromstring(data, make_parser())
+    found = syntax_position(info.value)
+    assert found[0] == line and found[2] == message
+    assert found[1] is not None and found[1] > 0
+
+
+@given(at=st.integers(0, 7), how=st.sampled_from(["</t:Cod>", "<t:Code", "&bogus;", "<<"]),
+       piece=st.integers(24, 400))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_syntax_errors_one_answer_whatever_the_size(tmp_path_factory: pytest.TempPathFactory, at: int,
+                                                    how: str, piece: int) -> None:
+    resolved = ResolvedSchema({"s.xsd": SEQ.xsd.encode()}, "s.xsd")
+    entries = ["\n  <t:Entry><t:Code>AB12</t:Code><t:Qty>1</t:Qty></t:Entry>" for _ in range(8)]
+    entries[at] = entries[at].replace("</t:Code>", how, 1)
+    doc = (f'<t:Batch xmlns:t="{SEQ.namespace}">' + "".join(entries) + "\n</t:Batch>\n").encode()
+    answers = _all_ways(resolved, None, doc, tmp_path_factory.mktemp("syn"), (piece,))
+    # the syntax finding, field by field (what else a cut-up pass reports before it stops is
+    # not this test's business)
+    _assert_one_answer({way: ([r for r in rows if r[0] == "xml:syntax"], None)
+                        for way, (rows, _records) in answers.items()})
+    rows, _records = next(iter(answers.values()))
+    syntax = [r for r in rows if r[0] == "xml:syntax"]
+    assert len(syntax) == 1
+    _rule, _sev, message, line, column, _path, _record = syntax[0]
+    assert line is not None and line >= at + 2 and column is not None
+    assert f"line {line}" not in message and "column" not in message
+
+
+def test_syntax_error_text_and_json(egif_cli: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "mismatch.xml"
+    doc.write_text('<?xml version="1.0"?>\n<BS7666Address xmlns="http://www.govtalk.gov.uk/people/bs7666">'
+                   "<PAON></BS7666Address>\n")
+    text = egif_cli("validate", str(doc))
+    assert text.returncode == 1
+    assert f"{doc}:2:86: error [xml:syntax]: not well-formed XML: Opening and ending tag mismatch: " \
+           "PAON and BS7666Address\n" in text.stdout
+    data = json.loads(egif_cli("validate", "--format", "json", str(doc)).stdout)
+    assert [(f["rule"], f["line"], f["column"]) for f in data] == [("xml:syntax", 2, 86)]
+    assert "line" not in data[0]["message"]
+
+
+def test_schema_syntax_error_is_located(egif_cli: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "Broken-v1-0.xsd"
+    broken.write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n'
+                      '<xs:element name="a">\n</xs:schema>\n')
+    lint = egif_cli("lint", "--format", "json", str(broken))
+    assert lint.returncode == 1
+    [finding] = json.loads(lint.stdout)["findings"]
+    assert (finding["rule"], finding["line"], finding["column"]) == ("xml:syntax", 3, 13)
+    assert finding["message"] == ("not well-formed XML: Opening and ending tag mismatch: element line 2 "
+                                  "and schema")
+    text = egif_cli("lint", str(broken))
+    assert f"{broken}:3:13: error: [xml:syntax] not well-formed XML" in text.stdout
+    add = egif_cli("schema", "add", str(broken), "--name", "Broken", "--version", "1.0")
+    assert add.returncode == 2
+    assert add.stderr.startswith(f"egif: error: {broken}:3:13: not well-formed XML: ")

@@ -38,7 +38,7 @@ def _text(findings: list[Finding], label: str) -> None:
     for f in findings:
         where = escape(f.file or label)
         if f.line:
-            where += f":{f.line}"
+            where += f":{f.line}" + (f":{f.column}" if f.column else "")
         echo(f"{where}: {f.severity.value}: [{escape(f.rule)}] {escape(f.message)}")
     n = count(findings)
     verdict = "FAIL" if has_errors(findings) else "ok"

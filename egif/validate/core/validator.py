@@ -43,7 +43,7 @@ from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
 from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
 from egif.validate.stream.worker import XINCLUDE_NAMESPACES
-from egif.xmlsafe import check_doctype, make_parser
+from egif.xmlsafe import check_doctype, make_parser, syntax_position
 
 SCHEMATRON_KIND = "schematron"
 CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
@@ -170,7 +170,7 @@ class Validator:
             except InputError as exc:
                 yield DocumentResult(name, self.label, [Finding(
                     exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
-                    file=name)])
+                    file=name, line=exc.line, column=exc.column)])
 
     # -- on an open input -------------------------------------------------------------------
     def result_of(self, doc: Input, info: RootInfo | None = None,
@@ -304,19 +304,17 @@ class Validator:
         if len(data) > 1 << 20:
             at = attribute_flood(data)
             if at is not None:
-                line = data.count(b"\n", 0, at) + 1
-                raise UnsafeInputError(f"refused: an element at line {line} carries more than "
+                flood_line = data.count(b"\n", 0, at) + 1
+                raise UnsafeInputError(f"refused: an element at line {flood_line} carries more than "
                                        f"{ATTRIBUTE_LIMIT:,} attributes", file=name)
         try:
             root = etree.fromstring(data, make_parser())
         except etree.XMLSyntaxError as exc:
-            line, column = exc.position if exc.position else (0, 0)
-            message = str(exc.msg or exc).strip()
+            line, column, message = syntax_position(exc)
             if any(w in message for w in ("Excessive depth", "XML_PARSE_HUGE", "huge text", "Huge input",
                                            "AttValue length too long")):
-                raise limits_error(message, name) from None
-            yield Finding(f"not well-formed XML: {_no_position(message)}", "xml:syntax", Severity.ERROR, name,
-                          line or None, column or None)
+                raise limits_error(str(exc.msg or exc).strip(), name) from None
+            yield Finding(f"not well-formed XML: {message}", "xml:syntax", Severity.ERROR, name, line, column)
             return
         tree = root.getroottree()
         check_doctype(tree, name)
@@ -351,10 +349,6 @@ class Validator:
 def _line(el: etree._Element | None) -> int | None:
     line = getattr(el, "sourceline", None)
     return line if isinstance(line, int) and line > 0 else None
-
-
-def _no_position(message: str) -> str:
-    return re.sub(r",? line \d+, column \d+$", "", message).strip()
 
 
 def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:

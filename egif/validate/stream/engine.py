@@ -31,7 +31,6 @@ and validation stops there.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_p
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema
-from egif.xmlsafe import make_parser
+from egif.xmlsafe import make_parser, syntax_position
 
 PIECE_BYTES = 128 * 1024
 _PROGRESS_EVERY = 0.25  # seconds
@@ -339,9 +338,8 @@ def first_syntax_error(reader: Reader) -> tuple[int, int, str] | None:
             parser.feed(block)
         parser.close()
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (0, 0)
-        message = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc)).strip()
-        return line, column, message
+        line, column, message = syntax_position(exc)
+        return line or 0, column or 0, message
     return None
 
 
