@@ -226,3 +226,118 @@ def test_schema_syntax_error_is_located(egif_cli: Any, tmp_path: Path) -> None:
     add = egif_cli("schema", "add", str(broken), "--name", "Broken", "--version", "1.0")
     assert add.returncode == 2
     assert add.stderr.startswith(f"egif: error: {broken}:3:13: not well-formed XML: ")
+
+
+# -- a closed pipe, upper-case extensions, local mirrors, a wrong pin -------------------------
+def _with_stdout_closed(args: list[str], registry: Path) -> tuple[int, str]:
+    """Run the CLI with its stdout a pipe whose reader has already gone (``| head -0``)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, EGIF_REGISTRY=str(registry))
+    proc = subprocess.Popen([sys.executable, "-m", "egif", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    return proc.wait(timeout=120), err
+
+
+@pytest.mark.parametrize("args", [
+    ["schema", "list"],
+    ["schema", "list", "--format", "json"],
+    ["--help"],
+    ["validate", "--format", "json", str(Path(__file__).parent.parent / "fixtures" / "bs7666")],
+])
+def test_a_closed_pipe_ends_quietly(registry_path: Path, args: list[str]) -> None:
+    code, err = _with_stdout_closed(args, registry_path)
+    assert (code, err) == (141, "")
+
+
+def test_upper_case_extensions_are_found_in_directories(egif_cli: Any, tmp_path: Path) -> None:
+    valid = sorted((Path(__file__).parent.parent / "fixtures" / "bs7666" / "2.0" / "valid").glob("*.xml"))
+    folder = tmp_path / "exports"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copyfile(valid[0], folder / "LOWER.xml")
+    shutil.copyfile(valid[1], folder / "sub" / "UPPER.XML")
+    shutil.copyfile(valid[2], folder / "Mixed.Xml")
+    (folder / "notes.txt").write_text("not a document")
+    result = egif_cli("validate", "--format", "json", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    from egif.validate.core.sources import documents_under
+
+    assert [p.name for p in documents_under(folder)] == ["LOWER.xml", "Mixed.Xml", "UPPER.XML"]
+    summary = egif_cli("validate", str(folder)).stdout
+    assert "3 files: 3 valid" in summary
+
+
+@pytest.fixture
+def mirror(registry_path: Path, tmp_path: Path) -> Path:
+    site = tmp_path / "mirror"
+    published = run_egif("registry", "publish", "--no-catalogue", str(site), registry=registry_path)
+    assert published.returncode == 0, published.stderr
+    return site
+
+
+def _empty(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    Registry.init(path, actor="tester@example.org", seed=False).close()
+    return path
+
+
+@pytest.mark.parametrize("how", ["directory", "file-url", "file-url-index"])
+def test_pull_from_a_local_mirror(mirror: Path, registry_path: Path, tmp_path: Path, how: str) -> None:
+    source = {"directory": str(mirror), "file-url": mirror.resolve().as_uri(),
+              "file-url-index": mirror.resolve().as_uri() + "/index.json"}[how]
+    target = _empty(tmp_path, "target.sqlite")
+    result = run_egif("registry", "pull", source, "--format", "json", registry=target)
+    assert result.returncode == 0, result.stderr
+    with Registry.open(registry_path) as publisher, Registry.open(target) as pulled:
+        assert {(v.ref, v.digest, v.status) for v in pulled.list()} == \
+            {(v.ref, v.digest, v.status) for v in publisher.list()}
+    again = run_egif("registry", "pull", source, "--format", "json", registry=target)
+    assert json.loads(again.stdout)["unchanged"] is True
+
+
+def test_a_mirror_file_leading_outside_is_refused(mirror: Path, tmp_path: Path) -> None:
+    # a symbolic link with the right content still leads outside the mirror: refused, nothing stored
+    objects = sorted(p for p in (mirror / "objects").rglob("*") if p.is_file())
+    victim = objects[0]
+    outside = tmp_path / "outside"
+    outside.write_bytes(victim.read_bytes())
+    victim.unlink()
+    victim.symlink_to(outside)
+    target = _empty(tmp_path, "target.sqlite")
+    result = run_egif("registry", "pull", str(mirror), registry=target)
+    assert result.returncode == 2
+    assert "leads outside the mirror directory" in result.stderr and result.stderr.count("\n") == 1
+    with Registry.open(target) as pulled:
+        assert pulled.list() == []
+
+
+def test_a_mirror_keeps_the_size_limits(mirror: Path, tmp_path: Path) -> None:
+    target = _empty(tmp_path, "target.sqlite")
+    result = run_egif("registry", "pull", str(mirror), "--max-file-size", "100", registry=target)
+    assert result.returncode == 2
+    assert "is over the limit of 100 bytes" in result.stderr
+
+
+@pytest.mark.parametrize("bad", ["no-such-dir", "file://remote.example/x", "ftp://example.org/"])
+def test_not_a_mirror(tmp_path: Path, bad: str) -> None:
+    target = _empty(tmp_path, "target.sqlite")
+    result = run_egif("registry", "pull", bad, registry=target, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("egif: error: ")
+
+
+def test_a_wrong_pin_says_so(mirror: Path, tmp_path: Path) -> None:
+    target = _empty(tmp_path, "target.sqlite")
+    wrong = "0" * 64
+    result = run_egif("registry", "pull", str(mirror), "--pin", wrong, registry=target)
+    assert result.returncode == 2
+    assert result.stderr == (f"egif: error: {mirror.resolve().as_uri()}/: no published state with that "
+                             f"SHA-256: {wrong}\n")
+    right = (mirror / "index.sha256").read_text().split()[0]
+    assert run_egif("registry", "pull", str(mirror), "--pin", right, registry=target).returncode == 0

@@ -7,16 +7,23 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
   2  usage error or unusable input (missing/unreadable/unsafe file, not a
      schema, unknown registry entry, broken registry, a file that cannot be
      written)
+  130  interrupted (Ctrl-C)
+  141  the reader of the output went away (``egif schema list | head -1``):
+     nothing more is written, no message, and the status is the one the shell
+     gives any tool stopped by a closed pipe (128 + SIGPIPE), so that
+     ``set -o pipefail`` never mistakes a cut-short check for a passed one
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from click.utils import PacifyFlushWrapper
 
 from egif import EgifError, Registry, __version__
 from egif.registry import REGISTRY_ENV, default_location, is_url
@@ -26,7 +33,12 @@ EXIT_HELP = """\b
 Exit codes:
   0  success
   1  a check failed (invalid document, lint error, refused step, verdict short of --require)
-  2  usage error or unusable input (bad file, unknown schema, broken registry)"""
+  2  usage error or unusable input (bad file, unknown schema, broken registry)
+  130  interrupted (Ctrl-C)
+  141  output pipe closed by its reader (e.g. `| head`): stops quietly"""
+
+# 128 + SIGPIPE: what the shell reports for `seq 1000000 | head -1`'s writer
+EXIT_CLOSED_PIPE = 141
 
 
 class AppState:
@@ -167,8 +179,8 @@ class EgifGroup(click.Group):
             exc.message = escape(exc.message)
             raise
         except BrokenPipeError:
-            sys.stderr.close()
-            ctx.exit(1)
+            _quiet_stdout()
+            ctx.exit(EXIT_CLOSED_PIPE)
         except OSError as exc:  # disk full, permission denied, read-only folder...
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"egif: error: {escape(where)}{escape(exc.strerror or exc)}", err=True)
@@ -193,5 +205,37 @@ def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> Non
     ctx.call_on_close(state.close)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail again
+    (the way the Python documentation handles SIGPIPE; `signal.SIG_DFL` would kill the
+    process in the middle of a registry transaction)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
+def _stdout_closed() -> bool:
+    if isinstance(sys.stdout, PacifyFlushWrapper):  # click met EPIPE outside a command (help)
+        return True
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def main() -> None:
-    cli(prog_name="egif")
+    """The console script: the root command, and the one place a closed output pipe is handled."""
+    try:
+        cli(prog_name="egif")
+    except SystemExit as exc:
+        # a write cut short inside a command, by click (help) or at the last flush
+        if exc.code != EXIT_CLOSED_PIPE and _stdout_closed():
+            _quiet_stdout()
+            sys.exit(EXIT_CLOSED_PIPE)
+        raise

@@ -104,6 +104,12 @@ class Input:
         self.close()
 
 
+def documents_under(folder: str | Path) -> list[Path]:
+    """The XML documents below *folder*, in a stable order: every regular file whose name ends
+    in ``.xml`` in any case (``EXPORT.XML`` as well as ``export.xml``)."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() == ".xml" and p.is_file())
+
+
 def label_of(source: Source) -> str:
     """How findings name a source: its path, ``<bytes>``, or the file object's name."""
     if isinstance(source, bytes):
