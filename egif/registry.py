@@ -238,6 +238,15 @@ class Registry:
             raise self._unknown(SchemaRef(name))
         return found
 
+    def importers(self, ref: str | SchemaRef, *, statuses: Iterable[Status] | None = None
+                  ) -> builtins.list[SchemaVersion]:
+        """The versions that import *ref* directly (bound to it), optionally only those in
+        *statuses*; by name and version."""
+        wanted = {s.value for s in statuses} if statuses is not None else None
+        rows = self.store.dependents(int(self._row(ref)["id"]))
+        unique = {(r["name"], r["version"]): r for r in rows if wanted is None or r["status"] in wanted}
+        return self._to_models(sorted(unique.values(), key=lambda r: (r["name"], version_order(r["version"]))))
+
     def newest(self, name: str | None = None, *, namespace: str | None = None,
                statuses: Iterable[Status] | None = None) -> SchemaVersion:
         """The newest version of a standard (by name or namespace) in the given statuses."""

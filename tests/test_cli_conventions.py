@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from egif import Registry
+from egif import Registry, Status
 from egif.errors import NotFound
 from egif.model import SchemaRef
 from egif.registry import suggestion
@@ -341,3 +341,84 @@ def test_a_wrong_pin_says_so(mirror: Path, tmp_path: Path) -> None:
                              f"SHA-256: {wrong}\n")
     right = (mirror / "index.sha256").read_text().split()[0]
     assert run_egif("registry", "pull", str(mirror), "--pin", right, registry=target).returncode == 0
+
+
+# -- deprecating or withdrawing a version others still import ---------------------------------
+@pytest.fixture
+def maintained(registry_path: Path) -> Path:
+    added = run_egif("--as", "alice", "registry", "config", "--add-maintainer", "alice", registry=registry_path)
+    assert added.returncode == 0, added.stderr
+    return registry_path
+
+
+def test_deprecate_and_withdraw_name_the_ratified_importers(maintained: Path) -> None:
+    importers = ["AddressAndPersonalDetails@2.0", "GazetteerExtract@1.0"]
+    with Registry.open(maintained) as reg:
+        assert [str(v.ref) for v in reg.importers("BS7666@2.0", statuses=[Status.RATIFIED])] == importers
+        # every importer, whatever its status, without the filter
+        assert "GazetteerExtract@1.1" in [str(v.ref) for v in reg.importers("BS7666@2.0")]
+    dep = run_egif("lifecycle", "deprecate", "BS7666@2.0", "-m", "superseded", "--as", "alice", registry=maintained)
+    assert dep.returncode == 0, dep.stderr
+    assert dep.stdout == "BS7666@2.0 is now deprecated\n"
+    assert dep.stderr == ("egif: warning: BS7666@2.0 is still imported by ratified versions: "
+                          "AddressAndPersonalDetails@2.0, GazetteerExtract@1.0\n")
+    wd = run_egif("lifecycle", "withdraw", "BS7666@2.0", "-m", "gone", "--as", "alice", "--format", "json",
+                  registry=maintained)
+    assert wd.returncode == 0, wd.stderr
+    data = json.loads(wd.stdout)
+    assert data["still_imported_by"] == importers
+    assert data["warnings"] == ["BS7666@2.0 is still imported by ratified versions: AddressAndPersonalDetails@2.0, "
+                                "GazetteerExtract@1.0; validating against them warns"]
+    assert wd.stderr == ""
+    # the recorded decision is the decision only
+    assert "still_imported_by" not in data["event"]["data"]
+
+
+def test_a_version_nobody_imports_gives_no_warning(maintained: Path) -> None:
+    result = run_egif("lifecycle", "deprecate", "PersonRecordList@1.0", "-m", "old", "--as", "alice",
+                      "--format", "json", registry=maintained)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["still_imported_by"] == [] and "warnings" not in data and result.stderr == ""
+
+
+def _withdraw_bs7666(path: Path) -> None:
+    for step in (("deprecate", "-m", "superseded"), ("withdraw", "-m", "gone")):
+        done = run_egif("lifecycle", step[0], "BS7666@2.0", *step[1:], "--as", "alice", registry=path)
+        assert done.returncode == 0, done.stderr
+
+
+def test_validating_through_a_withdrawn_import_warns_once(maintained: Path, tmp_path: Path) -> None:
+    import io
+
+    from egif.sample import write_sample
+    from egif.validate import Validator
+
+    _withdraw_bs7666(maintained)
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=300, seed=3, version="1.0")
+    with Registry.open(maintained) as reg:
+        answers = []
+        for jobs, piece in ((1, None), (2, 2000)):
+            result = Validator.for_version(reg, "GazetteerExtract@1.0", jobs=jobs, piece_bytes=piece).check(
+                buf.getvalue(), label="g.xml")
+            answers.append([(f.rule, f.severity.value, f.message) for f in result.findings])
+            assert result.valid and result.records == 300
+        assert answers[0] == answers[1] == [
+            ("lifecycle:withdrawn-import", "warning", "GazetteerExtract@1.0 imports BS7666@2.0, which is withdrawn")]
+    doc = next((Path(__file__).parent.parent / "fixtures" / "apd" / "2.0" / "valid").glob("*.xml"))
+    text = run_egif("validate", str(doc), registry=maintained)
+    assert text.returncode == 0, text.stdout
+    assert text.stdout.count("[lifecycle:withdrawn-import]") == 1
+    assert "AddressAndPersonalDetails@2.0 imports BS7666@2.0, which is withdrawn" in text.stdout
+    # through another import: named with the path it is reached by
+    persons = io.BytesIO()
+    write_sample("persons", persons, count=20, seed=1)
+    with Registry.open(maintained) as reg:
+        found = Validator.for_version(reg, "PersonRecordList@1.0").check(persons.getvalue(), label="p.xml")
+    assert [f.message for f in found.findings if f.rule == "lifecycle:withdrawn-import"] == [
+        "PersonRecordList@1.0 imports BS7666@2.0, which is withdrawn (through PersonRecordList@1.0 -> "
+        "AddressAndPersonalDetails@2.0 -> BS7666@2.0)"]
+    # the withdrawn version itself stays refused, as before
+    direct = run_egif("validate", "--schema", "BS7666@2.0", str(doc), registry=maintained)
+    assert direct.returncode == 2

@@ -17,7 +17,7 @@ from egif.lifecycle import TRANSITIONS, Consultation, Lifecycle, Outcome
 from egif.model import Event, Status
 from egif.render.text import escape
 from egif.signing import PublicKey, configured_signer
-from egif_cli.common import echo, echo_json, format_option, state
+from egif_cli.common import echo, echo_json, format_option, outcome_extras, state, warn
 
 
 def _lifecycle(ctx: click.Context, key: str | None = None) -> Lifecycle:
@@ -53,9 +53,11 @@ def _done(outcome: Outcome, fmt: str, line: str) -> None:
         v = outcome.version
         echo_json({"event": outcome.event.to_dict(),
                    "version": {"name": v.name, "version": v.version, "status": v.status.value,
-                               "successor": v.successor}})
+                               "successor": v.successor},
+                   **outcome_extras(outcome)})
         return
     echo(line)
+    warn(outcome.warnings)
 
 
 reason_option = click.option("--reason", "-m", default="", metavar="TEXT", help="Why (recorded in the log).")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import click
 
-from egif.render.text import escape_block, escape_json
+from egif.render.text import escape, escape_block, escape_json
 from egif_cli.app import AppState
 
 
@@ -35,3 +36,21 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 def echo_json(data: Any) -> None:
     """Write JSON: the data exactly, with C1 and bidirectional characters as \\u escapes."""
     click.echo(escape_json(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)))
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings on stderr, one line each: ``egif: warning: ...``."""
+    for line in lines:
+        echo(f"egif: warning: {escape(line)}", err=True)
+
+
+# what an outcome adds to its JSON beside the event and the version, when the library set it
+OUTCOME_EXTRAS = ("still_imported_by",)
+
+
+def outcome_extras(outcome: Any) -> dict[str, Any]:
+    """The extra JSON fields of a lifecycle outcome, plus its warnings (when there are any)."""
+    extras = {k: outcome.details[k] for k in OUTCOME_EXTRAS if k in outcome.details}
+    if outcome.warnings:
+        extras["warnings"] = list(outcome.warnings)
+    return extras

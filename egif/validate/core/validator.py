@@ -107,7 +107,7 @@ class Validator:
         else:
             ruleset = load_rules(rules_for(registry, version)) if rules else RuleSet()
         return cls(registry.resolve(version.ref), label=f"{version.name}@{version.version}", version=version,
-                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version),
+                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version, registry),
                    registry=registry, today=today, jobs=jobs, max_errors=max_errors, progress=progress,
                    piece_bytes=piece_bytes)
 
@@ -388,8 +388,36 @@ def rules_for(registry: Registry, version: SchemaVersion) -> list[tuple[str, byt
     return out
 
 
-def lifecycle_findings(version: SchemaVersion) -> list[Finding]:
-    """What a document checked against *version* is told about its lifecycle status."""
+def lifecycle_findings(version: SchemaVersion, registry: Registry | None = None) -> list[Finding]:
+    """What a document checked against *version* is told about its lifecycle status, and
+    (given the *registry*) about withdrawn versions it imports, directly or through
+    another import: once per document, however many records it holds."""
+    return _own_status(version) + (_withdrawn_imports(version, registry) if registry is not None else [])
+
+
+def _withdrawn_imports(version: SchemaVersion, registry: Registry) -> list[Finding]:
+    label = f"{version.name}@{version.version}"
+    found: list[Finding] = []
+    seen = {label}
+    todo = [(version, label)]
+    while todo:
+        current, via = todo.pop(0)
+        for b in current.imports:
+            if b.target is None or str(b.target) in seen:
+                continue
+            seen.add(str(b.target))
+            target = registry.get(b.target)
+            ref = f"{target.name}@{target.version}"
+            path = f"{via} -> {ref}"
+            if target.status in (Status.WITHDRAWN, Status.REJECTED):
+                found.append(Finding(f"{label} imports {ref}, which is {target.status.value}"
+                                     + (f" (through {path})" if via != label else ""),
+                                     "lifecycle:withdrawn-import", Severity.WARNING))
+            todo.append((target, path))
+    return found
+
+
+def _own_status(version: SchemaVersion) -> list[Finding]:
     label = f"{version.name}@{version.version}"
     if version.status == Status.DEPRECATED:
         succ = f"; its successor is {version.name}@{version.successor}" if version.successor else ""
