@@ -707,7 +707,7 @@ def fixture_files(registry: Registry, ref: SchemaRef) -> tuple[str, dict[str, by
 
 def _read_folder(folder: Path) -> Iterator[tuple[str, bytes]]:
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.suffix == ".xml" or path.name == "manifest.json"):
+        if path.is_file() and (path.suffix.lower() == ".xml" or path.name == "manifest.json"):
             yield path.relative_to(folder).as_posix(), path.read_bytes()
 
 

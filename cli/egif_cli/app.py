@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from click.utils import PacifyFlushWrapper
 
 from egif import EgifError, Registry, __version__
 from egif.registry import REGISTRY_ENV, default_location, is_url
@@ -126,15 +125,15 @@ def _global_options(hidden: bool) -> list[click.Option]:
 def accept_global_options(command: click.Command, ctx: click.Context) -> None:
     """Let *command* and every command under it accept the global options too (once each;
     an option name a command already uses for itself is left alone).  Groups accept them
-    without listing them in their help; leaf commands list them."""
-    if getattr(command, _GLOBAL_MARK, False):
-        return
-    setattr(command, _GLOBAL_MARK, True)
-    taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+    without listing them in their help; leaf commands list them.  Groups are walked again
+    each time, so subcommands registered later are covered too."""
     group = isinstance(command, click.Group)
-    for option in _global_options(hidden=group):
-        if not taken & set(option.opts):
-            command.params.append(option)
+    if not getattr(command, _GLOBAL_MARK, False):
+        setattr(command, _GLOBAL_MARK, True)
+        taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+        for option in _global_options(hidden=group):
+            if not taken & set(option.opts):
+                command.params.append(option)
     if group:
         assert isinstance(command, click.Group)
         sub_ctx = click.Context(command, parent=ctx, info_name=command.name)
@@ -217,8 +216,8 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _stdout_closed() -> bool:
-    if isinstance(sys.stdout, PacifyFlushWrapper):  # click met EPIPE outside a command (help)
+def _stdout_closed(before: object) -> bool:
+    if sys.stdout is not before:  # click met EPIPE outside a command (help) and wrapped stdout
         return True
     try:
         sys.stdout.flush()
@@ -231,11 +230,12 @@ def _stdout_closed() -> bool:
 
 def main() -> None:
     """The console script: the root command, and the one place a closed output pipe is handled."""
+    stdout = sys.stdout
     try:
         cli(prog_name="egif")
     except SystemExit as exc:
         # a write cut short inside a command, by click (help) or at the last flush
-        if exc.code != EXIT_CLOSED_PIPE and _stdout_closed():
+        if exc.code != EXIT_CLOSED_PIPE and _stdout_closed(stdout):
             _quiet_stdout()
             sys.exit(EXIT_CLOSED_PIPE)
         raise

@@ -57,7 +57,8 @@ Exit codes:
   2  usage error, or a file is unreadable, not XML, or refused as unsafe
      (entities, external DTD, XInclude, over the size/depth limits),
      or the schema is unknown or withdrawn
-  130  interrupted"""
+  130  interrupted
+  141  the output pipe was closed by its reader (| head): stops quietly"""
 
 _GLOB_CHARS = set("*?[")
 

@@ -144,6 +144,7 @@ class _Run:
         self.kept: list[tuple[Kept, int, int]] = []  # (child, first line of its range, same-tag offset)
         self.whole_and_clean = False  # one range covered the document and said nothing of the root
         self.ranges = 0  # ranges taken in
+        self.broken = False  # stopped at a well-formedness error
 
     def findings(self) -> Iterator[Finding]:
         try:
@@ -172,6 +173,9 @@ class _Run:
         else:
             for f in self._ranges(skeleton, keys):
                 yield self._emit(f)
+        if self.broken:  # nothing after the syntax error: the end of a broken file is unknown
+            self.engine.records = self.records
+            return
         # one range that libxml2 judged whole, root included, without a word on the root:
         # the skeleton would find nothing either
         final = [] if self.whole_and_clean else skeleton.check(final=True)
@@ -216,6 +220,7 @@ class _Run:
                         if careful:
                             if not self.ranges:  # the root's attributes, as a range would have told
                                 yield from skeleton.check(final=False, attributes=True)
+                            self.broken = True
                             yield from self._syntax_stop()
                             return
                         restart = start
