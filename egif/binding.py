@@ -417,7 +417,7 @@ class Scanner:
         names = []
         if target is None and loc:
             names.append(posixpath.basename(loc.rstrip("/")))
-        names += sorted(p.name for p in folder.glob("*.xsd"))[:200]
+        names += sorted(p.name for p in folder.glob("*") if p.suffix.lower() == ".xsd")[:200]
         for base in names:
             path = folder / base
             if not base or not path.is_file() or str(path) == key:

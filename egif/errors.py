@@ -16,15 +16,30 @@ class EgifError(Exception):
 
     exit_code: int = 2
 
-    def __init__(self, message: str, *, file: str | Path | None = None) -> None:
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
         self.message = message
         self.file = str(file) if file is not None else None
+        self.line = line or None
+        self.column = column or None
         super().__init__(self.__str__())
 
+    @property
+    def where(self) -> str:
+        """``file:line:col`` (as much of it as is known), or ``""``."""
+        parts = [self.file or ""]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        where = ":".join(parts)
+        if not self.file and self.line is not None:
+            where = "line " + where[1:]
+        return where
+
     def __str__(self) -> str:
-        if self.file:
-            return f"{self.file}: {self.message}"
-        return self.message
+        where = self.where
+        return f"{where}: {self.message}" if where else self.message
 
 
 class InputError(EgifError, ValueError):

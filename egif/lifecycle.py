@@ -357,6 +357,8 @@ class Outcome:
     event: Event
     version: SchemaVersion
     details: dict[str, Any] = field(default_factory=dict)
+    # things the actor should know, one line each (e.g. ratified versions still importing it)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -657,8 +659,8 @@ class Lifecycle:
             label = self._successor(version, successor)
         elif not reason:
             raise InputError(f"deprecating {version.ref} needs a successor version or a reason")
-        return self._simple(ref, Status.DEPRECATED, {"successor": label, "reason": reason},
-                            successor=label)
+        return self._still_imported(self._simple(ref, Status.DEPRECATED, {"successor": label, "reason": reason},
+                                                 successor=label))
 
     def _successor(self, version: SchemaVersion, text: str) -> str:
         text = text.strip()
@@ -680,7 +682,20 @@ class Lifecycle:
 
     def withdraw(self, ref: str | SchemaRef, reason: str) -> Outcome:
         reason = _text(reason, "reason")
-        return self._simple(ref, Status.WITHDRAWN, {"reason": reason})
+        return self._still_imported(self._simple(ref, Status.WITHDRAWN, {"reason": reason}))
+
+    def _still_imported(self, outcome: Outcome) -> Outcome:
+        """Name the ratified versions that still import a version just deprecated or withdrawn:
+        in ``details["still_imported_by"]`` (NAME@VERSION, empty when none) and as a warning.
+        Not recorded in the event: it describes the registry at that moment, not the decision."""
+        version = outcome.version
+        users = [str(v.ref) for v in self.registry.importers(version.ref, statuses=(Status.RATIFIED,))]
+        outcome.details["still_imported_by"] = users
+        if users:
+            after = "; validating against them warns" if version.status == Status.WITHDRAWN else ""
+            outcome.warnings.append(f"{version.ref} is still imported by ratified version"
+                                    f"{'s' if len(users) > 1 else ''}: {', '.join(users)}{after}")
+        return outcome
 
     # -- internals ----------------------------------------------------------
     def _simple(self, ref: str | SchemaRef, target: Status, data: dict[str, Any],
@@ -777,7 +792,7 @@ def fixture_files(registry: Registry, ref: SchemaRef) -> tuple[str, dict[str, by
 
 def _read_folder(folder: Path) -> Iterator[tuple[str, bytes]]:
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.suffix == ".xml" or path.name == "manifest.json"):
+        if path.is_file() and (path.suffix.lower() == ".xml" or path.name == "manifest.json"):
             yield path.relative_to(folder).as_posix(), path.read_bytes()
 
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from egif.errors import InputError
+from egif.errors import InputError, UnsafeInputError
 from egif.metadata import EGMS_NS, GMS_XS_NS, egms_metadata, metadata_blocks
 from egif.model import Finding, SchemaRef, Severity
 from egif.resolve import VIRTUAL_BASE, TreeResolver, documents_xsd_version, iter_directives, normalise
@@ -877,11 +877,22 @@ def _norm(path: str) -> str:
 
 
 def lint_file(path: str | Path, *, settings: LintSettings | None = None) -> list[Finding]:
-    """Lint a schema file and the documents it includes."""
+    """Lint a schema file and the documents it includes.
+
+    A file that is not well-formed XML gives one ``xml:syntax`` error finding with its
+    line and column; a missing, unreadable or unsafe file raises :class:`InputError`."""
     settings = settings or LintSettings()
     shown_main = str(path)
     data = read_file(Path(path))
-    tree = parse_schema_bytes(data, shown_main)
+    try:
+        tree = parse_schema_bytes(data, shown_main)
+    except UnsafeInputError:
+        raise
+    except InputError as exc:
+        if exc.line is None:  # empty, not XML at all
+            raise
+        # not well-formed: a finding located like a document's (file:line:col, JSON fields)
+        return [Finding(exc.message, "xml:syntax", Severity.ERROR, shown_main, exc.line, exc.column)]
     if tree.getroot().tag != f"{_X}schema":
         raise InputError("not an XML Schema (the root element is not xs:schema)", file=shown_main)
 

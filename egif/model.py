@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from egif.errors import InputError
@@ -66,6 +68,17 @@ def version_order(version: str) -> tuple[int, int, str]:
     """Sort key of a version: ``3.1 < 3.1a < 3.1d < 3.2`` (a revision letter follows its plain version)."""
     major, minor = parse_version(version)
     return major, minor, version.partition(".")[2].lstrip("0123456789")
+
+
+def is_schema_file(spec: str) -> bool:
+    """Whether a SCHEMA argument names a local file rather than ``NAME[@VERSION]``.
+
+    An existing file, anything with a path separator and any ``.xsd``/``.xml`` name is a
+    file; everything else is a reference, read by :meth:`SchemaRef.parse` (so ``BS7666@2``
+    gets the one version-format error every command gives, never "no such file").
+    """
+    return (spec.lower().endswith((".xsd", ".xml")) or "/" in spec or os.sep in spec
+            or Path(spec).is_file())
 
 
 @dataclass(frozen=True, order=True)

@@ -16,6 +16,7 @@ not public API and marks its ``add`` events with ``via``.
 from __future__ import annotations
 
 import builtins
+import difflib
 import hashlib
 import json
 import os
@@ -100,6 +101,27 @@ class AddResult:
     created: bool
     bindings: tuple[BindingReport, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def suggestion(ref: SchemaRef, known: Mapping[str, builtins.list[str]]) -> str | None:
+    """What the user probably meant by *ref*, whose name is not among *known* (name -> its versions).
+
+    The same name in another case first (``bs7666`` -> ``BS7666``), else the closest names
+    by :func:`difflib.get_close_matches`; a candidate that has the version asked for is
+    suggested with it (``BS7666@2.0``), one that lacks it with the versions it has.  None
+    when nothing is close.
+    """
+    by_lower: dict[str, builtins.list[str]] = {}
+    for name in sorted(known):
+        by_lower.setdefault(name.lower(), []).append(name)
+    wanted = ref.name.lower()
+    names = by_lower.get(wanted) or [n for close in difflib.get_close_matches(wanted, list(by_lower), n=3)
+                                     for n in by_lower[close]]
+    if not names:
+        return None
+    labels = [f"{n}@{ref.version}" if ref.version in known[n]
+              else f"{n} (versions: {', '.join(known[n])})" if ref.version else n for n in names]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
 
 
 class Registry:
@@ -215,8 +237,17 @@ class Registry:
         """The lineage of one standard, oldest first."""
         found = self.list(name=name)
         if not found:
-            raise NotFound(f"no schema named {name!r} in the registry")
+            raise self._unknown(SchemaRef(name))
         return found
+
+    def importers(self, ref: str | SchemaRef, *, statuses: Iterable[Status] | None = None
+                  ) -> builtins.list[SchemaVersion]:
+        """The versions that import *ref* directly (bound to it), optionally only those in
+        *statuses*; by name and version."""
+        wanted = {s.value for s in statuses} if statuses is not None else None
+        rows = self.store.dependents(int(self._row(ref)["id"]))
+        unique = {(r["name"], r["version"]): r for r in rows if wanted is None or r["status"] in wanted}
+        return self._to_models(sorted(unique.values(), key=lambda r: (r["name"], version_order(r["version"]))))
 
     def newest(self, name: str | None = None, *, namespace: str | None = None,
                statuses: Iterable[Status] | None = None) -> SchemaVersion:
@@ -224,6 +255,8 @@ class Registry:
         wanted = {s.value for s in statuses} if statuses is not None else None
         rows = [r for r in self.store.list_versions(name=name, namespace=namespace)
                 if wanted is None or r["status"] in wanted]
+        if not rows and name is not None and not self.store.list_versions(name=name):
+            raise self._unknown(SchemaRef(name))
         if not rows:
             what = f"name {name!r}" if name else f"namespace {namespace!r}"
             extra = f" in status {', '.join(sorted(wanted))}" if wanted else ""
@@ -532,14 +565,27 @@ class Registry:
         if ref.version is None:
             rows = self.store.list_versions(name=ref.name)
             if not rows:
-                raise NotFound(f"no schema named {ref.name!r} in the registry")
+                raise self._unknown(ref)
             return max(rows, key=lambda r: version_order(r["version"]))
         row = self.store.find_version(ref.name, ref.version)
         if row is None:
             known = [r["version"] for r in self.store.list_versions(name=ref.name)]
-            hint = f" (registered versions: {', '.join(known)})" if known else ""
-            raise NotFound(f"no schema {ref} in the registry{hint}")
+            if not known:
+                raise self._unknown(ref)
+            raise NotFound(f"no schema {ref} in the registry (registered versions: {', '.join(known)})")
         return row
+
+    def _unknown(self, ref: SchemaRef) -> NotFound:
+        """The error for a standard the registry does not hold, suggesting the names it does."""
+        known: dict[str, list[str]] = {}
+        for row in self.store.list_versions():
+            known.setdefault(row["name"], []).append(row["version"])
+        hint = suggestion(ref, known)
+        try:
+            name = check_name(ref.name)
+        except InputError:
+            name = repr(ref.name)
+        return NotFound(f"no standard {name} in the registry" + (f" \N{EM DASH} did you mean {hint}?" if hint else ""))
 
     def _binding_label(self, b: Mapping[str, Any]) -> str:
         if b["target_version_id"] is not None:

@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
 
 import requests
 from platformdirs import user_cache_dir
 
 from egif import __version__, eventlog
-from egif.errors import EgifError, InputError, PermissionDenied, TamperedError, UnsafeInputError
+from egif.errors import EgifError, InputError, NotFound, PermissionDenied, TamperedError, UnsafeInputError
 from egif.limits import (
     MAX_HISTORY_BYTES,
     MAX_IMPORT_DEPTH,
@@ -85,7 +86,7 @@ from egif.trust import (
     valid_signers,
 )
 from egif.verify import publication_problems, replay
-from egif.xmlsafe import parse_schema_bytes
+from egif.xmlsafe import parse_schema_bytes, read_file
 
 USER_AGENT = f"egif/{__version__} (registry pull)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -141,16 +142,35 @@ class PullResult:
         }
 
 
+class _Missing(RemoteError):
+    """A file the publication does not have (HTTP 404/410, or absent from a local mirror)."""
+
+
 def normalise_url(url: str) -> str:
-    """The base URL of a published tree (ending in ``/``)."""
+    """The base URL of a published tree (ending in ``/``): an http(s) URL, a ``file://`` URL
+    or a local directory (which becomes the ``file://`` URL of its absolute path)."""
     text = url.strip()
+    if "://" not in text and text:
+        folder = Path(text).expanduser()
+        if not folder.is_dir():
+            raise InputError(f"{_clip(url)} is neither an http(s) or file:// URL nor a local directory")
+        text = folder.resolve().as_uri()
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
         raise InputError(f"{_clip(url)} is not a usable URL ({exc})") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"{_clip(url)} is not an http(s) URL of a published registry")
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+            raise InputError(f"{_clip(url)} is not a file:// URL of a local directory")
+        path = parts.path[: -len(INDEX_NAME)] if parts.path.endswith("/" + INDEX_NAME) else parts.path
+        folder = Path(url2pathname(path))
+        if not folder.is_dir():
+            raise InputError(f"{_clip(url)}: no such directory")
+        text = folder.resolve().as_uri()
+    elif parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"{_clip(url)} is not an http(s) URL, a file:// URL or a local directory "
+                         "of a published registry")
     if text.endswith("/" + INDEX_NAME):
         text = text[: -len(INDEX_NAME)]
     if not text.endswith("/"):
@@ -161,8 +181,10 @@ def normalise_url(url: str) -> str:
 class _Fetcher:
     """GETs with timeouts, bounded retries and size limits; one session per thread."""
 
-    def __init__(self, limits: PullLimits) -> None:
+    def __init__(self, limits: PullLimits, base: str = "") -> None:
         self.limits = limits
+        # a local mirror: the directory every file must resolve into
+        self.root = Path(url2pathname(urlsplit(base).path)).resolve() if base.startswith("file:") else None
         self.requests = 0
         self.bytes = 0
         self._sessions: list[requests.Session] = []
@@ -204,6 +226,8 @@ class _Fetcher:
                   what: str) -> tuple[int, bytes, Mapping[str, str]]:
         with self._lock:
             self.requests += 1
+        if url.startswith("file:"):
+            return 200, self._count(self._read_local(url, limit=limit, what=what), url), {}
         try:
             resp = self.session().get(url, headers=dict(headers or {}), stream=True,
                                       timeout=(self.limits.timeout, self.limits.timeout),
@@ -219,6 +243,8 @@ class _Fetcher:
                 return 304, b"", resp.headers
             if resp.status_code in RETRY_STATUSES:
                 raise _Transient(f"HTTP {resp.status_code} {resp.reason}")
+            if resp.status_code in (404, 410):
+                raise _Missing(f"{what}: HTTP {resp.status_code} {resp.reason}", file=url)
             if resp.status_code != 200:
                 raise RemoteError(f"{what}: HTTP {resp.status_code} {resp.reason}", file=url)
             declared = resp.headers.get("Content-Length")
@@ -245,12 +271,38 @@ class _Fetcher:
             body = b"".join(chunks)
             if declared is not None and declared.isdigit() and int(declared) != len(body):
                 raise _Transient(f"truncated: got {len(body)} of {declared} bytes")
-            with self._lock:
-                self.bytes += len(body)
-                if self.bytes > self.limits.max_total_bytes:
-                    raise RemoteError(f"the pull exceeds the limit of {self.limits.max_total_bytes} "
-                                      "bytes in total", file=url)
-            return resp.status_code, body, resp.headers
+            return resp.status_code, self._count(body, url), resp.headers
+
+    def _count(self, body: bytes, url: str) -> bytes:
+        with self._lock:
+            self.bytes += len(body)
+            if self.bytes > self.limits.max_total_bytes:
+                raise RemoteError(f"the pull exceeds the limit of {self.limits.max_total_bytes} "
+                                  "bytes in total", file=url)
+        return body
+
+    def _read_local(self, url: str, *, limit: int, what: str) -> bytes:
+        """A file of a local mirror: the same limits as over HTTP, and never a file outside the
+        mirror's directory (a symbolic link pointing out of it is refused)."""
+        if self.root is None:  # pragma: no cover - pull() sets the root of a file:// base
+            raise RemoteError(f"{what}: a file:// URL outside the mirror", file=url)
+        path = Path(url2pathname(urlsplit(url).path))
+        try:
+            real = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise _Missing(f"{what}: no such file in the mirror", file=url) from None
+        except (OSError, RuntimeError) as exc:
+            raise RemoteError(f"{what}: unreadable ({exc})", file=url) from None
+        if not real.is_relative_to(self.root):
+            raise RemoteError(f"{what}: refused, it leads outside the mirror directory", file=url)
+        size = real.stat().st_size if real.is_file() else 0
+        if size > limit:  # worded as over HTTP
+            raise RemoteError(f"{what}: {size} bytes is over the limit of {limit} bytes", file=url)
+        try:
+            data = read_file(real, str(path), limit=limit, what=what)
+        except InputError as exc:
+            raise RemoteError(f"{what}: {exc.message}", file=url) from None
+        return data
 
 
 class _Transient(Exception):
@@ -450,7 +502,7 @@ def pull(registry: Registry, url: str, *, pin: str | None = None, limits: PullLi
     trusted = [_trusted_entry(t) for t in trust]
     key = CONFIG_PREFIX + base
     state: dict[str, Any] = registry.store.get_config(key) or {}
-    fetcher = _Fetcher(limits)
+    fetcher = _Fetcher(limits, base)
     try:
         return _pull(registry, base, pin, state, key, fetcher, limits, progress or (lambda _m: None), trusted)
     finally:
@@ -480,8 +532,13 @@ def _pull(registry: Registry, base: str, pin: str | None, state: dict[str, Any],
             headers["If-None-Match"] = state["etag"]
         if state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
-    status, body, resp_headers = fetcher.get(index_url, limit=limits.max_index_bytes, headers=headers,
-                                             what="registry index")
+    try:
+        status, body, resp_headers = fetcher.get(index_url, limit=limits.max_index_bytes, headers=headers,
+                                                 what="registry index")
+    except _Missing:
+        if not pin:
+            raise
+        raise NotFound(f"no published state with that SHA-256: {pin}", file=base) from None
     if status == 304:
         return PullResult(base, state["index_sha256"], unchanged=True, requests=fetcher.requests)
     index_sha = hashlib.sha256(body).hexdigest()

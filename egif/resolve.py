@@ -28,7 +28,7 @@ from lxml import etree
 
 from egif import xsd11
 from egif.errors import InputError, SchemaCompileError
-from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes
+from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes, syntax_position
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
     import xmlschema
@@ -284,7 +284,8 @@ def compile_lxml(files: Mapping[str, bytes], main: str, label: str = "") -> etre
     except etree.XMLSchemaParseError as exc:
         raise SchemaCompileError(_lxml_message(exc, resolver.refused), file=name) from None
     except etree.XMLSyntaxError as exc:
-        raise SchemaCompileError(f"not well-formed XML: {exc}", file=name) from None
+        line, column, message = syntax_position(exc)
+        raise SchemaCompileError(f"not well-formed XML: {message}", file=name, line=line, column=column) from None
 
 
 def _lxml_message(exc: etree.XMLSchemaParseError, refused: list[str]) -> str:

@@ -10,6 +10,7 @@ honest data document never needs one.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def parse_bytes(data: bytes, name: str, *, base_url: str | None = None) -> etree
     try:
         root = etree.fromstring(data, parser, base_url=base_url or "")
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+        raise syntax_error(exc, name) from None
     tree = root.getroottree()
     check_doctype(tree, name)
     return tree
@@ -86,7 +87,7 @@ def parse_schema_bytes(data: bytes, name: str, *, base_url: str | None = None) -
     try:
         root = etree.fromstring(data, make_parser(), base_url=base_url or "")
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+        raise syntax_error(exc, name) from None
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
     if dtd is None:
@@ -110,7 +111,7 @@ def parse_schema_bytes(data: bytes, name: str, *, base_url: str | None = None) -
         try:
             root = etree.fromstring(data, parser, base_url=base_url or "")
         except etree.XMLSyntaxError as exc:
-            raise InputError(f"not well-formed XML: {_syntax_message(exc)}", file=name) from None
+            raise syntax_error(exc, name) from None
         tree = root.getroottree()
         if any(True for _ in root.iter(etree.Entity)):
             raise UnsafeInputError("refused: the schema uses an entity its DOCTYPE does not declare",
@@ -197,10 +198,29 @@ def parse_file(path: Path, *, limit: int = MAX_SCHEMA_FILE_BYTES,
     return data, parse_bytes(data, str(path))
 
 
-def _syntax_message(exc: etree.XMLSyntaxError) -> str:
-    msg = str(exc.msg or exc).strip()
-    # libxml2 appends ", line N, column M"; keep our own short form
-    line = exc.position[0] if exc.position else None
-    if line and f"line {line}" not in msg:
-        return f"{msg} (line {line})"
-    return msg
+# libxml2 ends its messages with ", line N, column M" (lxml may add " (<string>, line N)")
+_TRAILING_POSITION = re.compile(r",? line \d+, column \d+(?: \(<string>, line \d+\))?\s*$")
+
+
+def syntax_position(exc: etree.XMLSyntaxError) -> tuple[int | None, int | None, str]:
+    """``(line, column, message)`` of a well-formedness error, the message without the
+    position libxml2 writes into it: the trailing ", line N, column M", and an embedded
+    "line N" naming the same line (``tag mismatch: a line 1 and b`` at line 1 reads
+    ``tag mismatch: a and b``; a different line, where the open tag was, stays).
+
+    The one reading of libxml2's syntax errors, whatever parsed the bytes (a whole tree,
+    a streaming pass, a schema): the same bytes give the same line, column and words.
+    """
+    line, column = exc.position if exc.position else (0, 0)
+    text = str(exc.msg or exc).strip()
+    text = text.splitlines()[0] if text else text
+    text = _TRAILING_POSITION.sub("", text).strip()
+    if line:
+        text = re.sub(rf" line {line}\b(?!,? column)", "", text)
+    return line or None, column or None, text
+
+
+def syntax_error(exc: etree.XMLSyntaxError, name: str) -> InputError:
+    """The located one-line error for XML that is not well-formed."""
+    line, column, message = syntax_position(exc)
+    return InputError(f"not well-formed XML: {message}", file=name, line=line, column=column)

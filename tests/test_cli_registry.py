@@ -93,8 +93,8 @@ def test_add_show_list_export(any_cli: Any, tmp_path: Path) -> None:
         (["schema", "add", "{tmp}/noimport.xsd", "--name", "X", "--version", "1.0"],
          "neither supplied nor registered"),
         (["schema", "add", "{tmp}/notschema.xsd", "--name", "X", "--version", "one"], "invalid version"),
-        (["schema", "show", "Nobody@1.0"], "no schema Nobody@1.0"),
-        (["schema", "export", "Nobody@1.0", "{tmp}/out"], "no schema Nobody@1.0"),
+        (["schema", "show", "Nobody@1.0"], "no standard Nobody in the registry"),
+        (["schema", "export", "Nobody@1.0", "{tmp}/out"], "no standard Nobody in the registry"),
         (["--registry", "{tmp}/notxml.xsd", "schema", "list"], "not an egif registry"),
     ],
 )

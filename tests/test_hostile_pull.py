@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,19 @@ def marker(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def evil(tmp_path: Path) -> Iterator[tuple[EvilSite, StaticServer]]:
+@dataclass(frozen=True)
+class LocalMirror:
+    """The site as a local mirror: pulled from its file:// URL, with the checks HTTP gets."""
+
+    url: str
+
+
+@pytest.fixture(params=["http", "file"])
+def evil(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[EvilSite, StaticServer | LocalMirror]]:
     site = EvilSite(tmp_path / "site")
+    if request.param == "file":
+        yield site, LocalMirror(site.root.resolve().as_uri() + "/")
+        return
     with serve(site.root) as server:
         yield site, server
 

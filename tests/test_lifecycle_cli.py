@@ -108,8 +108,8 @@ def test_time_passes_without_sleeping(egif_cli: Any, registry_path: Path) -> Non
 
 def test_usage_errors_exit_2(any_cli: Any, backend: Backend) -> None:
     egif_cli = any_cli
-    fails(egif_cli("lifecycle", "propose", "NoSuchStandard@1.0"), 2, "no schema NoSuchStandard@1.0")
-    fails(egif_cli("schema", "history", "NoSuchStandard"), 2, "no schema named 'NoSuchStandard'")
+    fails(egif_cli("lifecycle", "propose", "NoSuchStandard@1.0"), 2, "no standard NoSuchStandard in the registry")
+    fails(egif_cli("schema", "history", "NoSuchStandard"), 2, "no standard NoSuchStandard in the registry")
     fails(egif_cli("--as", backend.bootstrapper, "registry", "config", "--add-maintainer", "alice",
                    "--approvals", "0"), 2,
           "approvals needed must be between 1 and")

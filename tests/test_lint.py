@@ -112,7 +112,7 @@ def test_explain_every_rule() -> None:
         explain("no-such-rule")
 
 
-def test_not_a_schema_and_missing_file_are_input_errors(tmp_path: Path) -> None:
+def test_not_a_schema_and_missing_file_are_input_errors_broken_xml_a_finding(tmp_path: Path) -> None:
     doc = tmp_path / "doc.xml"
     doc.write_text("<a/>")
     with pytest.raises(InputError, match="not an XML Schema"):
@@ -121,8 +121,10 @@ def test_not_a_schema_and_missing_file_are_input_errors(tmp_path: Path) -> None:
         lint_file(tmp_path / "missing.xsd")
     broken = tmp_path / "Broken-v1-0.xsd"
     broken.write_text("<xsd:schema")
-    with pytest.raises(InputError, match="not well-formed"):
-        lint_file(broken)
+    # not well-formed is a finding, located like a document's syntax error
+    [finding] = lint_file(broken)
+    assert (finding.rule, finding.severity.value, finding.line) == ("xml:syntax", "error", 1)
+    assert finding.column and finding.message.startswith("not well-formed XML: ")
 
 
 def test_missing_include_is_a_finding_not_a_crash(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from egif import EgifError, Registry, Status, TamperedError
+from egif.errors import NotFound
 from egif.publish import object_path, publish
 from egif.remote import PullLimits, RemoteError, normalise_url, parse_index, pull
 
@@ -221,8 +222,8 @@ def test_pin_accepts_only_that_registry_state(published, consumer, tmp_path: Pat
     assert result.index_sha256 == pinned
     assert "Widget@2.0" not in result.added
     before = dump(path)
-    with pytest.raises(EgifError, match="HTTP 404"):
-        pull(reg, server.url, pin="ab" * 32, limits=FAST)
+    with pytest.raises(NotFound, match="no published state with that SHA-256: " + "ab" * 32):
+        pull(reg, server.url, pin="AB" * 32, limits=FAST)
     snap = site / "snapshots" / f"{pinned}.json"
     snap.write_bytes(snap.read_bytes().replace(b'"ratified"', b'"draft"', 1))
     with pytest.raises(TamperedError, match="not the pinned"):

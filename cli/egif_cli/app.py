@@ -7,10 +7,16 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
   2  usage error or unusable input (missing/unreadable/unsafe file, not a
      schema, unknown registry entry, broken registry, a file that cannot be
      written)
+  130  interrupted (Ctrl-C)
+  141  the reader of the output went away (``egif schema list | head -1``):
+     nothing more is written, no message, and the status is the one the shell
+     gives any tool stopped by a closed pipe (128 + SIGPIPE), so that
+     ``set -o pipefail`` never mistakes a cut-short check for a passed one
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -27,7 +33,12 @@ EXIT_HELP = """\b
 Exit codes:
   0  success
   1  a check failed (invalid document, lint error, refused step, verdict short of --require)
-  2  usage error or unusable input (bad file, unknown schema, broken registry)"""
+  2  usage error or unusable input (bad file, unknown schema, broken registry)
+  130  interrupted (Ctrl-C)
+  141  output pipe closed by its reader (e.g. `| head`): stops quietly"""
+
+# 128 + SIGPIPE: what the shell reports for `seq 1000000 | head -1`'s writer
+EXIT_CLOSED_PIPE = 141
 
 
 class AppState:
@@ -54,6 +65,16 @@ class AppState:
             return None
         return self.actor
 
+    def override(self, *, registry_path: str | None = None, actor: str | None = None) -> None:
+        """A global option given again after the subcommand: the later value wins."""
+        if self._registry is not None:  # pragma: no cover - options are parsed before any command runs
+            raise RuntimeError("the registry is already open")
+        if registry_path is not None:
+            self.registry_path = registry_path or None
+        if actor is not None:
+            self.actor = actor
+            self.actor_from_env = False
+
     def registry(self) -> Registry:
         if self._registry is None:
             self._registry = Registry.open(self.registry_path, actor=self.actor_for(self.registry_path))
@@ -65,9 +86,74 @@ class AppState:
             self._registry = None
 
 
+# -- global options after the subcommand ----------------------------------------------------
+# `egif lifecycle approve REF --as bob` and `egif validate --registry team.sqlite FILE` mean what
+# `egif --as bob lifecycle approve REF` and `egif --registry team.sqlite validate FILE` mean: every
+# command under the root also accepts the root's own options, and a value typed after the
+# subcommand wins over one typed before it or taken from the environment.
+REGISTRY_HELP = ("Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
+                 "`egif registry init`). Default: registry.sqlite in the user data directory, "
+                 "created on first use.")
+ACTOR_HELP = ("Who is acting, recorded in the audit log (default: the git user). SQLite only: "
+              "a PostgreSQL registry acts as the database role you connect as.")
+_GLOBAL_MARK = "_egif_global_options"
+
+
+def _global_value(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    if ctx.get_parameter_source(param.name or "") != click.core.ParameterSource.COMMANDLINE:
+        return
+    app = ctx.find_root().obj
+    if isinstance(app, AppState):
+        if param.name == "global_registry":
+            app.override(registry_path=value)
+        else:
+            app.override(actor=value)
+
+
+def _global_options(hidden: bool) -> list[click.Option]:
+    return [
+        click.Option(["--registry", "global_registry"], metavar="PATH|DSN", expose_value=False,
+                     callback=_global_value, hidden=hidden,
+                     help="Registry to use, as `egif --registry` (given here, it wins)."),
+        click.Option(["--as", "global_actor"], metavar="NAME", expose_value=False,
+                     callback=_global_value, hidden=hidden,
+                     help="Who is acting, as `egif --as` (given here, it wins)."),
+    ]
+
+
+def accept_global_options(command: click.Command, ctx: click.Context) -> None:
+    """Let *command* and every command under it accept the global options too (once each;
+    an option name a command already uses for itself is left alone).  Groups accept them
+    without listing them in their help; leaf commands list them.  Groups are walked again
+    each time, so subcommands registered later are covered too."""
+    group = isinstance(command, click.Group)
+    if not getattr(command, _GLOBAL_MARK, False):
+        setattr(command, _GLOBAL_MARK, True)
+        taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+        for option in _global_options(hidden=group):
+            if not taken & set(option.opts):
+                command.params.append(option)
+    if group:
+        assert isinstance(command, click.Group)
+        sub_ctx = click.Context(command, parent=ctx, info_name=command.name)
+        for name in command.list_commands(sub_ctx):
+            sub = command.get_command(sub_ctx, name)
+            if sub is not None:
+                accept_global_options(sub, sub_ctx)
+
+
 class EgifGroup(LazyGroup):
     """The root: turns library errors into one line and an exit code; imports each command's
-    module only when that command is used (:mod:`egif_cli.commands`)."""
+    module only when that command is used (:mod:`egif_cli.commands`); lets every command
+    under it accept the global options too."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            accept_global_options(command, ctx)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -82,8 +168,8 @@ class EgifGroup(LazyGroup):
             exc.message = escape(exc.message)  # type: ignore[misc]  # click marks it Final
             raise
         except BrokenPipeError:
-            sys.stderr.close()
-            ctx.exit(1)
+            _quiet_stdout()
+            ctx.exit(EXIT_CLOSED_PIPE)
         except OSError as exc:  # disk full, permission denied, read-only folder...
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"egif: error: {escape(where)}{escape(exc.strerror or exc)}", err=True)
@@ -96,12 +182,9 @@ class EgifGroup(LazyGroup):
 @click.group(cls=EgifGroup, lazy_commands=COMMANDS, epilog=EXIT_HELP,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--registry", "registry_path", metavar="PATH|DSN", envvar=REGISTRY_ENV, show_envvar=True,
-              help="Registry to use: an SQLite file or a postgresql:// DSN; it must exist (see "
-                   "`egif registry init`). Default: registry.sqlite in the user data directory, "
-                   "created on first use.")
+              help=REGISTRY_HELP + " Also accepted after the subcommand.")
 @click.option("--as", "actor", metavar="NAME", envvar="EGIF_USER", show_envvar=True,
-              help="Who is acting, recorded in the audit log (default: the git user). SQLite only: "
-                   "a PostgreSQL registry acts as the database role you connect as.")
+              help=ACTOR_HELP + " Also accepted after the subcommand.")
 @click.version_option(__version__, prog_name="egif")
 @click.pass_context
 def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> None:
@@ -112,5 +195,38 @@ def cli(ctx: click.Context, registry_path: str | None, actor: str | None) -> Non
     ctx.call_on_close(state.close)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail again
+    (the way the Python documentation handles SIGPIPE; `signal.SIG_DFL` would kill the
+    process in the middle of a registry transaction)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+
+
+def _stdout_closed(before: object) -> bool:
+    if sys.stdout is not before:  # click met EPIPE outside a command (help) and wrapped stdout
+        return True
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def main() -> None:
-    cli(prog_name="egif")
+    """The console script: the root command, and the one place a closed output pipe is handled."""
+    stdout = sys.stdout
+    try:
+        cli(prog_name="egif")
+    except SystemExit as exc:
+        # a write cut short inside a command, by click (help) or at the last flush
+        if exc.code != EXIT_CLOSED_PIPE and _stdout_closed(stdout):
+            _quiet_stdout()
+            sys.exit(EXIT_CLOSED_PIPE)
+        raise

@@ -19,7 +19,7 @@ from egif.lifecycle import ACTIONS, TRANSITIONS, Action, Input, Lifecycle
 from egif.model import Status
 from egif.render.lifecycle import NEWEST, OUTCOME, PENDING, STATUS
 from egif.signing import configured_signer
-from egif_cli.common import FormatOption, emit, format_option, state
+from egif_cli.common import FormatOption, emit, format_option, state, warn
 
 
 def lifecycle(ctx: click.Context, key: str | None = None) -> Lifecycle:
@@ -53,7 +53,10 @@ def action_command(action: Action) -> click.Command:
     @click.pass_context
     def run(ctx: click.Context, /, ref: str, fmt: str, key: str | None = None, **inputs: Any) -> None:
         given = {name: value for name, value in inputs.items() if value is not None}
-        emit(OUTCOME, fmt, lifecycle(ctx, key).act(action, ref, **given))
+        outcome = lifecycle(ctx, key).act(action, ref, **given)
+        emit(OUTCOME, fmt, outcome)
+        if fmt == "text":  # JSON carries them as a field
+            warn(outcome.warnings)
 
     params: list[click.Parameter] = [click.Argument(["ref"])]
     params += [_param(i) for i in action.inputs if i.positional]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -16,11 +15,10 @@ from egif.lint import (
     lint_version,
     registry_settings,
 )
+from egif.model import is_schema_file
 from egif.registry import default_location, is_url
 from egif.render.lint import REPORT, RULE_LIST
 from egif_cli.common import echo, emit, format_option, state
-
-_REF_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*(@[0-9]+\.[0-9]+)?$")
 
 
 def _parse_levels(values: tuple[str, ...]) -> dict[str, str]:
@@ -34,9 +32,6 @@ def _parse_levels(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _looks_like_file(target: str) -> bool:
-    return Path(target).exists() or "/" in target or target.lower().endswith(".xsd") \
-        or not _REF_RE.match(target)
 
 
 @click.command("lint")
@@ -73,7 +68,7 @@ def lint(ctx: click.Context, schema: str | None, explain_rule: str | None, list_
         raise click.UsageError("give a SCHEMA (file or NAME@VERSION), --explain RULE or --rules")
 
     app = state(ctx)
-    is_file = _looks_like_file(schema)
+    is_file = is_schema_file(schema)
     base = LintSettings()
     if not is_file:
         base = registry_settings(app.registry())

@@ -54,7 +54,9 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
 
 @click.command("pull")
 @click.argument("url")
-@click.option("--pin", metavar="SHA256", help="Accept only the registry state whose index has this SHA-256.")
+@click.option("--pin", metavar="SHA256",
+              help="Accept only the registry state whose index has this SHA-256 (a digest the publisher has "
+                   "no snapshot for: exit 2, \"no published state with that SHA-256\").")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a connection or for data.")
 @click.option("--retries", type=click.IntRange(min=0, max=10), default=2, show_default=True,
@@ -70,6 +72,9 @@ def publish_cmd(ctx: click.Context, directory: Path, no_catalogue: bool, title: 
 def pull_cmd(ctx: click.Context, url: str, pin: str | None, timeout: float, retries: int,
              max_file_size: int, trust: tuple[str, ...], fmt: str) -> None:
     """Update the local registry from the registry published at URL.
+
+    URL is an http(s) URL, a file:// URL or a local directory (a mirror on
+    disk gets the same checks and limits, and nothing outside it is read).
 
     Fetches the index, then only the files the local registry lacks; every
     file is checked against its SHA-256 before anything is stored, and the

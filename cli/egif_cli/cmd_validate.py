@@ -17,6 +17,7 @@ from egif.model import Finding, Severity
 from egif.render.findings import MATRIX, STREAMS, file_counter, progress_text
 from egif.render.text import escape, escape_block
 from egif.validate import DocumentResult, Session
+from egif.validate.core.sources import documents_under
 from egif_cli.common import emit, error, format_option, state
 
 EPILOG = """\b
@@ -27,7 +28,7 @@ one the document conforms to is used. xsi:schemaLocation hints are never
 fetched. Business rules run in the same pass as the schema.
 
 \b
-Sources: files, directories (every *.xml below), globs, and `-` for standard
+Sources: files, directories (every *.xml below, in any case: *.XML too), globs, and `-` for standard
 input. gzip, bzip2 and xz data is recognised by its first bytes and
 decompressed as it is read. Standard input, compressed data and UTF-16/UTF-32
 documents of more than 1 MiB are copied to a temporary file in $TMPDIR (else
@@ -47,13 +48,14 @@ Exit codes:
   2  usage error, or a file is unreadable, not XML, or refused as unsafe
      (entities, external DTD, XInclude, over the size/depth limits),
      or the schema is unknown or withdrawn
-  130  interrupted"""
+  130  interrupted
+  141  the output pipe was closed by its reader (| head): stops quietly"""
 
 _GLOB_CHARS = set("*?[")
 
 
 def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
-    """FILE, DIR (every *.xml below it), GLOB, or ``-`` (stdin), in a stable order."""
+    """FILE, DIR (every *.xml below it, any case), GLOB, or ``-`` (stdin), in a stable order."""
     out: list[str] = []
     for item in inputs:
         if item == "-":
@@ -64,7 +66,7 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
                 raise click.UsageError(f"{item}: no file matches this pattern")
             out.extend(m for m in matches if not Path(m).is_dir())
         elif Path(item).is_dir():
-            found = sorted(str(p) for p in Path(item).rglob("*.xml") if p.is_file())
+            found = [str(p) for p in documents_under(item)]
             if not found:
                 raise click.UsageError(f"{item}: directory holds no *.xml file")
             out.extend(found)

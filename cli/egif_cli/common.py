@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import click
@@ -72,3 +72,9 @@ def diagnostic(message: str) -> None:
 def error(message: object) -> None:
     """One ``egif: error: ...`` line on standard error (*message* escaped as one field)."""
     diagnostic(f"error: {escape(message)}")
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings on stderr, one line each: ``egif: warning: ...``."""
+    for line in lines:
+        diagnostic(f"warning: {escape(line)}")

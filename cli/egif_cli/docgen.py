@@ -15,8 +15,28 @@ from egif_cli.app import cli
 HEADER = """# CLI reference
 
 Generated from `egif --help` by `python -m egif_cli.docgen > docs/cli.md`;
-a test checks it is current. Every command exits 0 on success, 1 when a check
-fails and 2 on a usage error or unusable input.
+a test checks it is current.
+
+Exit codes, the same for every command: 0 success; 1 a check failed (an
+invalid document, a lint error, a refused lifecycle step, a diff verdict short
+of `--require`); 2 a usage error or unusable input (a bad file, an unknown
+schema, a broken registry); 130 interrupted (Ctrl-C); 141 the reader of the
+output went away (`egif schema list | head -1`): the command stops without a
+message, with the status a shell gives any program stopped by a closed pipe
+(128 + SIGPIPE), so that `set -o pipefail` never takes a report cut short for
+a passed check.
+
+The global options `--registry` and `--as` may be given before the command
+(`egif --as bob lifecycle approve REF`) or after it (`egif lifecycle approve
+REF --as bob`); given in both places, the one after the command wins, and
+either wins over `EGIF_REGISTRY` / `EGIF_USER`.
+
+A reference is `NAME@VERSION` (or `NAME` for the newest version), read the
+same way by every command: a malformed version gets one error (`invalid
+version '2': expected MAJOR.MINOR ...`), and a name the registry does not hold
+gets the closest registered names (`no standard bs7666 in the registry — did
+you mean BS7666@2.0?`; same name in another case first, then similar names,
+with the versions it has when the one asked for is missing).
 """
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import tempfile
@@ -17,7 +16,7 @@ from egif.diff.model import Side
 from egif.diff.result import DiffResult, DirectionEvidence, check_bump
 from egif.errors import InputError, NotFound
 from egif.limits import check_component_count, count_global_components
-from egif.model import SchemaRef
+from egif.model import SchemaRef, check_name, is_schema_file
 from egif.resolve import ResolvedSchema
 
 if TYPE_CHECKING:
@@ -84,10 +83,6 @@ def _declared_version(resolved: ResolvedSchema) -> str | None:
     return value.strip() if value and _VERSION_ATTR.match(value.strip()) else None
 
 
-def _is_file_spec(spec: str) -> bool:
-    return spec.endswith((".xsd", ".xml")) or "/" in spec or os.sep in spec or Path(spec).is_file()
-
-
 def _shipped_fixtures(ref: SchemaRef) -> Path | None:
     from egif.shipped import shipped_versions
 
@@ -133,7 +128,7 @@ def _scratch_registry(registry: Registry, directory: str) -> Registry:
 
 def _side(registry: Registry, spec: str, role: str, scratch: list[Registry],
           tmpdir: str, imports: Mapping[str, str] | None = None) -> _Side:
-    if _is_file_spec(spec):
+    if is_schema_file(spec):
         path = Path(spec).expanduser()
         if not path.is_file():
             raise InputError("no such schema file", file=spec)
@@ -146,9 +141,10 @@ def _side(registry: Registry, spec: str, role: str, scratch: list[Registry],
         resolved = ResolvedSchema(resolved.files, resolved.main, label=str(spec))
         return _Side(resolved, _declared_version(resolved), None)
     try:
-        ref = SchemaRef.parse(spec)
+        check_name(spec.partition("@")[0])
     except InputError:
         raise InputError(f"{spec!r} is neither a schema file nor NAME@VERSION") from None
+    ref = SchemaRef.parse(spec)  # the one reference parser: its version-format error as everywhere
     version = registry.get(ref)
     resolved = registry.resolve(version.ref)
     return _Side(resolved, version.version, _shipped_fixtures(version.ref))

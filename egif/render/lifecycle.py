@@ -83,11 +83,19 @@ def outcome_text(outcome: Outcome) -> str:
             f"{outcome.version.ref}\n")
 
 
+# what an outcome adds to its JSON beside the event and the version, when the library set it
+OUTCOME_EXTRAS = ("still_imported_by",)
+
+
 def outcome_json(outcome: Outcome) -> str:
     v = outcome.version
+    extras: dict[str, object] = {k: outcome.details[k] for k in OUTCOME_EXTRAS if k in outcome.details}
+    if outcome.warnings:
+        extras["warnings"] = list(outcome.warnings)
     return json_document({"event": outcome.event.to_dict(),
                           "version": {"name": v.name, "version": v.version, "status": v.status.value,
-                                      "successor": v.successor}})
+                                      "successor": v.successor},
+                          **extras})
 
 
 OUTCOME: Renderers = {"text": outcome_text, "json": outcome_json}

@@ -15,7 +15,7 @@ def report_text(findings: Sequence[Finding], *, label: str) -> str:
     for f in findings:
         where = escape(f.file or label)
         if f.line:
-            where += f":{f.line}"
+            where += f":{f.line}" + (f":{f.column}" if f.column else "")
         rows.append(f"{where}: {f.severity.value}: [{escape(f.rule)}] {escape(f.message)}")
     n = count(findings)
     verdict = "FAIL" if has_errors(findings) else "ok"

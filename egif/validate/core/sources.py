@@ -38,6 +38,7 @@ from egif.errors import InputError, UnsafeInputError
 from egif.validate.stream.cutter import BytesReader, FileReader, Reader
 from egif.validate.stream.layout import ascii_compatible, declared_encoding, root_start
 from egif.xmlsafe import check_doctype, check_regular_file
+from egif.xmlsafe import syntax_error as located_syntax_error
 
 Source = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
 
@@ -66,7 +67,6 @@ def _decompressor(kind: str, raw: IO[bytes]) -> Any:
 _LIMIT_HINTS = ("XML_PARSE_HUGE", "Excessive depth", "huge text node", "xmlSAX2Characters",
                 "AttValue length too long", "Huge input lookup")
 _ROOT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-_LIBXML_WHERE = re.compile(r",? line (\d+), column (\d+)(?: \(<string>, line \d+\))?\s*$")
 
 
 class Input:
@@ -102,6 +102,12 @@ class Input:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def documents_under(folder: str | Path) -> list[Path]:
+    """The XML documents below *folder*, in a stable order: every regular file whose name ends
+    in ``.xml`` in any case (``EXPORT.XML`` as well as ``export.xml``)."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() == ".xml" and p.is_file())
 
 
 def label_of(source: Source) -> str:
@@ -388,10 +394,7 @@ def syntax_error(exc: etree.XMLSyntaxError, head: bytes, name: str) -> InputErro
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else str(exc)
     if any(h in text for h in _LIMIT_HINTS):
         return limits_error(text, name)
-    m = _LIBXML_WHERE.search(text)
-    if m:
-        text = f"{text[: m.start()].rstrip(' ,.')} (line {m.group(1)}, column {m.group(2)})"
-    return InputError(f"not well-formed XML: {text}", file=name)
+    return located_syntax_error(exc, name)
 
 
 def limits_error(text: str, name: str) -> UnsafeInputError:

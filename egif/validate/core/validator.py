@@ -43,7 +43,7 @@ from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
 from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
 from egif.validate.stream.worker import XINCLUDE_NAMESPACES
-from egif.xmlsafe import check_doctype, make_parser
+from egif.xmlsafe import check_doctype, make_parser, syntax_position
 
 SCHEMATRON_KIND = "schematron"
 CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
@@ -107,7 +107,7 @@ class Validator:
         else:
             ruleset = load_rules(rules_for(registry, version)) if rules else RuleSet()
         return cls(registry.resolve(version.ref), label=f"{version.name}@{version.version}", version=version,
-                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version),
+                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version, registry),
                    registry=registry, today=today, jobs=jobs, max_errors=max_errors, progress=progress,
                    piece_bytes=piece_bytes)
 
@@ -185,7 +185,7 @@ class Validator:
             except InputError as exc:
                 yield DocumentResult(name, self.label, [Finding(
                     exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
-                    file=name)])
+                    file=name, line=exc.line, column=exc.column)])
 
     # -- on an open input -------------------------------------------------------------------
     def result_of(self, doc: Input, info: RootInfo | None = None,
@@ -319,19 +319,17 @@ class Validator:
         if len(data) > 1 << 20:
             at = attribute_flood(data)
             if at is not None:
-                line = data.count(b"\n", 0, at) + 1
-                raise UnsafeInputError(f"refused: an element at line {line} carries more than "
+                flood_line = data.count(b"\n", 0, at) + 1
+                raise UnsafeInputError(f"refused: an element at line {flood_line} carries more than "
                                        f"{ATTRIBUTE_LIMIT:,} attributes", file=name)
         try:
             root = etree.fromstring(data, make_parser())
         except etree.XMLSyntaxError as exc:
-            line, column = exc.position if exc.position else (0, 0)
-            message = str(exc.msg or exc).strip()
+            line, column, message = syntax_position(exc)
             if any(w in message for w in ("Excessive depth", "XML_PARSE_HUGE", "huge text", "Huge input",
                                            "AttValue length too long")):
-                raise limits_error(message, name) from None
-            yield Finding(f"not well-formed XML: {_no_position(message)}", "xml:syntax", Severity.ERROR, name,
-                          line or None, column or None)
+                raise limits_error(str(exc.msg or exc).strip(), name) from None
+            yield Finding(f"not well-formed XML: {message}", "xml:syntax", Severity.ERROR, name, line, column)
             return
         tree = root.getroottree()
         check_doctype(tree, name)
@@ -366,10 +364,6 @@ class Validator:
 def _line(el: etree._Element | None) -> int | None:
     line = getattr(el, "sourceline", None)
     return line if isinstance(line, int) and line > 0 else None
-
-
-def _no_position(message: str) -> str:
-    return re.sub(r",? line \d+, column \d+$", "", message).strip()
 
 
 def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
@@ -409,8 +403,36 @@ def rules_for(registry: Registry, version: SchemaVersion) -> list[tuple[str, byt
     return out
 
 
-def lifecycle_findings(version: SchemaVersion) -> list[Finding]:
-    """What a document checked against *version* is told about its lifecycle status."""
+def lifecycle_findings(version: SchemaVersion, registry: Registry | None = None) -> list[Finding]:
+    """What a document checked against *version* is told about its lifecycle status, and
+    (given the *registry*) about withdrawn versions it imports, directly or through
+    another import: once per document, however many records it holds."""
+    return _own_status(version) + (_withdrawn_imports(version, registry) if registry is not None else [])
+
+
+def _withdrawn_imports(version: SchemaVersion, registry: Registry) -> list[Finding]:
+    label = f"{version.name}@{version.version}"
+    found: list[Finding] = []
+    seen = {label}
+    todo = [(version, label)]
+    while todo:
+        current, via = todo.pop(0)
+        for b in current.imports:
+            if b.target is None or str(b.target) in seen:
+                continue
+            seen.add(str(b.target))
+            target = registry.get(b.target)
+            ref = f"{target.name}@{target.version}"
+            path = f"{via} -> {ref}"
+            if target.status in (Status.WITHDRAWN, Status.REJECTED):
+                found.append(Finding(f"{label} imports {ref}, which is {target.status.value}"
+                                     + (f" (through {path})" if via != label else ""),
+                                     "lifecycle:withdrawn-import", Severity.WARNING))
+            todo.append((target, path))
+    return found
+
+
+def _own_status(version: SchemaVersion) -> list[Finding]:
     label = f"{version.name}@{version.version}"
     if version.status == Status.DEPRECATED:
         succ = f"; its successor is {version.name}@{version.successor}" if version.successor else ""

@@ -31,7 +31,6 @@ and validation stops there.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_p
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema
-from egif.xmlsafe import make_parser
+from egif.xmlsafe import make_parser, syntax_position
 
 PIECE_BYTES = 128 * 1024
 _PROGRESS_EVERY = 0.25  # seconds
@@ -145,6 +144,7 @@ class _Run:
         self.kept: list[tuple[Kept, int, int]] = []  # (child, first line of its range, same-tag offset)
         self.whole_and_clean = False  # one range covered the document and said nothing of the root
         self.ranges = 0  # ranges taken in
+        self.broken = False  # stopped at a well-formedness error
 
     def findings(self) -> Iterator[Finding]:
         try:
@@ -173,6 +173,9 @@ class _Run:
         else:
             for f in self._ranges(skeleton, keys):
                 yield self._emit(f)
+        if self.broken:  # nothing after the syntax error: the end of a broken file is unknown
+            self.engine.records = self.records
+            return
         # one range that libxml2 judged whole, root included, without a word on the root:
         # the skeleton would find nothing either
         final = [] if self.whole_and_clean else skeleton.check(final=True)
@@ -217,6 +220,7 @@ class _Run:
                         if careful:
                             if not self.ranges:  # the root's attributes, as a range would have told
                                 yield from skeleton.check(final=False, attributes=True)
+                            self.broken = True
                             yield from self._syntax_stop()
                             return
                         restart = start
@@ -339,9 +343,8 @@ def first_syntax_error(reader: Reader) -> tuple[int, int, str] | None:
             parser.feed(block)
         parser.close()
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (0, 0)
-        message = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc)).strip()
-        return line, column, message
+        line, column, message = syntax_position(exc)
+        return line or 0, column or 0, message
     return None
 
 
