@@ -20,7 +20,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -207,7 +207,7 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _stdout_closed(before: object) -> bool:
+def _stdout_closed(before: TextIO) -> bool:
     if sys.stdout is not before:  # click met EPIPE outside a command (help) and wrapped stdout
         return True
     try:
