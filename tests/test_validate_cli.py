@@ -95,8 +95,8 @@ def test_help_documents_exit_codes(egif_cli: Any) -> None:
 
 
 def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
-    """Fast start: `egif validate` never imports the diff, the linter, the generator or
-    hypothesis (an optional extra)."""
+    """Fast start: `egif validate` never imports the diff, the linter, the generator,
+    hypothesis (an optional extra) or, on an SQLite registry, the PostgreSQL driver."""
     code = ("import sys\nfrom egif_cli.app import main\n"
             f"sys.argv = ['egif', '--registry', {str(registry_path)!r}, 'validate', {GOOD!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -104,7 +104,8 @@ def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(out.stderr.split())
     assert "egif.validate" in loaded
-    for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema"):
+    for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema", "psycopg",
+                  "egif.store.postgres"):
         assert heavy not in loaded, heavy
 
 

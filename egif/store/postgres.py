@@ -49,7 +49,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 APP_ID = "egif-registry"
 SCHEMA = "egif"
-URL_PREFIXES = ("postgresql://", "postgres://")
 # every write transaction takes this lock first: writers queue like SQLite's
 LOCK_KEY = 0x65676966  # "egif"
 BLOB_CACHE_BYTES = 64 * 1024 * 1024
@@ -556,10 +555,6 @@ _DETAILS_SQL = f"SELECT v.id, {_DETAILS_COLUMNS} FROM unnest(%s::bigint[]) AS v(
 DETAIL_KEYS = ("files", "imports", "directives")
 _DIRECTIVE_KEYS = ("file", "kind", "namespace", "location", "target_path", "target_version_id")
 _IMPORT_KEYS = ("namespace", "target_version_id", "bundled_path", "chosen")
-
-
-def is_postgres_url(location: object) -> bool:
-    return isinstance(location, str) and location.startswith(URL_PREFIXES)
 
 
 def redacted(dsn: str) -> str:
