@@ -24,9 +24,11 @@ the findings of a document do not depend on its size, its source or the
 number of jobs.  A range that does not parse was cut at a false record start
 (inside a comment, a CDATA section, a nested element): it is cut again by the
 tokenizer from its start.  A range that still does not parse means the
-document is not well-formed: one streaming parse finds the first syntax error
-exactly as libxml2 reports it; it becomes a finding with rule ``xml:syntax``
-and validation stops there.
+document is not well-formed: from its start the document is then taken one
+record at a time, so that every record before the break is judged (whatever
+the piece size), and at the record that does not parse one streaming parse
+finds the first syntax error exactly as libxml2 reports it; it becomes a
+finding with rule ``xml:syntax`` and validation stops there.
 """
 
 from __future__ import annotations
@@ -145,6 +147,9 @@ class _Run:
         self.whole_and_clean = False  # one range covered the document and said nothing of the root
         self.ranges = 0  # ranges taken in
         self.broken = False  # stopped at a well-formedness error
+        # after a range failed to parse even when cut soundly: the rest is taken one record at
+        # a time, so that every record before the break is judged whatever the piece size
+        self.one_by_one = False
 
     def findings(self) -> Iterator[Finding]:
         try:
@@ -189,6 +194,12 @@ class _Run:
         end = self.frame.content_end
         locals_ = self.engine.plan.record_locals
         pos = start
+        if careful and self.one_by_one:
+            while pos < end:
+                cut = careful_cut(self.reader, locals_, pos, end, 1)
+                yield self._task(pos, cut, True)
+                pos = cut
+            return
         if careful:
             cut = careful_cut(self.reader, locals_, pos, end, self.target)
             yield self._task(pos, cut, True)
@@ -217,6 +228,10 @@ class _Run:
                 for task, result in results:
                     start, end, careful, data = task
                     if not result.ok:
+                        if careful and not self.one_by_one:
+                            self.one_by_one = True  # again from here, one record at a time
+                            restart = start
+                            break
                         if careful:
                             if not self.ranges:  # the root's attributes, as a range would have told
                                 yield from skeleton.check(final=False, attributes=True)
