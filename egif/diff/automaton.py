@@ -24,7 +24,7 @@ Every construction is capped (:data:`MAX_STATES`); past the cap
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -451,6 +451,27 @@ def parse_xsd_regex(pattern: str) -> Node:
 
 
 # -- NFA ---------------------------------------------------------------------
+def repeat(eps: list[list[int]], new_state: Callable[[], int], once: Callable[[int], int],
+           start: int, lo: int, hi: int | None) -> int:
+    """Thompson's construction of ``lo`` to ``hi`` (None: no bound) copies of a fragment:
+    *once* adds one copy from a state and returns its end, *new_state* adds a state and
+    *eps* holds the epsilon moves.  Returns the end state of the whole."""
+    cur = start
+    for _ in range(lo):
+        cur = once(cur)
+    if hi is None:
+        loop = new_state()
+        eps[cur].append(loop)
+        eps[once(loop)].append(loop)
+        return loop
+    end = new_state()
+    eps[cur].append(end)
+    for _ in range(hi - lo):
+        cur = once(cur)
+        eps[cur].append(end)
+    return end
+
+
 class _Nfa:
     def __init__(self) -> None:
         self.edges: list[list[tuple[CharSet, int]]] = []
@@ -484,21 +505,8 @@ class _Nfa:
                 self.eps[self.build(sub, s)].append(end)
             return end
         if kind == "rep":
-            sub, lo, hi = node[1], node[2], node[3]
-            cur = start
-            for _ in range(lo):
-                cur = self.build(sub, cur)
-            if hi is None:
-                loop = self.state()
-                self.eps[cur].append(loop)
-                self.eps[self.build(sub, loop)].append(loop)
-                return loop
-            end = self.state()
-            self.eps[cur].append(end)
-            for _ in range(hi - lo):
-                cur = self.build(sub, cur)
-                self.eps[cur].append(end)
-            return end
+            sub = node[1]
+            return repeat(self.eps, self.state, lambda s: self.build(sub, s), start, node[2], node[3])
         if kind == "dfa":
             dfa: Dfa = node[1]
             base = len(self.edges)

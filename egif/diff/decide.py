@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -635,8 +635,10 @@ class Decider:
         before, after = found
         return self._type_instance(ob, [*before, (name, rule), *after])
 
-    def _wildcard_symbols(self, wildcards: list[Any]) -> list[Any]:
-        names: list[str] = []
+    def _wildcard_symbols(self, wildcards: list[Any], named: Iterable[str] = ()) -> list[Any]:
+        """The symbols that stand for what *wildcards* (and the elements *named* beside them)
+        admit: every declared name, one fresh name per namespace in play, and one outside."""
+        names: list[str] = list(named)
         for w in wildcards:
             names.extend(self.src.wildcard_names(w))
             names.extend(self.tgt.wildcard_names(w))
@@ -736,17 +738,7 @@ class Decider:
                     wildcards.append(label.particle)
         if not wildcards:
             return list(dict.fromkeys(names))
-        for w in wildcards:
-            names.extend(self.src.wildcard_names(w))
-            names.extend(self.tgt.wildcard_names(w))
-        spaces = {ns_of(n) for n in names} | {"", self.src.schema.target_namespace or "",
-                                               self.tgt.schema.target_namespace or ""}
-        for w in wildcards:
-            spaces.update(x for x in (getattr(w, "namespace", None) or []) if not x.startswith("##"))
-        out: list[Any] = list(dict.fromkeys(names))
-        out += [("ns", s) for s in sorted(spaces)]
-        out.append(("other",))
-        return out
+        return self._wildcard_symbols(wildcards, names)
 
     def _symbol_name(self, symbol: Any) -> str:
         ns = symbol[1] if symbol[0] == "ns" else FRESH_NS

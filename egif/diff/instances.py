@@ -420,14 +420,9 @@ class Builder:
             return True
         if children is None:
             word = self.min_word(t)
-            if word is None:
+            children = None if word is None else self.children(word)
+            if children is None:
                 return False
-            children = []
-            for symbol, rule in word:
-                child = self.element(symbol, rule)
-                if child is None:
-                    return False
-                children.append(child)
         for child in children:
             elem.append(child)
         if text is not None:

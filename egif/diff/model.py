@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from egif.diff.automaton import TooLarge
+from egif.diff.automaton import TooLarge, repeat
 from egif.diff.values import Languages
 from egif.generate import union_member_types
 
@@ -126,20 +126,7 @@ class ContentModel:
             hi = int(hi)
         if (hi is not None and hi > MAX_POSITIONS) or lo > MAX_POSITIONS:
             raise TooLarge(f"occurrence bound {hi if hi is not None else lo} is too large to expand")
-        cur = start
-        for _ in range(lo):
-            cur = self._once(p, cur)
-        if hi is None:
-            loop = self._state()
-            self.eps[cur].append(loop)
-            self.eps[self._once(p, loop)].append(loop)
-            return loop
-        end = self._state()
-        self.eps[cur].append(end)
-        for _ in range(hi - lo):
-            cur = self._once(p, cur)
-            self.eps[cur].append(end)
-        return end
+        return repeat(self.eps, self._state, lambda s: self._once(p, s), start, lo, hi)
 
     def _once(self, p: Any, start: int) -> int:
         kind = type(p).__name__

@@ -838,22 +838,10 @@ class Languages:
             d = d.union(m.dfa)
         return d
 
-    def _member_enumeration(self, mt: Any, values: list[str]) -> Dfa | None:
-        if not values:
-            return nothing()
-        if mt.is_list() or mt.is_union():
-            return None
-        builtin = mt
-        while builtin is not None and not _is_builtin(builtin):
-            builtin = builtin.base_type
-        if builtin is None:
-            return None
-        local = _local(builtin.name)
-        acc = _Atomic(local, primitive_of(local), _whitespace_of(mt))
-        return self._enumeration(acc.primitive, acc, values)
-
-    def _value_equal(self, t: Any, fixed: str) -> Dfa | None:
-        """Raw strings whose value equals ``fixed`` under ``t`` (None when not regular here)."""
+    @staticmethod
+    def _atomic_of(t: Any) -> _Atomic | None:
+        """An atomic type read through its built-in ancestor (None: a list, a union, or no
+        built-in ancestor)."""
         if t.is_list() or t.is_union():
             return None
         builtin = t
@@ -862,10 +850,21 @@ class Languages:
         if builtin is None:
             return None
         local = _local(builtin.name)
-        ws = _whitespace_of(t)
-        acc = _Atomic(local, primitive_of(local), ws)
+        return _Atomic(local, primitive_of(local), _whitespace_of(t))
+
+    def _member_enumeration(self, mt: Any, values: list[str]) -> Dfa | None:
+        if not values:
+            return nothing()
+        acc = self._atomic_of(mt)
+        return None if acc is None else self._enumeration(acc.primitive, acc, values)
+
+    def _value_equal(self, t: Any, fixed: str) -> Dfa | None:
+        """Raw strings whose value equals ``fixed`` under ``t`` (None when not regular here)."""
+        acc = self._atomic_of(t)
+        if acc is None:
+            return None
         enum = self._enumeration(acc.primitive, acc, [fixed])
-        return None if enum is None else preimage_whitespace(enum, ws)
+        return None if enum is None else preimage_whitespace(enum, acc.whitespace)
 
 
 def _whitespace_of(t: Any) -> str:
