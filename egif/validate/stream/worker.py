@@ -38,7 +38,13 @@ from lxml import etree
 
 from egif.validate import xsd
 from egif.validate.paths import inner_path, step, top_child
-from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood, careful_cut, record_pattern
+from egif.validate.stream.cutter import (
+    ATTRIBUTE_LIMIT,
+    BytesReader,
+    attribute_flood,
+    careful_cut,
+    record_pattern,
+)
 from egif.validate.stream.layout import Constraint
 from egif.xmlsafe import make_parser
 
@@ -387,7 +393,7 @@ class Worker:
         mid = len(data) // 2
         cut: int | None
         if careful:
-            cut = careful_cut(_Bytes(data), self.plan.record_locals, 0, len(data), mid)
+            cut = careful_cut(BytesReader(data), self.plan.record_locals, 0, len(data), mid)
         else:
             m = self.pattern.search(data, mid) or self.pattern.search(data, 1)
             cut = m.start() if m else None
@@ -564,15 +570,6 @@ def _compile_constraint(c: Constraint) -> tuple[etree.XPath, tuple[etree.XPath, 
                 tuple(etree.XPath(f, namespaces=ns, smart_strings=False) for f in c.fields))
     except etree.XPathError:
         return None
-
-
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.size = len(data)
-
-    def read(self, offset: int, size: int) -> bytes:
-        return self.data[offset:offset + size]
 
 
 def _line(el: etree._Element, default: int) -> int:
