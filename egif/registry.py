@@ -275,12 +275,31 @@ class Registry:
         key = f"{row['id']}:{row['digest']}"
         cached = self._resolved.get(key)
         if cached is None:
+            cached = self._resolve_closure(row, self.store.closure([int(row["id"])]))
+        return cached
+
+    def _resolve_closure(self, row: Mapping[str, Any], closure: Iterable[Mapping[str, Any]]) -> ResolvedSchema:
+        """:meth:`resolve` of *row*, given the rows of its closure (``Store.closure``)."""
+        key = f"{row['id']}:{row['digest']}"
+        cached = self._resolved.get(key)
+        if cached is None:
             units: dict[str, Unit] = {}
-            self._collect_units(row, units)
+            self._add_units(closure, units)
             cached = resolved_from_units(units, f"{_unit_key(row)}/{row['main_path']}",
                                          label=f"{row['name']}@{row['version']}")
             self._resolved[key] = cached
         return cached
+
+    def _validation_view(self, ref: str | SchemaRef
+                         ) -> tuple[SchemaVersion, ResolvedSchema, dict[str, SchemaVersion]]:
+        """A version, its closure ready to compile, and every version in that closure by
+        ``NAME@VERSION`` (with their statuses): what a validator needs, read in as few round
+        trips as the store allows (three on a server, the first time).  Not public API."""
+        row = self._row(ref)
+        closure = self.store.closure([int(row["id"])])
+        versions = {f"{m.name}@{m.version}": m for m in self._to_models(closure)}
+        resolved = self._resolve_closure(row, closure)
+        return versions[f"{row['name']}@{row['version']}"], resolved, versions
 
     def forget_cache(self) -> None:
         """Drop compiled closures kept in memory (after a rolled-back transaction)."""
@@ -449,6 +468,13 @@ class Registry:
             for key, b in sorted(scan.bindings.items())
         ]
 
+        # NAME@VERSION of every version bound, as the scan found them
+        labels = {b.version_id: b.target_label for b in scan.bindings.values()
+                  if b.version_id is not None and b.target_label is not None}
+        for bound in {d["target_version_id"] for d in directives} | {b["target_version_id"] for b in bindings}:
+            if bound is not None and bound not in labels:
+                t = self.store.version_by_id(bound)
+                labels[bound] = f"{t['name']}@{t['version']}"
         # compile exactly as a stored version would be compiled, before storing
         key = f"{name}/{version}"
         units = self._units_for(key, rel[main_key], {f["path"]: f["content"] for f in stored_files}, directives)
@@ -476,35 +502,34 @@ class Registry:
             "successor": successor, "added_by": who, "added_at": now(),
         }
         with self.store.transaction():
-            existing = self.store.find_version(name, version)  # re-check under the lock
-            if existing is not None:
+            stored = self.store.insert_version(row, stored_files, directives, bindings)
+            if stored is None:  # registered meanwhile (the insert is the re-check, under the lock)
+                existing = self.store.find_version(name, version)
+                assert existing is not None
                 if existing["digest"] == digest:
                     return AddResult(self._to_model(existing), created=False, bindings=reports,
                                      notes=tuple(scan.notes))
                 raise Conflict(f"{name}@{version} was registered meanwhile with different content",
                                file=main_label)
-            for f in stored_files:
-                self.store.put_blob(f["digest"], f["content"])
-            version_id = self.store.insert_version(row, stored_files, directives, bindings)
             eventlog.append(
                 self.store, name=name, version=version, kind="add", actor=who, at=row["added_at"],
                 data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
-                      "imports": {b["namespace"]: self._binding_label(b) for b in bindings},
+                      "imports": {b["namespace"]: self._binding_label(b, labels) for b in bindings},
                       "reasons": {r.namespace: r.reason for r in reports},
                       **({"via": via} if via else {})},
             )
-            stored = self.store.version_by_id(version_id)
-        return AddResult(self._to_model(stored), created=True, bindings=reports, notes=tuple(scan.notes))
+        # what was just stored is known here: the model needs no reading back
+        details = _details_of(stored_files, directives, bindings, labels)
+        return AddResult(self._to_model(stored, details), created=True, bindings=reports, notes=tuple(scan.notes))
 
     def _units_for(self, key: str, main: str, files: Mapping[str, bytes],
                    directives: builtins.list[dict[str, Any]]) -> dict[str, Unit]:
         """The closure of a version not yet stored: its own files plus the versions it binds."""
         units: dict[str, Unit] = {}
-        for d in directives:
-            if d["target_version_id"] is not None:
-                self._collect_units(self.store.version_by_id(d["target_version_id"]), units)
+        targets = sorted({int(d["target_version_id"]) for d in directives if d["target_version_id"] is not None})
+        keys = self._add_units(self.store.closure(targets), units) if targets else {}
         units[key] = Unit(key=key, main=main, files=dict(files),
-                          directives=tuple(self._unit_directives(directives)))
+                          directives=tuple(self._unit_directives(directives, keys)))
         return units
 
     def _reports(self, scan: Scan, rel: Mapping[str, str], *, compare: bool = False
@@ -587,18 +612,26 @@ class Registry:
             name = repr(ref.name)
         return NotFound(f"no standard {name} in the registry" + (f" \N{EM DASH} did you mean {hint}?" if hint else ""))
 
-    def _binding_label(self, b: Mapping[str, Any]) -> str:
+    def _binding_label(self, b: Mapping[str, Any], labels: Mapping[int, str]) -> str:
         if b["target_version_id"] is not None:
+            known = labels.get(int(b["target_version_id"]))
+            if known is not None:
+                return known
             t = self.store.version_by_id(b["target_version_id"])
             return f"{t['name']}@{t['version']}"
         return f"file:{b['bundled_path']}"
 
-    def _verified_files(self, row: Mapping[str, Any]) -> dict[str, bytes]:
-        files = self.store.version_files(row["id"])
+    def _verified_files(self, row: Mapping[str, Any], files: Iterable[Mapping[str, Any]] | None = None,
+                        blobs: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+        """The version's files, each checked against its digest, the whole against the version
+        digest and the digest its ``add`` event recorded; *files* and *blobs* when already read."""
+        files = self.store.version_files(row["id"]) if files is None else builtins.list(files)
+        if blobs is None:
+            blobs = self.store.get_blobs(f["digest"] for f in files)
         out: dict[str, bytes] = {}
         manifest = []
         for f in files:
-            data = self.store.get_blob(f["digest"])
+            data = blobs[f["digest"]]
             if sha256(data) != f["digest"]:
                 raise TamperedError(
                     f"{row['name']}@{row['version']}: stored file {f['path']} no longer matches "
@@ -607,8 +640,12 @@ class Registry:
                 )
             out[f["path"]] = data
             manifest.append({"path": f["path"], "digest": f["digest"]})
-        recorded = next(self.store.iter_events(name=row["name"], version=row["version"], kinds=("add",)), None)
-        if recorded is not None and recorded["data"].get("digest") != row["digest"]:
+        if "add_event" in row:  # came with the row (Store.closure)
+            recorded = row["add_event"]
+        else:
+            event = next(self.store.iter_events(name=row["name"], version=row["version"], kinds=("add",)), None)
+            recorded = None if event is None else event["data"]
+        if recorded is not None and recorded.get("digest") != row["digest"]:
             raise TamperedError(
                 f"{row['name']}@{row['version']}: its digest {row['digest'][:12]} differs from the one "
                 f"recorded in the audit log when it was added: the registry database has been altered",
@@ -622,29 +659,29 @@ class Registry:
             )
         return out
 
-    def _unit_directives(self, directives: builtins.list[dict[str, Any]]) -> Iterator[UnitDirective]:
+    @staticmethod
+    def _unit_directives(directives: Iterable[Mapping[str, Any]], keys: Mapping[int, str]
+                         ) -> Iterator[UnitDirective]:
+        """A version's directives for :class:`Unit`; *keys* names each bound version's unit."""
         for d in directives:
-            target_unit = None
-            if d["target_version_id"] is not None:
-                t = self.store.version_by_id(d["target_version_id"])
-                target_unit = _unit_key(t)
+            target = d["target_version_id"]
             yield UnitDirective(d["file"], d["kind"], d["namespace"], d["location"],
-                                d["target_path"], target_unit)
+                                d["target_path"], keys[int(target)] if target is not None else None)
 
-    def _collect_units(self, row: Mapping[str, Any], units: dict[str, Unit]) -> None:
-        """Add *row* and every version it binds, transitively, to *units* (iteratively: chains may be long)."""
-        todo = [row]
-        while todo:
-            current = todo.pop()
-            key = _unit_key(current)
-            if key in units:
-                continue
-            directives = self.store.version_directives(current["id"])
-            units[key] = Unit(key, current["main_path"], self._verified_files(current),
-                              tuple(self._unit_directives(directives)))
-            for b in self.store.version_imports(current["id"]):
-                if b["target_version_id"] is not None:
-                    todo.append(self.store.version_by_id(b["target_version_id"]))
+    def _add_units(self, closure: Iterable[Mapping[str, Any]], units: dict[str, Unit]) -> dict[int, str]:
+        """Add the versions of a closure (``Store.closure``) to *units*, their files read in one
+        batch and verified; returns each version's unit key by id."""
+        rows = {int(r["id"]): r for r in closure}
+        keys = {version_id: _unit_key(r) for version_id, r in rows.items()}
+        todo = [version_id for version_id, key in keys.items() if key not in units]
+        details = self.store.version_details(todo) if todo else {}
+        blobs = self.store.get_blobs(f["digest"] for i in todo for f in details[i]["files"]) if todo else {}
+        for version_id in todo:
+            row, parts = rows[version_id], details[version_id]
+            units[keys[version_id]] = Unit(
+                keys[version_id], row["main_path"], self._verified_files(row, parts["files"], blobs),
+                tuple(self._unit_directives(parts["directives"], keys)))
+        return keys
 
     def _to_models(self, rows: Iterable[Mapping[str, Any]]) -> builtins.list[SchemaVersion]:
         """Many versions at once: their files and bindings come in one batch from the store."""
@@ -675,6 +712,24 @@ class Registry:
             declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
             title=row["title"], successor=row["successor"],
         )
+
+
+def _details_of(files: Iterable[Mapping[str, Any]], directives: Iterable[Mapping[str, Any]],
+                imports: Iterable[Mapping[str, Any]], labels: Mapping[int, str]
+                ) -> dict[str, builtins.list[dict[str, Any]]]:
+    """A version's details (as ``Store.version_details`` gives them) from what was stored."""
+    def target(item: Mapping[str, Any]) -> dict[str, Any]:
+        label = labels.get(int(item["target_version_id"])) if item["target_version_id"] is not None else None
+        name, _, version = label.rpartition("@") if label else (None, None, None)
+        return {"target_name": name, "target_version": version}
+
+    return {
+        "files": [{"path": f["path"], "digest": f["digest"], "namespace": f["namespace"], "role": f["role"],
+                   "size": len(f["content"])}
+                  for f in sorted(files, key=lambda f: (f["role"] != "main", f["path"]))],
+        "imports": [{**dict(b), **target(b)} for b in sorted(imports, key=lambda b: b["namespace"] or "")],
+        "directives": [{**dict(d), **target(d)} for d in directives],
+    }
 
 
 def _unit_key(row: Mapping[str, Any]) -> str:

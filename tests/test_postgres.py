@@ -31,6 +31,7 @@ from .pgserver import PgServer
 
 LC = DATA / "lifecycle"
 BETA = DATA / "multifile" / "b" / "Beta-v1-0.xsd"
+MULTI_GAMMA = DATA / "multifile" / "c" / "Gamma-v1-0.xsd"
 
 
 @pytest.fixture
@@ -211,6 +212,67 @@ def test_the_database_refuses_what_python_would_refuse(pg_server: PgServer, db: 
             store.set_status(version_id, "ratified")
     assert reg.get("ParkingPermit@1.0").status == Status.CANDIDATE
     reg.close()
+
+
+def test_details_are_written_by_the_database_once_and_never_change(pg_server: PgServer, db: str) -> None:
+    """A version's kept details (what `schema show` lists) are the database's own, sealed at commit."""
+    reg = candidate_with_history(pg_server, db)
+    rows = reg.store.execute(  # type: ignore[attr-defined]
+        "SELECT v.name, d.details::text = egif.details_of(v.id)::text AS same FROM egif.schema_versions v "
+        "LEFT JOIN egif.version_details d ON d.version_id = v.id")
+    assert rows and all(r["same"] for r in rows), rows
+    before = snapshot(reg.store)
+    shown = reg.get("ParkingPermit@1.0")
+    digest = shown.files[0].digest
+    attempts = {
+        "rewrite details": "UPDATE egif.version_details SET details = '{}'",
+        "delete details": "DELETE FROM egif.version_details",
+        "write details": "INSERT INTO egif.version_details SELECT id + 1000, '{}' FROM egif.schema_versions",
+        "add a file to a stored version": "INSERT INTO egif.schema_files SELECT version_id, 'extra.xsd', digest, "
+                                          "namespace, 'include' FROM egif.schema_files LIMIT 1",
+        # details computed early (constraints made immediate), then parts added under them
+        "parts after the details": "BEGIN; SET CONSTRAINTS ALL IMMEDIATE; "
+                                   "INSERT INTO egif.schema_versions (name, version, major, minor, status, digest, "
+                                   "main_path, added_by, added_at) VALUES ('Sneaky', '1.0', 1, 0, 'draft', 'd', "
+                                   "'s.xsd', 'mallory', 'now'); "
+                                   "INSERT INTO egif.schema_files SELECT id, 's.xsd', "
+                                   f"'{digest}', NULL, 'main' FROM egif.schema_versions WHERE name = 'Sneaky'; "
+                                   "COMMIT",
+    }
+    for what, sql in attempts.items():
+        proc = psql(pg_server, db, "mallory", sql)
+        assert proc.returncode != 0, f"{what}: {proc.stdout}"
+        assert "ERROR" in proc.stderr, (what, proc.stderr)
+    assert psql(pg_server, db, "alice", "DELETE FROM egif.version_details").returncode != 0
+    assert snapshot(reg.store) == before
+    fresh = Registry.open(pg_server.dsn(db, "carol"))
+    assert fresh.get("ParkingPermit@1.0") == shown
+    fresh.close()
+    reg.close()
+
+
+def test_a_format_2_registry_gets_its_details_when_upgraded(pg_server: PgServer, db: str) -> None:
+    dsn = pg_server.dsn(db)
+    with Registry.init(dsn, seed=False) as reg:
+        reg.add(BETA, name="Beta", version="1.0")
+        shown = reg.get("Beta@1.0")
+        # back to what a format-2 egif left: no kept details, none of what keeps them
+        reg.store.execute(  # type: ignore[attr-defined]
+            "DROP TABLE egif.version_details; DROP FUNCTION egif.keep_details() CASCADE; "
+            "DROP FUNCTION egif.details_of(bigint); "
+            "UPDATE egif.egif_meta SET value = '2' WHERE key = 'format'; "
+            "DELETE FROM egif.egif_meta WHERE key = 'migration.3'")
+    with pytest.raises(RegistryError, match="older than this egif"):
+        Registry.open(pg_server.dsn(db, "carol"))
+    assert run_egif("registry", "init", dsn).returncode == 0  # the owner upgrades it
+    with Registry.open(pg_server.dsn(db, "carol")) as reg:
+        assert reg.store.format_version() == PG_FORMAT == 3
+        kept = reg.store.execute("SELECT count(*) AS n FROM egif.version_details")  # type: ignore[attr-defined]
+        assert kept[0]["n"] == len(reg.store.list_versions()) == 1
+        assert reg.get("Beta@1.0") == shown
+        reg.add(MULTI_GAMMA, name="Gamma", version="1.0")  # and new versions get theirs at commit
+        kept = reg.store.execute("SELECT count(*) AS n FROM egif.version_details")  # type: ignore[attr-defined]
+        assert kept[0]["n"] == 2
 
 
 def test_transition_table_in_the_database_is_the_lifecycle_table(pg_server: PgServer, db: str) -> None:

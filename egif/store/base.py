@@ -7,7 +7,7 @@ maintainers are interchangeable.  Rows come back as plain dicts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -78,15 +78,39 @@ class Store(Protocol):
     # content-addressed file contents
     def put_blob(self, digest: str, content: bytes) -> None: ...
     def get_blob(self, digest: str) -> bytes: ...
+    def get_blobs(self, digests: Iterable[str]) -> dict[str, bytes]:
+        """Many stored contents at once (one round trip on a server); raises NotFound for a missing one."""
+        ...
+
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        """Store many contents at once; those already stored are left as they are."""
+        ...
+
     def has_blob(self, digest: str) -> bool: ...
 
     # schema versions
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> int: ...
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Store a version with its files (their ``content`` too, as :meth:`put_blobs` would),
+        directives (in order) and import bindings; the stored row (as :meth:`find_version`
+        returns it) comes back, or None, with nothing of the version stored, when a version of
+        that name and version is already registered."""
+        ...
+
     def find_version(self, name: str, version: str) -> dict[str, Any] | None: ...
     def version_by_id(self, version_id: int) -> dict[str, Any]: ...
     def list_versions(self, *, name: str | None = None, namespace: str | None = None,
                       status: str | None = None) -> list[dict[str, Any]]: ...
+    def closure(self, version_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The versions *version_ids* and every version they bind, transitively, each once.
+
+        Rows as :meth:`find_version`, each with one more key, ``add_event``: the
+        data of the version's first ``add`` event (None when it has none).  No
+        particular order.  A server store answers in one round trip and keeps the
+        versions' details, so :meth:`version_details` on them costs nothing more.
+        """
+        ...
+
     def version_files(self, version_id: int) -> list[dict[str, Any]]: ...
     def version_directives(self, version_id: int) -> list[dict[str, Any]]: ...
     def version_imports(self, version_id: int) -> list[dict[str, Any]]: ...

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -528,31 +528,153 @@ CREATE TRIGGER config_keys_guard BEFORE INSERT OR UPDATE OR DELETE ON egif.confi
     FOR EACH ROW EXECUTE FUNCTION egif.check_config_keys();
 """
 
+# 3: a version's details (its files, import bindings and directives, as `schema show` gives them)
+# are kept as one JSON value, computed by the database when the version's transaction commits:
+# showing a version becomes one indexed lookup instead of three aggregates.  They never change, as
+# the parts they are made of never change; parts can no longer be added once they are computed.
+_FORMAT_3 = r"""
+CREATE FUNCTION egif.details_of(version_id bigint) RETURNS json
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN  -- (PL/pgSQL, not SQL: its plan is made once per session, not at every call)
+    RETURN json_build_object(
+      'files', COALESCE((
+        SELECT json_agg(json_build_object('path', f.path, 'digest', f.digest, 'namespace', f.namespace,
+                                          'role', f.role, 'size', b.size) ORDER BY f.role <> 'main', f.path)
+        FROM egif.schema_files f JOIN egif.blobs b ON b.digest = f.digest
+        WHERE f.version_id = details_of.version_id), '[]'),
+      'imports', COALESCE((
+        SELECT json_agg(json_build_object('namespace', i.namespace, 'target_version_id', i.target_version_id,
+                                          'bundled_path', i.bundled_path, 'chosen', i.chosen,
+                                          'target_name', t.name, 'target_version', t.version) ORDER BY i.namespace)
+        FROM egif.schema_imports i LEFT JOIN egif.schema_versions t ON t.id = i.target_version_id
+        WHERE i.version_id = details_of.version_id), '[]'),
+      'directives', COALESCE((
+        SELECT json_agg(json_build_object('file', d.file, 'kind', d.kind, 'namespace', d.namespace,
+                                          'location', d.location, 'target_path', d.target_path,
+                                          'target_version_id', d.target_version_id,
+                                          'target_name', t.name, 'target_version', t.version) ORDER BY d.seq)
+        FROM egif.schema_directives d LEFT JOIN egif.schema_versions t ON t.id = d.target_version_id
+        WHERE d.version_id = details_of.version_id), '[]'));
+END
+$$;
+
+CREATE TABLE egif.version_details (
+    version_id bigint PRIMARY KEY REFERENCES egif.schema_versions (id),
+    details json NOT NULL
+);
+INSERT INTO egif.version_details (version_id, details)
+    SELECT v.id, egif.details_of(v.id) FROM egif.schema_versions v;
+
+-- written by the database only (the function runs as the registry's owner), once the version's
+-- transaction has written all of its parts
+CREATE FUNCTION egif.keep_details() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO egif.version_details (version_id, details) VALUES (NEW.id, egif.details_of(NEW.id));
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER versions_details AFTER INSERT ON egif.schema_versions
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION egif.keep_details();
+
+-- the guard on a version's parts (format 1) learns one more rule, for everyone: no part comes
+-- after the details were computed (as they would be, were the deferred trigger made immediate)
+CREATE OR REPLACE FUNCTION egif.check_version_part() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM egif.version_details d WHERE d.version_id = NEW.version_id) THEN
+        RAISE EXCEPTION 'stored registry content never changes: the % of version #% are complete',
+            TG_TABLE_NAME, NEW.version_id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF egif.is_admin() THEN
+        RETURN NEW;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM egif.schema_versions v
+                   WHERE v.id = NEW.version_id AND egif.written_now(v.xmin) AND v.status = 'draft') THEN
+        PERFORM egif.refuse(format('change the %s of a stored version', TG_TABLE_NAME));
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER details_immutable BEFORE UPDATE OR DELETE ON egif.version_details
+    FOR EACH ROW EXECUTE FUNCTION egif.never_changes();
+CREATE TRIGGER details_no_truncate BEFORE TRUNCATE ON egif.version_details
+    FOR EACH STATEMENT EXECUTE FUNCTION egif.never_changes();
+
+-- the checks every write runs, as PL/pgSQL: a SQL function with its own search_path is planned
+-- anew at each call from a trigger, a PL/pgSQL one once per session
+CREATE OR REPLACE FUNCTION egif.is_admin() RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT pg_has_role(current_user, n.nspowner, 'USAGE') FROM pg_namespace n WHERE n.nspname = 'egif');
+END
+$$;
+CREATE OR REPLACE FUNCTION egif.written_now(row_xmin xid) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN row_xmin::text = (pg_current_xact_id()::text::numeric % 4294967296)::text;
+END
+$$;
+
+REVOKE ALL ON egif.version_details FROM PUBLIC;
+GRANT SELECT ON egif.version_details TO PUBLIC;
+REVOKE ALL ON FUNCTION egif.keep_details() FROM PUBLIC;
+"""
+
 # Each migration moves the store format up by one.  Append, never edit.
-MIGRATIONS: list[str] = [_FORMAT_1, _FORMAT_2]
+MIGRATIONS: list[str] = [_FORMAT_1, _FORMAT_2, _FORMAT_3]
 LATEST_FORMAT = len(MIGRATIONS)
 
-# a version's files, imports and directives, each as a JSON array, for the row aliased v
-_DETAILS_COLUMNS = """
-  COALESCE((SELECT json_agg(json_build_object('path', f.path, 'digest', f.digest, 'namespace', f.namespace,
-                                              'role', f.role, 'size', b.size) ORDER BY f.role <> 'main', f.path)
-            FROM egif.schema_files f JOIN egif.blobs b ON b.digest = f.digest WHERE f.version_id = v.id),
-           '[]') AS files,
-  COALESCE((SELECT json_agg(json_build_object('namespace', i.namespace, 'target_version_id', i.target_version_id,
-                                              'bundled_path', i.bundled_path, 'chosen', i.chosen,
-                                              'target_name', t.name, 'target_version', t.version)
-                            ORDER BY i.namespace)
-            FROM egif.schema_imports i LEFT JOIN egif.schema_versions t ON t.id = i.target_version_id
-            WHERE i.version_id = v.id), '[]') AS imports,
-  COALESCE((SELECT json_agg(json_build_object('file', d.file, 'kind', d.kind, 'namespace', d.namespace,
-                                              'location', d.location, 'target_path', d.target_path,
-                                              'target_version_id', d.target_version_id,
-                                              'target_name', t.name, 'target_version', t.version) ORDER BY d.seq)
-            FROM egif.schema_directives d LEFT JOIN egif.schema_versions t ON t.id = d.target_version_id
-            WHERE d.version_id = v.id), '[]') AS directives
-"""
-_DETAILS_SQL = f"SELECT v.id, {_DETAILS_COLUMNS} FROM unnest(%s::bigint[]) AS v(id)"
-DETAIL_KEYS = ("files", "imports", "directives")
+# a version's details (files, imports, directives), for the row aliased v: kept since the version's
+# transaction committed, computed on the spot before that
+_DETAILS_COLUMN = "COALESCE((SELECT d.details FROM egif.version_details d WHERE d.version_id = v.id), " \
+    "egif.details_of(v.id)) AS details"
+_DETAILS_SQL = f"SELECT v.id, {_DETAILS_COLUMN} FROM unnest(%s::bigint[]) AS v(id)"
+_LAST_EVENT_SQL = "SELECT * FROM egif.events ORDER BY id DESC LIMIT 1"
+# a version row and its parts in one statement (the parts' rows come as JSON arrays)
+_INSERT_VERSION_SQL = """
+WITH v AS (INSERT INTO egif.schema_versions ({cols}) VALUES ({marks})
+           ON CONFLICT (name, version) DO NOTHING RETURNING *),
+contents AS (
+    INSERT INTO egif.blobs (digest, size, content)
+    SELECT x.digest, length(x.content), x.content
+    FROM unnest(%s::text[], %s::bytea[]) AS x(digest, content) WHERE EXISTS (SELECT 1 FROM v)
+    ON CONFLICT (digest) DO NOTHING),
+files AS (
+    INSERT INTO egif.schema_files (version_id, path, digest, namespace, role)
+    SELECT v.id, x.path, x.digest, x.namespace, x.role
+    FROM v, json_to_recordset(%s::json) AS x(path text, digest text, namespace text, role text)),
+directives AS (
+    INSERT INTO egif.schema_directives (version_id, seq, file, kind, namespace, location, target_path,
+                                        target_version_id)
+    SELECT v.id, x.seq, x.file, x.kind, x.namespace, x.location, x.target_path, x.target_version_id
+    FROM v, json_to_recordset(%s::json) AS x(seq integer, file text, kind text, namespace text,
+                                               location text, target_path text, target_version_id bigint)),
+imports AS (
+    INSERT INTO egif.schema_imports (version_id, namespace, target_version_id, bundled_path, chosen)
+    SELECT v.id, x.namespace, x.target_version_id, x.bundled_path, x.chosen
+    FROM v, json_to_recordset(%s::json) AS x(namespace text, target_version_id bigint, bundled_path text,
+                                               chosen text))
+SELECT * FROM v"""
+
+# a version and everything it binds, transitively (imports and includes bound to stored versions),
+# with the details and the data of each one's first `add` event
+_CLOSURE_SQL = f"""
+WITH RECURSIVE reach(id) AS (
+    SELECT unnest(%s::bigint[])
+  UNION
+    SELECT t.target FROM reach r CROSS JOIN LATERAL (
+        SELECT i.target_version_id FROM egif.schema_imports i
+        WHERE i.version_id = r.id AND i.target_version_id IS NOT NULL
+        UNION ALL
+        SELECT d.target_version_id FROM egif.schema_directives d
+        WHERE d.version_id = r.id AND d.target_version_id IS NOT NULL) AS t(target)
+)
+SELECT v.*, {_DETAILS_COLUMN},
+  (SELECT e.data FROM egif.events e  -- (the log's collation, so that its index serves)
+   WHERE e.name = v.name COLLATE "default" AND e.version = v.version COLLATE "default" AND e.kind = 'add'
+   ORDER BY e.id LIMIT 1) AS add_event
+FROM egif.schema_versions v WHERE v.id = ANY (ARRAY(SELECT id FROM reach))"""
 _DIRECTIVE_KEYS = ("file", "kind", "namespace", "location", "target_path", "target_version_id")
 _IMPORT_KEYS = ("namespace", "target_version_id", "bundled_path", "chosen")
 
@@ -590,6 +712,7 @@ class PostgresStore:
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._details: dict[int, dict[str, list[dict[str, Any]]]] = {}
         self._blob_bytes = 0
+        self._last_event: tuple[int, dict[str, Any] | None] | None = None
         try:
             self._db = psycopg.connect(dsn, autocommit=True, row_factory=dict_row,
                                        connect_timeout=max(1, int(connect_timeout)))
@@ -598,8 +721,8 @@ class PostgresStore:
                                 file=self.location) from None
         try:
             # every query is a short indexed lookup: plan once, reuse the plan (prepared statements)
-            self._db.execute("SET search_path TO egif")
-            self._db.execute("SET plan_cache_mode = force_generic_plan")
+            # (no JIT: compiling a plan costs far more than running any of these lookups)
+            self._db.execute("SET search_path TO egif; SET plan_cache_mode = force_generic_plan; SET jit = off")
             self._db.prepare_threshold = 1
             self._check_is_registry(create)
             current = self.format_version()
@@ -662,7 +785,7 @@ class PostgresStore:
                 f"format {LATEST_FORMAT}); upgrade egif", file=self.location)
         if current == LATEST_FORMAT:
             return False
-        with self.transaction(read_only_ok=True):
+        with self.transaction(read_only_ok=True, migrating=True):  # (the tables may not exist yet)
             current = self.format_version()  # another client may have migrated meanwhile
             created = current == 0
             for number in range(current + 1, LATEST_FORMAT + 1):
@@ -679,7 +802,7 @@ class PostgresStore:
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
-    def transaction(self, *, read_only_ok: bool = False) -> Iterator[None]:
+    def transaction(self, *, read_only_ok: bool = False, migrating: bool = False) -> Iterator[None]:
         if self._depth:
             self._depth += 1
             try:
@@ -689,9 +812,16 @@ class PostgresStore:
             return
         if getattr(self, "read_only", False) and not read_only_ok:
             raise ReadOnlyRegistry(f"read-only registry {self.location}")
-        self._run(f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY})", prepare=False)  # one round trip
+        # one round trip: begin, queue behind other writers, and read the head of the audit log (the
+        # event the transaction's own event will link to: nobody appends while the lock is held)
+        begin = f"BEGIN; SELECT pg_advisory_xact_lock({LOCK_KEY})"
+        cur = self._run(begin if migrating else f"{begin}; {_LAST_EVENT_SQL}", prepare=False)
+        while cur.nextset():
+            pass  # the last result is the last event
+        last = None if migrating else cur.fetchone()
         self._depth = 1
         self.transaction_serial += 1
+        self._last_event = (self.transaction_serial, last)
         try:
             yield
         except BaseException:
@@ -763,7 +893,21 @@ class PostgresStore:
         row = self._one("SELECT content FROM egif.blobs WHERE digest = %s", (digest,))
         if row is None:
             raise NotFound(f"stored content {digest} is missing", file=self.location)
-        content = bytes(row["content"])
+        return self._keep_blob(digest, bytes(row["content"]))
+
+    def get_blobs(self, digests: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(dict.fromkeys(digests))
+        out = {d: self._blobs[d] for d in wanted if d in self._blobs}
+        missing = [d for d in wanted if d not in out]
+        if missing:
+            for row in self._all("SELECT digest, content FROM egif.blobs WHERE digest = ANY(%s)", (missing,)):
+                out[row["digest"]] = self._keep_blob(row["digest"], bytes(row["content"]))
+            for digest in missing:
+                if digest not in out:
+                    raise NotFound(f"stored content {digest} is missing", file=self.location)
+        return out
+
+    def _keep_blob(self, digest: str, content: bytes) -> bytes:
         self._blobs[digest] = content
         self._blob_bytes += len(content)
         while self._blob_bytes > BLOB_CACHE_BYTES and self._blobs:
@@ -771,50 +915,55 @@ class PostgresStore:
             self._blob_bytes -= len(dropped)
         return content
 
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        self._many("INSERT INTO egif.blobs (digest, size, content) VALUES (%s, %s, %s) "
+                   "ON CONFLICT (digest) DO NOTHING",
+                   [(digest, len(content), content) for digest, content in blobs.items()])
+
     def has_blob(self, digest: str) -> bool:
         return self._one("SELECT 1 AS one FROM egif.blobs WHERE digest = %s", (digest,)) is not None
 
     # -- versions ------------------------------------------------------------------
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> int:
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
+        # one statement, one round trip: the version row, the files' contents, then its parts from
+        # JSON arrays beside it
         cols = ", ".join(row)
         marks = ", ".join("%s" for _ in row)
-        got = self._one(f"INSERT INTO egif.schema_versions ({cols}) VALUES ({marks}) RETURNING id",
-                        tuple(row.values()))
-        assert got is not None
-        version_id = int(got["id"])
-        self._many(
-            "INSERT INTO egif.schema_files (version_id, path, digest, namespace, role) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            [(version_id, f["path"], f["digest"], f["namespace"], f["role"]) for f in files])
-        self._many(
-            "INSERT INTO egif.schema_directives (version_id, seq, file, kind, namespace, location, "
-            "target_path, target_version_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [(version_id, i, d["file"], d["kind"], d["namespace"], d["location"],
-              d["target_path"], d["target_version_id"]) for i, d in enumerate(directives)])
-        self._many(
-            "INSERT INTO egif.schema_imports (version_id, namespace, target_version_id, bundled_path, chosen) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            [(version_id, b["namespace"], b["target_version_id"], b["bundled_path"], b["chosen"])
-             for b in imports])
-        return version_id
+        contents = {f["digest"]: f["content"] for f in files}
+        parts = (
+            list(contents), list(contents.values()),
+            json.dumps([{k: f[k] for k in ("path", "digest", "namespace", "role")} for f in files]),
+            json.dumps([{"seq": i, **{k: d[k] for k in _DIRECTIVE_KEYS}} for i, d in enumerate(directives)]),
+            json.dumps([{k: b[k] for k in _IMPORT_KEYS} for b in imports]),
+        )
+        return self._one(_INSERT_VERSION_SQL.format(cols=cols, marks=marks), (*row.values(), *parts))
 
     def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """One INSERT of many rows: a single statement, a single round trip."""
         if not rows:
             return
-        head, _, marks = sql.rpartition(" VALUES ")
-        self._run(f"{head} VALUES {', '.join(marks for _ in rows)}",
+        head, _, marks = sql.partition(" VALUES ")
+        marks, _, tail = marks.partition(")")
+        marks += ")"
+        self._run(f"{head} VALUES {', '.join(marks for _ in rows)}{tail}",
                   tuple(value for row in rows for value in row), prepare=len(rows) <= 4)
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None:
         # the version's details come along (and are kept): showing it takes one round trip
-        row = self._one(f"SELECT v.*, {_DETAILS_COLUMNS} FROM egif.schema_versions v "
+        row = self._one(f"SELECT v.*, {_DETAILS_COLUMN} FROM egif.schema_versions v "
                         "WHERE v.name = %s AND v.version = %s", (name, version))
         return None if row is None else self._keep_details(row)
 
+    def closure(self, version_ids: Iterable[int]) -> list[dict[str, Any]]:
+        # one round trip: the bindings are followed by the server, the details come along (and are kept)
+        rows = self._all(_CLOSURE_SQL, ([int(i) for i in version_ids],))
+        for row in rows:
+            row["add_event"] = None if row["add_event"] is None else json.loads(row["add_event"])
+        return [self._keep_details(r) for r in rows]
+
     def _keep_details(self, row: dict[str, Any]) -> dict[str, Any]:
-        item = {key: row.pop(key) for key in DETAIL_KEYS}
+        item = row.pop("details")
         if len(self._details) < DETAILS_CACHE_ENTRIES:
             self._details[int(row["id"])] = item
         return row
@@ -834,7 +983,7 @@ class PostgresStore:
                 params.append(value)
         # one standard's versions come with their details (one round trip); a whole listing
         # fetches what is not yet known in one more
-        sql = f"SELECT v.*{', ' + _DETAILS_COLUMNS if name is not None else ''} FROM egif.schema_versions v"
+        sql = f"SELECT v.*{', ' + _DETAILS_COLUMN if name is not None else ''} FROM egif.schema_versions v"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY name, major, minor"
@@ -861,7 +1010,7 @@ class PostgresStore:
         if missing:
             rows = self._all(_DETAILS_SQL, (missing,))
             for r in rows:
-                item = {"files": r["files"], "imports": r["imports"], "directives": r["directives"]}
+                item = r["details"]
                 out[int(r["id"])] = item
                 if len(self._details) < DETAILS_CACHE_ENTRIES:
                     self._details[int(r["id"])] = item
@@ -902,6 +1051,7 @@ class PostgresStore:
     def append_event(self, *, name: str | None, version: str | None, kind: str, actor: str,
                      at: str, data: dict[str, Any], prev: str | None = None,
                      signature: str | None = None) -> int:
+        self._last_event = None
         got = self._one(
             "INSERT INTO egif.events (name, version, kind, actor, at, data, prev, signature) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
@@ -910,7 +1060,11 @@ class PostgresStore:
         return int(got["id"])
 
     def last_event(self) -> dict[str, Any] | None:
-        item = self._one("SELECT * FROM egif.events ORDER BY id DESC LIMIT 1")
+        known = self._last_event
+        if known is not None and known[0] == self.transaction_serial and self._depth:
+            item = None if known[1] is None else dict(known[1])  # read as this transaction began
+        else:
+            item = self._one(_LAST_EVENT_SQL)
         if item is None:
             return None
         item["data"] = json.loads(item["data"])
@@ -956,6 +1110,9 @@ class PostgresStore:
                     count += 1
         except psycopg.Error as exc:
             _raise(exc, self.location)
+        # a bulk load leaves the planner guessing at sizes (and picking a scan of every version
+        # for each lookup until autovacuum catches up): give it the statistics now
+        self._run(f"ANALYZE egif.{table}", prepare=False)
         if table in ("schema_versions", "events"):
             self._run(f"SELECT setval(pg_get_serial_sequence('egif.{table}', 'id'), "
                       f"GREATEST((SELECT max(id) FROM egif.{table}), 1), "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -311,18 +311,42 @@ class SqliteStore:
             raise NotFound(f"stored content {digest} is missing", file=self.path)
         return bytes(row[0])
 
+    def get_blobs(self, digests: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(dict.fromkeys(digests))
+        out: dict[str, bytes] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for digest, content in self._db.execute(
+                    f"SELECT digest, content FROM blobs WHERE digest IN ({marks})", tuple(chunk)):
+                out[str(digest)] = bytes(content)
+        for digest in wanted:
+            if digest not in out:
+                raise NotFound(f"stored content {digest} is missing", file=self.path)
+        return out
+
+    def put_blobs(self, blobs: Mapping[str, bytes]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO blobs (digest, size, content) VALUES (?, ?, ?)",
+            [(digest, len(content), content) for digest, content in blobs.items()],
+        )
+
     def has_blob(self, digest: str) -> bool:
         return self._one("SELECT 1 FROM blobs WHERE digest = ?", (digest,)) is not None
 
     # -- versions --------------------------------------------------------
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> int:
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         cur = self._db.execute(
-            f"INSERT INTO schema_versions ({cols}) VALUES ({marks})", tuple(row.values())
+            f"INSERT INTO schema_versions ({cols}) VALUES ({marks}) ON CONFLICT (name, version) DO NOTHING",
+            tuple(row.values()),
         )
+        if cur.rowcount == 0:
+            return None
         version_id = int(cur.lastrowid or 0)
+        self.put_blobs({f["digest"]: f["content"] for f in files})
         self._db.executemany(
             "INSERT INTO schema_files (version_id, path, digest, namespace, role) VALUES (?, ?, ?, ?, ?)",
             [(version_id, f["path"], f["digest"], f["namespace"], f["role"]) for f in files],
@@ -339,7 +363,7 @@ class SqliteStore:
             [(version_id, b["namespace"], b["target_version_id"], b["bundled_path"], b["chosen"])
              for b in imports],
         )
-        return version_id
+        return self.version_by_id(version_id)
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM schema_versions WHERE name = ? AND version = ?", (name, version))
@@ -363,6 +387,26 @@ class SqliteStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY name, major, minor"
         return self._all(sql, tuple(params))
+
+    def closure(self, version_ids: Iterable[int]) -> list[dict[str, Any]]:
+        # in-process: the lookups are cheap, so walk the bindings one version at a time
+        found: dict[int, dict[str, Any]] = {}
+        todo = list(version_ids)
+        while todo:
+            version_id = int(todo.pop())
+            if version_id in found:
+                continue
+            row = self.version_by_id(version_id)
+            event = self._one("SELECT data FROM events WHERE name = ? AND version = ? AND kind = 'add' "
+                              "ORDER BY id LIMIT 1", (row["name"], row["version"]))
+            row["add_event"] = None if event is None else json.loads(event[0])
+            found[version_id] = row
+            for r in self._db.execute(
+                    "SELECT target_version_id FROM schema_imports WHERE version_id = ? AND target_version_id "
+                    "IS NOT NULL UNION SELECT target_version_id FROM schema_directives WHERE version_id = ? "
+                    "AND target_version_id IS NOT NULL", (version_id, version_id)):
+                todo.append(int(r[0]))
+        return list(found.values())
 
     def version_files(self, version_id: int) -> list[dict[str, Any]]:
         return self._all(

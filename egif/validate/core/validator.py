@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from lxml import etree
 
@@ -100,14 +100,15 @@ class Validator:
         a document's findings after that many errors; *progress* hears a :class:`Progress`
         now and then on long documents; *piece_bytes* is the size of the ranges a
         collection is cut into (default 128 KiB; the findings do not depend on it)."""
-        version = registry.get(ref)
+        version, resolved, closure = registry._validation_view(ref)
         check_usable(version, allow_withdrawn=allow_withdrawn)
         if isinstance(rules, RuleSet):
             ruleset = rules
         else:
             ruleset = load_rules(rules_for(registry, version)) if rules else RuleSet()
-        return cls(registry.resolve(version.ref), label=f"{version.name}@{version.version}", version=version,
-                   own=own_globals(registry, version), rules=ruleset, lifecycle=lifecycle_findings(version, registry),
+        return cls(resolved, label=f"{version.name}@{version.version}", version=version,
+                   own=own_globals(registry, version), rules=ruleset,
+                   lifecycle=lifecycle_findings(version, registry, known=closure),
                    registry=registry, today=today, jobs=jobs, max_errors=max_errors, progress=progress,
                    piece_bytes=piece_bytes)
 
@@ -403,14 +404,18 @@ def rules_for(registry: Registry, version: SchemaVersion) -> list[tuple[str, byt
     return out
 
 
-def lifecycle_findings(version: SchemaVersion, registry: Registry | None = None) -> list[Finding]:
+def lifecycle_findings(version: SchemaVersion, registry: Registry | None = None, *,
+                       known: Mapping[str, SchemaVersion] | None = None) -> list[Finding]:
     """What a document checked against *version* is told about its lifecycle status, and
     (given the *registry*) about withdrawn versions it imports, directly or through
-    another import: once per document, however many records it holds."""
-    return _own_status(version) + (_withdrawn_imports(version, registry) if registry is not None else [])
+    another import: once per document, however many records it holds.  *known*: versions
+    already read, by ``NAME@VERSION`` (the registry is asked only for the others)."""
+    return _own_status(version) + (_withdrawn_imports(version, registry, known or {})
+                                   if registry is not None else [])
 
 
-def _withdrawn_imports(version: SchemaVersion, registry: Registry) -> list[Finding]:
+def _withdrawn_imports(version: SchemaVersion, registry: Registry,
+                       known: Mapping[str, SchemaVersion]) -> list[Finding]:
     label = f"{version.name}@{version.version}"
     found: list[Finding] = []
     seen = {label}
@@ -421,7 +426,7 @@ def _withdrawn_imports(version: SchemaVersion, registry: Registry) -> list[Findi
             if b.target is None or str(b.target) in seen:
                 continue
             seen.add(str(b.target))
-            target = registry.get(b.target)
+            target = known.get(str(b.target)) or registry.get(b.target)
             ref = f"{target.name}@{target.version}"
             path = f"{via} -> {ref}"
             if target.status in (Status.WITHDRAWN, Status.REJECTED):
