@@ -535,7 +535,7 @@ CREATE TRIGGER config_keys_guard BEFORE INSERT OR UPDATE OR DELETE ON egif.confi
 _FORMAT_3 = r"""
 CREATE FUNCTION egif.details_of(version_id bigint) RETURNS json
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN  -- (PL/pgSQL, not SQL: its plan is made once per session, not at every call)
+BEGIN  -- (PL/pgSQL: its plan is made once per session)
     RETURN json_build_object(
       'files', COALESCE((
         SELECT json_agg(json_build_object('path', f.path, 'digest', f.digest, 'namespace', f.namespace,
@@ -601,18 +601,22 @@ CREATE TRIGGER details_immutable BEFORE UPDATE OR DELETE ON egif.version_details
 CREATE TRIGGER details_no_truncate BEFORE TRUNCATE ON egif.version_details
     FOR EACH STATEMENT EXECUTE FUNCTION egif.never_changes();
 
--- the checks every write runs, as PL/pgSQL: a SQL function with its own search_path is planned
--- anew at each call from a trigger, a PL/pgSQL one once per session
+-- the helpers every write's triggers call, made cheap: a function with a search_path of its own
+-- pays for switching it at every call, and a SQL one is planned anew at each call from a trigger
+-- (PL/pgSQL: once per session).  These run inside the triggers, which set a safe search_path
+-- already, and name everything fully.
 CREATE OR REPLACE FUNCTION egif.is_admin() RETURNS boolean
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN (SELECT pg_has_role(current_user, n.nspowner, 'USAGE') FROM pg_namespace n WHERE n.nspname = 'egif');
+    RETURN (SELECT pg_catalog.pg_has_role(current_user, n.nspowner, 'USAGE')
+            FROM pg_catalog.pg_namespace n WHERE n.nspname = 'egif');
 END
 $$;
 CREATE OR REPLACE FUNCTION egif.written_now(row_xmin xid) RETURNS boolean
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN row_xmin::text = (pg_current_xact_id()::text::numeric % 4294967296)::text;
+    RETURN row_xmin::text OPERATOR(pg_catalog.=)
+           ((pg_catalog.pg_current_xact_id()::text::numeric OPERATOR(pg_catalog.%) 4294967296)::text);
 END
 $$;
 
