@@ -74,6 +74,14 @@ def psql(server: PgServer, dbname: str, role: str, sql: str) -> subprocess.Compl
     return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
 
 
+def refused(server: PgServer, dbname: str, role: str, attempts: dict[str, str]) -> None:
+    """Each attempt, run with psql as *role*, fails with a database error."""
+    for what, sql in attempts.items():
+        proc = psql(server, dbname, role, sql)
+        assert proc.returncode != 0, f"{what}: {proc.stdout}"
+        assert "ERROR" in proc.stderr, (what, proc.stderr)
+
+
 def candidate_with_history(server: PgServer, name: str) -> Registry:
     """ParkingPermit@1.0 proposed by carol, approved by alice and bob, its window closed by alice."""
     admin = Registry.init(server.dsn(name), seed=False)
@@ -161,10 +169,7 @@ def test_a_non_maintainer_with_psql_cannot_break_the_rules(pg_server: PgServer, 
                                "INSERT INTO egif.events (name, version, kind, actor, at, data) VALUES "
                                "('ParkingPermit', '1.0', 'approve', 'mallory', '2026-01-01', '{}')",
     }
-    for what, sql in attempts.items():
-        proc = psql(pg_server, db, "mallory", sql)
-        assert proc.returncode != 0, f"{what}: {proc.stdout}"
-        assert "ERROR" in proc.stderr, (what, proc.stderr)
+    refused(pg_server, db, "mallory", attempts)
     # a maintainer cannot rewrite history either, nor ratify without two approvals on record
     assert psql(pg_server, db, "alice", "UPDATE egif.events SET data = '{}'").returncode != 0
     # anyone may comment, in their own name only, linked to the event before
@@ -239,10 +244,7 @@ def test_details_are_written_by_the_database_once_and_never_change(pg_server: Pg
                                    f"'{digest}', NULL, 'main' FROM egif.schema_versions WHERE name = 'Sneaky'; "
                                    "COMMIT",
     }
-    for what, sql in attempts.items():
-        proc = psql(pg_server, db, "mallory", sql)
-        assert proc.returncode != 0, f"{what}: {proc.stdout}"
-        assert "ERROR" in proc.stderr, (what, proc.stderr)
+    refused(pg_server, db, "mallory", attempts)
     assert psql(pg_server, db, "alice", "DELETE FROM egif.version_details").returncode != 0
     assert snapshot(reg.store) == before
     fresh = Registry.open(pg_server.dsn(db, "carol"))
