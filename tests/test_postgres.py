@@ -261,7 +261,7 @@ def test_a_format_2_registry_gets_its_details_when_upgraded(pg_server: PgServer,
         # back to what a format-2 egif left: no kept details, none of what keeps them
         reg.store.execute(  # type: ignore[attr-defined]
             "DROP TABLE egif.version_details; DROP FUNCTION egif.keep_details() CASCADE; "
-            "DROP FUNCTION egif.details_of(bigint); "
+            "DROP FUNCTION egif.details_of(bigint); DROP INDEX egif.events_subject_c; "
             "UPDATE egif.egif_meta SET value = '2' WHERE key = 'format'; "
             "DELETE FROM egif.egif_meta WHERE key = 'migration.3'")
     with pytest.raises(RegistryError, match="older than this egif"):
