@@ -228,8 +228,10 @@ class Scanner:
 
     def __init__(self, registry: Registry, source: Source, *,
                  explicit: Mapping[str, str | SchemaRef | Path] | None = None,
-                 prefer_registered: bool = False) -> None:
+                 prefer_registered: bool = False,
+                 known: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> None:
         self.registry = registry
+        self.known = dict(known or {})  # registered versions already read, by (name, version)
         self.source = source
         self.explicit = dict(explicit or {})
         self.prefer_registered = prefer_registered
@@ -441,7 +443,9 @@ class Scanner:
                 raise InputError(f"--import for {what}: no such file", file=str(choice))
             return NamespaceBinding(ns, "explicit", f"--import {choice}", file=target)
         ref = SchemaRef.parse(choice) if isinstance(choice, str) else choice
-        row = self.registry._row(ref)
+        row = self.known.get((ref.name, str(ref.version))) if ref.version is not None else None
+        if row is None:
+            row = self.registry._row(ref)
         if row["namespace"] != ns:
             raise InputError(f"--import binds {what} to {row['name']}@{row['version']}, whose namespace "
                              f"is {row['namespace']!r}")

@@ -31,8 +31,16 @@ from lxml import etree
 from platformdirs import user_data_dir
 
 from egif import eventlog
-from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name
-from egif.errors import Conflict, InputError, NotFound, PermissionDenied, SchemaCompileError, TamperedError
+from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name, looks_like_file
+from egif.errors import (
+    Conflict,
+    EgifError,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    SchemaCompileError,
+    TamperedError,
+)
 from egif.identity import current_actor
 from egif.metadata import egms_metadata
 from egif.model import (
@@ -275,7 +283,7 @@ class Registry:
         key = f"{row['id']}:{row['digest']}"
         cached = self._resolved.get(key)
         if cached is None:
-            cached = self._resolve_closure(row, self.store.closure([int(row["id"])]))
+            cached = self._resolve_closure(row, self.store.closure([int(row["id"])], contents=True))
         return cached
 
     def _resolve_closure(self, row: Mapping[str, Any], closure: Iterable[Mapping[str, Any]]) -> ResolvedSchema:
@@ -294,9 +302,10 @@ class Registry:
                          ) -> tuple[SchemaVersion, ResolvedSchema, dict[str, SchemaVersion]]:
         """A version, its closure ready to compile, and every version in that closure by
         ``NAME@VERSION`` (with their statuses): what a validator needs, read in as few round
-        trips as the store allows (three on a server, the first time).  Not public API."""
+        trips as the store allows (two on a server).  Not public API."""
         row = self._row(ref)
-        closure = self.store.closure([int(row["id"])])
+        compiled = f"{row['id']}:{row['digest']}" in self._resolved
+        closure = self.store.closure([int(row["id"])], contents=not compiled)
         versions = {f"{m.name}@{m.version}": m for m in self._to_models(closure)}
         resolved = self._resolve_closure(row, closure)
         return versions[f"{row['name']}@{row['version']}"], resolved, versions
@@ -431,7 +440,11 @@ class Registry:
             if not main_path.exists():
                 raise InputError("no such file", file=main_path)
             main_key = source.key_of(main_path)
-        scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered).run(main_key)
+        # the version itself (is it registered already?) and the versions named by --import, in one read
+        named = [SchemaRef(name, version), *(r for r in map(_named_ref, (imports or {}).values()) if r)]
+        known = self.store.find_versions((r.name, str(r.version)) for r in named)
+        scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered,
+                       known=known).run(main_key)
 
         # local files are laid out relative to their common folder; a file set keeps its own names
         if files is None:
@@ -445,7 +458,7 @@ class Registry:
         ]
         digest = _version_digest(rel[main_key], stored_files)
 
-        existing = self.store.find_version(name, version)
+        existing = known.get((name, version))
         if existing is not None:
             if existing["digest"] == digest:
                 return AddResult(self._to_model(existing), created=False,
@@ -527,7 +540,7 @@ class Registry:
         """The closure of a version not yet stored: its own files plus the versions it binds."""
         units: dict[str, Unit] = {}
         targets = sorted({int(d["target_version_id"]) for d in directives if d["target_version_id"] is not None})
-        keys = self._add_units(self.store.closure(targets), units) if targets else {}
+        keys = self._add_units(self.store.closure(targets, contents=True), units) if targets else {}
         units[key] = Unit(key=key, main=main, files=dict(files),
                           directives=tuple(self._unit_directives(directives, keys)))
         return units
@@ -712,6 +725,19 @@ class Registry:
             declared_version=row["declared_version"], metadata=json.loads(row["metadata"]),
             title=row["title"], successor=row["successor"],
         )
+
+
+def _named_ref(choice: str | SchemaRef | Path) -> SchemaRef | None:
+    """The ``NAME@VERSION`` an ``--import`` value names, if it names one (not a file)."""
+    if isinstance(choice, SchemaRef):
+        return choice if choice.version is not None else None
+    if isinstance(choice, Path) or looks_like_file(choice):
+        return None
+    try:
+        ref = SchemaRef.parse(choice)
+    except EgifError:
+        return None
+    return ref if ref.version is not None else None
 
 
 def _details_of(files: Iterable[Mapping[str, Any]], directives: Iterable[Mapping[str, Any]],

@@ -683,6 +683,13 @@ SELECT v.*, {_DETAILS_COLUMN},
    WHERE e.name = v.name COLLATE "default" AND e.version = v.version COLLATE "default" AND e.kind = 'add'
    ORDER BY e.id LIMIT 1) AS add_event
 FROM egif.schema_versions v WHERE v.id = ANY (ARRAY(SELECT id FROM reach))"""
+# the same, with the contents of each version's files (two arrays, digests and contents)
+_CLOSURE_CONTENTS_SQL = _CLOSURE_SQL.replace(" AS add_event\n", """ AS add_event,
+  (SELECT array_agg(f.digest ORDER BY f.path) FROM egif.schema_files f WHERE f.version_id = v.id) AS digests,
+  (SELECT array_agg(b.content ORDER BY f.path) FROM egif.schema_files f JOIN egif.blobs b ON b.digest = f.digest
+   WHERE f.version_id = v.id) AS contents
+""")
+assert _CLOSURE_CONTENTS_SQL != _CLOSURE_SQL
 _DIRECTIVE_KEYS = ("file", "kind", "namespace", "location", "target_path", "target_version_id")
 _IMPORT_KEYS = ("namespace", "target_version_id", "bundled_path", "chosen")
 
@@ -963,11 +970,25 @@ class PostgresStore:
                         "WHERE v.name = %s AND v.version = %s", (name, version))
         return None if row is None else self._keep_details(row)
 
-    def closure(self, version_ids: Iterable[int]) -> list[dict[str, Any]]:
-        # one round trip: the bindings are followed by the server, the details come along (and are kept)
-        rows = self._all(_CLOSURE_SQL, ([int(i) for i in version_ids],))
+    def find_versions(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        wanted = list(dict.fromkeys(refs))
+        if not wanted:
+            return {}
+        rows = self._all(f"SELECT v.*, {_DETAILS_COLUMN} FROM unnest(%s::text[], %s::text[]) AS k(name, version) "
+                         "JOIN egif.schema_versions v ON v.name = k.name AND v.version = k.version",
+                         ([n for n, _ in wanted], [v for _, v in wanted]))
+        return {(r["name"], r["version"]): self._keep_details(r) for r in rows}
+
+    def closure(self, version_ids: Iterable[int], *, contents: bool = False) -> list[dict[str, Any]]:
+        # one round trip: the bindings are followed by the server, the details come along (and are
+        # kept), and so do the files' contents when asked for (kept too)
+        rows = self._all(_CLOSURE_CONTENTS_SQL if contents else _CLOSURE_SQL, ([int(i) for i in version_ids],))
         for row in rows:
             row["add_event"] = None if row["add_event"] is None else json.loads(row["add_event"])
+            if contents:
+                for digest, content in zip(row.pop("digests") or [], row.pop("contents") or [], strict=True):
+                    if digest not in self._blobs:
+                        self._keep_blob(digest, bytes(content))
         return [self._keep_details(r) for r in rows]
 
     def _keep_details(self, row: dict[str, Any]) -> dict[str, Any]:

@@ -388,8 +388,13 @@ class SqliteStore:
         sql += " ORDER BY name, major, minor"
         return self._all(sql, tuple(params))
 
-    def closure(self, version_ids: Iterable[int]) -> list[dict[str, Any]]:
-        # in-process: the lookups are cheap, so walk the bindings one version at a time
+    def find_versions(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found = ((ref, self.find_version(*ref)) for ref in dict.fromkeys(refs))
+        return {ref: row for ref, row in found if row is not None}
+
+    def closure(self, version_ids: Iterable[int], *, contents: bool = False) -> list[dict[str, Any]]:
+        # in-process: the lookups are cheap, so walk the bindings one version at a time (and the
+        # contents are read when they are asked for)
         found: dict[int, dict[str, Any]] = {}
         todo = list(version_ids)
         while todo:
