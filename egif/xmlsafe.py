@@ -158,7 +158,7 @@ def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_
     return data
 
 
-def check_regular_file(path: Path, name: str | None = None) -> None:
+def check_regular_file(path: str | Path, name: str | None = None) -> None:
     """Refuse, without opening it, a path that is not a regular file (or does not exist).
 
     For callers that open the file themselves later (the validator streams big
