@@ -21,9 +21,11 @@ docs/validation.md.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -40,10 +42,12 @@ from egif.validate.schematron.evaluator import RECORDS, REST, Program, program
 from egif.validate.schematron.loader import RuleSet, load_rules
 from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
-from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
-from egif.validate.stream.worker import XINCLUDE_NAMESPACES
-from egif.xmlsafe import check_doctype, make_parser, syntax_position
+from egif.validate.stream.progress import PIECE_BYTES, Progress, reading
+from egif.xmlsafe import XINCLUDE_NAMESPACES, check_doctype, make_parser, syntax_position
+
+if TYPE_CHECKING:
+    from egif.validate.stream.engine import Engine
 
 SCHEMATRON_KIND = "schematron"
 CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
@@ -308,7 +312,9 @@ class Validator:
         return self._today_text
 
     def _jobs(self) -> int:
-        return max(1, self.jobs if self.jobs is not None else (os.cpu_count() or 1))
+        if self.jobs is not None:
+            return max(1, self.jobs)
+        return _cores()
 
     def _reading(self) -> Callable[[int, int], None] | None:
         return reading(self.progress)
@@ -316,6 +322,9 @@ class Validator:
     def _engine(self, layout: CollectionLayout) -> Engine:
         engine = self._engines.get(layout.root)
         if engine is None:
+            # imported on first use: a small document without findings never needs the engine
+            from egif.validate.stream.engine import Engine
+
             engine = self._engines[layout.root] = Engine(self.resolved.files, self.resolved.main, self.schema,
                                                          layout, self.rules, self._today())
         return engine
@@ -378,6 +387,12 @@ class Validator:
                 errors += 1
                 if self.max_errors is not None and errors >= self.max_errors:
                     return
+
+
+@functools.cache
+def _cores() -> int:
+    """The machine's cores (asking costs some 10 us, more than checking a small document's rules)."""
+    return os.cpu_count() or 1
 
 
 def _line(el: etree._Element | None) -> int | None:
