@@ -33,7 +33,6 @@ from egif.errors import DocumentInvalid, InputError, UnsafeInputError
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.registry import Registry
 from egif.resolve import ResolvedSchema
-from egif.validate import xsd
 from egif.validate.core.detect import RootInfo, candidates, check_usable, own_globals, preference, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
@@ -342,6 +341,8 @@ class Validator:
 
     def _whole(self, doc: Input) -> Iterator[Finding]:
         """A document that is not a collection: parsed whole, XSD, then the rules."""
+        from egif.validate import xsd  # here: a document without findings never needs it
+
         data = doc.data()
         name = doc.label
         if len(data) > 1 << 20:
