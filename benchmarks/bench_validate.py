@@ -23,6 +23,9 @@ a pipe) and gzip-compressed, while the process tree's memory is sampled every 20
 checked in one call with rules (``Validator.check_many``) beside a Python loop over
 lxml with a precompiled schema (XSD only), and the start-up of ``egif validate
 small.xml`` is timed.  ``--write`` puts the tables in docs/performance.md.
+
+``--small-only`` measures just those two (many small documents, start-up), in a few
+minutes; with ``--write`` it replaces only their part of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -366,14 +369,27 @@ def write_messages(folder: Path, n: int = 1000) -> None:
             write_sample("gazetteer", fh, count=3, seed=i, invalid_rate=0.01, faults=("all",))
 
 
-def many_rows(trees: list[Tree], messages: Path) -> list[str]:
+def many_rows(trees: list[Tree], messages: Path, rounds: int = 5) -> list[str]:
+    """Each tree's process times its three ways side by side; the trees' processes take turns,
+    *rounds* times, and the medians are reported (a ratio: the median of each process's own)."""
     lines = ["| egif | documents | Python loop over lxml, precompiled schema (XSD only) "
              "| `check_many` with rules | `check_many`, XSD only |", "|---|---|---|---|---|"]
+    runs: dict[str, list[dict[str, float]]] = {t.label: [] for t in trees}
+    for _ in range(rounds):
+        for tree in trees:
+            runs[tree.label].append(json.loads(tree.python(_MANY, str(tree.registry), str(messages / "*.xml"))))
     for tree in trees:
-        d = json.loads(tree.python(_MANY, str(tree.registry), str(messages / "*.xml")))
-        lines.append(f"| {tree.label} | {d['n']:.0f} ({d['invalid']:.0f} invalid) | {d['loop'] * 1000:.1f} ms "
-                     f"| {d['rules'] * 1000:.1f} ms ({d['loop'] / d['rules']:.2f}x) "
-                     f"| {d['xsd'] * 1000:.1f} ms ({d['loop'] / d['xsd']:.2f}x) |")
+        ds = runs[tree.label]
+
+        def median(key: str, ds: list[dict[str, float]] = ds) -> float:
+            return statistics.median(d[key] for d in ds)
+
+        def speed(key: str, ds: list[dict[str, float]] = ds) -> float:
+            return statistics.median(d["loop"] / d[key] for d in ds)
+
+        lines.append(f"| {tree.label} | {ds[0]['n']:.0f} ({ds[0]['invalid']:.0f} invalid) "
+                     f"| {median('loop') * 1000:.1f} ms | {median('rules') * 1000:.1f} ms ({speed('rules'):.2f}x) "
+                     f"| {median('xsd') * 1000:.1f} ms ({speed('xsd'):.2f}x) |")
     return lines
 
 
@@ -409,7 +425,12 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="an earlier egif source tree, measured in the same run")
     ap.add_argument("--shapes", default=",".join(SHAPES))
     ap.add_argument("--write", action="store_true", help="write the tables into docs/performance.md")
+    ap.add_argument("--small-only", action="store_true",
+                    help="measure only many small documents and start-up (with --write: replace only that part)")
     args = ap.parse_args()
+    if args.small_only:
+        small_only(args)
+        return
     trees = [Tree("after", REPO)] + ([Tree("before", args.before.resolve())] if args.before else [])
     work = Path(tempfile.mkdtemp(prefix="egif-bench-"))
     loads = [("start", load())]
@@ -448,9 +469,7 @@ def main() -> None:
             loads.append(("after memory", load()))
         messages = work / "messages"
         write_messages(messages)
-        out += ["**Many small documents** in one call (gazetteer messages of 3 records, faults of both "
-                "layers in 1% of records; median of 7):", "", *many_rows(trees, messages), ""]
-        out += ["**Start-up** (median of 15 runs):", "", *startup_rows(trees, 15), ""]
+        out += _small_tables(trees, messages)
         loads.append(("end", load()))
         out.append("Machine: " + f"{os.cpu_count()} cores, Python {sys.version.split()[0]}. Load average "
                    "(1, 5, 15 min): " + "; ".join(f"{k} {v}" for k, v in loads) + ".")
@@ -462,6 +481,44 @@ def main() -> None:
             write_section(text, argv)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def small_only(args: argparse.Namespace) -> None:
+    """The many-small-documents and start-up tables alone, before and after, in one run."""
+    trees = [Tree("after", REPO)] + ([Tree("before", args.before.resolve())] if args.before else [])
+    work = Path(tempfile.mkdtemp(prefix="egif-bench-"))
+    loads = [("start", load())]
+    try:
+        for tree in trees:
+            setup(tree, work)
+        messages = work / "messages"
+        write_messages(messages)
+        out = [*_small_tables(trees, messages)]
+        loads.append(("end", load()))
+        before = " --before DIR" if args.before else ""
+        out.append("Measured apart from the tables above with "
+                   f"`.venv/bin/python benchmarks/bench_validate.py --small-only{before}"
+                   f" --write`; {os.cpu_count()} cores, Python {sys.version.split()[0]}; load average (1, 5, 15 min): "
+                   + "; ".join(f"{k} {v}" for k, v in loads) + ".")
+        text = "\n".join(out)
+        print(text)
+        if args.write:
+            doc = REPO / "docs" / "performance.md"
+            old = doc.read_text()
+            pattern = re.compile(r"^\*\*Many small documents\*\*.*?(?=^Machine: |^## |\Z)", re.S | re.M)
+            if not pattern.search(old):
+                raise SystemExit("docs/performance.md has no many-small-documents table: run the whole benchmark")
+            doc.write_text(pattern.sub(lambda _m: text + "\n\n", old, count=1))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _small_tables(trees: list[Tree], messages: Path) -> list[str]:
+    return ["**Many small documents** in one call (gazetteer messages of 3 records, faults of both "
+            "layers in 1% of records; in each process the three ways take turns 7 times, median kept; "
+            "the trees' processes take turns, 5 each; medians of the 5):", "",
+            *many_rows(trees, messages), "",
+            "**Start-up** (median of 15 runs):", "", *startup_rows(trees, 15), ""]
 
 
 def write_section(body: str, argv: str) -> None:

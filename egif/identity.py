@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import subprocess
 from pathlib import Path
 
 ACTOR_ENV = "EGIF_USER"
@@ -20,6 +18,8 @@ def current_actor(explicit: str | None = None, *, cwd: str | Path | None = None)
     git = _git_user(cwd)
     if git:
         return git
+    import getpass  # here, with subprocess: needed only by commands that record an actor
+
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
@@ -27,6 +27,8 @@ def current_actor(explicit: str | None = None, *, cwd: str | Path | None = None)
 
 
 def _git_user(cwd: str | Path | None) -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "config", "user.email"], cwd=cwd, capture_output=True, text=True, timeout=5,

@@ -16,7 +16,6 @@ not public API and marks its ``add`` events with ``via``.
 from __future__ import annotations
 
 import builtins
-import difflib
 import hashlib
 import json
 import os
@@ -25,13 +24,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
-from platformdirs import user_data_dir
 
-from egif import eventlog
-from egif.binding import LocalSource, MemorySource, Scan, Scanner, check_member_path, govtalk_name, looks_like_file
 from egif.errors import (
     Conflict,
     EgifError,
@@ -58,8 +54,15 @@ from egif.model import (
     version_order,
 )
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
-from egif.signing import Signer
 from egif.store import Store, open_store
+
+if TYPE_CHECKING:
+    from egif.binding import LocalSource, MemorySource, Scan
+    from egif.signing import Signer
+
+# Imported where used, not here: the audit log and its signatures, the import scanner, the
+# user data directory and difflib serve adding, recording and error messages; reading a
+# registry to validate a document (every `egif validate`) never needs them.
 
 REGISTRY_ENV = "EGIF_REGISTRY"
 
@@ -74,6 +77,8 @@ def default_registry_path() -> Path:
 
 def per_user_registry_path() -> Path:
     """``registry.sqlite`` in the user data directory: the one registry created on first use."""
+    from platformdirs import user_data_dir
+
     return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
 
 
@@ -119,6 +124,8 @@ def suggestion(ref: SchemaRef, known: Mapping[str, builtins.list[str]]) -> str |
     suggested with it (``BS7666@2.0``), one that lacks it with the versions it has.  None
     when nothing is close.
     """
+    import difflib
+
     by_lower: dict[str, builtins.list[str]] = {}
     for name in sorted(known):
         by_lower.setdefault(name.lower(), []).append(name)
@@ -339,6 +346,8 @@ class Registry:
         signed with *signer*, and must be where the maintainers have keys
         (see :mod:`egif.eventlog`).
         """
+        from egif import eventlog
+
         who = self.acting_as(actor)
         return eventlog.append(self.store, name=name, version=version, kind=kind, actor=who, at=now(),
                                data=dict(data or {}), signer=signer)
@@ -368,6 +377,8 @@ class Registry:
                                f"{name!r} can no longer be replaced")
             self.store.put_blob(digest, content)
             self.store.put_attachment(row["id"], kind, name, digest, who, now())
+            from egif import eventlog
+
             eventlog.append(self.store, name=row["name"], version=row["version"], kind="attach",
                             actor=who, at=now(), data={"kind": kind, "name": name, "digest": digest})
         return digest
@@ -420,6 +431,9 @@ class Registry:
         verified pull (``via="pull"``) store versions in their recorded
         status; the ``add`` event names the path.  Not public API.
         """
+        from egif import eventlog
+        from egif.binding import LocalSource, MemorySource, Scanner, check_member_path
+
         check_name(name)
         major, minor = parse_version(version)
         status = Status.parse(status) if isinstance(status, str) else status
@@ -563,6 +577,8 @@ class Registry:
 
     def _compare_supplied(self, scan: Scan, rel: Mapping[str, str], ns: str | None, file: str) -> str | None:
         """One line on how a supplied import relates to the registered versions of its namespace."""
+        from egif.binding import govtalk_name
+
         named = govtalk_name(posixpath.basename(file.replace(os.sep, "/")))
         same = self.store.find_version(*named) if named is not None else None
         if same is not None and same["namespace"] == ns:
@@ -729,6 +745,8 @@ class Registry:
 
 def _named_ref(choice: str | SchemaRef | Path) -> SchemaRef | None:
     """The ``NAME@VERSION`` an ``--import`` value names, if it names one (not a file)."""
+    from egif.binding import looks_like_file
+
     if isinstance(choice, SchemaRef):
         return choice if choice.version is not None else None
     if isinstance(choice, Path) or looks_like_file(choice):

@@ -17,14 +17,16 @@ import base64
 import binascii
 import hashlib
 import os
-import socket
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from egif.errors import EgifError, InputError
+
+if TYPE_CHECKING:
+    import socket
 
 KEY_TYPE = "ssh-ed25519"
 SSHSIG_MAGIC = b"SSHSIG"
@@ -232,6 +234,8 @@ class AgentSigner:
         return self._public
 
     def _request(self, message: bytes) -> tuple[int, _Reader]:
+        import socket  # only here: importing it costs every command a few milliseconds
+
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
                 conn.settimeout(30)

@@ -20,6 +20,8 @@ from egif.errors import InputError, UnsafeInputError
 from egif.limits import MAX_DOCUMENT_BYTES, MAX_SCHEMA_FILE_BYTES
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+# XInclude elements are never processed: a document holding one is refused
+XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
 
 def make_parser(**overrides: bool) -> etree.XMLParser:
@@ -158,7 +160,7 @@ def read_file(path: Path, name: str | None = None, *, limit: int = MAX_DOCUMENT_
     return data
 
 
-def check_regular_file(path: Path, name: str | None = None) -> None:
+def check_regular_file(path: str | Path, name: str | None = None) -> None:
     """Refuse, without opening it, a path that is not a regular file (or does not exist).
 
     For callers that open the file themselves later (the validator streams big

@@ -31,7 +31,7 @@ from egif.validate.core.session import Session
 from egif.validate.core.sources import Source
 from egif.validate.core.validator import Validator, rules_for
 from egif.validate.schematron.loader import RuleSet, load_rules
-from egif.validate.stream.engine import Progress
+from egif.validate.stream.progress import Progress
 
 __all__ = [
     "DocumentResult",

@@ -19,7 +19,7 @@ from egif.validate.core.detect import RootInfo, candidates, detect, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, open_input, sniff_root
 from egif.validate.core.validator import Validator, parse_small
-from egif.validate.stream.engine import Progress, reading
+from egif.validate.stream.progress import Progress, reading
 from egif.xmlsafe import make_parser
 
 

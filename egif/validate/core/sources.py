@@ -129,7 +129,7 @@ def open_input(source: Source, label: str | None = None, *,
         return _from_head(io.BytesIO(source), name, len(source), progress, in_memory=source)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        check_regular_file(Path(path), name)  # a FIFO would wait for a writer, a device never ends
+        check_regular_file(path, name)  # a FIFO would wait for a writer, a device never ends
         try:
             # plain descriptors: opening a file object costs more than parsing a small document
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -138,7 +138,7 @@ def open_input(source: Source, label: str | None = None, *,
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):  # swapped since it was looked at
-                check_regular_file(Path(path), name)
+                check_regular_file(path, name)
                 raise InputError("not a regular file", file=name)
             if st.st_size <= IN_MEMORY:  # small: one read, then slices
                 data = _read_fd(fd, st.st_size + 1, name)
@@ -206,7 +206,10 @@ def _read_some(fh: IO[bytes], n: int) -> bytes:
 
 
 def _compression(head: bytes) -> str | None:
-    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
 
 
 class _Prepended(io.RawIOBase):

@@ -21,9 +21,11 @@ docs/validation.md.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -31,19 +33,20 @@ from egif.errors import DocumentInvalid, InputError, UnsafeInputError
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.registry import Registry
 from egif.resolve import ResolvedSchema
-from egif.validate import xsd
 from egif.validate.core.detect import RootInfo, candidates, check_usable, own_globals, preference, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
 from egif.validate.paths import document_path
-from egif.validate.schematron.evaluator import RECORDS, REST, program
+from egif.validate.schematron.evaluator import RECORDS, REST, Program, program
 from egif.validate.schematron.loader import RuleSet, load_rules
 from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
-from egif.validate.stream.engine import PIECE_BYTES, Engine, Progress, reading
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
-from egif.validate.stream.worker import XINCLUDE_NAMESPACES
-from egif.xmlsafe import check_doctype, make_parser, syntax_position
+from egif.validate.stream.progress import PIECE_BYTES, Progress, reading
+from egif.xmlsafe import XINCLUDE_NAMESPACES, check_doctype, make_parser, syntax_position
+
+if TYPE_CHECKING:
+    from egif.validate.stream.engine import Engine
 
 SCHEMATRON_KIND = "schematron"
 CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
@@ -84,6 +87,7 @@ class Validator:
         self._wildcards = any(_WILDCARD.search(d) for d in resolved.files.values())
         self._layouts: dict[str, CollectionLayout | None] = {}
         self._engines: dict[str, Engine] = {}
+        self._phases: dict[str, tuple[Program | None, Program]] = {}
 
     # -- making one ----------------------------------------------------------------------
     @classmethod
@@ -249,7 +253,11 @@ class Validator:
         answers False and the document takes the full path, which says exactly what is
         wrong; so this only saves work, it never changes an answer."""
         tree = root.getroottree()
-        if getattr(tree.docinfo, "doctype", "") or str(root.tag) != info.tag:
+        data = doc.data()
+        # a DOCTYPE is written "<!DOCTYPE" in the bytes: reading docinfo costs more than looking
+        if b"<!DOCTYPE" in data and getattr(tree.docinfo, "doctype", None):
+            return False
+        if str(root.tag) != info.tag:
             return False
         try:
             if not self.schema.validate(tree):
@@ -258,17 +266,21 @@ class Validator:
             return False
         if self._wildcards and any(True for ns in XINCLUDE_NAMESPACES for _ in root.iter(f"{{{ns}}}*")):
             return False
-        records = [c for c in root if c.tag in layout.records] if layout is not None else []
+        records: list[etree._Element] = []
+        others: list[etree._Element] = []
+        if layout is not None:
+            wanted = layout.records
+            for c in root:
+                (records if c.tag in wanted else others).append(c)
         if self.rules:
             book = RangeBook()  # the whole document is one range: its answers are exact
             today = self._today_text
-            if layout is not None:
+            record_phase, rest = self._programs(info.tag, layout)
+            if record_phase is not None:
                 # as the engine does: records alone for the record phase, then the rest alone
-                others = [c for c in root if c.tag not in layout.records]
                 for c in others:
                     root.remove(c)
-                if program(self.rules, info.tag, RECORDS, layout.top_only, layout.records).any_fires(
-                        root, book, today=today):
+                if record_phase.any_fires(root, book, today=today):
                     return False
                 for c in records:
                     root.remove(c)
@@ -277,20 +289,32 @@ class Validator:
                     if isinstance(c.tag, str):
                         c.tail = None
                         root.append(c)
-                rest = program(self.rules, info.tag, REST, layout.top_only, layout.records)
-            else:
-                rest = program(self.rules, info.tag, REST)
             if rest.any_fires(root, book, today=today, record_count=len(records)):
                 return False
         self.records = len(records) if layout is not None else None
         return True
+
+    def _programs(self, root_tag: str, layout: CollectionLayout | None) -> tuple[Program | None, Program]:
+        """The rules made ready for documents of root *root_tag*: the record phase (None when
+        they are no collection) and the rest phase, looked up once per root."""
+        found = self._phases.get(root_tag)
+        if found is None:
+            if layout is not None:
+                found = (program(self.rules, root_tag, RECORDS, layout.top_only, layout.records),
+                         program(self.rules, root_tag, REST, layout.top_only, layout.records))
+            else:
+                found = (None, program(self.rules, root_tag, REST))
+            self._phases[root_tag] = found
+        return found
 
 
     def _today(self) -> str:
         return self._today_text
 
     def _jobs(self) -> int:
-        return max(1, self.jobs if self.jobs is not None else (os.cpu_count() or 1))
+        if self.jobs is not None:
+            return max(1, self.jobs)
+        return _cores()
 
     def _reading(self) -> Callable[[int, int], None] | None:
         return reading(self.progress)
@@ -298,6 +322,9 @@ class Validator:
     def _engine(self, layout: CollectionLayout) -> Engine:
         engine = self._engines.get(layout.root)
         if engine is None:
+            # imported on first use: a small document without findings never needs the engine
+            from egif.validate.stream.engine import Engine
+
             engine = self._engines[layout.root] = Engine(self.resolved.files, self.resolved.main, self.schema,
                                                          layout, self.rules, self._today())
         return engine
@@ -315,6 +342,8 @@ class Validator:
 
     def _whole(self, doc: Input) -> Iterator[Finding]:
         """A document that is not a collection: parsed whole, XSD, then the rules."""
+        from egif.validate import xsd  # here: a document without findings never needs it
+
         data = doc.data()
         name = doc.label
         if len(data) > 1 << 20:
@@ -362,6 +391,12 @@ class Validator:
                     return
 
 
+@functools.cache
+def _cores() -> int:
+    """The machine's cores (asking costs some 10 us, more than checking a small document's rules)."""
+    return os.cpu_count() or 1
+
+
 def _line(el: etree._Element | None) -> int | None:
     line = getattr(el, "sourceline", None)
     return line if isinstance(line, int) and line > 0 else None
@@ -373,13 +408,15 @@ def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
     path then says why)."""
     if doc.path is not None or doc.size > CLEAN_CHECK_BYTES:
         return None
+    data = doc.data()
     try:
-        root = etree.fromstring(doc.data(), parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
         return None
-    tree = root.getroottree()
-    if getattr(tree.docinfo, "doctype", ""):
-        check_doctype(tree, doc.label)
+    if b"<!DOCTYPE" in data:  # no DOCTYPE is written otherwise
+        tree = root.getroottree()
+        if getattr(tree.docinfo, "doctype", ""):
+            check_doctype(tree, doc.label)
     return root
 
 

@@ -447,7 +447,9 @@ def _may_match(c: _Compiled, data: bytes, present: dict[str, bool]) -> bool:
     for names in c.names:
         for name in names:
             if name not in present:
-                present[name] = name.encode("utf-8") in data
+                # an ASCII name is written the same in every encoding of the ASCII family; any
+                # other name is taken as present (its bytes depend on the encoding)
+                present[name] = not name.isascii() or name.encode("ascii") in data
             if not present[name]:
                 break
         else:

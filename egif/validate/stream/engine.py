@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -47,38 +46,13 @@ from egif.validate.paths import inner_path, step
 from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_pattern
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
+from egif.validate.stream.progress import PIECE_BYTES, Progress
 from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema
 from egif.xmlsafe import make_parser, syntax_position
 
-PIECE_BYTES = 128 * 1024
 _PROGRESS_EVERY = 0.25  # seconds
 _LIMIT_WORDS = ("Excessive depth", "XML_PARSE_HUGE", "huge text", "Huge input")
 _KEY_KIND, _SKELETON_KIND = 2, 3
-
-
-@dataclass
-class Progress:
-    """Where a run stands; passed to the progress callback now and then."""
-
-    records: int
-    bytes_done: int
-    bytes_total: int
-    errors: int
-    seconds: float
-    stage: str = "validating"  # or "reading" (a source copied to a temporary file first)
-
-
-def reading(progress: Callable[[Progress], None] | None) -> Callable[[int, int], None] | None:
-    """A callback for copying a source (bytes read, bytes in all) that reports to *progress*."""
-    if progress is None:
-        return None
-    report = progress
-    started = time.monotonic()
-
-    def tell(done: int, total: int) -> None:
-        report(Progress(0, done, total, 0, time.monotonic() - started, stage="reading"))
-
-    return tell
 
 
 class _Stop(Exception):

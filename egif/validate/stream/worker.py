@@ -46,7 +46,7 @@ from egif.validate.stream.cutter import (
     record_pattern,
 )
 from egif.validate.stream.layout import Constraint
-from egif.xmlsafe import make_parser
+from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser
 
 MAX_LINES = 60_000
 XSD_KIND, RULE_KIND = 0, 1
@@ -62,7 +62,6 @@ Run = tuple[str, str, int, tuple[int, ...]]
 #  tag, index, step, rest of path)
 RawKey = tuple[int, tuple[str, ...] | None, int, int, int, str, int, str, str]
 
-XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 _WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
 _MARKER = b"<!--egif: end of range-->"
 _SPACE = re.compile(rb"[ \t\r\n]*")
