@@ -180,23 +180,37 @@ def append(store: Store, *, name: str | None, version: str | None, kind: str, ac
     registry's maintainers have keys (see :func:`check_signer`).  Other events
     are never signed.
     """
-    body = normalise(data)
     with store.transaction():
-        rule = check_signer(store, kind=kind, actor=actor, data=body, signer=signer,
-                            action=action or _action(kind, name, version))
-        prev = head(store)
-        event = {"name": name, "version": version, "kind": kind, "actor": actor, "at": at, "data": body}
-        signature = None
-        if rule.governance and signer is not None:
-            try:
-                signature = sign(signer, canonical(event, prev), EVENT_NAMESPACE)
-            except SignatureError as exc:
-                raise InputError(f"cannot sign {_action(kind, name, version)}: {exc.message}") from None
+        event = prepare(store, name=name, version=version, kind=kind, actor=actor, at=at, data=data,
+                        signer=signer, action=action)
         _HEADS.pop(store, None)
-        event_id = store.append_event(name=name, version=version, kind=kind, actor=actor, at=at, data=body,
-                                      prev=prev, signature=signature)
-        _HEADS[store] = (store.transaction_serial, seal({**event, "signature": signature}, prev))
+        event_id = store.append_event(**event)
+        appended(store, event)
         return event_id
+
+
+def prepare(store: Store, *, name: str | None, version: str | None, kind: str, actor: str, at: str,
+            data: Mapping[str, Any], signer: Signer | None = None, action: str | None = None) -> dict[str, Any]:
+    """The next event as :meth:`Store.append_event` takes it: linked to the head of the log and
+    signed where it has to be.  Call inside the write transaction that stores it, then
+    :func:`appended` once it is stored (:func:`append` does all three)."""
+    body = normalise(data)
+    rule = check_signer(store, kind=kind, actor=actor, data=body, signer=signer,
+                        action=action or _action(kind, name, version))
+    prev = head(store)
+    event = {"name": name, "version": version, "kind": kind, "actor": actor, "at": at, "data": body}
+    signature = None
+    if rule.governance and signer is not None:
+        try:
+            signature = sign(signer, canonical(event, prev), EVENT_NAMESPACE)
+        except SignatureError as exc:
+            raise InputError(f"cannot sign {_action(kind, name, version)}: {exc.message}") from None
+    return {**event, "prev": prev, "signature": signature}
+
+
+def appended(store: Store, event: Mapping[str, Any]) -> None:
+    """Note that the :func:`prepare`-d *event* is stored: it is the head the next one links to."""
+    _HEADS[store] = (store.transaction_serial, seal(event, event["prev"]))
 
 
 def _action(kind: str, name: str | None, version: str | None) -> str:

@@ -529,8 +529,16 @@ class Registry:
             "successor": successor, "added_by": who, "added_at": now(),
         }
         with self.store.transaction():
-            stored = self.store.insert_version(row, stored_files, directives, bindings)
-            if stored is None:  # registered meanwhile (the insert is the re-check, under the lock)
+            event = eventlog.prepare(
+                self.store, name=name, version=version, kind="add", actor=who, at=row["added_at"],
+                data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
+                      "imports": {b["namespace"]: self._binding_label(b, labels) for b in bindings},
+                      "reasons": {r.namespace: r.reason for r in reports},
+                      **({"via": via} if via else {})},
+            )
+            # the version and its add event in one write (the insert is the re-check, under the lock)
+            stored = self.store.insert_version(row, stored_files, directives, bindings, event=event)
+            if stored is None:  # registered meanwhile
                 existing = self.store.find_version(name, version)
                 assert existing is not None
                 if existing["digest"] == digest:
@@ -538,13 +546,7 @@ class Registry:
                                      notes=tuple(scan.notes))
                 raise Conflict(f"{name}@{version} was registered meanwhile with different content",
                                file=main_label)
-            eventlog.append(
-                self.store, name=name, version=version, kind="add", actor=who, at=row["added_at"],
-                data={"digest": digest, "status": status.value, "files": [f["path"] for f in stored_files],
-                      "imports": {b["namespace"]: self._binding_label(b, labels) for b in bindings},
-                      "reasons": {r.namespace: r.reason for r in reports},
-                      **({"via": via} if via else {})},
-            )
+            eventlog.appended(self.store, event)
         # what was just stored is known here: the model needs no reading back
         details = _details_of(stored_files, directives, bindings, labels)
         return AddResult(self._to_model(stored, details), created=True, bindings=reports, notes=tuple(scan.notes))

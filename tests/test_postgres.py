@@ -427,13 +427,14 @@ KILLED_ADD = textwrap.dedent("""
     from pathlib import Path
     from egif import Registry
     reg = Registry.open(sys.argv[1])
-    original = reg.store.append_event
-    def slow_append(*args, **kwargs):
-        result = original(*args, **kwargs)   # rows and event written, transaction still open
+    original = reg.store.insert_version
+    def slow_insert(*args, **kwargs):
+        result = original(*args, **kwargs)   # the version, its files and its event written, transaction open
+        assert result is not None and kwargs["event"]["kind"] == "add"
         Path(sys.argv[3]).write_text("inside")
         time.sleep(60)
         return result
-    reg.store.append_event = slow_append
+    reg.store.insert_version = slow_insert
     reg.add(sys.argv[2], name="Killed", version="1.0")
 """)
 

@@ -90,11 +90,13 @@ class Store(Protocol):
 
     # schema versions
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]],
+                       event: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """Store a version with its files (their ``content`` too, as :meth:`put_blobs` would),
-        directives (in order) and import bindings; the stored row (as :meth:`find_version`
-        returns it) comes back, or None, with nothing of the version stored, when a version of
-        that name and version is already registered."""
+        directives (in order), import bindings and, given one, the *event* that records it
+        (:meth:`append_event`'s arguments); the stored row (as :meth:`find_version` returns
+        it) comes back, or None, with nothing of the version or the event stored, when a
+        version of that name and version is already registered."""
         ...
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None: ...

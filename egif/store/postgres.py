@@ -662,8 +662,13 @@ imports AS (
     INSERT INTO egif.schema_imports (version_id, namespace, target_version_id, bundled_path, chosen)
     SELECT v.id, x.namespace, x.target_version_id, x.bundled_path, x.chosen
     FROM v, json_to_recordset(%s::json) AS x(namespace text, target_version_id bigint, bundled_path text,
-                                               chosen text))
+                                               chosen text)){event}
 SELECT * FROM v"""
+# the event recording the version, when it was stored (after it: its guard looks the version up)
+_INSERT_EVENT_PART = """,
+event AS (
+    INSERT INTO egif.events (name, version, kind, actor, at, data, prev, signature)
+    SELECT %s, %s, %s, %s, %s, %s, %s, %s FROM v)"""
 
 # a version and everything it binds, transitively (imports and includes bound to stored versions),
 # with the details and the data of each one's first `add` event
@@ -940,9 +945,10 @@ class PostgresStore:
 
     # -- versions ------------------------------------------------------------------
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
-        # one statement, one round trip: the version row, the files' contents, then its parts from
-        # JSON arrays beside it
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]],
+                       event: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        # one statement, one round trip: the version row, the files' contents, its parts from
+        # JSON arrays beside it, and the event that records it
         cols = ", ".join(row)
         marks = ", ".join("%s" for _ in row)
         contents = {f["digest"]: f["content"] for f in files}
@@ -952,7 +958,13 @@ class PostgresStore:
             json.dumps([{"seq": i, **{k: d[k] for k in _DIRECTIVE_KEYS}} for i, d in enumerate(directives)]),
             json.dumps([{k: b[k] for k in _IMPORT_KEYS} for b in imports]),
         )
-        return self._one(_INSERT_VERSION_SQL.format(cols=cols, marks=marks), (*row.values(), *parts))
+        if event is None:
+            return self._one(_INSERT_VERSION_SQL.format(cols=cols, marks=marks, event=""), (*row.values(), *parts))
+        self._last_event = None
+        logged = (event["name"], event["version"], event["kind"], event["actor"], event["at"],
+                  json.dumps(event["data"], sort_keys=True), event.get("prev"), event.get("signature"))
+        return self._one(_INSERT_VERSION_SQL.format(cols=cols, marks=marks, event=_INSERT_EVENT_PART),
+                         (*row.values(), *parts, *logged))
 
     def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """One INSERT of many rows: a single statement, a single round trip."""

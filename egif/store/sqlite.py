@@ -336,7 +336,8 @@ class SqliteStore:
 
     # -- versions --------------------------------------------------------
     def insert_version(self, row: dict[str, Any], files: list[dict[str, Any]],
-                       directives: list[dict[str, Any]], imports: list[dict[str, Any]]) -> dict[str, Any] | None:
+                       directives: list[dict[str, Any]], imports: list[dict[str, Any]],
+                       event: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         cur = self._db.execute(
@@ -363,6 +364,8 @@ class SqliteStore:
             [(version_id, b["namespace"], b["target_version_id"], b["bundled_path"], b["chosen"])
              for b in imports],
         )
+        if event is not None:
+            self.append_event(**event)
         return self.version_by_id(version_id)
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None:
