@@ -454,9 +454,11 @@ class Registry:
             if not main_path.exists():
                 raise InputError("no such file", file=main_path)
             main_key = source.key_of(main_path)
-        # the version itself (is it registered already?) and the versions named by --import, in one read
+        # the version itself (is it registered already?) and the versions named by --import with
+        # everything they bind (what the new version compiles against), in one read
         named = [SchemaRef(name, version), *(r for r in map(_named_ref, (imports or {}).values()) if r)]
-        known = self.store.find_versions((r.name, str(r.version)) for r in named)
+        read = self.store.closure(refs=[(r.name, str(r.version)) for r in named], contents=True)
+        known = {(r["name"], r["version"]): r for r in read}
         scan = Scanner(self, source, explicit=imports, prefer_registered=prefer_registered,
                        known=known).run(main_key)
 
@@ -504,7 +506,8 @@ class Registry:
                 labels[bound] = f"{t['name']}@{t['version']}"
         # compile exactly as a stored version would be compiled, before storing
         key = f"{name}/{version}"
-        units = self._units_for(key, rel[main_key], {f["path"]: f["content"] for f in stored_files}, directives)
+        units = self._units_for(key, rel[main_key], {f["path"]: f["content"] for f in stored_files}, directives,
+                                read=read)
         try:
             resolved_from_units(units, f"{key}/{rel[main_key]}", label=main_label).lxml_schema()
         except SchemaCompileError as exc:
@@ -552,11 +555,16 @@ class Registry:
         return AddResult(self._to_model(stored, details), created=True, bindings=reports, notes=tuple(scan.notes))
 
     def _units_for(self, key: str, main: str, files: Mapping[str, bytes],
-                   directives: builtins.list[dict[str, Any]]) -> dict[str, Unit]:
-        """The closure of a version not yet stored: its own files plus the versions it binds."""
+                   directives: builtins.list[dict[str, Any]],
+                   read: Iterable[Mapping[str, Any]] = ()) -> dict[str, Unit]:
+        """The closure of a version not yet stored: its own files plus the versions it binds
+        (taken from *read*, rows of ``Store.closure``, when they are all there)."""
         units: dict[str, Unit] = {}
         targets = sorted({int(d["target_version_id"]) for d in directives if d["target_version_id"] is not None})
-        keys = self._add_units(self.store.closure(targets, contents=True), units) if targets else {}
+        keys: dict[int, str] = {}
+        if targets:
+            closure = self._closure_within(targets, {int(r["id"]): r for r in read})
+            keys = self._add_units(self.store.closure(targets, contents=True) if closure is None else closure, units)
         units[key] = Unit(key=key, main=main, files=dict(files),
                           directives=tuple(self._unit_directives(directives, keys)))
         return units
@@ -698,6 +706,24 @@ class Registry:
             target = d["target_version_id"]
             yield UnitDirective(d["file"], d["kind"], d["namespace"], d["location"],
                                 d["target_path"], keys[int(target)] if target is not None else None)
+
+    def _closure_within(self, targets: Iterable[int], rows: Mapping[int, Mapping[str, Any]]
+                        ) -> builtins.list[Mapping[str, Any]] | None:
+        """The closure of *targets* (as ``Store.closure`` gives it) out of *rows* already read,
+        or None when some version of it is not among them."""
+        found: dict[int, Mapping[str, Any]] = {}
+        todo = builtins.list(targets)
+        while todo:
+            version_id = todo.pop()
+            if version_id in found:
+                continue
+            if version_id not in rows:
+                return None
+            found[version_id] = rows[version_id]
+            parts = self.store.version_details([version_id])[version_id]
+            todo += [int(p["target_version_id"]) for p in (*parts["imports"], *parts["directives"])
+                     if p["target_version_id"] is not None]
+        return builtins.list(found.values())
 
     def _add_units(self, closure: Iterable[Mapping[str, Any]], units: dict[str, Unit]) -> dict[int, str]:
         """Add the versions of a closure (``Store.closure``) to *units*, their files read in one

@@ -56,6 +56,10 @@ def test_closure_is_every_bound_version_once_with_its_add_record(any_registry: R
             assert store.version_files(int(row["id"])) == any_registry.store.version_files(int(row["id"]))
         deepest = max(deepest, len(got))
     assert deepest >= 3, "some version binds another that binds a third"
+    # roots named instead of numbered give the same; names not registered are left out
+    for v in versions[:20]:
+        by_name = store.closure(refs=[(v["name"], v["version"]), ("NoSuchStandard", "1.0")])
+        assert sorted(int(r["id"]) for r in by_name) == sorted(walk(store, int(v["id"])))
     # several roots at once: the union, each version once
     ids = [int(v["id"]) for v in versions[:5]]
     union = set().union(*(walk(store, i) for i in ids))

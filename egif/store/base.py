@@ -100,16 +100,13 @@ class Store(Protocol):
         ...
 
     def find_version(self, name: str, version: str) -> dict[str, Any] | None: ...
-    def find_versions(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """:meth:`find_version` of several ``(name, version)`` at once (one round trip on a
-        server), by ``(name, version)``; those not registered are left out."""
-        ...
-
     def version_by_id(self, version_id: int) -> dict[str, Any]: ...
     def list_versions(self, *, name: str | None = None, namespace: str | None = None,
                       status: str | None = None) -> list[dict[str, Any]]: ...
-    def closure(self, version_ids: Iterable[int], *, contents: bool = False) -> list[dict[str, Any]]:
-        """The versions *version_ids* and every version they bind, transitively, each once.
+    def closure(self, version_ids: Iterable[int] = (), *, refs: Iterable[tuple[str, str]] = (),
+                contents: bool = False) -> list[dict[str, Any]]:
+        """The versions *version_ids*, those of *refs* (``(name, version)``; any not registered
+        are left out), and every version they bind, transitively, each once.
 
         Rows as :meth:`find_version`, each with one more key, ``add_event``: the
         data of the version's first ``add`` event (None when it has none).  No

@@ -670,11 +670,14 @@ event AS (
     INSERT INTO egif.events (name, version, kind, actor, at, data, prev, signature)
     SELECT %s, %s, %s, %s, %s, %s, %s, %s FROM v)"""
 
-# a version and everything it binds, transitively (imports and includes bound to stored versions),
-# with the details and the data of each one's first `add` event
+# versions (by id, and by name and version) and everything they bind, transitively (imports and
+# includes bound to stored versions), with the details and the data of each one's first `add` event
 _CLOSURE_SQL = f"""
 WITH RECURSIVE reach(id) AS (
-    SELECT unnest(%s::bigint[])
+    (SELECT unnest(%s::bigint[])
+     UNION ALL
+     SELECT s.id FROM unnest(%s::text[], %s::text[]) AS k(name, version)
+     JOIN egif.schema_versions s ON s.name = k.name AND s.version = k.version)
   UNION
     SELECT t.target FROM reach r CROSS JOIN LATERAL (
         SELECT i.target_version_id FROM egif.schema_imports i
@@ -982,19 +985,13 @@ class PostgresStore:
                         "WHERE v.name = %s AND v.version = %s", (name, version))
         return None if row is None else self._keep_details(row)
 
-    def find_versions(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        wanted = list(dict.fromkeys(refs))
-        if not wanted:
-            return {}
-        rows = self._all(f"SELECT v.*, {_DETAILS_COLUMN} FROM unnest(%s::text[], %s::text[]) AS k(name, version) "
-                         "JOIN egif.schema_versions v ON v.name = k.name AND v.version = k.version",
-                         ([n for n, _ in wanted], [v for _, v in wanted]))
-        return {(r["name"], r["version"]): self._keep_details(r) for r in rows}
-
-    def closure(self, version_ids: Iterable[int], *, contents: bool = False) -> list[dict[str, Any]]:
+    def closure(self, version_ids: Iterable[int] = (), *, refs: Iterable[tuple[str, str]] = (),
+                contents: bool = False) -> list[dict[str, Any]]:
         # one round trip: the bindings are followed by the server, the details come along (and are
         # kept), and so do the files' contents when asked for (kept too)
-        rows = self._all(_CLOSURE_CONTENTS_SQL if contents else _CLOSURE_SQL, ([int(i) for i in version_ids],))
+        named = list(dict.fromkeys(refs))
+        rows = self._all(_CLOSURE_CONTENTS_SQL if contents else _CLOSURE_SQL,
+                         ([int(i) for i in version_ids], [n for n, _ in named], [v for _, v in named]))
         for row in rows:
             row["add_event"] = None if row["add_event"] is None else json.loads(row["add_event"])
             if contents:

@@ -391,15 +391,16 @@ class SqliteStore:
         sql += " ORDER BY name, major, minor"
         return self._all(sql, tuple(params))
 
-    def find_versions(self, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        found = ((ref, self.find_version(*ref)) for ref in dict.fromkeys(refs))
-        return {ref: row for ref, row in found if row is not None}
-
-    def closure(self, version_ids: Iterable[int], *, contents: bool = False) -> list[dict[str, Any]]:
+    def closure(self, version_ids: Iterable[int] = (), *, refs: Iterable[tuple[str, str]] = (),
+                contents: bool = False) -> list[dict[str, Any]]:
         # in-process: the lookups are cheap, so walk the bindings one version at a time (and the
         # contents are read when they are asked for)
         found: dict[int, dict[str, Any]] = {}
         todo = list(version_ids)
+        for name, version in refs:
+            row = self.find_version(name, version)
+            if row is not None:
+                todo.append(int(row["id"]))
         while todo:
             version_id = int(todo.pop())
             if version_id in found:
