@@ -223,9 +223,9 @@ def _verdict(results: list[tuple[str, float, float, float]]) -> list[str]:
         "Every PostgreSQL operation is a few round trips to the server process, where SQLite answers "
         "in-process: show and list of one standard one (each version's details kept by the database as "
         "one JSON value); validate by ref two (the version, then its closure followed by the server with "
-        "the files' contents); add six (the version and its --import targets, their closure with contents, "
-        "begin with the lock and the log's head, the version with its contents and parts in one statement, "
-        "the event, commit). On this shared 2-core machine, with other work running, a round "
+        "the files' contents); add four (the version and its --import targets with everything they bind, "
+        "files included; begin with the lock and the log's head; the version, its contents, its parts and "
+        "its add event in one statement; commit). On this shared 2-core machine, with other work running, a round "
         "trip costs 0.1 to 1 ms, and that is what the ratios measure; they move by tens of percent between "
         "runs with the load.",
     ]
