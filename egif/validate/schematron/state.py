@@ -18,8 +18,8 @@ export worth checking).
 
 Keys are mostly numbers (UPRNs, record ids).  The parent keeps the numbers of
 each check first in an ordinary set (fast: every batch is tested and added in
-C), and past 32,768 of them packs them as 8-byte integers into an
-open-addressing table (10 to 20 bytes a key instead of some 70); any other
+C), and past 131,072 of them packs them as 8-byte integers into an
+open-addressing table (about 16 bytes a key instead of some 70); any other
 key goes to an ordinary set.  All of it is exact.  This is the one thing
 here that grows with the file.
 """
@@ -42,7 +42,7 @@ class CompactSeen:
 
     Numbers are held first in an ordinary set (every batch test and addition in C),
     and moved into an open-addressing table of 8-byte integers when that set holds
-    :data:`RECENT` of them: the set costs some 70 bytes a key, the table 10 to 20.  So a
+    :data:`RECENT` of them: the set costs some 70 bytes a key, the table 16.  So a
     file of up to a few hundred thousand keys never pays for Python probing, and a
     bigger one stays within bounded memory."""
 
@@ -133,7 +133,7 @@ class CompactSeen:
             slot = (slot + 1) & mask
         table[slot] = number
         self._ints += 1
-        if self._ints > len(table) * MAX_LOAD:
+        if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
             self._grow()
 
     def _grow(self) -> None:
@@ -148,13 +148,7 @@ class CompactSeen:
                 table[slot] = number
 
 
-# Numbers held in an ordinary set before they are packed into the table: the set costs about 70
-# bytes a number, so this is about 2 MB; the table's probing is in Python, so packing more often
-# costs a little CPU (a few hundred nanoseconds a key), never memory.
-RECENT = 1 << 15
-# The table grows (doubles) past a load of 0.8: linear probing with a multiplicative hash stays at
-# a few probes a lookup there, and a million and a half UPRNs fit in 16 MB instead of 32.
-MAX_LOAD = 0.8
+RECENT = 1 << 17  # numbers held in an ordinary set before they are packed into the table
 
 
 def _as_number(key: str) -> int | None:
