@@ -287,23 +287,18 @@ class Registry:
     def resolve(self, ref: str | SchemaRef) -> ResolvedSchema:
         """The version and its imports laid out in memory, ready to compile."""
         row = self._row(ref)
-        key = f"{row['id']}:{row['digest']}"
-        cached = self._resolved.get(key)
+        cached = self._resolved.get(_resolved_key(row))
         if cached is None:
             cached = self._resolve_closure(row, self.store.closure([int(row["id"])], contents=True))
         return cached
 
     def _resolve_closure(self, row: Mapping[str, Any], closure: Iterable[Mapping[str, Any]]) -> ResolvedSchema:
-        """:meth:`resolve` of *row*, given the rows of its closure (``Store.closure``)."""
-        key = f"{row['id']}:{row['digest']}"
-        cached = self._resolved.get(key)
-        if cached is None:
-            units: dict[str, Unit] = {}
-            self._add_units(closure, units)
-            cached = resolved_from_units(units, f"{_unit_key(row)}/{row['main_path']}",
-                                         label=f"{row['name']}@{row['version']}")
-            self._resolved[key] = cached
-        return cached
+        """:meth:`resolve` of *row*, given the rows of its closure (``Store.closure``), kept."""
+        units: dict[str, Unit] = {}
+        self._add_units(closure, units)
+        resolved = self._resolved[_resolved_key(row)] = resolved_from_units(
+            units, f"{_unit_key(row)}/{row['main_path']}", label=f"{row['name']}@{row['version']}")
+        return resolved
 
     def _validation_view(self, ref: str | SchemaRef
                          ) -> tuple[SchemaVersion, ResolvedSchema, dict[str, SchemaVersion]]:
@@ -311,10 +306,11 @@ class Registry:
         ``NAME@VERSION`` (with their statuses): what a validator needs, read in as few round
         trips as the store allows (two on a server).  Not public API."""
         row = self._row(ref)
-        compiled = f"{row['id']}:{row['digest']}" in self._resolved
-        closure = self.store.closure([int(row["id"])], contents=not compiled)
+        resolved = self._resolved.get(_resolved_key(row))
+        closure = self.store.closure([int(row["id"])], contents=resolved is None)
         versions = {f"{m.name}@{m.version}": m for m in self._to_models(closure)}
-        resolved = self._resolve_closure(row, closure)
+        if resolved is None:
+            resolved = self._resolve_closure(row, closure)
         return versions[f"{row['name']}@{row['version']}"], resolved, versions
 
     def forget_cache(self) -> None:
@@ -651,13 +647,11 @@ class Registry:
             name = repr(ref.name)
         return NotFound(f"no standard {name} in the registry" + (f" \N{EM DASH} did you mean {hint}?" if hint else ""))
 
-    def _binding_label(self, b: Mapping[str, Any], labels: Mapping[int, str]) -> str:
+    @staticmethod
+    def _binding_label(b: Mapping[str, Any], labels: Mapping[int, str]) -> str:
+        """What a binding is bound to, for the add event; *labels* names every bound version."""
         if b["target_version_id"] is not None:
-            known = labels.get(int(b["target_version_id"]))
-            if known is not None:
-                return known
-            t = self.store.version_by_id(b["target_version_id"])
-            return f"{t['name']}@{t['version']}"
+            return labels[int(b["target_version_id"])]
         return f"file:{b['bundled_path']}"
 
     def _verified_files(self, row: Mapping[str, Any], files: Iterable[Mapping[str, Any]] | None = None,
@@ -791,8 +785,9 @@ def _details_of(files: Iterable[Mapping[str, Any]], directives: Iterable[Mapping
                 ) -> dict[str, builtins.list[dict[str, Any]]]:
     """A version's details (as ``Store.version_details`` gives them) from what was stored."""
     def target(item: Mapping[str, Any]) -> dict[str, Any]:
-        label = labels.get(int(item["target_version_id"])) if item["target_version_id"] is not None else None
-        name, _, version = label.rpartition("@") if label else (None, None, None)
+        if item["target_version_id"] is None:
+            return {"target_name": None, "target_version": None}
+        name, _, version = labels[int(item["target_version_id"])].rpartition("@")
         return {"target_name": name, "target_version": version}
 
     return {
@@ -802,6 +797,11 @@ def _details_of(files: Iterable[Mapping[str, Any]], directives: Iterable[Mapping
         "imports": [{**dict(b), **target(b)} for b in sorted(imports, key=lambda b: b["namespace"] or "")],
         "directives": [{**dict(d), **target(d)} for d in directives],
     }
+
+
+def _resolved_key(row: Mapping[str, Any]) -> str:
+    """What a compiled closure is kept under: the version, and its content."""
+    return f"{row['id']}:{row['digest']}"
 
 
 def _unit_key(row: Mapping[str, Any]) -> str:
