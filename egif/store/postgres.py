@@ -907,20 +907,16 @@ class PostgresStore:
                   "ON CONFLICT (digest) DO NOTHING", (digest, len(content), content))
 
     def get_blob(self, digest: str) -> bytes:
-        # content is addressed by its digest and never changes (the database refuses it):
-        # what was read once is kept, up to BLOB_CACHE_BYTES, saving a round trip per file
-        cached = self._blobs.get(digest)
-        if cached is not None:
-            self._blobs.move_to_end(digest)
-            return cached
-        row = self._one("SELECT content FROM egif.blobs WHERE digest = %s", (digest,))
-        if row is None:
-            raise NotFound(f"stored content {digest} is missing", file=self.location)
-        return self._keep_blob(digest, bytes(row["content"]))
+        return self.get_blobs([digest])[digest]
 
     def get_blobs(self, digests: Iterable[str]) -> dict[str, bytes]:
+        # content is addressed by its digest and never changes (the database refuses it):
+        # what was read once is kept, up to BLOB_CACHE_BYTES (least recently used out first),
+        # and only the rest is asked for, in one round trip
         wanted = list(dict.fromkeys(digests))
         out = {d: self._blobs[d] for d in wanted if d in self._blobs}
+        for digest in out:
+            self._blobs.move_to_end(digest)
         missing = [d for d in wanted if d not in out]
         if missing:
             for row in self._all("SELECT digest, content FROM egif.blobs WHERE digest = ANY(%s)", (missing,)):
