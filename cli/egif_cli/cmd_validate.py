@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import glob
 import os
@@ -164,7 +165,8 @@ def _refused(name: str, exc: EgifError) -> DocumentResult:
 @click.option("--max-errors", type=click.IntRange(min=1), metavar="N",
               help="Stop reporting a file after N errors (default: all).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
-              help="Processes for large collection exports (default: all cores).")
+              help="Processes for a large collection export, and for many small files "
+                   "(checked ahead, results in order; default: all cores).")
 @click.option("--allow-withdrawn", is_flag=True,
               help="Allow validation against a withdrawn or rejected version.")
 @click.option("--no-rules", is_flag=True, help="Skip the Schematron business rules.")
@@ -196,9 +198,10 @@ def validate(ctx: click.Context, inputs: tuple[str, ...], schema: str | None,
         return
     report = Report(fmt, quiet, progress, out)
     try:
-        for i, name in enumerate(files, 1):
-            progress.file(i, len(files), name)
-            report.done(*_check(session, name, report))
+        with contextlib.closing(session.ahead(files)) as ahead:
+            for i, (name, clean) in enumerate(ahead, 1):
+                progress.file(i, len(files), name)
+                report.done(*((clean, False) if clean is not None else _check(session, name, report)))
     except KeyboardInterrupt:
         report.close(interrupted=True)
         click.echo("egif: interrupted", err=True)

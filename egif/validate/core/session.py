@@ -10,11 +10,13 @@ the standard; else the one the document declares or conforms to.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.registry import Registry
+from egif.validate.core.ahead import Ahead, RootKey, S, key_of
 from egif.validate.core.detect import RootInfo, candidates, detect, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, open_input, sniff_root
@@ -40,6 +42,9 @@ class Session:
         self.options: dict[str, Any] = {"today": today, "jobs": jobs, "max_errors": max_errors,
                                         "progress": progress, "piece_bytes": piece_bytes}
         self._validators: dict[str, Validator] = {}
+        self._routes: dict[RootKey, Validator] = {}  # roots whose version is settled by the root alone
+        self._registered: dict[RootKey, list[str]] = {}
+        self._chosen: dict[RootKey, tuple[list[SchemaVersion], bool]] = {}
         self._parser = make_parser(remove_blank_text=True)
         if self.schema is not None and self.schema.version is not None:
             self.validator(registry.get(self.schema))  # fail early on a bad --schema
@@ -55,7 +60,14 @@ class Session:
 
     def choose(self, info: RootInfo, name: str) -> tuple[list[SchemaVersion], bool]:
         """The versions to try for a document, most preferred first, and whether the caller
-        named the version (then exactly one)."""
+        named the version (then exactly one).  Asked once per kind of root in a session."""
+        key = key_of(info)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = self._choose(info, name)
+        return list(chosen[0]), chosen[1]
+
+    def _choose(self, info: RootInfo, name: str) -> tuple[list[SchemaVersion], bool]:
         if self.schema is not None and self.schema.version is not None:
             return [self.registry.get(self.schema)], True
         if self.schema is not None or self.status is not None:
@@ -84,12 +96,31 @@ class Session:
             result = first
             if not settled and not first.valid:
                 result = self._conforming(doc, info, versions, first)
+            if settled:
+                self._routes.setdefault(key_of(info), self.validator(versions[0]))
             notes = self._version_notes(info, versions[0], name)
             result.findings.extend(notes)
             if on_finding is not None:
                 for f in notes if settled else result.findings:
                     on_finding(f)
             return result
+
+    def ahead(self, sources: Iterable[S]) -> Generator[tuple[S, DocumentResult | None], None, None]:
+        """Each source in order, with its result when a worker process checked it ahead,
+        or None: :meth:`check` it.  Small documents named by path are checked
+        ahead on every core (the session's *jobs*) once a first document of their kind has
+        been checked; the results are those :meth:`check` gives (see
+        :mod:`egif.validate.core.ahead`).  Close the iterator to stop the workers."""
+        jobs = self.options.get("jobs")
+        runner = Ahead(max(1, jobs) if jobs is not None else (os.cpu_count() or 1), self._routes)
+        for source, done in runner.run(sources):
+            if done is None:
+                yield source, None
+                continue
+            validator, info, result = done
+            assert validator.version is not None
+            result.findings.extend(self._version_notes(info, validator.version, label_of(source)))
+            yield source, result
 
     def _conforming(self, doc: Input, info: RootInfo, versions: list[SchemaVersion],
                     first: DocumentResult) -> DocumentResult:
@@ -116,7 +147,10 @@ class Session:
     def _version_notes(self, info: RootInfo, chosen: SchemaVersion, name: str) -> list[Finding]:
         if info.version is None:
             return []
-        registered = [v.version for v in candidates(self.registry, info)]
+        key = key_of(info)
+        if key not in self._registered:
+            self._registered[key] = [v.version for v in candidates(self.registry, info)]
+        registered = self._registered[key]
         if not registered or info.version in registered:
             return []
         return [Finding(f"the root says version {info.version!r}, which is not a registered version of "

@@ -83,6 +83,7 @@ class Validator:
         self.registry = registry
         self.schema = resolved.lxml_schema()
         self.records: int | None = None  # of the last document checked (collections)
+        self.root: RootInfo | None = None  # of the last document checked
         self._lean = make_parser(remove_blank_text=True)  # a parser per validator: not thread-safe
         self._wildcards = any(_WILDCARD.search(d) for d in resolved.files.values())
         self._layouts: dict[str, CollectionLayout | None] = {}
@@ -178,19 +179,31 @@ class Validator:
             return self.result_of(doc)
 
     def check_many(self, sources: Iterable[Source]) -> Iterator[DocumentResult]:
-        """Validate many documents with the one compiled schema; a result per document.
+        """Validate many documents with the one compiled schema; a result per document, in
+        order.  Small documents named by path are checked ahead on every core (*jobs*), with
+        the same results (see :mod:`egif.validate.core.ahead`).
 
         Unreadable or unsafe documents give a result holding one finding with rule
         ``xml:input`` or ``xml:unsafe`` instead of raising, so one bad file does not stop
         the batch."""
-        for source in sources:
+        from egif.validate.core.ahead import Ahead
+
+        ahead = Ahead(self._jobs())
+        for source, done in ahead.run(sources):
+            if done is not None:
+                yield done[2]
+                continue
             name = label_of(source)
             try:
-                yield self.check(source, label=name)
+                result = self.check(source, label=name)
             except InputError as exc:
                 yield DocumentResult(name, self.label, [Finding(
                     exc.message, "xml:unsafe" if isinstance(exc, UnsafeInputError) else "xml:input",
                     file=name, line=exc.line, column=exc.column)])
+                continue
+            if self.root is not None and (self.own is None or self.root.tag in self.own):
+                ahead.learn(self.root, self)
+            yield result
 
     # -- on an open input -------------------------------------------------------------------
     def result_of(self, doc: Input, info: RootInfo | None = None,
@@ -212,12 +225,14 @@ class Validator:
                     parsed: etree._Element | None = None) -> Iterator[Finding]:
         """Every finding of an opened input (see :meth:`iter_findings`)."""
         self.records = None
+        self.root = None
         for w in self.lifecycle:
             yield Finding(w.message, w.rule, w.severity, file=doc.label)
         if parsed is None and info is None:
             parsed = parse_small(doc, self._lean)
         if info is None:
             info = root_info(parsed if parsed is not None else sniff_root(doc))
+        self.root = info
         if self.own is not None and info.tag not in self.own:
             yield self._foreign_root(info, doc.label)
             return

@@ -1,0 +1,306 @@
+"""Many small documents checked ahead, on every core.
+
+A batch of small messages (``egif validate messages/``, :meth:`Validator.check_many`)
+is mostly parsing, validating and running rules, document after document.
+:class:`Ahead` hands the paths coming next to worker processes, which check them
+with the same validator code on the same kind of input -- the document read whole
+into memory -- while the caller takes the results in order.  Whatever a worker
+cannot settle with certainty (a big file, which the caller's engine cuts over every
+core itself; a source that is no path; a root it has no validator for; a root that
+belongs to another version; anything that raised) is left to the caller, which
+checks it on the ordinary path and says exactly what is wrong.  So every result is
+the one the caller would have found itself, in the same order.
+
+The workers are forks of the caller, made once the caller has checked a first
+document: they inherit its compiled validators (no schema is compiled again) and
+a table of which validator each kind of root goes to.  They never touch the
+registry (its connection belongs to the caller), report no progress and start no
+processes of their own.  When the caller has learnt new roots and the workers keep
+meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
+answers come back over another (a length, then a pickle, as the engine's workers
+speak); a worker that dies leaves its documents to the caller.  A worker ignores
+Ctrl-C: the caller stops them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+from collections import deque
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from egif.validate.core.detect import RootInfo, root_info
+from egif.validate.core.sources import Source, open_input
+
+if TYPE_CHECKING:
+    from egif.validate.core.result import DocumentResult
+    from egif.validate.core.validator import Validator
+
+S = TypeVar("S", bound=Source)
+RootKey = tuple[str, str | None]  # the root's Clark name and its version attribute
+CHUNK = 16  # documents per message: enough that passing it costs little beside checking them
+IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, and a pipe never fills
+MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
+RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
+MAX_FORKS = 8
+
+DONE, OTHER, UNKNOWN = 0, 1, 2
+Answer = tuple[int, RootInfo | None, "DocumentResult | None"]  # kind, the root, the result (when done)
+Done = tuple["Validator", RootInfo, "DocumentResult"]  # a document checked ahead: validator, root, result
+
+# What a forked worker inherits: set by the caller just before it forks.
+_TABLE: dict[RootKey, Validator] = {}
+_LEAN: Any = None  # a worker's parser, made in the worker
+
+
+def key_of(info: RootInfo) -> RootKey:
+    """What decides a document's validator, as far as its root goes."""
+    return info.tag, info.version
+
+
+def _answer(path: str) -> Answer:
+    from egif.validate.core.sources import sniff_root
+    from egif.validate.core.validator import parse_small
+
+    try:
+        with open_input(path, path) as doc:
+            if doc.path is not None:  # a big file: the caller's engine cuts it over every core
+                return OTHER, None, None
+            parsed = parse_small(doc, _LEAN)
+            info = root_info(parsed if parsed is not None else sniff_root(doc))
+            validator = _TABLE.get(key_of(info))
+            if validator is None:
+                return UNKNOWN, info, None
+            if validator.own is not None and info.tag not in validator.own:
+                return OTHER, info, None  # the caller says whose root it is
+            return DONE, info, validator.result_of(doc, info, None, parsed)
+    except Exception:
+        return OTHER, None, None
+
+
+def _serve(rfd: int, wfd: int) -> None:
+    """A worker's life: chunks of paths in, their answers out, until the caller closes."""
+    import signal
+
+    from egif.validate.stream.worker import read_message, send_message
+    from egif.xmlsafe import make_parser
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller stops its workers
+    # what the caller made is never collected here: the collector would write to every
+    # inherited object, and each page written to is copied
+    gc.freeze()
+    global _LEAN
+    _LEAN = make_parser(remove_blank_text=True)
+    for validator in _TABLE.values():  # this process's copies: no progress reports, no processes of their own
+        validator.progress = None
+        validator.jobs = 1
+    while True:
+        try:
+            paths = read_message(rfd)
+        except EOFError:
+            return
+        send_message(wfd, [_answer(p) for p in paths])
+
+
+class _Worker:
+    """One forked worker and its two pipes."""
+
+    def __init__(self, others: list[_Worker]) -> None:
+        tasks_r, tasks_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        pid = os.fork()
+        self.wfd: int = tasks_w
+        self.rfd: int = answers_r
+        if pid == 0:  # the worker: never returns into the caller's code
+            code = 0
+            try:
+                # only its own pipes stay open: when the caller goes, the worker reads the end
+                for fd in (tasks_w, answers_r, *(fd for w in others for fd in (w.wfd, w.rfd))):
+                    os.close(fd)
+                _serve(tasks_r, answers_w)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(tasks_r)
+        os.close(answers_w)
+        self.pid = pid
+        self.pending: deque[list[_Entry[Any]]] = deque()  # chunks sent, answers not read yet
+        self.alive = True
+
+    def send(self, chunk: list[_Entry[Any]]) -> None:
+        from egif.validate.stream.worker import send_message
+
+        try:
+            send_message(self.wfd, [os.fspath(e.source) for e in chunk])
+        except OSError:
+            self.alive = False
+            return
+        for e in chunk:
+            e.worker = self
+        self.pending.append(chunk)
+
+    def receive(self) -> list[_Entry[Any]]:
+        """Read the answers of the oldest chunk sent (all None when the worker has died)."""
+        from egif.validate.stream.worker import read_message
+
+        chunk = self.pending.popleft()
+        try:
+            answers = read_message(self.rfd) if self.alive else None
+        except (EOFError, OSError):
+            answers = None
+        if answers is None:
+            self.alive = False
+            answers = [None] * len(chunk)
+        for e, a in zip(chunk, answers, strict=True):
+            e.answer = a
+            e.worker = None
+        return chunk
+
+    def close(self) -> None:
+        import signal
+
+        for fd in (self.wfd, self.rfd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)  # it holds nothing that needs an orderly end
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+class _Entry(Generic[S]):
+    __slots__ = ("answer", "source", "worker")
+
+    def __init__(self, source: S) -> None:
+        self.source = source
+        self.worker: _Worker | None = None  # sent to this worker, answer not read yet
+        self.answer: Answer | None = None
+
+
+class Ahead:
+    """Answers for the documents coming next, computed on worker processes.
+
+    *jobs*: the worker processes (1: none, every document is checked by the caller);
+    *table*: which validator each root goes to, filled by the caller (:meth:`learn`)
+    once it has checked a document with that root on the ordinary path, so that the
+    validator has made everything it needs before the workers inherit it."""
+
+    def __init__(self, jobs: int, table: dict[RootKey, Validator] | None = None) -> None:
+        self.jobs = jobs
+        self.table: dict[RootKey, Validator] = table if table is not None else {}
+        self._workers: list[_Worker] = []
+        self._old: list[_Worker] = []  # forked before the last fork
+        self._forked_keys: set[RootKey] = set()  # the roots the workers know
+        self._unknown = 0  # roots the workers did not know since then
+        self._forks = 0
+
+    def learn(self, info: RootInfo, validator: Validator) -> None:
+        """Documents with this root go to *validator*."""
+        self.table.setdefault(key_of(info), validator)
+
+    def run(self, sources: Iterable[S]) -> Generator[tuple[S, Done | None], None, None]:
+        """Each source in order, with its answer from a worker -- the validator, the root
+        and the result -- or None: check it on the ordinary path."""
+        window: deque[_Entry[S]] = deque()
+        waiting: deque[_Entry[S]] = deque()  # path sources not sent yet
+        it = iter(sources)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(window) < self._window():  # look ahead
+                    try:
+                        entry = _Entry(next(it))
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    window.append(entry)
+                    if _is_path(entry.source):
+                        waiting.append(entry)
+                self._send(waiting, exhausted)
+                if not window:
+                    return
+                entry = window.popleft()
+                if waiting and waiting[0] is entry:  # the caller gets there first
+                    waiting.popleft()
+                while entry.worker is not None:
+                    self._receive(entry.worker, entry, waiting)
+                yield entry.source, self._done(entry)
+        finally:
+            self.close()
+
+    def _receive(self, worker: _Worker, head: _Entry[Any], waiting: deque[_Entry[Any]]) -> None:
+        """Take in *worker*'s next answers.  A root it did not know, which the workers forked
+        since know, is sent again (ahead of the waiting ones: it comes before them)."""
+        again = []
+        for e in worker.receive():
+            if e.answer is None or e.answer[0] != UNKNOWN or e.answer[1] is None:
+                continue
+            self._unknown += 1
+            if e is not head and key_of(e.answer[1]) in self._forked_keys:
+                e.answer = None
+                again.append(e)
+        waiting.extendleft(reversed(again))
+
+    def _done(self, entry: _Entry[Any]) -> Done | None:
+        if entry.answer is None:
+            return None
+        kind, info, result = entry.answer
+        if kind != DONE or info is None or result is None:
+            return None
+        validator = self.table.get(key_of(info))
+        return (validator, info, result) if validator is not None else None
+
+    def _window(self) -> int:
+        return max(MIN_AHEAD, self.jobs * CHUNK * (IN_FLIGHT + 1))
+
+    def _send(self, waiting: deque[_Entry[Any]], exhausted: bool) -> None:
+        """Send the waiting path sources to the workers, a chunk at a time, to whichever
+        has the fewest queued, up to :data:`IN_FLIGHT` each."""
+        if self.jobs <= 1:
+            waiting.clear()
+            return
+        if not self.table or (len(waiting) < CHUNK and not exhausted):
+            return
+        workers = self._ready(len(waiting))
+        while waiting and workers:
+            worker = min(workers, key=lambda w: len(w.pending))
+            if len(worker.pending) >= IN_FLIGHT:
+                return
+            chunk = [waiting.popleft() for _ in range(min(CHUNK, len(waiting)))]
+            worker.send(chunk)
+            if not worker.alive:
+                workers.remove(worker)
+
+    def _ready(self, waiting: int) -> list[_Worker]:
+        """The live workers, forked (again) when that is worth it."""
+        stale = bool(self._workers) and len(self.table) > len(self._forked_keys) and self._unknown >= RELEARN
+        live = [w for w in self._workers if w.alive]
+        if (self._workers and not stale) or self._forks >= MAX_FORKS:
+            return live
+        if waiting < MIN_AHEAD and not self._workers:
+            return live
+        global _TABLE
+        _TABLE = dict(self.table)
+        fresh: list[_Worker] = []
+        for _ in range(self.jobs):
+            fresh.append(_Worker([*self._old, *self._workers, *fresh]))
+        self._old.extend(self._workers)  # they answer what they were sent; closed at the end
+        self._workers = fresh
+        self._forked_keys = set(self.table)
+        self._unknown = 0
+        self._forks += 1
+        return list(fresh)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        for w in [*self._workers, *self._old]:
+            w.close()
+        self._workers = []
+        self._old = []
+
+
+def _is_path(source: Source) -> bool:
+    return isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-"

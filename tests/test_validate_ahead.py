@@ -1,0 +1,225 @@
+"""Small documents checked ahead on worker processes give the answers of one process.
+
+``check_many`` and ``egif validate DIR`` hand the small documents named by path to
+forked workers (egif.validate.core.ahead).  Whatever the workers answer, or leave to
+the caller, every document's result must be field for field the one the caller
+finds alone (``--jobs 1``), in the same order, for every kind of document in the
+batch: valid, faulty in either layer, broken, unsafe, missing, big, foreign,
+compressed, named twice, or not a path at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from egif import Registry
+from egif.errors import InputError
+from egif.sample import write_sample
+from egif.validate import DocumentResult, Session, Validator
+from egif.validate.core import ahead as ahead_module
+from egif.validate.core.ahead import Ahead
+from egif.validate.core.validator import CLEAN_CHECK_BYTES
+from tests.conftest import Backend, run_egif
+
+GAZ = "GazetteerExtract@1.0"
+
+
+def _rows(result: DocumentResult) -> dict[str, Any]:
+    return result.to_dict()
+
+
+def _message(kind: str, seed: int, *, count: int = 3, rate: float = 0.0, version: str | None = None) -> bytes:
+    out = io.BytesIO()
+    write_sample(kind, out, count=count, seed=seed, invalid_rate=rate, version=version,
+                 faults=("all",) if rate else None)
+    return out.getvalue()
+
+
+def _batch(folder: Path) -> list[Path]:
+    """Every kind of document a directory of messages may hold, in a stable order."""
+    made: list[Path] = []
+
+    def put(name: str, data: bytes) -> None:
+        path = folder / name
+        path.write_bytes(data)
+        made.append(path)
+
+    for i in range(70):  # enough for the workers to start, with faults of both layers now and then
+        put(f"m{i:03d}.xml", _message("gazetteer", i, rate=0.15))
+    put("persons.xml", _message("persons", 1, rate=0.2))  # another standard
+    put("broken.xml", _message("gazetteer", 3)[:-40])
+    put("entity.xml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>')
+    put("empty.xml", b"")
+    put("unknown.xml", b'<Other xmlns="urn:example:nobody"/>')
+    put("packed.xml", gzip.compress(_message("gazetteer", 5, rate=0.3)))
+    big = _message("gazetteer", 9, count=4000, rate=0.002)
+    assert len(big) > CLEAN_CHECK_BYTES
+    put("big.xml", big)
+    for i in range(70, 110):
+        put(f"m{i:03d}.xml", _message("gazetteer", i, rate=0.05))
+    return made
+
+
+def test_check_many_on_workers_equals_one_process(registry: Registry, tmp_path: Path) -> None:
+    paths: list[Any] = _batch(tmp_path)
+    paths += [tmp_path / "missing.xml", tmp_path, paths[3], b"<not-a-path/>", str(paths[10])]
+    alone = Validator.for_version(registry, GAZ, jobs=1)
+    spread = Validator.for_version(registry, GAZ, jobs=2)
+    expected = [_rows(r) for r in alone.check_many(paths)]
+    assert [_rows(r) for r in spread.check_many(paths)] == expected
+    # the batch holds what it should: faults of both layers, refusals, and clean documents
+    rules = {f["rule"] for r in expected for f in r["findings"]}
+    assert {"xml:input", "xml:unsafe"} <= rules
+    assert any(r.startswith("xsd:") for r in rules) and any(r.startswith("GZE-") for r in rules)
+    assert sum(r["valid"] for r in expected) > 60
+
+
+def test_the_workers_answer_most_documents(registry: Registry, tmp_path: Path) -> None:
+    paths = _batch(tmp_path)
+    v = Validator.for_version(registry, GAZ, jobs=2)
+    ahead = Ahead(2)
+    answered = 0
+    for source, done in ahead.run(paths):
+        if done is None:
+            with contextlib.suppress(InputError):  # the unsafe one
+                v.check(source)
+            if v.root is not None:
+                ahead.learn(v.root, v)
+        else:
+            answered += 1
+            assert done[2].source == os.fspath(source)
+    # all but the first, the foreign, broken, unsafe, packed (in memory only) and big ones
+    assert answered >= len(paths) - 10
+
+
+def test_a_worker_that_dies_leaves_its_documents_to_the_caller(registry: Registry, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _batch(tmp_path)
+    real = ahead_module._answer
+
+    def fragile(path: str) -> Any:
+        if path.endswith("m040.xml"):
+            os._exit(3)  # a worker killed in the middle of a chunk
+        return real(path)
+
+    monkeypatch.setattr(ahead_module, "_answer", fragile)  # the forked workers inherit it
+    alone = Validator.for_version(registry, GAZ, jobs=1)
+    spread = Validator.for_version(registry, GAZ, jobs=2)
+    assert [_rows(r) for r in spread.check_many(paths)] == [_rows(r) for r in alone.check_many(paths)]
+
+
+def test_new_roots_are_learnt_and_the_workers_forked_again(registry: Registry, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    gaz = [tmp_path / f"g{i:03d}.xml" for i in range(40)]
+    persons = [tmp_path / f"p{i:03d}.xml" for i in range(120)]
+    for i, p in enumerate(gaz):
+        p.write_bytes(_message("gazetteer", i, rate=0.05))
+    for i, p in enumerate(persons):
+        p.write_bytes(_message("persons", i, rate=0.05))
+    forks: list[int] = []
+    real = Ahead._ready
+
+    def counted(self: Ahead, waiting: int) -> list[Any]:
+        before = self._forks
+        out = real(self, waiting)
+        if self._forks != before:
+            forks.append(len(self.table))
+        return out
+
+    monkeypatch.setattr(Ahead, "_ready", counted)
+    session = Session(registry, jobs=2)
+    got = []
+    with_workers = 0
+    for source, done in session.ahead([*gaz, *persons]):
+        if done is None:
+            got.append(_rows(session.check(source)))
+        else:
+            with_workers += 1
+            got.append(_rows(done))
+    assert got == [_rows(Session(registry, jobs=1).check(p)) for p in [*gaz, *persons]]
+    assert forks[:2] == [1, 2]  # forked with the gazetteer's root, then again with the persons' too
+    assert with_workers > 100
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.sampled_from(["ok", "faulty", "broken", "persons", "missing", "twice", "bytes"]),
+                      min_size=0, max_size=90),
+       seed=st.integers(0, 1000))
+def test_any_batch_gives_what_one_process_gives(registry: Registry, tmp_path_factory: pytest.TempPathFactory,
+                                                picks: list[str], seed: int) -> None:
+    folder = tmp_path_factory.mktemp("batch")
+    sources: list[Any] = []
+    for i, pick in enumerate(picks):
+        path = folder / f"d{i:03d}.xml"
+        if pick == "ok":
+            path.write_bytes(_message("gazetteer", seed + i))
+        elif pick == "faulty":
+            path.write_bytes(_message("gazetteer", seed + i, rate=0.5))
+        elif pick == "broken":
+            path.write_bytes(_message("gazetteer", seed + i)[: 50 + i])
+        elif pick == "persons":
+            path.write_bytes(_message("persons", seed + i, rate=0.1))
+        elif pick == "twice" and sources:
+            sources.append(sources[0])
+            continue
+        elif pick == "bytes":
+            sources.append(_message("gazetteer", seed + i, rate=0.3))
+            continue
+        sources.append(path)  # "missing": never written
+    session_alone, session_spread = Session(registry, jobs=1), Session(registry, jobs=2)
+
+    def results(session: Session) -> list[dict[str, Any]]:
+        out = []
+        for source, done in session.ahead(sources):
+            if done is not None:
+                out.append(_rows(done))
+                continue
+            try:
+                out.append(_rows(session.check(source)))
+            except Exception as exc:
+                out.append({"raised": type(exc).__name__, "message": str(exc)})
+        return out
+
+    assert results(session_spread) == results(session_alone)
+
+
+# -- the command line ---------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_cli_output_is_the_same_with_workers(registry_path: Path, tmp_path: Path, fmt: str) -> None:
+    folder = tmp_path / "messages"
+    folder.mkdir()
+    _batch(folder)
+    alone = run_egif("validate", str(folder), "--format", fmt, "--jobs", "1", registry=registry_path)
+    spread = run_egif("validate", str(folder), "--format", fmt, "--jobs", "2", registry=registry_path)
+    assert alone.returncode == spread.returncode == 2, alone.stderr  # some files are refused
+    assert spread.stdout == alone.stdout
+    assert "Traceback" not in spread.stderr
+    if fmt == "json":
+        assert any(f["rule"].startswith("GZE-") for f in json.loads(spread.stdout))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_workers_beside_either_store(backend: Backend, tmp_path: Path) -> None:
+    """The workers are forks of a process holding the registry's connection: they must
+    leave it alone, and the caller goes on using it after them."""
+    reg = backend.open(backend.new_location(seed=True))
+    try:
+        paths = [tmp_path / f"m{i:03d}.xml" for i in range(80)]
+        for i, p in enumerate(paths):
+            p.write_bytes(_message("gazetteer", i, rate=0.1))
+        session = Session(reg, jobs=2)
+        got = [_rows(done) if done is not None else _rows(session.check(s)) for s, done in session.ahead(paths)]
+        assert got == [_rows(Session(reg, jobs=1).check(p)) for p in paths]
+        assert str(reg.get(GAZ).ref) == GAZ  # the connection still answers
+    finally:
+        reg.close()
