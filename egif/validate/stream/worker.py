@@ -497,14 +497,11 @@ class Worker:
                 values: list[str] = []
                 complete = True
                 for field_path in fields:
-                    answer: Any = field_path(node)
-                    got: list[Any] = answer if isinstance(answer, list) else [answer]
-                    if len(got) != 1:
+                    text = field_text(field_path, node)
+                    if text is None:
                         complete = False
                         break
-                    item = got[0]
-                    text = item.text if isinstance(item, etree._Element) else str(item)
-                    values.append(" ".join((text or "").split()))
+                    values.append(" ".join(text.split()))
                 top = top_child(node, root)
                 pos, rec, tag, index = children.get(top, (-1, -1, str(top.tag), 1))
                 result.keys.append((ci, tuple(values) if complete else None, _line(node, delta) - delta,
@@ -562,13 +559,45 @@ class Worker:
                           f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
 
 
-def _compile_constraint(c: Constraint) -> tuple[etree.XPath, tuple[etree.XPath, ...]] | None:
+_SIMPLE_FIELD = re.compile(r"\s*(@?)(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)\s*\Z")
+
+
+def _compile_constraint(c: Constraint) -> tuple[etree.XPath, tuple[etree.XPath | str, ...]] | None:
     ns = {p: u for p, u in c.namespaces if p}
     try:
         return (etree.XPath(c.selector, namespaces=ns, smart_strings=False),
-                tuple(etree.XPath(f, namespaces=ns, smart_strings=False) for f in c.fields))
+                tuple(_field(f, ns) for f in c.fields))
     except etree.XPathError:
         return None
+
+
+def field_text(field: etree.XPath | str, node: etree._Element) -> str | None:
+    """The text of the one node *field* selects from *node* (``""`` for an element without
+    text); None when it selects none or several."""
+    if isinstance(field, str):
+        if field[0] == "@":
+            return node.get(field[1:])
+        found = [c.text for c in node.iterchildren(field)]
+        return (found[0] or "") if len(found) == 1 else None
+    answer: Any = field(node)
+    got: list[Any] = answer if isinstance(answer, list) else [answer]
+    if len(got) != 1:
+        return None
+    item = got[0]
+    return (item.text or "") if isinstance(item, etree._Element) else str(item)
+
+
+def _field(path: str, ns: dict[str, str]) -> etree.XPath | str:
+    """A field that names one child element or attribute (``prl:RecordIdentifier``,
+    ``@id``) as that name in Clark notation (``@`` first for an attribute), which is
+    looked up without an XPath evaluation per record -- the same nodes, unprefixed
+    names in no namespace, as in XPath 1.0; any other field as a compiled XPath."""
+    m = _SIMPLE_FIELD.match(path)
+    if m is not None and (m.group(2) is None or m.group(2) in ns):
+        attribute, prefix, local = m.groups()
+        name = f"{{{ns[prefix]}}}{local}" if prefix else local
+        return "@" + name if attribute else name
+    return etree.XPath(path, namespaces=ns, smart_strings=False)
 
 
 def _line(el: etree._Element, default: int) -> int:
