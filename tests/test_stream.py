@@ -310,7 +310,9 @@ def test_cross_record_unique_across_ranges(registry: Registry, tmp_path: Path) -
     assert not schema.validate(etree.parse(str(doc)))
     assert {e.line for e in schema.error_log} == {f.line for f in found}
     assert [f.record for f in found] == list(range(46, 61))
+    assert [f.path for f in found] == [f"/prl:PersonRecordList/prl:PersonRecord[{n}]" for n in range(46, 61)]
     assert all(f.rule == "xsd:cvc-idc" for f in found)
+    assert all("Duplicate key-sequence ['ID-0" in f.message for f in found)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

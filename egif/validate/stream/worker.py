@@ -491,8 +491,22 @@ class Worker:
                 selected = selector(root)
             except etree.XPathError:
                 continue
+            # the usual shape: the records themselves selected, their fields named children
+            by_name = all(isinstance(f, str) and f[0] != "@" for f in fields)
             for node in selected if isinstance(selected, list) else []:
                 if not isinstance(node, etree._Element) or node is root:
+                    continue
+                if by_name and node.getparent() is root:
+                    named: list[str] | None = []
+                    for name in fields:
+                        found = [c.text for c in node.iterchildren(name)]
+                        if len(found) != 1:
+                            named = None
+                            break
+                        named.append(" ".join((found[0] or "").split()))  # type: ignore[union-attr]
+                    pos, rec, tag, index = children.get(node, (-1, -1, str(node.tag), 1))
+                    result.keys.append((ci, tuple(named) if named is not None else None, _line(node, delta) - delta,
+                                        pos, rec, tag, index, step(node), ""))
                     continue
                 values: list[str] = []
                 complete = True
