@@ -393,15 +393,51 @@ def many_rows(trees: list[Tree], messages: Path, rounds: int = 5) -> list[str]:
     return lines
 
 
+_LOOP_PROCESS = """
+import glob, sys
+from lxml import etree
+parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+schema = etree.XMLSchema(etree.parse(sys.argv[1], parser))
+print(sum(not schema.validate(etree.parse(f, parser)) for f in sorted(glob.glob(sys.argv[2]))))
+"""
+
+
+def cli_many_rows(trees: list[Tree], messages: Path, xsd: Path, runs: int = 5) -> list[str]:
+    """The same messages as whole commands: ``egif validate DIR`` (every core, and ``--jobs 1``)
+    beside a Python process that compiles the schema and loops over lxml (XSD only); start-up
+    included on both sides, the commands taking turns, medians of *runs*."""
+    lines = ["| egif | `egif validate DIR` (rules, all cores) | `egif validate DIR --jobs 1` (rules) "
+             "| Python process: lxml loop, schema compiled at start (XSD only) | speed vs that loop "
+             "(all cores / --jobs 1) |", "|---|---|---|---|---|"]
+    loop_cmd = [sys.executable, "-P", "-c", _LOOP_PROCESS, str(xsd), str(messages / "*.xml")]
+    samples: dict[str, dict[str, list[float]]] = {t.label: {"all": [], "one": [], "loop": []} for t in trees}
+    for _ in range(runs):
+        for tree in trees:
+            got = samples[tree.label]
+            got["loop"].append(run(loop_cmd, tree.env)[0])
+            got["all"].append(run(tree.egif("validate", str(messages)), tree.env)[0])
+            got["one"].append(run(tree.egif("validate", str(messages), "--jobs", "1"), tree.env)[0])
+    for tree in trees:
+        med = {k: statistics.median(v) for k, v in samples[tree.label].items()}
+        lines.append(f"| {tree.label} | {med['all'] * 1000:.0f} ms | {med['one'] * 1000:.0f} ms "
+                     f"| {med['loop'] * 1000:.0f} ms | {med['loop'] / med['all']:.2f}x / "
+                     f"{med['loop'] / med['one']:.2f}x |")
+    return lines
+
+
 def startup_rows(trees: list[Tree], runs: int) -> list[str]:
     doc = REPO / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
     lines = ["| egif | `egif validate three-records.xml`, wall (median) | CPU |", "|---|---|---|"]
     samples: dict[str, list[tuple[float, float]]] = {t.label: [] for t in trees}
+    floor = "Python starting and importing lxml (no egif; a floor)"
+    samples[floor] = []
     for _ in range(runs):
         for tree in trees:
             wall, cpu, _out = run(tree.egif("validate", str(doc)), tree.env)
             samples[tree.label].append((wall, cpu))
-    for tree in trees:
+        wall, cpu, _out = run([sys.executable, "-P", "-c", "import lxml.etree"], BASE_ENV)
+        samples[floor].append((wall, cpu))
+    for tree in [*trees, Tree(floor, REPO)]:
         walls = [w for w, _c in samples[tree.label]]
         cpus = [c for _w, c in samples[tree.label]]
         lines.append(f"| {tree.label} | {statistics.median(walls) * 1000:.0f} ms | "
@@ -514,10 +550,18 @@ def small_only(args: argparse.Namespace) -> None:
 
 
 def _small_tables(trees: list[Tree], messages: Path) -> list[str]:
+    from egif import Registry
+
+    with Registry.open(trees[0].registry, actor="bench") as reg:
+        resolved = reg.resolve("GazetteerExtract@1.0")
+        resolved.write(messages.parent / "messages-xsd")
+        xsd = messages.parent / "messages-xsd" / resolved.main
     return ["**Many small documents** in one call (gazetteer messages of 3 records, faults of both "
             "layers in 1% of records; in each process the three ways take turns 7 times, median kept; "
             "the trees' processes take turns, 5 each; medians of the 5):", "",
             *many_rows(trees, messages), "",
+            "The same messages as whole commands (a fresh process each, start-up included):", "",
+            *cli_many_rows(trees, messages, xsd), "",
             "**Start-up** (median of 15 runs):", "", *startup_rows(trees, 15), ""]
 
 
