@@ -223,3 +223,15 @@ def test_workers_beside_either_store(backend: Backend, tmp_path: Path) -> None:
         assert str(reg.get(GAZ).ref) == GAZ  # the connection still answers
     finally:
         reg.close()
+
+
+def test_without_fork_every_document_is_checked_in_order(registry: Registry, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _batch(tmp_path)[:60]
+    monkeypatch.setattr(ahead_module, "FORKS", False)  # as on Windows or macOS
+    forked: list[int] = []
+    monkeypatch.setattr(ahead_module._Worker, "__init__", lambda *_a: forked.append(1))
+    spread = Validator.for_version(registry, GAZ, jobs=2)
+    alone = Validator.for_version(registry, GAZ, jobs=1)
+    assert [_rows(r) for r in spread.check_many(paths)] == [_rows(r) for r in alone.check_many(paths)]
+    assert forked == []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sys
 from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -45,6 +46,10 @@ IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, an
 MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
 MAX_FORKS = 8
+
+# Forked workers where a fork is safe and cheap: Linux.  Elsewhere (Windows has no fork;
+# macOS's system libraries may not survive one) every document is checked in order.
+FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 DONE, OTHER, UNKNOWN = 0, 1, 2
 Answer = tuple[int, RootInfo | None, "DocumentResult | None"]  # kind, the root, the result (when done)
@@ -189,7 +194,7 @@ class Ahead:
     validator has made everything it needs before the workers inherit it."""
 
     def __init__(self, jobs: int, table: dict[RootKey, Validator] | None = None) -> None:
-        self.jobs = jobs
+        self.jobs = jobs if FORKS else 1
         self.table: dict[RootKey, Validator] = table if table is not None else {}
         self._workers: list[_Worker] = []
         self._old: list[_Worker] = []  # forked before the last fork
