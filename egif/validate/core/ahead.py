@@ -259,7 +259,9 @@ class Ahead:
         return (validator, info, result) if validator is not None else None
 
     def _window(self) -> int:
-        return max(MIN_AHEAD, self.jobs * CHUNK * (IN_FLIGHT + 1))
+        """How many sources are taken from the caller's iterable ahead of the one it is at:
+        none without workers (a generator of opened files is not drawn on early)."""
+        return 1 if self.jobs <= 1 else max(MIN_AHEAD, self.jobs * CHUNK * (IN_FLIGHT + 1))
 
     def _send(self, waiting: deque[_Entry[Any]], exhausted: bool) -> None:
         """Send the waiting path sources to the workers, a chunk at a time, to whichever

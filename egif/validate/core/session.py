@@ -26,7 +26,11 @@ from egif.xmlsafe import make_parser
 
 
 class Session:
-    """Validate documents against a registry, choosing each document's version."""
+    """Validate documents against a registry, choosing each document's version.
+
+    A session chooses the version for each kind of root (its name and ``version``
+    attribute) once, and keeps each version's compiled validator: make a new session
+    to see versions registered or changed since."""
 
     def __init__(self, registry: Registry, *, schema: str | None = None, status: str | None = None,
                  allow_withdrawn: bool = False, rules: bool = True, today: _dt.date | None = None,

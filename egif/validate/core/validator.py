@@ -181,7 +181,8 @@ class Validator:
     def check_many(self, sources: Iterable[Source]) -> Iterator[DocumentResult]:
         """Validate many documents with the one compiled schema; a result per document, in
         order.  Small documents named by path are checked ahead on every core (*jobs*), with
-        the same results (see :mod:`egif.validate.core.ahead`).
+        the same results (see :mod:`egif.validate.core.ahead`); with more than one job the
+        sources are then taken from *sources* a few hundred ahead.
 
         Unreadable or unsafe documents give a result holding one finding with rule
         ``xml:input`` or ``xml:unsafe`` instead of raising, so one bad file does not stop
