@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from egif.validate.schematron import state
@@ -21,7 +21,7 @@ keys = st.one_of(
 @given(st.lists(keys, max_size=300))
 @settings(max_examples=200, deadline=None)
 def test_behaves_like_a_set(items: list[str]) -> None:
-    compact, reference = CompactSeen(capacity=2), set()
+    compact, reference = CompactSeen(), set()
     for item in items:
         assert compact.add(item) == (item in reference)
         reference.add(item)
@@ -29,7 +29,7 @@ def test_behaves_like_a_set(items: list[str]) -> None:
 
 
 def test_growth_keeps_every_key() -> None:
-    compact = CompactSeen(capacity=4)
+    compact = CompactSeen()
     numbers = [str(n * 7919 + 1) for n in range(20_000)]
     assert not any(compact.add(n) for n in numbers)
     assert all(compact.add(n) for n in numbers)
@@ -39,6 +39,7 @@ def test_growth_keeps_every_key() -> None:
 
 # -- the parent's book: ranges merged, a wrong worker answer caught ------------------------
 @given(st.lists(st.lists(keys, max_size=20), max_size=12))
+@example(ranges=[["1", "\x00"]])  # a value holding the separator _all_numbers joins with
 @settings(max_examples=150, deadline=None)
 def test_merging_ranges_equals_one_pass(ranges: list[list[str]]) -> None:
     """Workers answer seen() from their own range; the parent's merge accepts a range exactly
@@ -77,14 +78,14 @@ def _merging_equals_one_pass(ranges: list[list[str]]) -> None:
 
 
 def test_numbers_packed_into_the_table_stay_findable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past RECENT numbers the set is packed into the compact table; batches, take-backs
-    and single additions see both."""
+    """Past RECENT numbers the set is packed (into the run or the table); batches,
+    take-backs and single additions see every part."""
     monkeypatch.setattr(state, "RECENT", 16)
-    compact = CompactSeen(capacity=2)
-    numbers = [n * 2048 + 5 for n in range(40)]  # many collide in a small table
+    compact = CompactSeen()
+    numbers = [(n * 7919) % 40 * 2048 + 5 for n in range(40)]  # not ascending: the table
     for n in numbers[:20]:
         assert not compact.add(str(n))
-    assert compact._ints >= 16  # packed
+    assert compact._ints >= 16 and not compact._run  # packed into the table
     batch = array("q", numbers[20:30])
     added = compact.add_new(batch, ["x"])
     assert added is not None
@@ -96,3 +97,97 @@ def test_numbers_packed_into_the_table_stay_findable(monkeypatch: pytest.MonkeyP
     compact.settle()
     assert all(str(n) in compact for n in numbers) and len(compact) == 40
     assert all(compact.add(str(n)) for n in numbers)
+
+
+def test_ascending_numbers_stay_in_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record ids that ascend range after range are appended to the sorted run (8 bytes a
+    key, batches tested in C); a few out of order, or far above the rest, are set aside
+    in a small set, so that they neither lift the run's end nor send the rest to the table."""
+    monkeypatch.setattr(state, "RECENT", 1024)  # then packed every 64
+    monkeypatch.setattr(state, "CHUNK", 256)  # the run spans several chunks
+    compact = CompactSeen()
+    base = 100040000000
+    for start in range(0, 2000, 50):
+        assert compact.add_new(array("q", range(base + start + 49, base + start - 1, -1)), []) is not None
+        compact.settle()
+    assert len(compact._run) >= 1900 and compact._ints == 0 and len(compact._run.chunks) >= 7
+    assert list(compact._run) == sorted(compact._run)
+    # a batch reaching back into the run: caught whether it is narrow (a slice of the run is
+    # compared) or wide (a binary search per number below the run's end)
+    assert compact.add_new(array("q", [base + 5000, base + 1999]), []) is None
+    assert compact.add_new(array("q", [base + 10, base + 5000]), []) is None
+    assert compact.add_new(array("q", [base - 7, *range(base + 5000, base + 5050)]), []) is not None
+    assert compact.add_new(array("q", [*range(base + 5050, base + 5100), base * 10]), []) is not None
+    for start in range(5100, 5400, 50):
+        assert compact.add_new(array("q", range(base + start, base + start + 50)), []) is not None
+        compact.settle()
+    assert compact._rising and compact._ints == 0
+    assert compact._strays == {base - 7, base * 10}  # aside: the run's end stays below base + 5400
+    assert base + 5299 <= compact._run.last < base + 5400
+    assert compact.add_new(array("q", [base + 6000, base * 10]), []) is None  # a stray is held
+    for n in (base - 7, base * 10, base + 5050, base + 1234, base + 5399):
+        assert str(n) in compact
+    assert str(base + 2500) not in compact and str(base * 10 + 1) not in compact
+    assert len(compact) == 2000 + 400 + 2
+
+
+def test_numbers_in_one_segment_grow_it_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Numbers that all hash into one segment of the table: that segment grows, the others
+    stay small, and every number is still found."""
+    monkeypatch.setattr(state, "RECENT", 8)
+    numbers = [n for n in range(1, 400_000) if (n * state._MIX >> 58) & state._SEGMENT_MASK == 3][:3000]
+    compact = CompactSeen()
+    for n in reversed(numbers):  # descending: the table, not the run
+        assert not compact.add(str(n))
+    sizes = [len(t) for t in compact._segments]
+    assert sizes[3] >= 4096 and max(sizes[:3] + sizes[4:]) <= 8
+    assert all(str(n) in compact for n in numbers) and str(numbers[-1] + 1) not in compact
+
+
+orders = st.sampled_from(["ascending", "descending", "shuffled", "mostly ascending"])
+
+
+@given(st.lists(st.tuples(st.lists(st.integers(0, 3000), max_size=30), st.booleans()), max_size=40),
+       orders, st.integers(2, 40))
+@settings(max_examples=200, deadline=None)
+def test_batches_behave_like_a_set(batches: list[tuple[list[int], bool]], order: str, recent: int) -> None:
+    """add_new / take_back / settle against a plain set: a batch is refused exactly when it
+    repeats a number or meets one held, a taken-back batch leaves nothing, and membership
+    is exact however the numbers come (the run, the table, or a switch between them)."""
+    saved = state.RECENT, state.CHUNK
+    state.RECENT, state.CHUNK = recent, 16
+    try:
+        compact, reference = CompactSeen(), set[int]()
+        for i, (numbers, undo) in enumerate(batches):
+            if order == "ascending" or (order == "mostly ascending" and i % 5):
+                numbers = [n + 4000 * i for n in numbers]
+            elif order == "descending":
+                numbers = [n + 4000 * (60 - i) for n in numbers]
+            added = compact.add_new(array("q", numbers), [])
+            fresh = len(set(numbers)) == len(numbers) and reference.isdisjoint(numbers)
+            assert (added is not None) == fresh
+            if added is not None and undo:
+                compact.take_back(added, [])
+            elif added is not None:
+                reference.update(numbers)
+            compact.settle()
+            assert len(compact) == len(reference)
+        probe = {n + 4000 * i for i in range(61) for n in range(0, 3001, 97)} | reference
+        assert {n for n in probe if str(n) in compact} == reference
+    finally:
+        state.RECENT, state.CHUNK = saved
+
+
+@given(st.lists(keys, max_size=300), st.integers(2, 20))
+@settings(max_examples=100, deadline=None)
+def test_packed_sets_behave_like_a_set(items: list[str], recent: int) -> None:
+    saved = state.RECENT, state.CHUNK
+    state.RECENT, state.CHUNK = recent, 8  # packed after a few numbers, into small chunks
+    try:
+        compact, reference = CompactSeen(), set()
+        for item in items:
+            assert compact.add(item) == (item in reference)
+            reference.add(item)
+        assert len(compact) == len(reference)
+    finally:
+        state.RECENT, state.CHUNK = saved

@@ -18,8 +18,9 @@ export worth checking).
 
 Keys are mostly numbers (UPRNs, record ids).  The parent keeps the numbers of
 each check first in an ordinary set (fast: every batch is tested and added in
-C), and past 131,072 of them packs them as 8-byte integers into an
-open-addressing table (about 16 bytes a key instead of some 70); any other
+C), and past 131,072 of them packs them as 8-byte integers (8 to 16 bytes
+a key instead of some 70): those that ascend into a sorted array, tested in
+C, the rest into an open-addressing table (:class:`CompactSeen`); any other
 key goes to an ordinary set.  All of it is exact.  This is the one thing
 here that grows with the file.
 """
@@ -27,6 +28,8 @@ here that grows with the file.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 
 _EMPTY = -1
 _MAX_INT = 2**63 - 1
@@ -40,24 +43,32 @@ Fresh = dict[tuple[int, str], tuple[bytes, list[str]]]
 class CompactSeen:
     """An exact set of strings, compact for canonical decimal numbers.
 
-    Numbers are held first in an ordinary set (every batch test and addition in C),
-    and moved into an open-addressing table of 8-byte integers when that set holds
-    :data:`RECENT` of them: the set costs some 70 bytes a key, the table 16.  So a
-    file of up to a few hundred thousand keys never pays for Python probing, and a
-    bigger one stays within bounded memory."""
+    Numbers are held first in an ordinary set (every batch test and addition in C).
+    When it holds :data:`RECENT` of them, and then every ``RECENT >> 4`` more, they
+    are packed as 8-byte integers.  An export's record ids mostly ascend: those above
+    every number packed so far are appended to a sorted run (:class:`SortedRun`, 8
+    bytes a key; a batch above the run's end is cleared by one comparison in C), and
+    the few that are not (a repeated or mistyped id) are set aside in a small set.
+    When the numbers do not ascend, or too many stray, they all go to an
+    open-addressing table instead (13 to 27 bytes a key, probed in Python), cut in
+    :data:`SEGMENTS` parts that grow one at a time, so that a growth never holds the
+    whole table twice.  A file of up to 131,072 keys never leaves the first set."""
 
-    def __init__(self, capacity: int = 8) -> None:
-        size = 1
-        while size < min(capacity, RECENT) * 2:
-            size *= 2
-        self._table = array("q", [_EMPTY]) * size
-        self._mask = size - 1
+    def __init__(self) -> None:
+        self._run = SortedRun()
+        self._segments = [array("q", [_EMPTY]) * 8 for _ in range(SEGMENTS)]
+        self._held = [0] * SEGMENTS  # numbers in each segment
         self._ints = 0  # in the table
         self._recent: set[int] = set()
+        self._limit = RECENT  # recent numbers held before they are packed
+        self._rising = True  # the run still takes numbers
+        self._strays: set[int] = set()  # the few packed numbers that do not fit the run
+        self._top = -1  # the greatest number of the last batch add_new took
+        self._late = 0  # numbers added since the last packing in batches not above the one before
         self._others: set[str] = set()
 
     def __len__(self) -> int:
-        return self._ints + len(self._recent) + len(self._others)
+        return len(self._run) + len(self._strays) + self._ints + len(self._recent) + len(self._others)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
@@ -65,7 +76,7 @@ class CompactSeen:
         number = _as_number(key)
         if number is None:
             return key in self._others
-        return number in self._recent or self._in_table(number)
+        return number in self._recent or self._packed(number)
 
     def add(self, key: str) -> bool:
         """Remember *key*; True when it had been added before."""
@@ -75,11 +86,10 @@ class CompactSeen:
                 return True
             self._others.add(key)
             return False
-        if number in self._recent or self._in_table(number):
+        if number in self._recent or self._packed(number):
             return True
         self._recent.add(number)
-        if len(self._recent) >= RECENT:
-            self.settle()
+        self.settle()
         return False
 
     def add_new(self, numbers: array[int], others: list[str]) -> set[int] | None:
@@ -87,12 +97,21 @@ class CompactSeen:
         them is here already, add nothing and return None.  Else the numbers added (to
         take back with :meth:`take_back`); :meth:`settle` after the last of a batch."""
         batch = set(numbers)
-        if len(batch) != len(numbers) or not self._recent.isdisjoint(batch):
+        if len(batch) != len(numbers) or not self._recent.isdisjoint(batch) or not self._strays.isdisjoint(batch):
             return None
+        rising = self._rising and batch
+        if rising:
+            low, high = min(batch), max(batch)
+            if self._run and self._run.meets(batch, low, high):
+                return None
         if self._ints and any(self._in_table(n) for n in batch):
             return None
         if not self._others.isdisjoint(others) or len(set(others)) != len(others):
             return None
+        if rising:  # how the batches come: each above the one before, or not
+            if low <= self._top:
+                self._late += len(batch)
+            self._top = high
         self._recent |= batch
         self._others.update(others)
         return batch
@@ -103,16 +122,65 @@ class CompactSeen:
         self._others.difference_update(others)
 
     def settle(self) -> None:
-        """Move the recent numbers into the compact table once there are many."""
-        if len(self._recent) < RECENT:
+        """Pack the recent numbers once there are enough of them."""
+        if len(self._recent) < self._limit:
             return
-        for number in self._recent:
-            self._add_int(number)
-        self._recent = set()
+        recent, self._recent = self._recent, set()
+        self._limit = max(1, RECENT >> 4)  # from now on: pack often, the set stays small
+        late, self._late = self._late, 0
+        if self._rising:
+            run = self._run
+            if late * 2 <= len(recent):  # most batches came above the one before them
+                ordered = sorted(recent)
+                cut = bisect_right(ordered, run.last)
+                if cut * 2 <= len(ordered):
+                    above = ordered[cut:]
+                    keep = _bulk(above)
+                    run.extend(above[:keep])
+                    # below the run's end, or far above the rest (a mistyped id): aside
+                    self._stray(ordered[:cut] + above[keep:])
+                    return
+            # most fall below the run's end: the keys do not ascend, and testing batches
+            # against the run would cost a binary search a key.  The table takes all.
+            self._rising = False
+            self._run = SortedRun()
+            self._store(run, len(run))
+            self._stray(())
+        self._store(recent, len(recent))
+
+    def _stray(self, numbers: Iterable[int]) -> None:
+        """Numbers the run cannot take: an ordinary set while they are few, else the table."""
+        strays = self._strays
+        strays.update(numbers)
+        if strays and (not self._rising or self._ints or len(strays) > max(1, RECENT >> 3)):
+            self._strays = set()
+            self._store(strays, len(strays))
+
+    def _store(self, numbers: Iterable[int], count: int) -> None:
+        """Put *count* numbers that are held nowhere yet into the table."""
+        self._reserve(count)
+        segments, held = self._segments, self._held
+        for number in numbers:
+            mixed = number * _MIX
+            segment = (mixed >> 58) & _SEGMENT_MASK
+            table = segments[segment]
+            mask = len(table) - 1
+            slot = (mixed >> 17) & mask
+            while table[slot] != _EMPTY:
+                slot = (slot + 1) & mask
+            table[slot] = number
+            held[segment] += 1
+            if held[segment] * 10 > len(table) * 6:  # keep the load under 0.6
+                self._resize(segment, len(table) * 2)
+
+    def _packed(self, number: int) -> bool:
+        return number in self._run or number in self._strays or self._in_table(number)
 
     def _in_table(self, number: int) -> bool:
-        table, mask = self._table, self._mask
-        slot = (number * _MIX >> 17) & mask
+        mixed = number * _MIX
+        table = self._segments[(mixed >> 58) & _SEGMENT_MASK]
+        mask = len(table) - 1
+        slot = (mixed >> 17) & mask
         while True:
             held = table[slot]
             if held == _EMPTY:
@@ -121,25 +189,21 @@ class CompactSeen:
                 return True
             slot = (slot + 1) & mask
 
-    def _add_int(self, number: int) -> None:
-        table, mask = self._table, self._mask
-        slot = (number * _MIX >> 17) & mask
-        while True:
-            held = table[slot]
-            if held == _EMPTY:
-                break
-            if held == number:
-                return
-            slot = (slot + 1) & mask
-        table[slot] = number
-        self._ints += 1
-        if self._ints * 10 > len(table) * 6:  # keep the load under 0.6
-            self._grow()
+    def _reserve(self, count: int) -> None:
+        """Grow the segments at once for *count* more numbers (one rehash, not several)."""
+        self._ints += count  # none of them is held yet
+        share = count // SEGMENTS
+        for segment, held in enumerate(self._held):
+            size = len(self._segments[segment])
+            while (held + share) * 10 > size * 6:
+                size *= 2
+            if size > len(self._segments[segment]):
+                self._resize(segment, size)
 
-    def _grow(self) -> None:
-        old = self._table
-        table = self._table = array("q", [_EMPTY]) * (len(old) * 2)
-        mask = self._mask = len(table) - 1
+    def _resize(self, segment: int, size: int) -> None:
+        old = self._segments[segment]
+        table = self._segments[segment] = array("q", [_EMPTY]) * size
+        mask = size - 1
         for number in old:
             if number != _EMPTY:
                 slot = (number * _MIX >> 17) & mask
@@ -148,7 +212,83 @@ class CompactSeen:
                 table[slot] = number
 
 
-RECENT = 1 << 17  # numbers held in an ordinary set before they are packed into the table
+def _bulk(ordered: list[int]) -> int:
+    """How many of *ordered* (ascending) to append to a run: all but those far above the
+    rest (beyond the middle 80% of them by twice its spread), which would lift the run's
+    end above the numbers still to come."""
+    n = len(ordered)
+    if n < 16:
+        return n
+    low, high = ordered[n // 10], ordered[n - 1 - n // 10]
+    return bisect_right(ordered, high + 2 * (high - low) + 16)
+
+
+class SortedRun:
+    """Ascending 8-byte integers, appended in order, kept in chunks of :data:`CHUNK`.
+
+    A chunk is allocated whole and never resized: one array grown by ``realloc`` would
+    be copied as it grows and leave holes in the C heap that stay resident."""
+
+    def __init__(self) -> None:
+        self.chunks: list[array[int]] = []
+        self.firsts: list[int] = []  # the first number of each chunk
+        self.fill = 0  # numbers in the last chunk
+        self.last = -1  # the greatest number; -1 when empty
+
+    def __len__(self) -> int:
+        return (len(self.chunks) - 1) * CHUNK + self.fill if self.chunks else 0
+
+    def __iter__(self) -> Iterator[int]:
+        for c, chunk in enumerate(self.chunks):
+            yield from chunk[: self._end(c)]
+
+    def __contains__(self, number: object) -> bool:
+        if not isinstance(number, int) or number > self.last:
+            return False
+        c = bisect_right(self.firsts, number) - 1
+        if c < 0:
+            return False
+        chunk, end = self.chunks[c], self._end(c)
+        i = bisect_left(chunk, number, 0, end)
+        return i < end and chunk[i] == number
+
+    def extend(self, numbers: list[int]) -> None:
+        """Append *numbers*, ascending and all above :attr:`last`."""
+        at = 0
+        while at < len(numbers):
+            if not self.chunks or self.fill == CHUNK:
+                self.chunks.append(array("q", [0]) * CHUNK)
+                self.firsts.append(numbers[at])
+                self.fill = 0
+            take = min(CHUNK - self.fill, len(numbers) - at)
+            self.chunks[-1][self.fill:self.fill + take] = array("q", numbers[at:at + take])
+            self.fill += take
+            at += take
+        if numbers:
+            self.last = numbers[-1]
+
+    def meets(self, batch: set[int], low: int, high: int) -> bool:
+        """Whether a number of *batch* (its least *low*, its greatest *high*) is here."""
+        if low > self.last or high < self.firsts[0]:
+            return False  # the common case: the batch is above all that was packed
+        c = max(0, bisect_right(self.firsts, low) - 1)
+        if c == bisect_right(self.firsts, high) - 1:  # one chunk spans low..high
+            chunk, end = self.chunks[c], self._end(c)
+            i = bisect_left(chunk, low, 0, end)
+            j = bisect_right(chunk, high, i, end)
+            if j - i <= 8 * len(batch):  # few numbers between: one test in C
+                return not batch.isdisjoint(chunk[i:j])
+        # a few numbers out of order: a binary search for each of them
+        return any(n in self for n in batch if n <= self.last)
+
+    def _end(self, c: int) -> int:
+        return self.fill if c == len(self.chunks) - 1 else CHUNK
+
+
+RECENT = 1 << 17  # numbers held in an ordinary set before the first packing
+SEGMENTS = 16  # parts of the table, each growing on its own
+CHUNK = 1 << 16  # numbers in a chunk of a sorted run (512 KB)
+_SEGMENT_MASK = SEGMENTS - 1
 
 
 def _as_number(key: str) -> int | None:
@@ -173,14 +313,13 @@ class Book:
 class DocumentBook(Book):
     """The document's sets: exact answers, calls taken in document order."""
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self) -> None:
         self.sets: dict[tuple[int, str], CompactSeen] = {}
-        self.capacity = capacity  # of each new set: big for a big file, saving regrowth
 
     def seen(self, check: int, scope: str, key: str) -> bool:
         bucket = self.sets.get((check, scope))
         if bucket is None:
-            bucket = self.sets[(check, scope)] = CompactSeen(self.capacity)
+            bucket = self.sets[(check, scope)] = CompactSeen()
         return bucket.add(key)
 
     def merge(self, fresh: Fresh) -> bool:
@@ -190,7 +329,7 @@ class DocumentBook(Book):
         for key, (packed, others) in fresh.items():
             bucket = self.sets.get(key)
             if bucket is None:
-                bucket = self.sets[key] = CompactSeen(self.capacity)
+                bucket = self.sets[key] = CompactSeen()
             numbers = array("q")
             numbers.frombytes(packed)
             added = bucket.add_new(numbers, others)
@@ -260,4 +399,5 @@ def _all_numbers(values: set[str]) -> bool:
         return True
     joined = "\x00".join(values)
     return (joined.isascii() and joined.replace("\x00", "").isdigit() and "\x000" not in "\x00" + joined
+            and joined.count("\x00") == len(values) - 1  # no value holds the separator itself
             and min(map(len, values)) >= 1 and max(map(len, values)) <= 18)

@@ -145,7 +145,7 @@ class _Run:
         if engine.rules:
             from egif.validate.schematron.state import DocumentBook
 
-            self.book = DocumentBook(capacity=max(8, self.reader.size // 1024))  # ~a key per KB
+            self.book = DocumentBook()
         if frame.self_closing:
             for f in skeleton.check(final=False, attributes=True):
                 yield self._emit(f)
