@@ -43,6 +43,7 @@ REST = "rest"
 _MAX_VALUE = 200
 _SCAN_BYTES = 64 * 1024  # documents this small are searched for a rule's element names first
 _QNAME = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*")
+_WILD_STEP = re.compile(r"^([A-Za-z_][\w.\-]*):\*(?=$|[\[/])")  # "prefix:*", then a predicate or a step
 _FIRST_STEP = re.compile(r"^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=$|[\[/])")
 # keeps only nodes inside a child of the root: not the root, not the root's attributes
 _IN_RECORD = "[ancestor-or-self::*[parent::*]]"
@@ -196,10 +197,16 @@ class Program:
             if clark in self.top_only:
                 # a record that can stand only under the root: no need to search below
                 return "/*/" + part
-            if uri is not None and clark != root_tag:
+            if uri is not None and clark != root_tag and _boolean_predicates(part):
                 # the first step names an element other than the root: every match lies
                 # below the root, so inside a record (the root's other children are out)
                 return "descendant::" + part
+        wild = _WILD_STEP.match(part)
+        if (wild is not None and ns.get(wild.group(1)) not in (None, _namespace_of(root_tag))
+                and _boolean_predicates(part)):
+            # any element of a namespace the root is not in: below the root too (and a walk of
+            # the elements, where "//" would gather every node of the tree first)
+            return "descendant::" + part
         return "//" + part + _IN_RECORD
 
     def _extensions(self, check: int | None) -> dict[tuple[str, str], Callable[..., Any]]:
@@ -433,6 +440,100 @@ def _steps(part: str) -> list[str]:
         elif depth == 0:
             step.append(ch)
     return steps[:-1] if steps and steps[-1] == "" and part.endswith("/") else steps
+
+
+_BOOLEAN_CALL = re.compile(r"^(?:not|boolean|contains|starts-with|true|false|lang)\s*\(")
+_PATH_ONLY = re.compile(r"^[@A-Za-z_.*][\w.\-:*/@]*$")
+_TOP_OPERATOR = re.compile(r"\s(?:and|or)\s|!=|<|>|=")
+
+
+def _boolean_predicates(part: str) -> bool:
+    """Whether every predicate of *part*'s first step is a truth value, never a number.
+
+    ``descendant::X[p]`` and ``//X[p]`` select the same elements unless ``p`` is a number
+    or asks for a position, which the first reads along the descendants and the second
+    among siblings (Schematron's meaning).  A predicate passes when it is a path (a node
+    set), a call of a function returning a truth value, or holds ``and``, ``or`` or a
+    comparison outside parentheses (these bind looser than arithmetic); anything else
+    keeps the slower, always right ``//`` form."""
+    depth = 0
+    quote = ""
+    start = -1
+    predicates: list[str] = []
+    for i, ch in enumerate(part):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+            if depth == 1:
+                start = i + 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                predicates.append(part[start:i].strip())
+        elif ch == "/" and depth == 0:
+            break  # the first step ends here
+    return all(_is_truth(p) for p in predicates)
+
+
+def _is_truth(predicate: str) -> bool:
+    if re.search(r"\b(?:position|last)\s*\(", predicate):
+        return False  # the position along the axis: the axis matters, whatever the result
+    if _PATH_ONLY.match(predicate) and not predicate[:1].isdigit():
+        return True
+    if _BOOLEAN_CALL.match(predicate) and _closes_at_end(predicate):
+        return True
+    return any(_TOP_OPERATOR.match(predicate, i) for i in _top_level(predicate))
+
+
+def _top_level(expr: str) -> list[int]:
+    """Offsets in *expr* outside parentheses, brackets and string literals."""
+    out: list[int] = []
+    depth = 0
+    quote = ""
+    for i, ch in enumerate(expr):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0:
+            out.append(i)
+    return out
+
+
+def _closes_at_end(expr: str) -> bool:
+    """Whether the first opening parenthesis of *expr* is closed by its last character."""
+    opened = expr.index("(")
+    return expr.endswith(")") and all(i <= opened or i == len(expr) - 1 for i in _parens_closing(expr, opened))
+
+
+def _parens_closing(expr: str, opened: int) -> list[int]:
+    depth = 0
+    quote = ""
+    for i in range(opened, len(expr)):
+        ch = expr[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return [i]
+    return []
+
+
+def _namespace_of(clark: str) -> str:
+    """The namespace of a Clark name (``""``: none)."""
+    return clark[1:].partition("}")[0] if clark.startswith("{") else ""
 
 
 def _clark(qname: str, ns: dict[str, str]) -> str | None:

@@ -1,0 +1,95 @@
+"""A rule's context, rewritten for the record phase, matches the nodes Schematron would.
+
+The record phase evaluates each rule on a tree of records under a copy of the root, with
+its context rewritten to search below the root (``descendant::``) where that is sound.
+Whatever the rewrite, the contexts that fire must be exactly the elements inside the
+records that the context pattern matches, never the root: checked here against a plain
+walk of the tree, for name tests and namespace wildcards, in the root's namespace and
+in others.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from egif.validate.schematron.evaluator import RECORDS, program
+from egif.validate.schematron.loader import load_rules
+from egif.validate.schematron.state import RangeBook
+
+ROOT_NS = "urn:example:list"
+OTHER_NS = "urn:example:other"
+NS = {"l": ROOT_NS, "o": OTHER_NS}
+ROOT = f"{{{ROOT_NS}}}List"
+RECORD = f"{{{ROOT_NS}}}Item"
+CONTEXTS = ["o:*", "o:*[@a]", "l:*", "l:*[@a]", "o:Thing", "l:Item[@a]", "*[@a]", "o:Thing[1]", "o:*[1]",
+            "l:Part[2]", "o:Thing[position() = 2]", "o:*[@a][1]"]
+
+
+def _rules(context: str) -> bytes:
+    return f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+  <sch:ns prefix="l" uri="{ROOT_NS}"/><sch:ns prefix="o" uri="{OTHER_NS}"/>
+  <sch:pattern><sch:rule context="{context}"><sch:assert test="false()">here</sch:assert></sch:rule></sch:pattern>
+</sch:schema>""".encode()
+
+
+def _expected(root: etree._Element, context: str) -> list[etree._Element]:
+    prefix, _, rest = context.partition(":") if ":" in context.split("[")[0] else ("", "", context)
+    name, _, predicate = rest.partition("[")
+    want_ns = NS[prefix] if prefix else None
+    out = []
+    for el in root.iter():
+        if el is root or not isinstance(el.tag, str):
+            continue
+        qname = etree.QName(el)
+        if want_ns is not None and qname.namespace != want_ns:
+            continue
+        if name != "*" and qname.localname != name:
+            continue
+        if predicate.startswith("@a]") and el.get("a") is None:
+            continue
+        position = re.search(r"(?:^|\[)(?:position\(\) = )?(\d+)\]$", predicate)
+        if position is not None:  # [n]: the n-th such element among its siblings
+            same = [s for s in el.itersiblings(preceding=True) if _matches(s, want_ns, name)
+                    and (not predicate.startswith("@a]") or s.get("a") is not None)]
+            if len(same) + 1 != int(position.group(1)):
+                continue
+        out.append(el)
+    return out
+
+
+def _matches(el: etree._Element, want_ns: str | None, name: str) -> bool:
+    if not isinstance(el.tag, str):
+        return False
+    qname = etree.QName(el)
+    return (want_ns is None or qname.namespace == want_ns) and (name == "*" or qname.localname == name)
+
+
+element = st.tuples(st.sampled_from([f"{{{ROOT_NS}}}Item", f"{{{ROOT_NS}}}Part", f"{{{OTHER_NS}}}Thing",
+                                     f"{{{OTHER_NS}}}Other", "Plain"]),
+                    st.booleans(), st.integers(0, 2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(context=st.sampled_from(CONTEXTS), shape=st.lists(element, min_size=1, max_size=12),
+       root_has_a=st.booleans())
+def test_record_phase_contexts_are_the_pattern_s_matches(context: str, shape: list[tuple[str, bool, int]],
+                                                          root_has_a: bool) -> None:
+    root = etree.Element(ROOT, nsmap={"l": ROOT_NS, "o": OTHER_NS})
+    if root_has_a:
+        root.set("a", "1")  # the root matches l:*[@a] and *[@a]: it must not fire in a record phase
+    for tag, has_a, depth in shape:
+        record = etree.SubElement(root, RECORD)
+        parent = record
+        for _ in range(depth):
+            parent = etree.SubElement(parent, f"{{{ROOT_NS}}}Part")
+        for _ in range(1 + depth % 2):  # siblings of one name, for the positional contexts
+            child = etree.SubElement(parent, tag)
+            if has_a:
+                child.set("a", "x")
+    rules = load_rules([("t.sch", _rules(context))])
+    found = program(rules, ROOT, RECORDS, frozenset(), frozenset({RECORD})).run(root, RangeBook(), today="2026-11-30")
+    assert sorted(id(f.node) for f in found) == sorted(id(e) for e in _expected(root, context))
