@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from egif.validate.schematron.evaluator import RECORDS, program
+from egif.validate.schematron.evaluator import RECORDS, _boolean_predicates, program
 from egif.validate.schematron.loader import load_rules
 from egif.validate.schematron.state import RangeBook
 
@@ -93,3 +94,14 @@ def test_record_phase_contexts_are_the_pattern_s_matches(context: str, shape: li
     rules = load_rules([("t.sch", _rules(context))])
     found = program(rules, ROOT, RECORDS, frozenset(), frozenset({RECORD})).run(root, RangeBook(), today="2026-11-30")
     assert sorted(id(f.node) for f in found) == sorted(id(e) for e in _expected(root, context))
+
+
+@pytest.mark.parametrize(("context", "truth"), [
+    ("x:A", True), ("x:A[@a]", True), ("x:A[@a and @b]", True), ("x:A[not(@a)]", True),
+    ('x:A[contains(., "]")]', True), ("x:A[../x:B]", True), ('x:A[@TelPreferred = "yes"]', True),
+    ("x:A/x:B[1]", True), ("x:A[@a = 1 + 2]", True),
+    ("x:A[1]", False), ("x:A[last()]", False), ("x:A[position() = 2]", False), ("x:A[count(b) + 1]", False),
+    ("x:A[$n]", False), ("x:A[@a][2]", False), ("x:A[number(@n)]", False), ("x:A[not(@a) + 1]", False),
+])
+def test_which_first_steps_may_search_the_descendants(context: str, truth: bool) -> None:
+    assert _boolean_predicates(context) is truth

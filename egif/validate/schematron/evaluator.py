@@ -456,25 +456,18 @@ def _boolean_predicates(part: str) -> bool:
     set), a call of a function returning a truth value, or holds ``and``, ``or`` or a
     comparison outside parentheses (these bind looser than arithmetic); anything else
     keeps the slower, always right ``//`` form."""
-    depth = 0
-    quote = ""
-    start = -1
+    levels = _nesting(part)
     predicates: list[str] = []
+    start = 0
     for i, ch in enumerate(part):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-            if depth == 1:
-                start = i + 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                predicates.append(part[start:i].strip())
-        elif ch == "/" and depth == 0:
+        if levels[i] != 0:
+            continue
+        if ch == "/":
             break  # the first step ends here
+        if ch == "[":
+            start = i + 1
+        elif ch == "]":
+            predicates.append(part[start:i].strip())
     return all(_is_truth(p) for p in predicates)
 
 
@@ -483,52 +476,38 @@ def _is_truth(predicate: str) -> bool:
         return False  # the position along the axis: the axis matters, whatever the result
     if _PATH_ONLY.match(predicate) and not predicate[:1].isdigit():
         return True
-    if _BOOLEAN_CALL.match(predicate) and _closes_at_end(predicate):
-        return True
-    return any(_TOP_OPERATOR.match(predicate, i) for i in _top_level(predicate))
+    levels = _nesting(predicate)
+    if _BOOLEAN_CALL.match(predicate):
+        opened = predicate.index("(")
+        closing = next((j for j in range(opened + 1, len(predicate))
+                        if predicate[j] == ")" and levels[j] == levels[opened]), -1)
+        if closing == len(predicate) - 1:
+            return True
+    return any(_TOP_OPERATOR.match(predicate, i) for i, level in enumerate(levels) if level == 0)
 
 
-def _top_level(expr: str) -> list[int]:
-    """Offsets in *expr* outside parentheses, brackets and string literals."""
+def _nesting(expr: str) -> list[int]:
+    """For each character of *expr*: how deep in parentheses and brackets it stands (an
+    opening or closing one at the depth outside it), or -1 inside a string literal."""
     out: list[int] = []
     depth = 0
     quote = ""
-    for i, ch in enumerate(expr):
+    for ch in expr:
         if quote:
             quote = "" if ch == quote else quote
+            out.append(-1)
         elif ch in "'\"":
             quote = ch
+            out.append(-1)
         elif ch in "([":
+            out.append(depth)
             depth += 1
         elif ch in ")]":
             depth -= 1
-        elif depth == 0:
-            out.append(i)
+            out.append(depth)
+        else:
+            out.append(depth)
     return out
-
-
-def _closes_at_end(expr: str) -> bool:
-    """Whether the first opening parenthesis of *expr* is closed by its last character."""
-    opened = expr.index("(")
-    return expr.endswith(")") and all(i <= opened or i == len(expr) - 1 for i in _parens_closing(expr, opened))
-
-
-def _parens_closing(expr: str, opened: int) -> list[int]:
-    depth = 0
-    quote = ""
-    for i in range(opened, len(expr)):
-        ch = expr[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return [i]
-    return []
 
 
 def _namespace_of(clark: str) -> str:
