@@ -241,7 +241,12 @@ class Worker:
         if (errors or self.wildcards) and self._xinclude(root, result, delta):
             return result
         if self.plan.constraints:
-            self._keys(root, self._children(root, RangeResult(ok=True), delta), result, delta)
+            if only_records:  # every child a record of the one name: where each stands is its index
+                tag = next(iter(self.plan.records))
+                children = {child: (i, i, tag, i + 1) for i, child in enumerate(root)}
+            else:
+                children = self._children(root, RangeResult(ok=True), delta)
+            self._keys(root, children, result, delta)
         if self.rules:
             rules_root = root if lean else self._rules_tree(data)
             if rules_root is not None:
