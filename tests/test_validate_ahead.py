@@ -235,3 +235,23 @@ def test_without_fork_every_document_is_checked_in_order(registry: Registry, tmp
     alone = Validator.for_version(registry, GAZ, jobs=1)
     assert [_rows(r) for r in spread.check_many(paths)] == [_rows(r) for r in alone.check_many(paths)]
     assert forked == []
+
+
+def test_a_caller_with_threads_gets_no_workers(registry: Registry, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    paths = _batch(tmp_path)[:60]
+    forked: list[int] = []
+    monkeypatch.setattr(ahead_module._Worker, "__init__", lambda *_a: forked.append(1))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # a server's thread, say
+    other.start()
+    try:
+        spread = Validator.for_version(registry, GAZ, jobs=2)
+        got = [_rows(r) for r in spread.check_many(paths)]
+    finally:
+        stop.set()
+        other.join()
+    assert got == [_rows(r) for r in Validator.for_version(registry, GAZ, jobs=1).check_many(paths)]
+    assert forked == []

@@ -19,7 +19,8 @@ processes of their own.  When the caller has learnt new roots and the workers ke
 meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
 answers come back over another (a length, then a pickle, as the engine's workers
 speak); a worker that dies leaves its documents to the caller.  A worker ignores
-Ctrl-C: the caller stops them.
+Ctrl-C: the caller stops them.  A caller running several threads gets no workers: a
+fork would copy one thread of many, and whatever locks the others hold.
 """
 
 from __future__ import annotations
@@ -289,6 +290,8 @@ class Ahead:
             return live
         if waiting < MIN_AHEAD and not self._workers:
             return live
+        if _threads() > 1:
+            return live  # a fork copies one thread of many, and whatever locks the others hold
         global _TABLE
         _TABLE = dict(self.table)
         fresh: list[_Worker] = []
@@ -307,6 +310,12 @@ class Ahead:
             w.close()
         self._workers = []
         self._old = []
+
+
+def _threads() -> int:
+    """The caller's threads (1 unless it has started some: a server, say)."""
+    threading = sys.modules.get("threading")
+    return threading.active_count() if threading is not None else 1
 
 
 def _is_path(source: Source) -> bool:
