@@ -35,7 +35,7 @@ from typing import Any
 from lxml import etree
 
 from egif.errors import SchemaCompileError
-from egif.validate.schematron.loader import EGIF_FN_NS, Check, Pattern, Rule, RuleSet
+from egif.validate.schematron.loader import EGIF_FN_NS, Check, Pattern, Rule, RuleSet, depths
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
@@ -456,7 +456,7 @@ def _boolean_predicates(part: str) -> bool:
     set), a call of a function returning a truth value, or holds ``and``, ``or`` or a
     comparison outside parentheses (these bind looser than arithmetic); anything else
     keeps the slower, always right ``//`` form."""
-    levels = _nesting(part)
+    levels = depths(part)
     predicates: list[str] = []
     start = 0
     for i, ch in enumerate(part):
@@ -476,7 +476,7 @@ def _is_truth(predicate: str) -> bool:
         return False  # the position along the axis: the axis matters, whatever the result
     if _PATH_ONLY.match(predicate) and not predicate[:1].isdigit():
         return True
-    levels = _nesting(predicate)
+    levels = depths(predicate, "([", ")]")
     if _BOOLEAN_CALL.match(predicate):
         opened = predicate.index("(")
         closing = next((j for j in range(opened + 1, len(predicate))
@@ -484,30 +484,6 @@ def _is_truth(predicate: str) -> bool:
         if closing == len(predicate) - 1:
             return True
     return any(_TOP_OPERATOR.match(predicate, i) for i, level in enumerate(levels) if level == 0)
-
-
-def _nesting(expr: str) -> list[int]:
-    """For each character of *expr*: how deep in parentheses and brackets it stands (an
-    opening or closing one at the depth outside it), or -1 inside a string literal."""
-    out: list[int] = []
-    depth = 0
-    quote = ""
-    for ch in expr:
-        if quote:
-            quote = "" if ch == quote else quote
-            out.append(-1)
-        elif ch in "'\"":
-            quote = ch
-            out.append(-1)
-        elif ch in "([":
-            out.append(depth)
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            out.append(depth)
-        else:
-            out.append(depth)
-    return out
 
 
 def _namespace_of(clark: str) -> str:

@@ -138,8 +138,10 @@ _VARIABLE = re.compile(r"\$([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
 _POSITIONAL = re.compile(r"\b(?:position|last)\s*\(")
 
 
-def _depths(expr: str) -> list[int]:
-    """For each character: its predicate depth, or -1 inside a string literal."""
+def depths(expr: str, opening: str = "[", closing: str = "]") -> list[int]:
+    """For each character: its predicate depth (brackets; any of *opening* / *closing*
+    when given), an opening or closing one counted at the depth outside it, or -1 inside
+    a string literal."""
     out: list[int] = []
     depth = 0
     quote = ""
@@ -151,10 +153,10 @@ def _depths(expr: str) -> list[int]:
         elif ch in "'\"":
             quote = ch
             out.append(-1)
-        elif ch == "[":
+        elif ch in opening:
             out.append(depth)
             depth += 1
-        elif ch == "]":
+        elif ch in closing:
             depth -= 1
             out.append(depth)
         else:
@@ -164,14 +166,14 @@ def _depths(expr: str) -> list[int]:
 
 def _references(expr: str) -> tuple[list[re.Match[str]], bool]:
     """Variable references outside string literals, and whether all are outside predicates."""
-    depths = _depths(expr)
-    found = [m for m in _VARIABLE.finditer(expr) if depths[m.start()] >= 0]
-    return found, all(depths[m.start()] == 0 for m in found)
+    levels = depths(expr)
+    found = [m for m in _VARIABLE.finditer(expr) if levels[m.start()] >= 0]
+    return found, all(levels[m.start()] == 0 for m in found)
 
 
 def _positional_outside_predicates(expr: str) -> bool:
-    depths = _depths(expr)
-    return any(depths[m.start()] == 0 for m in _POSITIONAL.finditer(expr))
+    levels = depths(expr)
+    return any(levels[m.start()] == 0 for m in _POSITIONAL.finditer(expr))
 
 
 def inline_lets(expr: str, lets: dict[str, str | None]) -> str | None:
