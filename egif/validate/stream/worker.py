@@ -496,22 +496,8 @@ class Worker:
                 selected = selector(root)
             except etree.XPathError:
                 continue
-            # the usual shape: the records themselves selected, their fields named children
-            by_name = all(isinstance(f, str) and f[0] != "@" for f in fields)
             for node in selected if isinstance(selected, list) else []:
                 if not isinstance(node, etree._Element) or node is root:
-                    continue
-                if by_name and node.getparent() is root:
-                    named: list[str] | None = []
-                    for name in fields:
-                        found = [c.text for c in node.iterchildren(name)]
-                        if len(found) != 1:
-                            named = None
-                            break
-                        named.append(" ".join((found[0] or "").split()))  # type: ignore[union-attr]
-                    pos, rec, tag, index = children.get(node, (-1, -1, str(node.tag), 1))
-                    result.keys.append((ci, tuple(named) if named is not None else None, _line(node, delta) - delta,
-                                        pos, rec, tag, index, step(node), ""))
                     continue
                 values: list[str] = []
                 complete = True
@@ -521,10 +507,11 @@ class Worker:
                         complete = False
                         break
                     values.append(" ".join(text.split()))
-                top = top_child(node, root)
+                # usually the record itself is selected: no walk up to it, no path below it
+                top = node if node.getparent() is root else top_child(node, root)
                 pos, rec, tag, index = children.get(top, (-1, -1, str(top.tag), 1))
                 result.keys.append((ci, tuple(values) if complete else None, _line(node, delta) - delta,
-                                    pos, rec, tag, index, step(top), inner_path(node, top)))
+                                    pos, rec, tag, index, step(top), "" if top is node else inner_path(node, top)))
 
     # -- business rules, record phase ----------------------------------------------------
     def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool,
