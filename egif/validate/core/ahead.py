@@ -34,7 +34,8 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from egif.validate.core.detect import RootInfo, root_info
-from egif.validate.core.sources import Source, open_input
+from egif.validate.core.sources import Source, open_input, sniff_root
+from egif.validate.core.validator import parse_small
 
 if TYPE_CHECKING:
     from egif.validate.core.result import DocumentResult
@@ -67,9 +68,6 @@ def key_of(info: RootInfo) -> RootKey:
 
 
 def _answer(path: str) -> Answer:
-    from egif.validate.core.sources import sniff_root
-    from egif.validate.core.validator import parse_small
-
     try:
         with open_input(path, path) as doc:
             if doc.path is not None:  # a big file: the caller's engine cuts it over every core

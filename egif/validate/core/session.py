@@ -10,7 +10,6 @@ the standard; else the one the document declares or conforms to.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
@@ -20,7 +19,7 @@ from egif.validate.core.ahead import Ahead, RootKey, S, key_of
 from egif.validate.core.detect import RootInfo, candidates, detect, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, open_input, sniff_root
-from egif.validate.core.validator import Validator, parse_small
+from egif.validate.core.validator import Validator, job_count, parse_small
 from egif.validate.stream.progress import Progress, reading
 from egif.xmlsafe import make_parser
 
@@ -96,12 +95,13 @@ class Session:
             info = root_info(parsed if parsed is not None else sniff_root(doc))
             versions, named = self.choose(info, name)
             settled = named or len(versions) == 1
-            first = self.validator(versions[0]).result_of(doc, info, on_finding if settled else None, parsed)
+            preferred = self.validator(versions[0])
+            first = preferred.result_of(doc, info, on_finding if settled else None, parsed)
             result = first
             if not settled and not first.valid:
                 result = self._conforming(doc, info, versions, first)
             if settled:
-                self._routes.setdefault(key_of(info), self.validator(versions[0]))
+                self._routes.setdefault(key_of(info), preferred)
             notes = self._version_notes(info, versions[0], name)
             result.findings.extend(notes)
             if on_finding is not None:
@@ -115,8 +115,7 @@ class Session:
         ahead on every core (the session's *jobs*) once a first document of their kind has
         been checked; the results are those :meth:`check` gives (see
         :mod:`egif.validate.core.ahead`).  Close the iterator to stop the workers."""
-        jobs = self.options.get("jobs")
-        runner = Ahead(max(1, jobs) if jobs is not None else (os.cpu_count() or 1), self._routes)
+        runner = Ahead(job_count(self.options.get("jobs")), self._routes)
         for source, done in runner.run(sources):
             if done is None:
                 yield source, None

@@ -328,9 +328,7 @@ class Validator:
         return self._today_text
 
     def _jobs(self) -> int:
-        if self.jobs is not None:
-            return max(1, self.jobs)
-        return _cores()
+        return job_count(self.jobs)
 
     def _reading(self) -> Callable[[int, int], None] | None:
         return reading(self.progress)
@@ -405,6 +403,11 @@ class Validator:
                 errors += 1
                 if self.max_errors is not None and errors >= self.max_errors:
                     return
+
+
+def job_count(jobs: int | None) -> int:
+    """The processes *jobs* asks for: at least one; None, every core."""
+    return max(1, jobs) if jobs is not None else _cores()
 
 
 @functools.cache
