@@ -35,7 +35,7 @@ from typing import Any
 from lxml import etree
 
 from egif.errors import SchemaCompileError
-from egif.validate.schematron.loader import EGIF_FN_NS, Check, Pattern, Rule, RuleSet, depths
+from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
@@ -472,7 +472,7 @@ def _boolean_predicates(part: str) -> bool:
 
 
 def _is_truth(predicate: str) -> bool:
-    if re.search(r"\b(?:position|last)\s*\(", predicate):
+    if POSITIONAL.search(predicate):
         return False  # the position along the axis: the axis matters, whatever the result
     if _PATH_ONLY.match(predicate) and not predicate[:1].isdigit():
         return True

@@ -135,7 +135,7 @@ def split_union(expr: str) -> list[str]:
 
 
 _VARIABLE = re.compile(r"\$([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
-_POSITIONAL = re.compile(r"\b(?:position|last)\s*\(")
+POSITIONAL = re.compile(r"\b(?:position|last)\s*\(")  # a call asking for the context position
 
 
 def depths(expr: str, opening: str = "[", closing: str = "]") -> list[int]:
@@ -173,7 +173,7 @@ def _references(expr: str) -> tuple[list[re.Match[str]], bool]:
 
 def _positional_outside_predicates(expr: str) -> bool:
     levels = depths(expr)
-    return any(levels[m.start()] == 0 for m in _POSITIONAL.finditer(expr))
+    return any(levels[m.start()] == 0 for m in POSITIONAL.finditer(expr))
 
 
 def inline_lets(expr: str, lets: dict[str, str | None]) -> str | None:
