@@ -37,7 +37,7 @@ from egif.validate.core.detect import RootInfo, candidates, check_usable, own_gl
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
 from egif.validate.paths import document_path
-from egif.validate.schematron.evaluator import RECORDS, REST, Program, program
+from egif.validate.schematron.evaluator import RECORDS, REST, Program, program, whole_program
 from egif.validate.schematron.loader import RuleSet, load_rules
 from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
@@ -292,21 +292,31 @@ class Validator:
             book = RangeBook()  # the whole document is one range: its answers are exact
             today = self._today_text
             record_phase, rest = self._programs(info.tag, layout)
-            if record_phase is not None:
-                # as the engine does: records alone for the record phase, then the rest alone
-                for c in others:
-                    root.remove(c)
-                if record_phase.any_fires(root, book, today=today):
+            whole = None
+            if layout is not None:
+                tops = frozenset(c.tag for c in (*records, *others) if isinstance(c.tag, str))
+                whole = whole_program(self.rules, info.tag, tops, layout.top_only, layout.records)
+            if whole is not None:
+                # no rule reads across a record's edge: one run on the tree as parsed says
+                # what the two phase trees would
+                if whole.any_fires(root, book, today=today, record_count=len(records)):
                     return False
-                for c in records:
-                    root.remove(c)
-                root.text = None
-                for c in others:
-                    if isinstance(c.tag, str):
-                        c.tail = None
-                        root.append(c)
-            if rest.any_fires(root, book, today=today, record_count=len(records)):
-                return False
+            else:
+                if record_phase is not None:
+                    # as the engine does: records alone for the record phase, then the rest alone
+                    for c in others:
+                        root.remove(c)
+                    if record_phase.any_fires(root, book, today=today):
+                        return False
+                    for c in records:
+                        root.remove(c)
+                    root.text = None
+                    for c in others:
+                        if isinstance(c.tag, str):
+                            c.tail = None
+                            root.append(c)
+                if rest.any_fires(root, book, today=today, record_count=len(records)):
+                    return False
         self.records = len(records) if layout is not None else None
         return True
 

@@ -36,11 +36,14 @@ from lxml import etree
 
 from egif.errors import SchemaCompileError
 from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths
+from egif.validate.schematron.locality import whole_tree_answers_alike
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
 REST = "rest"
+WHOLE = "whole"  # both phases at once, on a small document's one tree (see whole_program)
 _MAX_VALUE = 200
+_FEW = 16  # contexts of a uniqueness check whose values are looked up one by one
 _SCAN_BYTES = 64 * 1024  # documents this small are searched for a rule's element names first
 _QNAME = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*")
 _WILD_STEP = re.compile(r"^([A-Za-z_][\w.\-]*):\*(?=$|[\[/])")  # "prefix:*", then a predicate or a step
@@ -87,6 +90,7 @@ class _Unique:
     contexts: etree.XPath  # the rule's contexts, in document order
     values: etree.XPath  # the first such child of each context in ``$contexts``
     normalized: bool  # the key went through normalize-space()
+    child: str  # that child's Clark name
 
 
 @dataclass
@@ -113,6 +117,25 @@ def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str
     return found
 
 
+def whole_program(ruleset: RuleSet, root_tag: str, tops: frozenset[str], top_only: frozenset[str] = frozenset(),
+                  records: frozenset[str] = frozenset()) -> Program | None:
+    """The rule set made ready to run both phases at once on a document of root *root_tag*
+    whose root children are named *tops*, held whole in memory; None (and the document is
+    split into its two phase trees) unless :func:`~egif.validate.schematron.locality.whole_tree_answers_alike`
+    shows the one run fires exactly where the two would, and every rule runs in the one
+    expression of :meth:`Program.any_fires` (cached)."""
+    key = (root_tag, WHOLE, top_only, records, tops)
+    if key not in ruleset.programs:
+        found: Program | None = None
+        if whole_tree_answers_alike(ruleset, root_tag, tops, records, top_only):
+            found = Program(ruleset, root_tag, WHOLE, top_only, records)
+            if not found.at_once():
+                found = None
+        ruleset.programs[key] = found
+    got = ruleset.programs[key]
+    return got if isinstance(got, Program) else None
+
+
 class Program:
     """A rule set made ready for one root element and one phase.
 
@@ -129,6 +152,8 @@ class Program:
         self.compiled: list[list[_Compiled]] = []
         self.records = records
         self._any: dict[None, _XPath | None] = {}  # "does anything fire", made on first use
+        self._uniques: list[tuple[_Unique, Check, _Compiled]] = []  # ... and its checks read apart
+        self._counts = False  # ... and whether it reads the record count
         for pattern in ruleset.patterns:
             live = [c for c in (self._compile(pattern, rule, root_tag) for rule in pattern.rules) if c is not None]
             if live:
@@ -168,7 +193,7 @@ class Program:
                     scope, child, normalized = unique
                     # the values from the contexts found: the rule's predicates are not evaluated twice
                     uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
-                                                   normalized)
+                                                   normalized, _clark(child, ns) or child)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
@@ -178,6 +203,10 @@ class Program:
         """The XPath selecting a context part's nodes in this phase; None when it can select
         none there."""
         first = _FIRST_STEP.match(part)
+        if self.phase == WHOLE:
+            if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
+                return "/*/" + part  # a record that stands only under the root
+            return part if part.startswith("/") else "//" + part
         if self.phase == REST:
             if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
                 return None  # only records hold such nodes, and the rest has no records
@@ -262,17 +291,24 @@ class Program:
 
     def any_fires(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None) -> bool:
         """Whether :meth:`run` would return a firing, in one evaluation when every rule can
-        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``.  The
-        ``seen()`` calls happen in the same order as in :meth:`run`, so *book* ends the same."""
-        combined = self._any.get(None)
-        if None not in self._any:
-            combined = self._any[None] = self._combined(tuple(range(len(self.compiled))))
-        if combined is None:
+        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``, the
+        checks ``not(seen(scope, child))`` then read in two evaluations each as :meth:`run`
+        reads them.  Each check asks *book* in the same order as in :meth:`run` (its sets
+        are kept per check), so *book* ends the same when nothing fires."""
+        if not self.at_once() or (record_count is None and self._counts):
             return bool(self.run(root, book, today=today, record_count=record_count))
+        combined = self._any[None]
+        assert combined is not None
         self.env.book = book
         self.env.record_count = record_count
         try:
-            return bool(combined.xpath(root, today=today) if combined.variables else combined.xpath(root))
+            if not combined.variables:
+                fired = combined.xpath(root)
+            elif self._counts:
+                fired = combined.xpath(root, today=today, **{_COUNT: float(record_count or 0)})
+            else:
+                fired = combined.xpath(root, today=today)
+            return bool(fired) or any(self._repeated(unique, check, root, c) for unique, check, c in self._uniques)
         except RecordCountInRecord:
             raise SchemaCompileError(
                 "egif:record-count() is called in a rule whose context lies inside a record; the "
@@ -282,9 +318,16 @@ class Program:
         finally:
             self.env.book = None
 
+    def at_once(self) -> bool:
+        """Whether :meth:`any_fires` evaluates every rule in one expression."""
+        if None not in self._any:
+            self._any[None] = self._combined(tuple(range(len(self.compiled))))
+        return self._any[None] is not None
+
     def _combined(self, live: tuple[int, ...]) -> _XPath | None:
         parts: list[str] = []
         namespaces: dict[str, str] = {"egif": EGIF_FN_NS}
+        uniques: list[tuple[_Unique, Check, _Compiled]] = []
         for i in live:
             rules = self.compiled[i]
             if len(rules) != 1 or not rules[0].alone:
@@ -296,7 +339,16 @@ class Program:
                 if any(namespaces.get(p, u) != u for p, u in ns.items()):
                     return None  # one prefix bound to two namespaces: keep them apart
                 namespaces.update(ns)
-                parts.append(_seen_of(str(at_once.xpath.path), check.index, ns))
+                unique = rules[0].uniques.get(check.index)
+                if unique is not None:
+                    uniques.append((unique, check, rules[0]))  # no callback per context
+                    continue
+                expr = _seen_of(str(at_once.xpath.path), check.index, ns)
+                if self.phase != RECORDS:  # the count is known: a variable, not a callback
+                    expr = _swap_calls(expr, _COUNT_CALL, ns, lambda _m: f"${_COUNT}")
+                parts.append(expr)
+        self._uniques = uniques
+        self._counts = any(f"${_COUNT}" in p for p in parts)
         if not parts:
             return _XPath(etree.XPath("false()"), False)
         expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"
@@ -322,13 +374,16 @@ class Program:
         assert book is not None
         try:
             contexts = _elements(unique.contexts(root))
-            found = _elements(unique.values(root, contexts=list[Any](contexts))) if contexts else []
+            if len(contexts) <= _FEW:  # (passing a node set to an expression costs more than a few looks)
+                values = [next(node.iterchildren(unique.child), None) for node in contexts]
+            else:
+                found = _elements(unique.values(root, contexts=list[Any](contexts)))
+                values = list(found)
+                if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
+                    by_context = {v.getparent(): v for v in found}  # a context without the child
+                    values = [by_context.get(node) for node in contexts]
         except etree.XPathError as exc:
             raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
-        values: list[etree._Element | None] = list(found)
-        if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
-            by_context = {v.getparent(): v for v in found}  # a context without the child
-            values = [by_context.get(node) for node in contexts]
         texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
                  for value in values]
         if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
@@ -394,6 +449,16 @@ def _unique(check: Check, ns: dict[str, str]) -> tuple[str, str, bool] | None:
 def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
     """*expr* with each ``P:seen(`` (P bound to egif's namespace) made ``P:seen-of(check, ``,
     outside string literals, so that one expression can hold the tests of many checks."""
+    return _swap_calls(expr, _SEEN_CALL, ns, lambda m: f"{m.group(1)}:seen-of({check}, ")
+
+
+_COUNT = "egif-record-count"  # the variable standing for record-count() where it is known
+_COUNT_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):record-count\s*\(\s*\)")
+
+
+def _swap_calls(expr: str, call: re.Pattern[str], ns: dict[str, str], by: Callable[[re.Match[str]], str]) -> str:
+    """*expr* with each match of *call* whose prefix (group 1) is bound to egif's namespace,
+    outside string literals, replaced by what *by* makes of it."""
     strings: list[tuple[int, int]] = []
     quote, start = "", 0
     for i, ch in enumerate(expr):
@@ -407,9 +472,9 @@ def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
     def swap(m: re.Match[str]) -> str:
         if any(a <= m.start() <= b for a, b in strings) or ns.get(m.group(1)) != EGIF_FN_NS:
             return m.group(0)
-        return f"{m.group(1)}:seen-of({check}, "
+        return by(m)
 
-    return _SEEN_CALL.sub(swap, expr)
+    return call.sub(swap, expr)
 
 
 def _step_names(part: str) -> list[str]:
