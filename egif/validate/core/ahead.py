@@ -34,11 +34,12 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from egif.validate.core.detect import RootInfo, root_info
-from egif.validate.core.sources import Source, open_input, sniff_root
+from egif.validate.core.result import DocumentResult
+from egif.validate.core.sources import Source, label_of, open_input, sniff_root
 from egif.validate.core.validator import parse_small
 
 if TYPE_CHECKING:
-    from egif.validate.core.result import DocumentResult
+    from egif.model import Finding
     from egif.validate.core.validator import Validator
 
 S = TypeVar("S", bound=Source)
@@ -54,7 +55,11 @@ MAX_FORKS = 8
 FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 DONE, OTHER, UNKNOWN = 0, 1, 2
-Answer = tuple[int, RootInfo | None, "DocumentResult | None"]  # kind, the root, the result (when done)
+# what a worker says of a document: the kind of answer, the root (a RootInfo as a plain tuple:
+# a named tuple costs more to pickle), and when done, the result without what the caller
+# knows already (the label, the schema): (findings, records, truncated)
+Found = tuple[list["Finding"], int | None, bool]
+Answer = tuple[int, tuple[Any, ...] | None, Found | None]
 Done = tuple["Validator", RootInfo, "DocumentResult"]  # a document checked ahead: validator, root, result
 
 # What a forked worker inherits: set by the caller just before it forks.
@@ -76,10 +81,11 @@ def _answer(path: str) -> Answer:
             info = root_info(parsed if parsed is not None else sniff_root(doc))
             validator = _TABLE.get(key_of(info))
             if validator is None:
-                return UNKNOWN, info, None
+                return UNKNOWN, tuple(info), None
             if validator.own is not None and info.tag not in validator.own:
-                return OTHER, info, None  # the caller says whose root it is
-            return DONE, info, validator.result_of(doc, info, None, parsed)
+                return OTHER, None, None  # the caller says whose root it is
+            result = validator.result_of(doc, info, None, parsed)
+            return DONE, tuple(info), (result.findings, result.records, result.truncated)
     except Exception:
         return OTHER, None, None
 
@@ -163,7 +169,7 @@ class _Worker:
             e.worker = None
         return chunk
 
-    def close(self) -> None:
+    def stop(self) -> None:
         import signal
 
         for fd in (self.wfd, self.rfd):
@@ -171,6 +177,8 @@ class _Worker:
                 os.close(fd)
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)  # it holds nothing that needs an orderly end
+
+    def reap(self) -> None:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
 
@@ -243,7 +251,7 @@ class Ahead:
             if e.answer is None or e.answer[0] != UNKNOWN or e.answer[1] is None:
                 continue
             self._unknown += 1
-            if e is not head and key_of(e.answer[1]) in self._forked_keys:
+            if e is not head and key_of(RootInfo(*e.answer[1])) in self._forked_keys:
                 e.answer = None
                 again.append(e)
         waiting.extendleft(reversed(again))
@@ -251,11 +259,15 @@ class Ahead:
     def _done(self, entry: _Entry[Any]) -> Done | None:
         if entry.answer is None:
             return None
-        kind, info, result = entry.answer
-        if kind != DONE or info is None or result is None:
+        kind, fields, found = entry.answer
+        if kind != DONE or fields is None or found is None:
             return None
+        info = RootInfo(*fields)
         validator = self.table.get(key_of(info))
-        return (validator, info, result) if validator is not None else None
+        if validator is None:
+            return None
+        findings, records, truncated = found
+        return validator, info, DocumentResult(label_of(entry.source), validator.label, findings, records, truncated)
 
     def _window(self) -> int:
         """How many sources are taken from the caller's iterable ahead of the one it is at:
@@ -303,9 +315,13 @@ class Ahead:
         return list(fresh)
 
     def close(self) -> None:
-        """Stop the workers."""
-        for w in [*self._workers, *self._old]:
-            w.close()
+        """Stop the workers: all are told at once, then each is waited for (the system
+        takes them down side by side)."""
+        workers = [*self._workers, *self._old]
+        for w in workers:
+            w.stop()
+        for w in workers:
+            w.reap()
         self._workers = []
         self._old = []
 

@@ -141,7 +141,7 @@ def open_input(source: Source, label: str | None = None, *,
                 check_regular_file(path, name)
                 raise InputError("not a regular file", file=name)
             if st.st_size <= IN_MEMORY:  # small: one read, then slices
-                data = _read_fd(fd, st.st_size + 1, name)
+                data = _read_fd(fd, st.st_size)
                 if _compression(data) is None and ascii_compatible(data[:64 * 1024]):
                     return Input(name, BytesReader(data), None)
             else:
@@ -159,15 +159,22 @@ def open_input(source: Source, label: str | None = None, *,
     return _from_head(source, name, 0, progress)
 
 
-def _read_fd(fd: int, n: int, name: str) -> bytes:
-    parts = []
-    while n > 0:
-        block = os.read(fd, n)
+def _read_fd(fd: int, size: int) -> bytes:
+    """A regular file of *size* bytes (as fstat said), read whole.  One byte more is asked
+    for, so that a file grown since is read to where it stands; once *size* bytes are in
+    and a read gave less than asked, the end is reached (no extra call to hear it)."""
+    want = size + 1
+    parts: list[bytes] = []
+    got = 0
+    while got < want:
+        block = os.read(fd, want - got)
         if not block:
             break
         parts.append(block)
-        n -= len(block)
-    return b"".join(parts)
+        got += len(block)
+        if got >= size and got < want:
+            break
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read(fh: IO[bytes], name: str, n: int) -> bytes:
