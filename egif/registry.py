@@ -55,14 +55,15 @@ from egif.model import (
 )
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
 from egif.store import Store, open_store
+from egif.userdirs import user_data_dir
 
 if TYPE_CHECKING:
     from egif.binding import LocalSource, MemorySource, Scan
     from egif.signing import Signer
 
-# Imported where used, not here: the audit log and its signatures, the import scanner, the
-# user data directory and difflib serve adding, recording and error messages; reading a
-# registry to validate a document (every `egif validate`) never needs them.
+# Imported where used, not here: the audit log and its signatures, the import scanner and
+# difflib serve adding, recording and error messages; reading a registry to validate a
+# document (every `egif validate`) never needs them.
 
 REGISTRY_ENV = "EGIF_REGISTRY"
 
@@ -77,9 +78,7 @@ def default_registry_path() -> Path:
 
 def per_user_registry_path() -> Path:
     """``registry.sqlite`` in the user data directory: the one registry created on first use."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+    return user_data_dir() / "registry.sqlite"
 
 
 def default_location() -> tuple[str | Path, bool]:
