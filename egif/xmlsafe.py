@@ -20,6 +20,8 @@ from egif.errors import InputError, UnsafeInputError
 from egif.limits import MAX_DOCUMENT_BYTES, MAX_SCHEMA_FILE_BYTES
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+# XSD 1.1 conditional inclusion attributes (vc:minVersion...), applied by egif.xsd11
+VC_NS = "http://www.w3.org/2007/XMLSchema-versioning"
 # XInclude elements are never processed: a document holding one is refused
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
