@@ -51,21 +51,29 @@ def set_env(monkeypatch: pytest.MonkeyPatch, name: str, value: str | None) -> No
         monkeypatch.setenv(name, value)
 
 
+# kind -> (its XDG variable, egif's answer, platformdirs' answer)
+KINDS = {
+    "data": ("XDG_DATA_HOME", user_data_dir, theirs_data),
+    "cache": ("XDG_CACHE_HOME", user_cache_dir, theirs_cache),
+}
+
+
 @pytest.mark.parametrize("home", HOME_VALUES)
 @pytest.mark.parametrize("xdg", XDG_VALUES)
-def test_data_dir_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None) -> None:
-    set_env(monkeypatch, "XDG_DATA_HOME", xdg)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_directory_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, kind: str, xdg: str | None,
+                                          home: str | None) -> None:
+    variable, ours, theirs = KINDS[kind]
+    set_env(monkeypatch, variable, xdg)
     set_env(monkeypatch, "HOME", home)
-    assert user_data_dir() == theirs_data()
+    assert ours() == theirs()
+
+
+def test_the_registry_lives_in_the_data_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/home/someone")
     assert per_user_registry_path() == theirs_data() / "registry.sqlite"
-
-
-@pytest.mark.parametrize("home", HOME_VALUES)
-@pytest.mark.parametrize("xdg", XDG_VALUES)
-def test_cache_dir_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None) -> None:
-    set_env(monkeypatch, "XDG_CACHE_HOME", xdg)
-    set_env(monkeypatch, "HOME", home)
-    assert user_cache_dir() == theirs_cache()
+    assert per_user_registry_path() == Path("/home/someone/.local/share/egif/registry.sqlite")
 
 
 def test_each_directory_reads_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
