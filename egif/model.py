@@ -11,8 +11,9 @@ from typing import Any
 
 from egif.errors import InputError
 
-# \Z, not $: "$" would also accept a trailing newline
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}\Z")
+# \Z, not $: "$" would also accept a trailing newline; compiled on first use (re keeps it),
+# as only naming a new schema checks a name
+_NAME = r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}\Z"
 # MAJOR.MINOR, optionally followed by a revision letter or two, as published
 # GovTalk file names carry them (VBcommon-v3-1d.xsd is version 3.1d).
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})([a-z]{1,2})?\Z")
@@ -48,7 +49,7 @@ USABLE_STATUSES = (Status.RATIFIED, Status.CANDIDATE, Status.DRAFT, Status.DEPRE
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
+    if not re.match(_NAME, name):
         raise InputError(
             f"invalid schema name {_quoted(name)}: start with a letter, then letters, digits, '_', '.', '-'"
         )

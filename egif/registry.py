@@ -37,8 +37,6 @@ from egif.errors import (
     SchemaCompileError,
     TamperedError,
 )
-from egif.identity import current_actor
-from egif.metadata import egms_metadata
 from egif.model import (
     USABLE_STATUSES,
     BindingReport,
@@ -55,14 +53,15 @@ from egif.model import (
 )
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
 from egif.store import Store, open_store
+from egif.userdirs import user_data_dir
 
 if TYPE_CHECKING:
     from egif.binding import LocalSource, MemorySource, Scan
     from egif.signing import Signer
 
 # Imported where used, not here: the audit log and its signatures, the import scanner, the
-# user data directory and difflib serve adding, recording and error messages; reading a
-# registry to validate a document (every `egif validate`) never needs them.
+# e-GMS metadata reader, the actor's identity and difflib serve adding, recording and error
+# messages; reading a registry to validate a document (every `egif validate`) never needs them.
 
 REGISTRY_ENV = "EGIF_REGISTRY"
 
@@ -77,9 +76,7 @@ def default_registry_path() -> Path:
 
 def per_user_registry_path() -> Path:
     """``registry.sqlite`` in the user data directory: the one registry created on first use."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("egif", appauthor=False)) / "registry.sqlite"
+    return user_data_dir() / "registry.sqlite"
 
 
 def default_location() -> tuple[str | Path, bool]:
@@ -218,6 +215,8 @@ class Registry:
     @property
     def actor(self) -> str:
         if self._actor is None:
+            from egif.identity import current_actor
+
             self._actor = current_actor()
         return self._actor
 
@@ -514,6 +513,8 @@ class Registry:
                 f"{b.namespace or ''}=NAME@VERSION|FILE" for b in unbound)
             raise SchemaCompileError(exc.message + extra, file=main_label) from None
         reports = self._reports(scan, rel, compare=True)
+
+        from egif.metadata import egms_metadata
 
         main_tree = scan.files[main_key].tree
         metadata = egms_metadata(main_tree.getroot())

@@ -41,7 +41,6 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import requests
-from platformdirs import user_cache_dir
 
 from egif import __version__, eventlog
 from egif.errors import EgifError, InputError, NotFound, PermissionDenied, TamperedError, UnsafeInputError
@@ -85,6 +84,7 @@ from egif.trust import (
     signed_sources,
     valid_signers,
 )
+from egif.userdirs import user_cache_dir
 from egif.verify import publication_problems, replay
 from egif.xmlsafe import parse_schema_bytes, read_file
 
@@ -863,7 +863,7 @@ def _check_log(base: str, index: Mapping[str, Any], state: Mapping[str, Any], fe
 
 def _log_segment(fetcher: _Fetcher, base: str, seg: Mapping[str, Any], limits: PullLimits) -> list[dict[str, Any]]:
     digest = str(seg["digest"])
-    cache = Path(user_cache_dir("egif", appauthor=False)) / "log-segments" / digest
+    cache = user_cache_dir() / "log-segments" / digest
     data: bytes | None = None
     try:
         if cache.is_file() and cache.stat().st_size <= MAX_LOG_SEGMENT_BYTES:

@@ -21,17 +21,19 @@ import posixpath
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from egif import xsd11
 from egif.errors import InputError, SchemaCompileError
-from egif.xmlsafe import XSD_NS, make_parser, parse_schema_bytes, syntax_position
+from egif.xmlsafe import VC_NS, XSD_NS, make_parser, parse_schema_bytes, syntax_position
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
     import xmlschema
+
+# egif.xsd11 (and the decimal module under it) is imported only for a document that carries
+# vc: attributes, which few do: the plain path of every `egif validate` never needs it.
+_VC_MARK = VC_NS.encode()
 
 # A host that can never resolve (RFC 2606), used only as a name space for
 # the virtual tree: the hooks below answer every request for it.
@@ -78,17 +80,22 @@ def closure_xsd_version(units: Mapping[str, Unit]) -> str:
 def documents_xsd_version(files: Mapping[str, bytes]) -> str:
     """``"1.1"`` when one of the schema documents asks for an XSD 1.1 processor, else ``"1.0"``."""
     for name, data in files.items():
-        if xsd11.VC_NS.encode() in data and xsd11.asks_for_xsd11(parse_schema_bytes(data, name).getroot()):
-            return "1.1"
+        if _VC_MARK in data:
+            from egif import xsd11
+
+            if xsd11.asks_for_xsd11(parse_schema_bytes(data, name).getroot()):
+                return "1.1"
     return "1.0"
 
 
 def normalise(data: bytes, name: str, xsd_version: str) -> bytes:
     """A schema document as every egif reader sees it: DOCTYPE dropped, conditional inclusion applied."""
-    if xsd11.VC_NS.encode() not in data and b"<!DOCTYPE" not in data:
+    if _VC_MARK not in data and b"<!DOCTYPE" not in data:
         return data
+    from egif import xsd11
+
     root = parse_schema_bytes(data, name).getroot()
-    root, _ = xsd11.apply(root, Decimal(xsd_version))
+    root, _ = xsd11.apply(root, xsd_version)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -101,7 +108,7 @@ def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[s
     closure's XSD version (see :mod:`egif.xsd11`), so libxml2, xmlschema and
     egif's own readers all read the same schema.
     """
-    version = Decimal(xsd_version or closure_xsd_version(units))
+    version = xsd_version or closure_xsd_version(units)
     tree: dict[str, bytes] = {}
     for unit in units.values():
         by_file: dict[str, list[UnitDirective]] = {}
@@ -110,7 +117,7 @@ def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[s
         for path, data in unit.files.items():
             vpath = f"{unit.key}/{path}"
             wanted = by_file.get(path)
-            marked = xsd11.VC_NS.encode() in data
+            marked = _VC_MARK in data
             if not wanted and not marked and b"<!DOCTYPE" not in data:
                 tree[vpath] = data
                 continue
@@ -136,6 +143,8 @@ def lay_out(units: Mapping[str, Unit], xsd_version: str | None = None) -> dict[s
                     continue
                 elem.set("schemaLocation", posixpath.relpath(target, here))
             if marked:
+                from egif import xsd11
+
                 root, _ = xsd11.apply(root, version)
             # the root element alone: no DOCTYPE, entities already expanded
             tree[vpath] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -20,6 +20,8 @@ from egif.errors import InputError, UnsafeInputError
 from egif.limits import MAX_DOCUMENT_BYTES, MAX_SCHEMA_FILE_BYTES
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+# XSD 1.1 conditional inclusion attributes (vc:minVersion...), applied by egif.xsd11
+VC_NS = "http://www.w3.org/2007/XMLSchema-versioning"
 # XInclude elements are never processed: a document holding one is refused
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 
@@ -200,8 +202,9 @@ def parse_file(path: Path, *, limit: int = MAX_SCHEMA_FILE_BYTES,
     return data, parse_bytes(data, str(path))
 
 
-# libxml2 ends its messages with ", line N, column M" (lxml may add " (<string>, line N)")
-_TRAILING_POSITION = re.compile(r",? line \d+, column \d+(?: \(<string>, line \d+\))?\s*$")
+# libxml2 ends its messages with ", line N, column M" (lxml may add " (<string>, line N)");
+# compiled on first use (re keeps it), as only an error needs it
+_TRAILING_POSITION = r",? line \d+, column \d+(?: \(<string>, line \d+\))?\s*$"
 
 
 def syntax_position(exc: etree.XMLSyntaxError) -> tuple[int | None, int | None, str]:
@@ -216,7 +219,7 @@ def syntax_position(exc: etree.XMLSyntaxError) -> tuple[int | None, int | None, 
     line, column = exc.position if exc.position else (0, 0)
     text = str(exc.msg or exc).strip()
     text = text.splitlines()[0] if text else text
-    text = _TRAILING_POSITION.sub("", text).strip()
+    text = re.sub(_TRAILING_POSITION, "", text).strip()
     if line:
         text = re.sub(rf" line {line}\b(?!,? column)", "", text)
     return line or None, column or None, text

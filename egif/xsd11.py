@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-VC_NS = "http://www.w3.org/2007/XMLSchema-versioning"
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
+from egif.xmlsafe import VC_NS, XSD_NS
+
 _XSD_SCHEMA = f"{{{XSD_NS}}}schema"
 _SKIP_INSIDE = {f"{{{XSD_NS}}}appinfo", f"{{{XSD_NS}}}documentation"}
 
@@ -107,13 +107,15 @@ def asks_for_xsd11(root: etree._Element) -> bool:
     return root.tag == _XSD_SCHEMA and not kept(root, ONE_ZERO) and kept(root, ONE_ONE)
 
 
-def apply(root: etree._Element, version: Decimal) -> tuple[etree._Element, bool]:
-    """Prune *root* (in place) for an XSD processor of *version*; returns (root, changed).
+def apply(root: etree._Element, version: Decimal | str) -> tuple[etree._Element, bool]:
+    """Prune *root* (in place) for an XSD processor of *version* (``"1.1"`` or its Decimal);
+    returns (root, changed).
 
     A schema element that is itself excluded leaves an empty ``xs:schema``
     with the same target namespace: the document contributes no components.
     ``vc:`` attributes are removed from what is kept.
     """
+    version = Decimal(version)
     changed = False
     if root.tag == _XSD_SCHEMA and not kept(root, version):
         empty = etree.Element(_XSD_SCHEMA, nsmap=root.nsmap)  # type: ignore[arg-type]

@@ -96,7 +96,8 @@ def test_help_documents_exit_codes(egif_cli: Any) -> None:
 
 def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
     """Fast start: `egif validate` never imports the diff, the linter, the generator,
-    hypothesis (an optional extra) or, on an SQLite registry, the PostgreSQL driver."""
+    hypothesis (an optional extra), on an SQLite registry the PostgreSQL driver, nor what
+    only adding a schema (e-GMS metadata, the actor) or an XSD 1.1 pack (decimal) needs."""
     code = ("import sys\nfrom egif_cli.app import main\n"
             f"sys.argv = ['egif', '--registry', {str(registry_path)!r}, 'validate', {GOOD!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -105,7 +106,8 @@ def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
     loaded = set(out.stderr.split())
     assert "egif.validate" in loaded
     for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema", "psycopg",
-                  "egif.store.postgres"):
+                  "egif.store.postgres", "egif.xsd11", "decimal", "egif.metadata", "egif.identity",
+                  "platformdirs"):
         assert heavy not in loaded, heavy
 
 

@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from platformdirs import user_cache_path
 
 from egif import Finding, Registry
 from egif.sample import SampleReport, write_sample
+from egif.userdirs import user_cache_dir
 
 
 @click.command()
@@ -45,7 +45,7 @@ def main(count: int, seed: int, invalid_rate: float, faults: tuple[str, ...], ou
     with Registry.open() as registry:
         versions = registry.list()
         click.echo(f"registry   {registry.location} ({len(versions)} schema versions)")
-        out_dir = out_dir or user_cache_path("egif", appauthor=False) / "demo"
+        out_dir = out_dir or user_cache_dir() / "demo"
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / f"gazetteer-{count}-seed{seed}.xml"
 

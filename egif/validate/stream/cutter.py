@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from typing import Protocol
 
 # One token of element content, matched at a "<": comment, CDATA, PI, end tag, start tag.
-_TOKEN = re.compile(
-    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|</[^>]*>|<(?:[^!?/>\"']|\"[^\"]*\"|'[^']*')*>", re.S)
-_QNAME = re.compile(rb"<([^\s/>]+)")
+# Compiled where used (re keeps it): only cutting a big file tokenizes, and compiling it
+# costs every start-up of egif a little.
+_TOKEN = rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|</[^>]*>|<(?:[^!?/>\"']|\"[^\"]*\"|'[^']*')*>"
+_QNAME = rb"<([^\s/>]+)"
 
 _LONGEST_TOKEN = 256 * 1024 * 1024  # a comment or CDATA section longer than this ends the search
 ATTRIBUTE_LIMIT = 10_000  # attributes on one element: more is refused before parsing
@@ -106,6 +107,8 @@ def careful_cut(reader: Reader, local_names: tuple[str, ...], start: int, end: i
     """The first depth-1 record start tag at or after ``start + target``, found by
     tokenizing from *start* (which must itself be a sound cut); *end* if there is none."""
     names = {n.encode("utf-8") for n in local_names}
+    token_at = re.compile(_TOKEN, re.S).match
+    qname_of = re.compile(_QNAME).match
     window = 1 << 16
     buf = reader.read(start, min(window, end - start))
     base = start  # offset of buf[0]
@@ -118,7 +121,7 @@ def careful_cut(reader: Reader, local_names: tuple[str, ...], start: int, end: i
                 return end
             base, buf, pos = base + len(buf), reader.read(base + len(buf), min(window, end - base - len(buf))), 0
             continue
-        m = _TOKEN.match(buf, lt)
+        m = token_at(buf, lt)
         if m is None:
             # the token runs past the window: read on from its "<" (a malformed "<" reads
             # to the end of the range, which then does not parse: the engine reports it)
@@ -135,7 +138,7 @@ def careful_cut(reader: Reader, local_names: tuple[str, ...], start: int, end: i
                 depth -= 1
             else:
                 if depth == 0 and base + lt >= start + target and base + lt > start:
-                    qname = _QNAME.match(token)
+                    qname = qname_of(token)
                     local = qname.group(1).rpartition(b":")[2] if qname else b""
                     if local in names:
                         return base + lt

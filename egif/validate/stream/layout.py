@@ -352,14 +352,15 @@ _ASCII_FAMILY = re.compile(
     r"^(utf-?8|us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|windows-125\d|cp125\d)$", re.I)
 _DECL = re.compile(rb"<\?xml\s(?:[^?]|\?(?!>))*\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_WS = re.compile(rb"[ \t\r\n]*")
-_COMMENT = re.compile(rb"<!--.*?-->", re.S)
-_PI = re.compile(rb"<\?.*?\?>", re.S)
-_DOCTYPE = re.compile(
-    rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>""", re.S)
+# The prolog and what may follow the root: compiled where used (re keeps them), as only
+# framing a file or sniffing a stream's root reads them, and compiling costs every start-up.
+_WS = rb"[ \t\r\n]*"
+_COMMENT = rb"<!--.*?-->"
+_PI = rb"<\?.*?\?>"
+_DOCTYPE = rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>"""
 _NAME = rb"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
-_START_TAG = re.compile(rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
-_TAIL_OK = re.compile(rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z")
+_START_TAG = rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>"""
+_TAIL_OK = rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z"
 HEAD_BYTES = 64 * 1024
 MAX_HEAD = 16 * 1024 * 1024
 TAIL_BYTES = 64 * 1024
@@ -420,19 +421,19 @@ def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
         decl = m.group(0)
         pos = m.end()
     while True:
-        pos = _WS.match(head, pos).end()  # type: ignore[union-attr]
+        pos = re.compile(_WS).match(head, pos).end()  # type: ignore[union-attr]
         if head.startswith(b"<!--", pos):
-            m = _COMMENT.match(head, pos)
+            m = re.compile(_COMMENT, re.S).match(head, pos)
         elif head.startswith(b"<?", pos):
-            m = _PI.match(head, pos)
+            m = re.compile(_PI, re.S).match(head, pos)
         elif head.startswith(b"<!DOCTYPE", pos):
-            m = _DOCTYPE.match(head, pos)
+            m = re.compile(_DOCTYPE, re.S).match(head, pos)
         else:
             break
         if m is None:
             return None
         pos = m.end()
-    tag = _START_TAG.match(head, pos)
+    tag = re.compile(_START_TAG).match(head, pos)
     return (decl, tag) if tag is not None else None
 
 
@@ -486,7 +487,7 @@ def _root_end(tail: bytes, qname: bytes) -> int | None:
     last = None
     for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
         last = m
-    if last is None or not _TAIL_OK.match(tail, last.end()):
+    if last is None or not re.compile(_TAIL_OK).match(tail, last.end()):
         return None
     return last.start()
 
