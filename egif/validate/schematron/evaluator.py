@@ -152,8 +152,6 @@ class Program:
         self.compiled: list[list[_Compiled]] = []
         self.records = records
         self._any: dict[None, _XPath | None] = {}  # "does anything fire", made on first use
-        self._uniques: list[tuple[_Unique, Check, _Compiled]] = []  # ... and its checks read apart
-        self._counts = False  # ... and whether it reads the record count
         for pattern in ruleset.patterns:
             live = [c for c in (self._compile(pattern, rule, root_tag) for rule in pattern.rules) if c is not None]
             if live:
@@ -291,24 +289,16 @@ class Program:
 
     def any_fires(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None) -> bool:
         """Whether :meth:`run` would return a firing, in one evaluation when every rule can
-        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``, the
-        checks ``not(seen(scope, child))`` then read in two evaluations each as :meth:`run`
-        reads them.  Each check asks *book* in the same order as in :meth:`run` (its sets
-        are kept per check), so *book* ends the same when nothing fires."""
-        if not self.at_once() or (record_count is None and self._counts):
+        be evaluated at once (the usual case): ``boolean(fails1 | fails2 | ...)``.  The
+        ``seen()`` calls happen in the same order as in :meth:`run`, so *book* ends the same."""
+        if not self.at_once():
             return bool(self.run(root, book, today=today, record_count=record_count))
         combined = self._any[None]
         assert combined is not None
         self.env.book = book
         self.env.record_count = record_count
         try:
-            if not combined.variables:
-                fired = combined.xpath(root)
-            elif self._counts:
-                fired = combined.xpath(root, today=today, **{_COUNT: float(record_count or 0)})
-            else:
-                fired = combined.xpath(root, today=today)
-            return bool(fired) or any(self._repeated(unique, check, root, c) for unique, check, c in self._uniques)
+            return bool(combined.xpath(root, today=today) if combined.variables else combined.xpath(root))
         except RecordCountInRecord:
             raise SchemaCompileError(
                 "egif:record-count() is called in a rule whose context lies inside a record; the "
@@ -327,7 +317,6 @@ class Program:
     def _combined(self, live: tuple[int, ...]) -> _XPath | None:
         parts: list[str] = []
         namespaces: dict[str, str] = {"egif": EGIF_FN_NS}
-        uniques: list[tuple[_Unique, Check, _Compiled]] = []
         for i in live:
             rules = self.compiled[i]
             if len(rules) != 1 or not rules[0].alone:
@@ -339,16 +328,7 @@ class Program:
                 if any(namespaces.get(p, u) != u for p, u in ns.items()):
                     return None  # one prefix bound to two namespaces: keep them apart
                 namespaces.update(ns)
-                unique = rules[0].uniques.get(check.index)
-                if unique is not None:
-                    uniques.append((unique, check, rules[0]))  # no callback per context
-                    continue
-                expr = _seen_of(str(at_once.xpath.path), check.index, ns)
-                if self.phase != RECORDS:  # the count is known: a variable, not a callback
-                    expr = _swap_calls(expr, _COUNT_CALL, ns, lambda _m: f"${_COUNT}")
-                parts.append(expr)
-        self._uniques = uniques
-        self._counts = any(f"${_COUNT}" in p for p in parts)
+                parts.append(_seen_of(str(at_once.xpath.path), check.index, ns))
         if not parts:
             return _XPath(etree.XPath("false()"), False)
         expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"
@@ -374,11 +354,12 @@ class Program:
         assert book is not None
         try:
             contexts = _elements(unique.contexts(root))
+            values: list[etree._Element | None]
             if len(contexts) <= _FEW:  # (passing a node set to an expression costs more than a few looks)
                 values = [next(node.iterchildren(unique.child), None) for node in contexts]
             else:
                 found = _elements(unique.values(root, contexts=list[Any](contexts)))
-                values = list(found)
+                values = [*found]
                 if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
                     by_context = {v.getparent(): v for v in found}  # a context without the child
                     values = [by_context.get(node) for node in contexts]
@@ -449,16 +430,6 @@ def _unique(check: Check, ns: dict[str, str]) -> tuple[str, str, bool] | None:
 def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
     """*expr* with each ``P:seen(`` (P bound to egif's namespace) made ``P:seen-of(check, ``,
     outside string literals, so that one expression can hold the tests of many checks."""
-    return _swap_calls(expr, _SEEN_CALL, ns, lambda m: f"{m.group(1)}:seen-of({check}, ")
-
-
-_COUNT = "egif-record-count"  # the variable standing for record-count() where it is known
-_COUNT_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):record-count\s*\(\s*\)")
-
-
-def _swap_calls(expr: str, call: re.Pattern[str], ns: dict[str, str], by: Callable[[re.Match[str]], str]) -> str:
-    """*expr* with each match of *call* whose prefix (group 1) is bound to egif's namespace,
-    outside string literals, replaced by what *by* makes of it."""
     strings: list[tuple[int, int]] = []
     quote, start = "", 0
     for i, ch in enumerate(expr):
@@ -472,9 +443,9 @@ def _swap_calls(expr: str, call: re.Pattern[str], ns: dict[str, str], by: Callab
     def swap(m: re.Match[str]) -> str:
         if any(a <= m.start() <= b for a, b in strings) or ns.get(m.group(1)) != EGIF_FN_NS:
             return m.group(0)
-        return by(m)
+        return f"{m.group(1)}:seen-of({check}, "
 
-    return call.sub(swap, expr)
+    return _SEEN_CALL.sub(swap, expr)
 
 
 def _step_names(part: str) -> list[str]:
