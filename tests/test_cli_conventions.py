@@ -276,6 +276,28 @@ def test_upper_case_extensions_are_found_in_directories(egif_cli: Any, tmp_path:
     assert "3 files: 3 valid" in summary
 
 
+_NAME = st.text(alphabet="aAbB-_. 0é", min_size=1, max_size=4).filter(lambda n: n not in (".", ".."))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.lists(_NAME, min_size=1, max_size=3), min_size=1, max_size=12, unique_by=tuple))
+def test_documents_under_a_folder_come_in_the_order_of_their_paths(tmp_path_factory: pytest.TempPathFactory,
+                                                                   names: list[list[str]]) -> None:
+    """The listing is sorted with one key per path; the order is the paths' own."""
+    from egif.validate.core.sources import documents_under
+
+    folder = tmp_path_factory.mktemp("tree")
+    for parts in names:
+        target = folder.joinpath(*parts[:-1], parts[-1] + ".xml")
+        if any(p.is_file() for p in [*target.parents][: len(parts) - 1]) or target.is_dir():
+            continue  # a name already taken by a file where a folder is wanted, or the reverse
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("<x/>")
+    found = documents_under(folder)
+    assert found == sorted(found)
+    assert sorted(found) == sorted(p for p in folder.rglob("*.xml") if p.is_file())
+
+
 @pytest.fixture
 def mirror(registry_path: Path, tmp_path: Path) -> Path:
     site = tmp_path / "mirror"

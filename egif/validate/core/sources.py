@@ -107,7 +107,10 @@ class Input:
 def documents_under(folder: str | Path) -> list[Path]:
     """The XML documents below *folder*, in a stable order: every regular file whose name ends
     in ``.xml`` in any case (``EXPORT.XML`` as well as ``export.xml``)."""
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() == ".xml" and p.is_file())
+    found = [p for p in Path(folder).rglob("*") if p.suffix.lower() == ".xml" and p.is_file()]
+    # the order of the paths themselves (part by part, case folded where the system folds it),
+    # with one key per path instead of comparing paths n log n times
+    return sorted(found, key=lambda p: tuple(os.path.normcase(part) for part in p.parts))
 
 
 def label_of(source: Source) -> str:
