@@ -241,6 +241,20 @@ def test_escape_json_gives_back_the_same_data(data: Any) -> None:
     assert json.loads(text) == data
 
 
+@given(st.text())
+def test_the_shortcut_for_printable_text_answers_as_the_table(text: str) -> None:
+    from egif.render import text as module
+
+    assert escape(text) == text.translate(module._FIELD)
+    assert escape_block(text) == text.translate(module._BLOCK)
+
+
+def test_every_escaped_character_is_one_str_isprintable_refuses() -> None:
+    from egif.render import text as module
+
+    assert [cp for cp in module._FIELD if chr(cp).isprintable()] == []
+
+
 def test_printable_text_is_untouched() -> None:
     text = "Ŵales: «Cymraeg» — 名前, tab-free, back\\slash"
     assert escape(text) == text == escape_block(text)

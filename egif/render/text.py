@@ -37,12 +37,15 @@ _JSON = {cp: f"\\u{cp:04x}" for cp in _CONTROL_POINTS if cp >= 0x7F}
 def escape(value: object) -> str:
     """One field of text (a name, a comment, a message): every control character escaped,
     line breaks included, so it stays on the line the renderer put it on."""
-    return str(value).translate(_FIELD)
+    text = str(value)
+    # every character escaped here is one str.isprintable() refuses: text it accepts (the
+    # usual case) is returned without a table lookup per character
+    return text if text.isprintable() else text.translate(_FIELD)
 
 
 def escape_block(text: str) -> str:
     """A rendered block of lines: control characters escaped, its line breaks kept."""
-    return text.translate(_BLOCK)
+    return text if text.replace("\n", "").isprintable() else text.translate(_BLOCK)
 
 
 def escape_json(text: str) -> str:
