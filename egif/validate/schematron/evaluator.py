@@ -36,7 +36,6 @@ from lxml import etree
 
 from egif.errors import SchemaCompileError
 from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths
-from egif.validate.schematron.locality import whole_tree_answers_alike
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
@@ -126,6 +125,8 @@ def whole_program(ruleset: RuleSet, root_tag: str, tops: frozenset[str], top_onl
     expression of :meth:`Program.any_fires` (cached)."""
     key = (root_tag, WHOLE, top_only, records, tops)
     if key not in ruleset.programs:
+        from egif.validate.schematron.locality import whole_tree_answers_alike  # (once per kind of document)
+
         found: Program | None = None
         if whole_tree_answers_alike(ruleset, root_tag, tops, records, top_only):
             found = Program(ruleset, root_tag, WHOLE, top_only, records)

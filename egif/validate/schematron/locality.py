@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from egif.validate.schematron.evaluator import _is_truth
 from egif.validate.schematron.loader import EGIF_FN_NS, RuleSet, depths
 
 _TOKEN = re.compile(r"""
@@ -292,8 +293,6 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
     *root_tag* whose root children are named *tops*, its predicates read by *reader*;
     None when the part is not of the plain shape followed here (steps of element names or
     wildcards on the child axis, with predicates)."""
-    from egif.validate.schematron.evaluator import _is_truth  # (the evaluator imports this module)
-
     steps = _split_steps(part)
     if not steps:
         return None
