@@ -30,7 +30,6 @@ before: the answer is then exact whatever the rules say.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from egif.validate.schematron.evaluator import _is_truth
 from egif.validate.schematron.loader import EGIF_FN_NS, RuleSet, depths
@@ -64,10 +63,14 @@ _VARIABLES = frozenset({"$today"})
 RECORDS, REST, BOTH = "records", "rest", "both"
 
 
-@dataclass(frozen=True)
+# (plain classes: this module is read when a first small document is checked, and on
+# Python 3.11 a dataclass costs about a millisecond to make)
 class _Token:
-    kind: str
-    text: str
+    __slots__ = ("kind", "text")
+
+    def __init__(self, kind: str, text: str) -> None:
+        self.kind = kind
+        self.text = text
 
 
 def _tokens(expr: str) -> list[_Token] | None:
@@ -275,12 +278,17 @@ def _closing(tokens: list[_Token], opening: int) -> int | None:
 
 
 # -- a rule's contexts -------------------------------------------------------------------------
-@dataclass(frozen=True)
 class Context:
     """A context part, as far as this reading goes."""
 
-    level: int  # least depth of the nodes it selects (the root: 0; -1: it selects none here)
-    side: str  # RECORDS, REST or BOTH: the phase tree its nodes belong to
+    __slots__ = ("level", "side")
+
+    def __init__(self, level: int, side: str) -> None:
+        self.level = level  # least depth of the nodes it selects (the root: 0; -1: it selects none here)
+        self.side = side  # RECORDS, REST or BOTH: the phase tree its nodes belong to
+
+    def __repr__(self) -> str:
+        return f"Context(level={self.level}, side={self.side!r})"
 
 
 NOTHING = Context(-1, REST)
@@ -324,10 +332,12 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
     return Context(level, _side(level, steps, named, records, top_only, tops))
 
 
-@dataclass(frozen=True)
 class _NameTest:
-    clark: str | None  # an element name; None for a wildcard
-    namespace: str | None  # for "prefix:*": its namespace; None for "*"
+    __slots__ = ("clark", "namespace")
+
+    def __init__(self, clark: str | None, namespace: str | None) -> None:
+        self.clark = clark  # an element name; None for a wildcard
+        self.namespace = namespace  # for "prefix:*": its namespace; None for "*"
 
     @classmethod
     def of(cls, name: str, ns: dict[str, str]) -> _NameTest | None:
