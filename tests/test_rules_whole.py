@@ -162,6 +162,10 @@ def _trusted(rules: bytes) -> bool:
     ("f:A[", 2, False),
     ("count(f:A)/f:B", 2, False),
     ("'a/b' = concat(f:A, '//')", 1, True),
+    ("f:A and * = 1", 1, True),  # "*" after an operator: every child
+    ("@* = 1", 0, True),  # the root's attributes
+    ("div > 1 and mod", 1, True),  # names of elements, where an operand is expected
+    ("f:A * /f:B", 1, False),  # "*" after an operand multiplies: "/" then starts a path
 ])
 def test_an_expression_is_local_only_when_it_stays_in_its_top_level_child(expr: str, level: int,
                                                                           local: bool) -> None:

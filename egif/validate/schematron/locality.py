@@ -88,23 +88,25 @@ def _tokens(expr: str) -> list[_Token] | None:
     return out
 
 
-_STARTS_OPERAND = frozenset({"@", "(", "[", ",", "|", "+", "-", "=", "!=", "<", "<=", ">", ">="})
-
-
 def _operators(tokens: list[_Token]) -> list[bool]:
-    """For each token, whether it is an operator: XPath 1.0's rule says ``*`` multiplies,
-    and ``and``, ``or``, ``mod``, ``div`` are operators, exactly when a token comes before
-    that is not ``@``, an axis, ``(``, ``[``, ``,`` or an operator."""
+    """For each token, whether it is an operator.  ``*`` multiplies, and ``and``, ``or``,
+    ``mod``, ``div`` are operators, exactly when the token before ends an operand (XPath
+    1.0's rule: it is not ``@``, an axis, ``(``, ``[``, ``,``, a slash or an operator)."""
     out: list[bool] = []
     for i, tok in enumerate(tokens):
-        before = tokens[i - 1] if i else None
-        after_operand = before is not None and not out[i - 1] and before.kind != "axis" and not (
-            before.kind in ("op", "slash", "dslash") and (before.text in _STARTS_OPERAND or before.kind != "op"))
         if tok.kind == "name" and (tok.text == "*" or tok.text in _OPERATOR_NAMES):
-            out.append(after_operand)
+            out.append(i > 0 and not out[i - 1] and _ends_operand(tokens[i - 1]))
         else:
             out.append(tok.kind == "op" and tok.text not in ("@", "(", ")", "[", "]"))
     return out
+
+
+def _ends_operand(tok: _Token) -> bool:
+    if tok.kind in ("axis", "slash", "dslash"):
+        return False
+    if tok.kind == "op":
+        return tok.text in (")", "]")
+    return True  # a name, a literal, a variable, "." or ".."
 
 
 class _NotLocal(Exception):
