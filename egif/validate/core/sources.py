@@ -170,12 +170,13 @@ def _read_fd(fd: int, size: int) -> bytes:
     parts: list[bytes] = []
     got = 0
     while got < want:
-        block = os.read(fd, want - got)
+        asked = want - got
+        block = os.read(fd, asked)
         if not block:
             break
         parts.append(block)
         got += len(block)
-        if got >= size and got < want:
+        if len(block) < asked and got >= size:
             break
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
