@@ -130,3 +130,21 @@ def _egif(registry: Path, data: bytes | None, *args: str) -> subprocess.Complete
     env = dict(os.environ, EGIF_REGISTRY=str(registry))
     return subprocess.run([sys.executable, "-m", "egif", *args], input=data, capture_output=True,
                           env=env, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 70_000])
+def test_a_small_file_is_read_whole_and_a_grown_one_to_where_it_stands(tmp_path: Path, size: int) -> None:
+    from egif.validate.core.sources import _read_fd
+
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    path = tmp_path / "f.xml"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_fd(fd, size) == data
+        with path.open("ab") as grow:  # written after the size was taken
+            grow.write(b"<more/>")
+        os.lseek(fd, 0, os.SEEK_SET)
+        assert _read_fd(fd, size) == (data + b"<more/>")[: size + 1]
+    finally:
+        os.close(fd)
