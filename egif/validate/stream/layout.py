@@ -27,6 +27,7 @@ that both agree on every shipped element).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Mapping
@@ -352,15 +353,27 @@ _ASCII_FAMILY = re.compile(
     r"^(utf-?8|us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|windows-125\d|cp125\d)$", re.I)
 _DECL = re.compile(rb"<\?xml\s(?:[^?]|\?(?!>))*\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-# The prolog and what may follow the root: compiled where used (re keeps them), as only
-# framing a file or sniffing a stream's root reads them, and compiling costs every start-up.
-_WS = rb"[ \t\r\n]*"
-_COMMENT = rb"<!--.*?-->"
-_PI = rb"<\?.*?\?>"
-_DOCTYPE = rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>"""
 _NAME = rb"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
-_START_TAG = rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>"""
-_TAIL_OK = rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z"
+
+
+_Patterns = tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes],
+                  re.Pattern[bytes], re.Pattern[bytes]]
+
+
+@functools.cache
+def _patterns() -> _Patterns:
+    """The prolog's patterns -- space, comment, PI, DOCTYPE, the root's start tag -- and what
+    may follow the root, compiled on first use: only framing a file or sniffing a stream's
+    root reads them, and compiling them would cost every start-up of egif."""
+    return (
+        re.compile(rb"[ \t\r\n]*"),
+        re.compile(rb"<!--.*?-->", re.S),
+        re.compile(rb"<\?.*?\?>", re.S),
+        re.compile(rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>""", re.S),
+        re.compile(rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>"""),
+        re.compile(rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z"))
+
+
 HEAD_BYTES = 64 * 1024
 MAX_HEAD = 16 * 1024 * 1024
 TAIL_BYTES = 64 * 1024
@@ -420,20 +433,21 @@ def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
     if m is not None:
         decl = m.group(0)
         pos = m.end()
+    space, comment, pi, doctype, start_tag, _tail = _patterns()
     while True:
-        pos = re.compile(_WS).match(head, pos).end()  # type: ignore[union-attr]
+        pos = space.match(head, pos).end()  # type: ignore[union-attr]
         if head.startswith(b"<!--", pos):
-            m = re.compile(_COMMENT, re.S).match(head, pos)
+            m = comment.match(head, pos)
         elif head.startswith(b"<?", pos):
-            m = re.compile(_PI, re.S).match(head, pos)
+            m = pi.match(head, pos)
         elif head.startswith(b"<!DOCTYPE", pos):
-            m = re.compile(_DOCTYPE, re.S).match(head, pos)
+            m = doctype.match(head, pos)
         else:
             break
         if m is None:
             return None
         pos = m.end()
-    tag = re.compile(_START_TAG).match(head, pos)
+    tag = start_tag.match(head, pos)
     return (decl, tag) if tag is not None else None
 
 
@@ -487,7 +501,7 @@ def _root_end(tail: bytes, qname: bytes) -> int | None:
     last = None
     for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
         last = m
-    if last is None or not re.compile(_TAIL_OK).match(tail, last.end()):
+    if last is None or not _patterns()[5].match(tail, last.end()):
         return None
     return last.start()
 
