@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -43,6 +43,10 @@ _XSD = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespac
     <xs:element name="Name" type="xs:string" minOccurs="0"/>
     <xs:element name="Von" type="xs:int" minOccurs="0"/>
     <xs:element name="Bis" type="xs:int" minOccurs="0"/>
+    <xs:element name="Spanne" minOccurs="0"><xs:complexType><xs:sequence>
+      <xs:element name="Von" type="xs:int" minOccurs="0"/>
+      <xs:element name="Bis" type="xs:int" minOccurs="0"/>
+    </xs:sequence></xs:complexType></xs:element>
   </xs:sequence></xs:complexType></xs:element>
 </xs:schema>"""
 
@@ -59,6 +63,13 @@ LOCAL = {
              'short</sch:report></sch:rule>',
     "root": '<sch:rule context="/f:Liste[@version]"><sch:assert id="W-root" test="@version = \'1\'">'
             'version</sch:assert></sch:rule>',
+    "sibling": '<sch:rule context="f:Spanne/f:Bis"><sch:assert id="W-sibling" '
+               'test="not(preceding-sibling::f:Von) or number(.) &gt;= number(preceding-sibling::f:Von[1])">'
+               'span ends before it starts</sch:assert></sch:rule>',
+    # "../.." from a Bis in a span is its record; from a Bis in the record itself, the root:
+    # alike where every Bis stands in a span, which the one run checks (a guard)
+    "climb": '<sch:rule context="f:Bis"><sch:assert id="W-climb" test="../f:Von or ../../f:Kopf">'
+             'an end without a start</sch:assert></sch:rule>',
 }
 # rules that look across a record's edge: the two phase trees and the whole tree differ
 ACROSS = {
@@ -72,6 +83,9 @@ ACROSS = {
                    'a record comes first</sch:report></sch:rule>',
     "absolute": '<sch:rule context="f:Name"><sch:assert id="X-absolute" test=". != /f:Liste/f:Kopf">'
                 'name equals the header</sch:assert></sch:rule>',
+    "sibling-of-record": '<sch:rule context="f:Eintrag"><sch:assert id="X-sibling" '
+                         'test="not(preceding-sibling::f:Kopf = \'leer\')">header beside a record'
+                         '</sch:assert></sch:rule>',
 }
 
 
@@ -81,13 +95,19 @@ def _rules(*bodies: str) -> bytes:
             f'<sch:ns prefix="egif" uri="{EGIF_FN_NS}"/>{patterns}</sch:schema>').encode()
 
 
-def _doc(header: str, records: Sequence[tuple[str | None, int | None, int | None]],
-         version: str | None = None) -> bytes:
+Record = tuple[str | None, int | None, int | None, tuple[int | None, int | None] | None]
+
+
+def _doc(header: str, records: Sequence[Record], version: str | None = None) -> bytes:
+    """A list: its header, then records (name, start, end, and a span of start and end)."""
     parts = []
-    for name, start, end in records:
+    for name, start, end, span in records:
         inner = "".join([f"<Name>{name}</Name>" if name is not None else "",
                          f"<Von>{start}</Von>" if start is not None else "",
                          f"<Bis>{end}</Bis>" if end is not None else ""])
+        if span is not None:
+            inner += "<Spanne>" + "".join(f"<{tag}>{n}</{tag}>" for tag, n in zip(("Von", "Bis"), span, strict=True)
+                                          if n is not None) + "</Spanne>"
         parts.append(f"  <Eintrag>{inner}</Eintrag>\n")
     attr = f' version="{version}"' if version is not None else ""
     return (f'<?xml version="1.0"?>\n<Liste xmlns="{NS}"{attr}>\n  <Kopf>{header}</Kopf>\n'
@@ -114,11 +134,17 @@ def _split_fires(rules: bytes, data: bytes) -> bool:
     return rest.any_fires(root, book, today=TODAY, record_count=len(records))
 
 
-def _whole_fires(rules: bytes, data: bytes) -> bool:
-    """The one run on the whole tree, made whether or not it may be trusted."""
+def _whole_fires(rules: bytes, data: bytes, *, guarded: bool = True) -> bool:
+    """The one run on the whole tree: as the validator makes it (its guards in), or made
+    whether or not it may be trusted (*guarded* false: no guards, no reading of the rules)."""
     ruleset = load_rules([("w.sch", rules)])
     root = etree.fromstring(data, etree.XMLParser(remove_blank_text=True))
-    whole = Program(ruleset, ROOT, WHOLE, frozenset({RECORD}), frozenset({RECORD}))
+    if guarded:
+        tops = frozenset(str(c.tag) for c in root)
+        whole = whole_program(ruleset, ROOT, tops, frozenset({RECORD}), frozenset({RECORD}))
+        assert whole is not None, "the rules were not found alike"
+    else:
+        whole = Program(ruleset, ROOT, WHOLE, frozenset({RECORD}), frozenset({RECORD}))
     return whole.any_fires(root, RangeBook(), today=TODAY, record_count=sum(c.tag == RECORD for c in root))
 
 
@@ -146,7 +172,9 @@ def _trusted(rules: bytes) -> bool:
     ("/f:Liste/f:Kopf", 2, False),
     ("count(//f:X)", 2, False),
     ("f:A//f:B", 1, True),
-    ("preceding-sibling::f:A", 3, False),
+    ("preceding-sibling::f:A", 2, True),  # siblings below a child of the root: its own
+    ("following-sibling::*[1]", 3, True),
+    ("preceding-sibling::f:A", 1, False),  # the root's children: they differ by phase
     ("ancestor::f:A", 3, False),
     ("following::*", 3, False),
     ("position() = 1", 2, False),
@@ -185,15 +213,51 @@ def test_a_rule_that_reads_across_keeps_the_split(name: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "data"), [
-    ("header-from-record", _doc("leer", [("a", None, None)])),
-    ("records-from-header", _doc("x", [("a", None, None)])),
-    ("root-children", _doc("x", [("a", None, None)])),
-    ("first-child", _doc("x", [("a", None, None)])),
+    ("header-from-record", _doc("leer", [("a", None, None, None)])),
+    ("records-from-header", _doc("x", [("a", None, None, None)])),
+    ("root-children", _doc("x", [("a", None, None, None)])),
+    ("first-child", _doc("x", [("a", None, None, None)])),
+    ("sibling-of-record", _doc("leer", [("a", None, None, None)])),
 ])
 def test_the_whole_tree_would_answer_otherwise_for_rules_that_read_across(name: str, data: bytes) -> None:
     """Why the split is kept for them: run whole, these rules answer differently."""
     rules = _rules(ACROSS[name])
-    assert _whole_fires(rules, data) is not _split_fires(rules, data)
+    assert _whole_fires(rules, data, guarded=False) is not _split_fires(rules, data)
+
+
+def test_a_rule_that_climbs_above_its_least_depth_runs_whole_behind_a_guard() -> None:
+    """``../..`` from a ``Bis`` reads its record when the ``Bis`` stands in a span, and the
+    root when it stands in the record itself -- where the whole tree holds the header the
+    record tree lacks.  The one run holds a guard that fires for a ``Bis`` standing that
+    high: such a document takes the full path."""
+    rules = _rules(LOCAL["climb"])
+    ruleset = load_rules([("w.sch", rules)])
+    tops = frozenset({HEADER, RECORD})
+    whole = whole_program(ruleset, ROOT, tops, frozenset({RECORD}), frozenset({RECORD}))
+    assert whole is not None and list(whole.guards.values()) == [3]
+    in_spans = _doc("x", [("a", None, None, (1, 2)), ("b", 2, None, (None, 4))])
+    assert _split_fires(rules, in_spans) is True  # the second span has an end without a start
+    assert _whole_fires(rules, in_spans) is True
+    in_spans_ok = _doc("x", [("a", None, None, (1, 2))])
+    assert _split_fires(rules, in_spans_ok) is False
+    assert _whole_fires(rules, in_spans_ok) is False  # deep enough: the one run answers
+    high = _doc("x", [("a", None, 5, None)])  # a Bis in the record, no Von beside it
+    assert _split_fires(rules, high) is True
+    assert _whole_fires(rules, high, guarded=False) is False  # wrong: the Bis read the header
+    assert _whole_fires(rules, high) is True  # the guard: the document takes the full path
+
+
+def test_the_shipped_person_list_rules_run_whole_with_a_guard_on_the_death_date(registry: Registry) -> None:
+    v = Validator.for_version(registry, "PersonRecordList@1.0")
+    prl = "{http://www.govtalk.gov.uk/exchange/PersonRecordList}"
+    layout = v.layout(f"{prl}PersonRecordList")
+    assert layout is not None and v.rules
+    whole = whole_program(v.rules, f"{prl}PersonRecordList", frozenset({f"{prl}PersonRecord"}), layout.top_only,
+                          layout.records)
+    assert whole is not None
+    guarded = {next(r.context for p in v.rules.patterns for r in p.rules if id(r) == k): d
+               for k, d in whole.guards.items()}
+    assert guarded == {"pdt:PersonDeathDate": 3}  # PDT-R2 reads ../../pdt:BirthDate
 
 
 def test_seen_on_both_sides_keeps_the_split() -> None:
@@ -244,10 +308,15 @@ _NUMBERS = st.one_of(st.none(), st.integers(0, 5))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chosen=st.lists(st.sampled_from(sorted(LOCAL) + sorted(ACROSS)), min_size=1, max_size=4, unique=True),
        header=st.sampled_from(["x", "leer", "n=0", "n=2", "n=3"]),
-       records=st.lists(st.tuples(_NAMES, _NUMBERS, _NUMBERS), max_size=4),
+       records=st.lists(st.tuples(_NAMES, _NUMBERS, _NUMBERS, st.one_of(st.none(), st.tuples(_NUMBERS, _NUMBERS))),
+                        max_size=4),
        version=st.sampled_from([None, "1", "2"]))
+# the cases where a wrong reading would call a faulty document clean
+@example(chosen=["climb"], header="x", records=[("a", None, 5, None)], version=None)
+@example(chosen=["climb", "range"], header="x", records=[("a", None, None, (1, 2)), ("b", 1, 2, None)],
+         version=None)
 def test_small_documents_answer_as_the_full_path(monkeypatch: pytest.MonkeyPatch, chosen: list[str], header: str,
-                                                 records: list[tuple[str | None, int | None, int | None]],
+                                                 records: list[Record],
                                                  version: str | None) -> None:
     rules = _rules(*({**LOCAL, **ACROSS}[n] for n in chosen))
     schema = ResolvedSchema({"w.xsd": _XSD.encode()}, "w.xsd")
@@ -257,7 +326,10 @@ def test_small_documents_answer_as_the_full_path(monkeypatch: pytest.MonkeyPatch
     data = _doc(header, records, version)
     assert _rows(fast.check(data)) == _rows(full.check(data))
     if all(n in LOCAL for n in chosen):
-        assert _whole_fires(rules, data) is _split_fires(rules, data)
+        whole, split = _whole_fires(rules, data), _split_fires(rules, data)
+        assert whole or not split  # never "nothing fires" where the split fires
+        if "climb" not in chosen:  # (a guard may fire where the rules do not)
+            assert whole is split
 
 
 def test_small_files_on_every_core_answer_as_the_full_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -265,7 +337,10 @@ def test_small_files_on_every_core_answer_as_the_full_path(monkeypatch: pytest.M
     schema = ResolvedSchema({"w.xsd": _XSD.encode()}, "w.xsd")
     paths = []
     for i in range(80):
-        names = [("anna", 1, 2), ("bert", 3, 1 + i % 4), ("anna" if i % 7 == 0 else "carl", None, None)]
+        # a Bis in the record itself (odd i) meets the climbing rule's guard: the full path;
+        # otherwise every Bis stands in a span and the one run answers
+        names: list[Record] = [("anna", 1, 2 if i % 2 else None, None), ("bert", 3, None, (2, 1 + i % 4)),
+                               ("anna" if i % 7 == 0 else "carl", None, None, None)]
         p = tmp_path / f"m{i:02d}.xml"
         p.write_bytes(_doc(f"n={3 - (i % 11 == 0)}", names, "1" if i % 5 else "2"))
         paths.append(p)

@@ -28,7 +28,7 @@ answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,16 +120,18 @@ def whole_program(ruleset: RuleSet, root_tag: str, tops: frozenset[str], top_onl
                   records: frozenset[str] = frozenset()) -> Program | None:
     """The rule set made ready to run both phases at once on a document of root *root_tag*
     whose root children are named *tops*, held whole in memory; None (and the document is
-    split into its two phase trees) unless :func:`~egif.validate.schematron.locality.whole_tree_answers_alike`
-    shows the one run fires exactly where the two would, and every rule runs in the one
+    split into its two phase trees) unless :func:`~egif.validate.schematron.locality.whole_tree_guards`
+    shows the one run fires exactly where the two would (its guards, in the one expression,
+    fire where a context stands too high for that), and every rule runs in the one
     expression of :meth:`Program.any_fires` (cached)."""
     key = (root_tag, WHOLE, top_only, records, tops)
     if key not in ruleset.programs:
-        from egif.validate.schematron.locality import whole_tree_answers_alike  # (once per kind of document)
+        from egif.validate.schematron.locality import whole_tree_guards  # (once per kind of document)
 
         found: Program | None = None
-        if whole_tree_answers_alike(ruleset, root_tag, tops, records, top_only):
-            found = Program(ruleset, root_tag, WHOLE, top_only, records)
+        guards = whole_tree_guards(ruleset, root_tag, tops, records, top_only)
+        if guards is not None:
+            found = Program(ruleset, root_tag, WHOLE, top_only, records, guards=guards)
             if not found.at_once():
                 found = None
         ruleset.programs[key] = found
@@ -146,8 +148,11 @@ class Program:
     """
 
     def __init__(self, ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
-                 records: frozenset[str] = frozenset()) -> None:
+                 records: frozenset[str] = frozenset(), *, guards: Mapping[int, int] | None = None) -> None:
         self.phase = phase
+        # (the whole-tree phase) by id of a rule: how deep its contexts must stand for the one
+        # run to answer as the split; one standing higher counts as a firing
+        self.guards = dict(guards or {})
         self.top_only = top_only
         self.env = _Env()
         self.compiled: list[list[_Compiled]] = []
@@ -330,6 +335,9 @@ class Program:
                     return None  # one prefix bound to two namespaces: keep them apart
                 namespaces.update(ns)
                 parts.append(_seen_of(str(at_once.xpath.path), check.index, ns))
+            depth = self.guards.get(id(rules[0].rule))
+            if depth is not None:
+                parts.append(f"{rules[0].contexts.xpath.path}[count(ancestor::*) < {depth}]")
         if not parts:
             return _XPath(etree.XPath("false()"), False)
         expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"

@@ -14,14 +14,19 @@ the document and in the phase tree the node belongs to.  So a rule qualifies whe
 * its context is the root, or lies at a known least depth below it (from the context's
   steps and the names of the root's children in this document), and no predicate of a
   step at the top level asks for a position among the root's children;
-* every test and predicate moves only down from its node, or up while it stays below
-  the top level: no absolute path, no ancestor, sibling, preceding or following axis, no
-  ``..`` that reaches the root, no step down from the root, no string value of the root,
+* every test and predicate moves only down from its node, or up (or to a sibling) while it
+  stays below the top level: no absolute path, no ancestor, preceding or following axis,
+  no ``..`` that reaches the root, no step down from the root, no string value of the root,
   no ``position()``, ``last()``, ``id()``, ``key()``, ``lang()``, ``current()`` or
   ``document()``, no variable other than ``$today``;
 * its ``seen()`` calls happen in the same order: every rule calling it lies in records
   only, or outside records only, on the same side;
 * ``record-count()`` is called only outside records (inside, the split refuses it).
+
+A test that climbs higher than its context's least depth allows (``../..`` from an
+element that could stand just below a record) is alike where its contexts stand deep
+enough; the one run then also looks for a context standing higher (a *guard*), and
+finding one counts as "something may fire": that document takes the full path.
 
 Anything this reading does not recognise answers "no", and the document is split as
 before: the answer is then exact whatever the rules say.
@@ -258,7 +263,11 @@ def _step(level: int, axis: str | None) -> int:
         if level - 1 < 1:
             raise _NotLocal  # up to the root (or above)
         return level - 1
-    raise _NotLocal  # ancestor, preceding, following, the sibling axes, namespace
+    if axis in ("preceding-sibling", "following-sibling"):
+        if level < 2:
+            raise _NotLocal  # the root's children: they differ by phase
+        return level  # children of the same parent, itself below the root
+    raise _NotLocal  # ancestor, preceding, following, namespace
 
 
 def _down(level: int) -> int:
@@ -283,14 +292,15 @@ def _closing(tokens: list[_Token], opening: int) -> int | None:
 class Context:
     """A context part, as far as this reading goes."""
 
-    __slots__ = ("level", "side")
+    __slots__ = ("exact", "level", "side")
 
-    def __init__(self, level: int, side: str) -> None:
+    def __init__(self, level: int, side: str, exact: bool = False) -> None:
         self.level = level  # least depth of the nodes it selects (the root: 0; -1: it selects none here)
         self.side = side  # RECORDS, REST or BOTH: the phase tree its nodes belong to
+        self.exact = exact  # every node it selects stands at that depth, none deeper
 
     def __repr__(self) -> str:
-        return f"Context(level={self.level}, side={self.side!r})"
+        return f"Context(level={self.level}, side={self.side!r}, exact={self.exact})"
 
 
 NOTHING = Context(-1, REST)
@@ -307,6 +317,7 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
     if not steps:
         return None
     level = -1
+    exact = True  # each step one below the one before, from the root or a record under it
     named: list[str | None] = []  # each step's Clark name (None: a wildcard)
     for index, (sep, step) in enumerate(steps):
         m = _STEP.match(step)
@@ -324,6 +335,7 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
             here = level + 1
         else:  # the first step of a relative pattern, or after "//": anywhere below
             here = max(level + 1, test.least_depth(root_tag, tops))
+            exact = index == 0 and sep == "" and test.clark in top_only  # a record, under the root only
         named.append(test.clark)
         for predicate in _predicates(predicates):
             if here <= 1 and not _is_truth(predicate):
@@ -331,7 +343,7 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
             if not reader.local(predicate, here):
                 return None
         level = here
-    return Context(level, _side(level, steps, named, records, top_only, tops))
+    return Context(level, _side(level, steps, named, records, top_only, tops), exact)
 
 
 class _NameTest:
@@ -420,12 +432,20 @@ def _predicates(text: str) -> list[str]:
     return out
 
 
-def whole_tree_answers_alike(ruleset: RuleSet, root_tag: str, tops: frozenset[str], records: frozenset[str],
-                             top_only: frozenset[str]) -> bool:
+_DEEPER = 4  # how much deeper than its least depth a context may be asked to stand (a guard)
+
+
+def whole_tree_guards(ruleset: RuleSet, root_tag: str, tops: frozenset[str], records: frozenset[str],
+                      top_only: frozenset[str]) -> dict[int, int] | None:
     """Whether every rule of *ruleset* fires on the same nodes, in the same order of
     ``seen()`` calls, on a document of root *root_tag* whose root children are named
-    *tops* as on its two phase trees (*records*, *top_only*: the collection's layout)."""
+    *tops* as on its two phase trees (*records*, *top_only*: the collection's layout):
+    None when that cannot be shown.  Otherwise the guards it rests on, by ``id`` of the
+    rule: a rule whose tests climb (``../..``) higher than its contexts' least depth allows
+    is alike only where its contexts stand at least that deep -- a document with one
+    standing higher must take the split (the caller's guard says "it may fire")."""
     seen_sides: set[str] = set()
+    guards: dict[int, int] = {}
     for pattern in ruleset.patterns:
         ns = pattern.namespaces
         for rule in pattern.rules:
@@ -434,19 +454,29 @@ def whole_tree_answers_alike(ruleset: RuleSet, root_tag: str, tops: frozenset[st
             for part in rule.parts:
                 found = context_of(part, ns, root_tag, tops, records, top_only, reader)
                 if found is None:
-                    return False
+                    return None
                 if found is not NOTHING:
                     contexts.append(found)
+            need = 0
             for check in rule.checks:
                 if check.inlined is None:
-                    return False
-                if not all(reader.local(check.inlined, c.level) for c in contexts):
-                    return False
+                    return None
+                for c in contexts:
+                    depth = next((d for d in range(c.level, c.level + _DEEPER + 1)
+                                  if reader.local(check.inlined, d)), None)
+                    if depth is None:
+                        return None
+                    if depth > c.level:
+                        if c.exact or c.level < 2:
+                            return None  # a guard that would fire on (nearly) every document
+                        need = max(need, depth)
+            if need:
+                guards[id(rule)] = need
             sides = {c.side for c in contexts}
             if "record-count" in reader.calls and sides - {REST}:
-                return False  # inside records the split refuses the call
+                return None  # inside records the split refuses the call
             if reader.calls & {"seen", "seen-of"}:
                 if BOTH in sides:
-                    return False
+                    return None
                 seen_sides |= sides
-    return len(seen_sides) <= 1
+    return guards if len(seen_sides) <= 1 else None
