@@ -35,7 +35,7 @@ from typing import Any
 from lxml import etree
 
 from egif.errors import SchemaCompileError
-from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths
+from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths, predicates
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
@@ -501,19 +501,7 @@ def _boolean_predicates(part: str) -> bool:
     set), a call of a function returning a truth value, or holds ``and``, ``or`` or a
     comparison outside parentheses (these bind looser than arithmetic); anything else
     keeps the slower, always right ``//`` form."""
-    levels = depths(part)
-    predicates: list[str] = []
-    start = 0
-    for i, ch in enumerate(part):
-        if levels[i] != 0:
-            continue
-        if ch == "/":
-            break  # the first step ends here
-        if ch == "[":
-            start = i + 1
-        elif ch == "]":
-            predicates.append(part[start:i].strip())
-    return all(_is_truth(p) for p in predicates)
+    return all(_is_truth(p) for p in predicates(part))
 
 
 def _is_truth(predicate: str) -> bool:

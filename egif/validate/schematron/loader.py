@@ -164,6 +164,25 @@ def depths(expr: str, opening: str = "[", closing: str = "]") -> list[int]:
     return out
 
 
+def predicates(expr: str) -> list[str]:
+    """The predicates ``[...]`` of a path's first step (its text up to the first slash
+    outside brackets and quotes), stripped."""
+    levels = depths(expr)
+    found: list[str] = []
+    start = -1
+    for i, ch in enumerate(expr):
+        if levels[i] != 0:
+            continue
+        if ch == "/":
+            break  # the first step ends here
+        if ch == "[":
+            start = i + 1
+        elif ch == "]" and start >= 0:
+            found.append(expr[start:i].strip())
+            start = -1
+    return found
+
+
 def _references(expr: str) -> tuple[list[re.Match[str]], bool]:
     """Variable references outside string literals, and whether all are outside predicates."""
     levels = depths(expr)

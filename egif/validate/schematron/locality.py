@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import re
 
-from egif.validate.schematron.evaluator import _is_truth
-from egif.validate.schematron.loader import EGIF_FN_NS, RuleSet, depths
+from egif.validate.schematron.evaluator import _clark, _is_truth, _namespace_of
+from egif.validate.schematron.loader import EGIF_FN_NS, RuleSet, depths, predicates
 
 _TOKEN = re.compile(r"""
   (?P<space>\s+)
@@ -119,12 +119,11 @@ class _NotLocal(Exception):
 
 
 class _Frame:
-    __slots__ = ("ended", "kind", "resume", "start")
+    __slots__ = ("ended", "kind", "start")
 
-    def __init__(self, kind: str, start: int, resume: int | None = None) -> None:
+    def __init__(self, kind: str, start: int) -> None:
         self.kind = kind  # "[" a predicate, "(" parentheses, "call" a function's arguments
-        self.start = start  # where a relative path inside starts
-        self.resume = resume  # where the path stood before a predicate
+        self.start = start  # where a relative path inside starts (for a predicate: its step, where the path resumes)
         self.ended: int | None = None  # the least level a path inside ended at
 
 
@@ -216,7 +215,7 @@ class Reader:
             elif tok.text == "[":
                 if level is None:
                     raise _NotLocal  # a filter on a value, or on parentheses
-                frames.append(_Frame("[", level, level))
+                frames.append(_Frame("[", level))
                 level = None
             elif tok.text == "(":
                 finish()
@@ -227,7 +226,7 @@ class Reader:
                     raise _NotLocal
                 frame = frames.pop()
                 if frame.kind == "[":
-                    level = frame.resume
+                    level = frame.start
                 elif frame.kind == "(":
                     level = frame.ended  # a path in parentheses may go on: (../a)/b
                 else:
@@ -323,7 +322,7 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
         m = _STEP.match(step)
         if m is None:
             return None
-        name, predicates = m.group(1), m.group(2)
+        name, written = m.group(1), m.group(2)
         test = _NameTest.of(name, ns)
         if test is None:
             return None
@@ -337,7 +336,7 @@ def context_of(part: str, ns: dict[str, str], root_tag: str, tops: frozenset[str
             here = max(level + 1, test.least_depth(root_tag, tops))
             exact = index == 0 and sep == "" and test.clark in top_only  # a record, under the root only
         named.append(test.clark)
-        for predicate in _predicates(predicates):
+        for predicate in predicates(written):
             if here <= 1 and not _is_truth(predicate):
                 return None  # a position among the root's children: they differ by phase
             if not reader.local(predicate, here):
@@ -355,20 +354,19 @@ class _NameTest:
 
     @classmethod
     def of(cls, name: str, ns: dict[str, str]) -> _NameTest | None:
-        prefix, _, local = name.rpartition(":")
-        uri = ns.get(prefix) if prefix else ""
-        if uri is None:
-            return None  # a prefix not bound
-        if local == "*":
-            return cls(None, uri if prefix else None)
-        return cls(f"{{{uri}}}{local}" if uri else local, None)
+        """The test written *name* (``p:Name``, ``p:*``, ``*``); None when its prefix is not bound."""
+        if name == "*":
+            return cls(None, None)
+        if name.endswith(":*"):
+            uri = ns.get(name[:-2])
+            return None if uri is None else cls(None, uri)
+        clark = _clark(name, ns)
+        return None if clark is None else cls(clark, None)
 
     def matches(self, tag: str) -> bool:
         if self.clark is not None:
             return tag == self.clark
-        if self.namespace is None:
-            return True
-        return (tag[1:].partition("}")[0] if tag.startswith("{") else "") == self.namespace
+        return self.namespace is None or _namespace_of(tag) == self.namespace
 
     def least_depth(self, root_tag: str, tops: frozenset[str]) -> int:
         """How high an element it names can stand in the document: 0 when it may be the
@@ -414,22 +412,6 @@ def _split_steps(part: str) -> list[tuple[str, str]]:
         i += 1
     out.append((sep, part[start:].strip()))
     return out if all(step for _sep, step in out) else []
-
-
-def _predicates(text: str) -> list[str]:
-    """The predicates ``[...]`` written after a step's name test."""
-    out: list[str] = []
-    levels = depths(text)
-    start = -1
-    for i, ch in enumerate(text):
-        if levels[i] != 0:
-            continue
-        if ch == "[":
-            start = i + 1
-        elif ch == "]" and start >= 0:
-            out.append(text[start:i])
-            start = -1
-    return out
 
 
 _DEEPER = 4  # how much deeper than its least depth a context may be asked to stand (a guard)

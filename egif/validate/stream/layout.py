@@ -501,7 +501,8 @@ def _root_end(tail: bytes, qname: bytes) -> int | None:
     last = None
     for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
         last = m
-    if last is None or not _patterns()[5].match(tail, last.end()):
+    *_, tail_ok = _patterns()
+    if last is None or not tail_ok.match(tail, last.end()):
         return None
     return last.start()
 
