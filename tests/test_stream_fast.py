@@ -3,6 +3,9 @@ check_many, the lean first pass."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +19,7 @@ from egif import Registry
 from egif.errors import InputError
 from egif.resolve import ResolvedSchema
 from egif.sample import write_sample
-from egif.validate import Validator
+from egif.validate import Validator, forking
 from egif.validate.stream import layout as layout_module
 from egif.validate.stream.layout import CollectionLayout, collection_layout
 from egif.validate.stream.pool import boot_code
@@ -174,7 +177,10 @@ def _children() -> set[int]:
         return set()
 
 
-def test_a_dying_worker_is_a_clear_error(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "fresh"])
+def test_a_dying_worker_is_a_clear_error(gazetteer, tmp_path: Path, fork: bool,  # type: ignore[no-untyped-def]
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forking, "FORKS", fork)
     rs = gazetteer
     path = tmp_path / "export.xml"
     _sample(path, size=2_000_000, seed=2, rate=0.0)
@@ -183,6 +189,87 @@ def test_a_dying_worker_is_a_clear_error(gazetteer, tmp_path: Path) -> None:  # 
         validate_collection(rs, path, jobs=2, chunk_bytes=4096,
                                  progress=lambda _p: _kill_children())
     assert _children() == set()
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+        return fh.read().split(b"\0")
+
+
+def _pipes_of(pid: int) -> set[str]:
+    """The pipes process *pid* holds open, as the kernel names them."""
+    names = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            names.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return {n for n in names if n.startswith("pipe:")}
+
+
+@pytest.mark.skipif(not forking.FORKS, reason="workers are forked on Linux only")
+@pytest.mark.parametrize("kind,ref", [("gazetteer", "GazetteerExtract@1.0"), ("persons", "PersonRecordList@1.0")])
+def test_forked_and_fresh_workers_answer_alike(registry: Registry, tmp_path: Path, kind: str, ref: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked from the caller (inheriting its schema and rules) and fresh interpreters
+    (compiling them from the plan) give the same findings, rules and uniqueness included, as
+    the caller alone; each way really starts the kind of worker it says."""
+    path = tmp_path / "export.xml"
+    with path.open("wb") as fh:
+        write_sample(kind, fh, size=1_500_000, seed=8, invalid_rate=0.02, faults=("all",))
+    mine = os.getpid()
+    spare_r, spare_w = os.pipe()  # a pipe of the caller's: no forked worker may keep it open
+    spare = _pipes_of(mine) - {os.readlink(f"/proc/{mine}/fd/{fd}") for fd in (0, 1, 2)
+                               if os.path.exists(f"/proc/{mine}/fd/{fd}")}
+    seen: dict[int, tuple[list[bytes], set[str]]] = {}
+
+    def look(_progress: object) -> None:
+        for pid in _children():
+            with contextlib.suppress(OSError):
+                seen.setdefault(pid, (_cmdline(pid), _pipes_of(pid)))
+
+    def findings(jobs: int) -> list[tuple[object, ...]]:
+        v = Validator.for_version(registry, ref, jobs=jobs, piece_bytes=16_384, progress=look,
+                                   today=datetime.date(2026, 11, 30))
+        return [(f.rule, f.line, f.path, f.message) for f in v.check(path).findings]
+
+    try:
+        alone = findings(1)
+        assert len({rule for rule, *_ in alone}) > 2  # faults of the XSD and of the rules
+        forked = findings(2)
+        assert seen and all(cmd == _cmdline(mine) for cmd, _ in seen.values())
+        assert all(not (pipes & spare) for _, pipes in seen.values())
+        seen.clear()
+        monkeypatch.setattr(forking, "FORKS", False)
+        fresh = findings(2)
+        assert seen and all(b"-c" in cmd and cmd != _cmdline(mine) for cmd, _ in seen.values())
+        assert forked == fresh == alone
+    finally:
+        os.close(spare_r)
+        os.close(spare_w)
+
+
+def test_keep_only_closes_every_other_descriptor(tmp_path: Path) -> None:
+    kept_r, kept_w = os.pipe()
+    other = os.open(tmp_path, os.O_RDONLY)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            forking.keep_only(kept_w)
+            still = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+            os.write(kept_w, json.dumps(still).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(kept_w)
+    _, status = os.waitpid(pid, 0)
+    reported = os.read(kept_r, 4096).decode()
+    os.close(kept_r)
+    os.close(other)
+    assert os.waitstatus_to_exitcode(status) == 0
+    still = set(json.loads(reported))
+    assert other not in still and kept_r not in still and kept_w in still
+    # besides the standard three and the pipe kept: the listing's own descriptor at most
+    assert len(still - {0, 1, 2, kept_w}) <= 1
 
 
 def _kill_children() -> None:
@@ -254,6 +341,7 @@ def test_no_interpreter_for_workers_means_the_parent_does_it_all(
     rs = gazetteer
     path = tmp_path / "export.xml"
     planted = _sample(path, size=1_000_000, seed=4, rate=0.02)
+    monkeypatch.setattr(forking, "FORKS", False)  # workers would be fresh interpreters
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     found = validate_collection(rs, path, jobs=2, chunk_bytes=8192)
     assert sorted((f.record, f.line) for f in found) == planted

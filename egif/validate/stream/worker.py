@@ -696,7 +696,11 @@ def serve(rfd: int, wfd: int) -> None:
         plan = read_message(rfd)
     except EOFError:
         return
-    worker = Worker(plan)
+    answer(Worker(plan), rfd, wfd)
+
+
+def answer(worker: Worker, rfd: int, wfd: int) -> None:
+    """Read documents and tasks from *rfd* until it ends; answer each task on *wfd*."""
     while True:
         try:
             message = read_message(rfd)
@@ -706,8 +710,8 @@ def serve(rfd: int, wfd: int) -> None:
             worker.open(message)
             continue
         try:
-            answer: tuple[str, Any] = ("ok", worker.check(*message))
+            reply: tuple[str, Any] = ("ok", worker.check(*message))
         except Exception as exc:  # reported to the parent, which raises it there
-            answer = ("error", (type(exc).__name__, str(getattr(exc, "message", exc))))
-        send_message(wfd, answer)
+            reply = ("error", (type(exc).__name__, str(getattr(exc, "message", exc))))
+        send_message(wfd, reply)
     worker.close()

@@ -1,0 +1,39 @@
+"""Whether a worker process may be a fork of the caller, and what a fork keeps open.
+
+A fork inherits everything the caller has made -- a compiled schema, rules made
+ready -- for the price of copying the pages it writes to, where a fresh
+interpreter must import and compile it all again (about a tenth of a second).
+It is safe on Linux, in a process running one thread: a fork copies only the
+thread that made it, with whatever locks the others held.  Windows has no fork,
+and macOS's system libraries may not survive one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def fork_safe() -> bool:
+    """True when this process may fork a worker now."""
+    if not FORKS:
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
+def keep_only(*fds: int) -> None:
+    """In a fork: close every descriptor but the standard three and *fds*, so that no pipe,
+    file or database the caller holds stays open because a worker has a copy of it."""
+    keep = {0, 1, 2, *fds}
+    try:
+        open_now = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: as far as descriptors go in practice
+        open_now = list(range(3, 1024))
+    for fd in open_now:
+        if fd not in keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed already
+                os.close(fd)
