@@ -25,13 +25,14 @@ from hypothesis import strategies as st
 from egif import Registry
 from egif.errors import InputError
 from egif.sample import write_sample
-from egif.validate import DocumentResult, Session, Validator
+from egif.validate import DocumentResult, Session, Validator, forking
 from egif.validate.core import ahead as ahead_module
 from egif.validate.core.ahead import Ahead
 from egif.validate.core.validator import CLEAN_CHECK_BYTES
 from tests.conftest import Backend, run_egif
 
 GAZ = "GazetteerExtract@1.0"
+GZE_ROOT = "{http://www.govtalk.gov.uk/exchange/GazetteerExtract}GazetteerExtract"
 
 
 def _rows(result: DocumentResult) -> dict[str, Any]:
@@ -100,6 +101,28 @@ def test_the_workers_answer_most_documents(registry: Registry, tmp_path: Path) -
             assert done[2].source == os.fspath(source)
     # all but the first, the foreign, broken, unsafe, packed (in memory only) and big ones
     assert answered >= len(paths) - 10
+
+
+def test_the_workers_inherit_what_a_faulty_document_needs(registry: Registry, tmp_path: Path) -> None:
+    """The engine a faulty message takes, and its skeleton schema, are made by the caller
+    before it forks, once, not by every worker on every call."""
+    paths = [p for p in _batch(tmp_path) if p.name.startswith("m")]
+    spread = Validator.for_version(registry, GAZ, jobs=2)
+    forked: list[tuple[bool, bool]] = []
+    real = ahead_module._Worker.__init__
+
+    def note(worker: Any) -> None:  # what the caller holds as it forks
+        engines = list(spread._engines.values())
+        forked.append((bool(engines), all(e._skeleton_schema is not None for e in engines)))
+        real(worker)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(ahead_module._Worker, "__init__", note)
+        first = [_rows(r) for r in spread.check_many(paths)]
+    assert forked and all(made and ready for made, ready in forked)
+    assert spread._engines[GZE_ROOT]._skeleton_schema is not None
+    assert first == [_rows(r) for r in Validator.for_version(registry, GAZ, jobs=1).check_many(paths)]
+    assert any(not r["valid"] for r in first)
 
 
 def test_a_worker_that_dies_leaves_its_documents_to_the_caller(registry: Registry, tmp_path: Path,
@@ -228,7 +251,7 @@ def test_workers_beside_either_store(backend: Backend, tmp_path: Path) -> None:
 def test_without_fork_every_document_is_checked_in_order(registry: Registry, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     paths = _batch(tmp_path)[:60]
-    monkeypatch.setattr(ahead_module, "FORKS", False)  # as on Windows or macOS
+    monkeypatch.setattr(forking, "FORKS", False)  # as on Windows or macOS
     forked: list[int] = []
     monkeypatch.setattr(ahead_module._Worker, "__init__", lambda *_a: forked.append(1))
     spread = Validator.for_version(registry, GAZ, jobs=2)

@@ -28,11 +28,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import sys
 from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from egif.validate import forking
 from egif.validate.core.detect import RootInfo, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Source, label_of, open_input, sniff_root
@@ -49,10 +49,6 @@ IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, an
 MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
 MAX_FORKS = 8
-
-# Forked workers where a fork is safe and cheap: Linux.  Elsewhere (Windows has no fork;
-# macOS's system libraries may not survive one) every document is checked in order.
-FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 DONE, OTHER, UNKNOWN = 0, 1, 2
 # what a worker says of a document: the kind of answer, the root (a RootInfo as a plain tuple:
@@ -117,7 +113,7 @@ def _serve(rfd: int, wfd: int) -> None:
 class _Worker:
     """One forked worker and its two pipes."""
 
-    def __init__(self, others: list[_Worker]) -> None:
+    def __init__(self) -> None:
         tasks_r, tasks_w = os.pipe()
         answers_r, answers_w = os.pipe()
         pid = os.fork()
@@ -127,8 +123,7 @@ class _Worker:
             code = 0
             try:
                 # only its own pipes stay open: when the caller goes, the worker reads the end
-                for fd in (tasks_w, answers_r, *(fd for w in others for fd in (w.wfd, w.rfd))):
-                    os.close(fd)
+                forking.keep_only(tasks_r, answers_w)
                 _serve(tasks_r, answers_w)
             except BaseException:
                 code = 1
@@ -201,7 +196,7 @@ class Ahead:
     validator has made everything it needs before the workers inherit it."""
 
     def __init__(self, jobs: int, table: dict[RootKey, Validator] | None = None) -> None:
-        self.jobs = jobs if FORKS else 1
+        self.jobs = jobs if forking.FORKS else 1
         self.table: dict[RootKey, Validator] = table if table is not None else {}
         self._workers: list[_Worker] = []
         self._old: list[_Worker] = []  # forked before the last fork
@@ -300,13 +295,15 @@ class Ahead:
             return live
         if waiting < MIN_AHEAD and not self._workers:
             return live
-        if _threads() > 1:
+        if not forking.fork_safe():
             return live  # a fork copies one thread of many, and whatever locks the others hold
         global _TABLE
         _TABLE = dict(self.table)
+        for validator in {id(v): v for v in _TABLE.values()}.values():
+            validator.prepare_forks()
         fresh: list[_Worker] = []
         for _ in range(self.jobs):
-            fresh.append(_Worker([*self._old, *self._workers, *fresh]))
+            fresh.append(_Worker())
         self._old.extend(self._workers)  # they answer what they were sent; closed at the end
         self._workers = fresh
         self._forked_keys = set(self.table)
@@ -324,12 +321,6 @@ class Ahead:
             w.reap()
         self._workers = []
         self._old = []
-
-
-def _threads() -> int:
-    """The caller's threads (1 unless it has started some: a server, say)."""
-    threading = sys.modules.get("threading")
-    return threading.active_count() if threading is not None else 1
 
 
 def _is_path(source: Source) -> bool:

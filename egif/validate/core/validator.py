@@ -353,6 +353,18 @@ class Validator:
                                                          layout, self.rules, self._today())
         return engine
 
+    def prepare_forks(self) -> None:
+        """Make now what a document with findings will need -- the engine of each collection
+        root met so far, its skeleton schema, the prolog patterns -- so that processes forked
+        from this one inherit it instead of each making it again (once per validator)."""
+        layouts = [layout for layout in self._layouts.values() if layout is not None]
+        if layouts:
+            from egif.validate.stream.layout import prolog_patterns
+
+            prolog_patterns()
+        for layout in layouts:
+            self._engine(layout).skeleton_schema()
+
     def _foreign_root(self, info: RootInfo, name: str) -> Finding:
         owners = preference(candidates(self.registry, info)) if self.registry is not None else []
         if owners:

@@ -361,7 +361,7 @@ _Patterns = tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pa
 
 
 @functools.cache
-def _patterns() -> _Patterns:
+def prolog_patterns() -> _Patterns:
     """The prolog's patterns -- space, comment, PI, DOCTYPE, the root's start tag -- and what
     may follow the root, compiled on first use: only framing a file or sniffing a stream's
     root reads them, and compiling them would cost every start-up of egif."""
@@ -433,7 +433,7 @@ def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
     if m is not None:
         decl = m.group(0)
         pos = m.end()
-    space, comment, pi, doctype, start_tag, _tail = _patterns()
+    space, comment, pi, doctype, start_tag, _tail = prolog_patterns()
     while True:
         pos = space.match(head, pos).end()  # type: ignore[union-attr]
         if head.startswith(b"<!--", pos):
@@ -501,7 +501,7 @@ def _root_end(tail: bytes, qname: bytes) -> int | None:
     last = None
     for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
         last = m
-    *_, tail_ok = _patterns()
+    *_, tail_ok = prolog_patterns()
     if last is None or not tail_ok.match(tail, last.end()):
         return None
     return last.start()
