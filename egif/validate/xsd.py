@@ -121,9 +121,10 @@ def find_node(start: etree._Element, libxml_path: str | None) -> etree._Element 
         if i == 0:
             continue
         name, pos = m.group(1), int(m.group(2) or 1)
+        prefix, _, local = name.rpartition(":")
         found = None
         for child in node:
-            if isinstance(child.tag, str) and _step_matches(child, name):
+            if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)):
                 pos -= 1
                 if not pos:
                     found = child
@@ -132,14 +133,13 @@ def find_node(start: etree._Element, libxml_path: str | None) -> etree._Element 
     return node
 
 
-def _step_matches(el: etree._Element, name: str) -> bool:
-    if name == "*":
-        return True
-    prefix, _, local = name.rpartition(":")
-    q = etree.QName(el)
-    if q.localname != local:
-        return False
-    return el.prefix == prefix if prefix else q.namespace is None
+def _named(el: etree._Element, prefix: str, local: str) -> bool:
+    """Whether *el* is the element a path step ``prefix:local`` (or ``local``: no namespace)
+    names; read from the tag as a string (a QName object per child costs more)."""
+    tag = str(el.tag)
+    if tag[0] != "{":
+        return not prefix and tag == local
+    return bool(prefix) and tag.endswith(local) and tag[-len(local) - 1] == "}" and el.prefix == prefix
 
 
 def validate(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -> list[XsdError]:
