@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from egif import Registry
 from egif.errors import InputError
@@ -121,8 +123,8 @@ def test_stdin_over_a_mebibyte_plain_and_compressed(registry_path: Path, tmp_pat
     assert by_path.returncode == 1, by_path.stderr
     expected = by_path.stdout.replace(str(path).encode(), b"<stdin>")
     assert expected.count(b'"rule"') > 10
-    for given in (data, gzip.compress(data), lzma.compress(data)):
-        piped = _egif(registry_path, given, "validate", "--format", "json", "--jobs", "2", "-")
+    for fed in (data, gzip.compress(data), lzma.compress(data)):
+        piped = _egif(registry_path, fed, "validate", "--format", "json", "--jobs", "2", "-")
         assert piped.returncode == 1 and piped.stdout == expected
 
 
@@ -148,3 +150,24 @@ def test_a_small_file_is_read_whole_and_a_grown_one_to_where_it_stands(tmp_path:
         assert _read_fd(fd, size) == (data + b"<more/>")[: size + 1]
     finally:
         os.close(fd)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b'<?xml version="1.0" encoding="utf-8"?>',
+                        b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0"?>',
+                        b'<?xml version="1.0" encoding="ISO-8859-1"?>', b'<?xml version="1.0" encoding="UTF-16"?>',
+                        b'<?xml version="1.0" encoding="EBCDIC-US"?>', b"\xef\xbb\xbf", b"\xff\xfe", b"",
+                        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', b"<?xml version='1.0'?>"]),
+       st.binary(max_size=40))
+def test_the_usual_declarations_are_read_as_any_other(start: bytes, rest: bytes) -> None:
+    """The shortcut for the usual UTF-8 declarations answers what reading the declaration does."""
+    from egif.validate.stream import layout
+
+    head = start + rest
+    shortcut = layout.ascii_compatible(head)
+    usual = layout._UTF8_DECLARATIONS
+    layout._UTF8_DECLARATIONS = ()  # type: ignore[assignment]  # every head read in full
+    try:
+        assert shortcut is layout.ascii_compatible(head)
+    finally:
+        layout._UTF8_DECLARATIONS = usual

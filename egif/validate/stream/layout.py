@@ -407,8 +407,15 @@ class Frame:
         return self.decl.count(b"\n") + 1 + self.root_tag.count(b"\n") + 1
 
 
+# declarations most documents open with, each naming (or implying) UTF-8: no need to read them
+_UTF8_DECLARATIONS = (b'<?xml version="1.0" encoding="UTF-8"?>', b'<?xml version="1.0" encoding="utf-8"?>',
+                      b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0"?>')
+
+
 def ascii_compatible(head: bytes) -> bool:
     """True when the file's encoding lets us search its raw bytes for markup."""
+    if head.startswith(_UTF8_DECLARATIONS):
+        return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         return False
     if head[:4] in (b"<\x00?\x00", b"\x00<\x00?", b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x4c\x6f\xa7\x94"):
