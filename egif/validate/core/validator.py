@@ -89,6 +89,8 @@ class Validator:
         self._layouts: dict[str, CollectionLayout | None] = {}
         self._engines: dict[str, Engine] = {}
         self._phases: dict[str, tuple[Program | None, Program]] = {}
+        # the one-run reading of the rules by root and the names of the root's children
+        self._wholes: dict[tuple[str, frozenset[str]], Program | None] = {}
 
     # -- making one ----------------------------------------------------------------------
     @classmethod
@@ -291,17 +293,20 @@ class Validator:
         if self.rules:
             book = RangeBook()  # the whole document is one range: its answers are exact
             today = self._today_text
-            record_phase, rest = self._programs(info.tag, layout)
             whole = None
             if layout is not None:
-                tops = frozenset(c.tag for c in (*records, *others) if isinstance(c.tag, str))
-                whole = whole_program(self.rules, info.tag, tops, layout.top_only, layout.records)
+                tops = frozenset([c.tag for c in root if isinstance(c.tag, str)])
+                key = (info.tag, tops)
+                if key not in self._wholes:
+                    self._wholes[key] = whole_program(self.rules, info.tag, tops, layout.top_only, layout.records)
+                whole = self._wholes[key]
             if whole is not None:
                 # no rule reads across a record's edge: one run on the tree as parsed says
                 # what the two phase trees would
                 if whole.any_fires(root, book, today=today, record_count=len(records)):
                     return False
             else:
+                record_phase, rest = self._programs(info.tag, layout)
                 if record_phase is not None:
                     # as the engine does: records alone for the record phase, then the rest alone
                     for c in others:
