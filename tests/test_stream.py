@@ -19,6 +19,7 @@ from egif import Registry
 from egif.errors import InputError, UnsafeInputError
 from egif.model import Finding
 from egif.resolve import ResolvedSchema
+from egif.sample import write_sample
 from egif.validate import Progress, Validator
 from egif.validate.stream.layout import collection_layout
 
@@ -313,6 +314,87 @@ def test_cross_record_unique_across_ranges(registry: Registry, tmp_path: Path) -
     assert [f.path for f in found] == [f"/prl:PersonRecordList/prl:PersonRecord[{n}]" for n in range(46, 61)]
     assert all(f.rule == "xsd:cvc-idc" for f in found)
     assert all("Duplicate key-sequence ['ID-0" in f.message for f in found)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ranges_are_checked_without_the_roots_constraints(registry: Registry, tmp_path: Path, jobs: int,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root's uniqueness is decided by the parent from the keys: ranges are validated
+    without it, and every finding is the one the full schema gives, duplicates inside one
+    range and across ranges alike."""
+    from egif.validate.stream import engine as engine_module
+
+    doc = tmp_path / "people.xml"
+    with doc.open("wb") as fh:
+        write_sample("persons", fh, size=400_000, seed=3, invalid_rate=0.02, faults=("all",))
+    text = doc.read_text()
+    ids = re.findall(r"<prl:RecordIdentifier>([^<]*)<", text)
+    # the 5th record's id again in the 6th (one range) and in the 150th (another range)
+    for n in (5, 149):
+        text = text.replace(f"<prl:RecordIdentifier>{ids[n]}<", f"<prl:RecordIdentifier>{ids[4]}<", 1)
+    doc.write_text(text)
+
+    def findings(with_range_schema: bool) -> list[tuple[object, ...]]:
+        with monkeypatch.context() as m:
+            if not with_range_schema:
+                m.setattr(engine_module, "range_schema", lambda _plan: None)
+            v = Validator.for_version(registry, "PersonRecordList@1.0", jobs=jobs, piece_bytes=8192)
+            found = [(f.rule, f.line, f.path, f.record, f.message) for f in v.check(doc).findings]
+            local = next(iter(v._engines.values())).local
+            assert (local.schema is not v.schema) == with_range_schema
+            return found
+
+    ranged = findings(True)
+    assert ranged == findings(False)
+    duplicates = [f for f in ranged if f[0] == "xsd:cvc-idc"]
+    assert [f[3] for f in duplicates] == [6, 150]
+    assert len({f[0] for f in ranged}) >= 3  # faults of other kinds too
+
+
+def _xsd_with(body: str) -> dict[str, bytes]:
+    return {"t.xsd": ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" '
+                      f'targetNamespace="urn:t" elementFormDefault="qualified">{body}</xs:schema>').encode()}
+
+
+def test_only_the_roots_own_constraints_are_left_out_of_the_range_schema() -> None:
+    from egif.validate.stream.layout import without_root_constraints
+
+    files = _xsd_with(
+        '<xs:element name="L"><xs:complexType><xs:sequence>'
+        '<xs:element ref="t:R" maxOccurs="unbounded"/></xs:sequence></xs:complexType>'
+        '<xs:unique name="u"><xs:selector xpath="t:R"/><xs:field xpath="@id"/></xs:unique>'
+        '<xs:key name="k"><xs:selector xpath="t:R"/><xs:field xpath="@n"/></xs:key></xs:element>'
+        '<xs:element name="R"><xs:complexType><xs:sequence>'
+        '<xs:element name="P" minOccurs="0" maxOccurs="9"><xs:complexType>'
+        '<xs:attribute name="q" type="xs:string"/></xs:complexType></xs:element></xs:sequence>'
+        '<xs:attribute name="id" type="xs:string"/><xs:attribute name="n" type="xs:string"/>'
+        '</xs:complexType><xs:unique name="inner"><xs:selector xpath="t:P"/><xs:field xpath="@q"/>'
+        '</xs:unique></xs:element>')
+    out = without_root_constraints(files, "{urn:t}L")
+    assert out is not None
+    names = [e.get("name") for e in etree.fromstring(out["t.xsd"]).iter("{*}unique", "{*}key", "{*}keyref")]
+    assert names == ["inner"]  # the record's own constraint stays: a range holds whole records
+    assert without_root_constraints(files, "{urn:t}R") is not None
+    assert without_root_constraints(out, "{urn:t}L") is None  # nothing left to take out
+    assert without_root_constraints(files, "{urn:other}L") is None
+
+
+def test_a_key_referred_to_from_a_record_keeps_the_full_schema() -> None:
+    from egif.validate.stream.worker import Plan, range_schema
+
+    files = _xsd_with(
+        '<xs:element name="L"><xs:complexType><xs:sequence>'
+        '<xs:element ref="t:R" maxOccurs="unbounded"/></xs:sequence></xs:complexType>'
+        '<xs:key name="k"><xs:selector xpath="t:R"/><xs:field xpath="@id"/></xs:key></xs:element>'
+        '<xs:element name="R"><xs:complexType><xs:attribute name="id" type="xs:string"/>'
+        '<xs:attribute name="to" type="xs:string"/></xs:complexType>'
+        '<xs:keyref name="r" refer="t:k"><xs:selector xpath="."/><xs:field xpath="@to"/></xs:keyref>'
+        '</xs:element>')
+    layout = collection_layout(files, "{urn:t}L")
+    assert layout is not None and layout.constraints
+    plan = Plan(files=files, main="t.xsd", records=layout.records, record_locals=layout.record_locals, cap=3,
+                constraints=layout.constraints, root="{urn:t}L")
+    assert range_schema(plan) is None  # without the key the keyref would not compile
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -47,7 +47,7 @@ from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_p
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.progress import PIECE_BYTES, Progress
-from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema
+from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema, range_schema
 from egif.xmlsafe import make_parser, syntax_position
 
 _PROGRESS_EVERY = 0.25  # seconds
@@ -69,8 +69,9 @@ class Engine:
         self.plan = Plan(files=files, main=main, records=layout.records, record_locals=layout.record_locals,
                          cap=max(layout.thresholds), constraints=layout.constraints,
                          interdependent=layout.interdependent, top_only=layout.top_only,
-                         rules=tuple(rules.documents) if self.rules else (), today=today)
+                         rules=tuple(rules.documents) if self.rules else (), today=today, root=layout.root)
         self.local = Worker(self.plan, schema, self.rules)
+        self._ranged = False  # the local worker has the range validator (see for_ranges)
         self.parser = make_parser()  # for the skeleton and the rest phase (made once: a parser costs)
         self._skeleton_schema: etree.XMLSchema | None = None
         self.records: int | None = None  # records of the last document, when read to its end
@@ -79,6 +80,17 @@ class Engine:
         """The path step of a child of the root: ``/name[index]``; ``/name`` for the first of
         a child the schema allows at most once (a second one keeps its ``[2]``)."""
         return f"/{name}" if tag in self.layout.single and index == 1 else f"/{name}[{index}]"
+
+    def for_ranges(self) -> None:
+        """From now on, check ranges with :func:`~egif.validate.stream.worker.range_schema`
+        where there is one: made when a document of more than one range first comes (a
+        small document's one range is checked as well with the validator's own schema, and
+        the findings are the same)."""
+        if not self._ranged:
+            self._ranged = True
+            found = range_schema(self.plan)
+            if found is not None:
+                self.local.schema = found
 
     def skeleton_schema(self) -> etree.XMLSchema:
         if self._skeleton_schema is None:
@@ -192,6 +204,8 @@ class _Run:
         line = frame.first_line
         size = frame.content_end - frame.content_start
         jobs = self.jobs if size > 2 * self.target else 1
+        if size > 2 * self.target:
+            engine.for_ranges()  # before the pool forks: its workers inherit the local worker
         doc = Doc(self.path, frame.head, frame.tail, frame.head_lines)
         tasks = self._tasks(frame.content_start, False)
         with Pool(engine.plan, jobs, engine.local, self.label) as pool:

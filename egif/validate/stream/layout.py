@@ -537,3 +537,32 @@ def skeleton_files(files: Mapping[str, bytes], records: frozenset[str]) -> dict[
         if changed:
             out[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
     return out
+
+
+def without_root_constraints(files: Mapping[str, bytes], root: str) -> dict[str, bytes] | None:
+    """The closure with the identity constraints declared on global element *root* (a Clark
+    name) taken out; None when it declares none there, or its declaration is not found in a
+    document of its namespace.
+
+    A range of records is validated under its own copy of the root, so libxml2's verdict on
+    the root's constraints covers that range alone: the workers drop it, and the parent
+    decides them across the whole document from the key values the workers send.  Without
+    them libxml2 keeps no key tables while it validates a range (a sixth of validating a
+    range of person records)."""
+    namespace, _, local = root[1:].partition("}") if root.startswith("{") else ("", "", root)
+    for vpath, data in files.items():
+        doc = parse_schema_bytes(data, vpath).getroot()
+        if (doc.get("targetNamespace") or "") != namespace:
+            continue
+        for decl in doc.findall(_X + "element"):
+            if decl.get("name") != local:
+                continue
+            found = [c for c in decl if c.tag in (_X + "unique", _X + "key", _X + "keyref")]
+            if not found:
+                return None
+            for c in found:
+                decl.remove(c)
+            out = dict(files)
+            out[vpath] = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+            return out
+    return None

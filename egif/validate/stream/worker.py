@@ -81,6 +81,7 @@ class Plan:
     top_only: frozenset[str] = frozenset()  # records that stand only directly under the root
     rules: tuple[tuple[str, bytes], ...] = ()  # Schematron documents; () for no rules
     today: str = ""
+    root: str = ""  # the root's Clark name
 
 
 @dataclass(frozen=True)
@@ -157,12 +158,31 @@ def compile_schema(files: dict[str, bytes], main: str) -> etree.XMLSchema:
     return etree.XMLSchema(root.getroottree())
 
 
+def range_schema(plan: Plan) -> etree.XMLSchema | None:
+    """The validator ranges are checked with: the closure without the identity constraints
+    of the root (see :func:`~egif.validate.stream.layout.without_root_constraints`; a
+    range's verdict on them is dropped anyway); None when there are none to leave out, or
+    the closure does not compile without them (a key referred to from elsewhere)."""
+    from egif.validate.stream.layout import without_root_constraints
+
+    if not plan.constraints or not plan.root:
+        return None
+    files = without_root_constraints(plan.files, plan.root)
+    if files is None:
+        return None
+    try:
+        return compile_schema(files, plan.main)
+    except etree.XMLSchemaParseError:
+        return None
+
+
 class Worker:
     """Checks ranges; one per process, and one in the parent."""
 
     def __init__(self, plan: Plan, schema: etree.XMLSchema | None = None, rules: Any = None) -> None:
         self.plan = plan
-        self.schema = schema if schema is not None else compile_schema(plan.files, plan.main)
+        # a process of its own checks the ranges of big documents only: the range validator
+        self.schema = schema if schema is not None else (range_schema(plan) or compile_schema(plan.files, plan.main))
         self.parser = make_parser()
         self.lean = make_parser(remove_blank_text=True)
         self.pattern = record_pattern(plan.record_locals)
