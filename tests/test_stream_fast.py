@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from egif import Registry
@@ -345,3 +347,52 @@ def test_no_interpreter_for_workers_means_the_parent_does_it_all(
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     found = validate_collection(rs, path, jobs=2, chunk_bytes=8192)
     assert sorted((f.record, f.line) for f in found) == planted
+
+
+# -- the root's key values, read record by record --------------------------------------------
+_KEYED = (
+    '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" targetNamespace="urn:t" '
+    'elementFormDefault="qualified">'
+    '<xs:element name="L"><xs:complexType><xs:sequence>'
+    '<xs:element ref="t:R" maxOccurs="unbounded"/></xs:sequence></xs:complexType>'
+    '<xs:unique name="byId"><xs:selector xpath="t:R"/><xs:field xpath="t:Id"/></xs:unique>'
+    '<xs:unique name="byPair"><xs:selector xpath="t:R"/><xs:field xpath="@n"/><xs:field xpath="t:Id"/>'
+    '</xs:unique>'
+    '<xs:unique name="inner"><xs:selector xpath="t:R/t:Sub"/><xs:field xpath="."/></xs:unique></xs:element>'
+    '<xs:element name="R"><xs:complexType><xs:sequence><xs:element name="Id" type="xs:string" minOccurs="0" '
+    'maxOccurs="2"/><xs:element name="Sub" type="xs:string" minOccurs="0"/></xs:sequence>'
+    '<xs:attribute name="n" type="xs:string"/></xs:complexType></xs:element></xs:schema>')
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "t:", "u:"]),
+                          st.lists(st.sampled_from(["a", " a ", "b", ""]), max_size=2),
+                          st.sampled_from([None, "1", "2"]), st.booleans()), min_size=1, max_size=12))
+def test_record_keys_are_the_keys_read_one_by_one(records: list[tuple[str, list[str], str | None, bool]]) -> None:
+    """Keys of a constraint that selects every record, read by index (the fast way), equal
+    those read through the children's places, for any mix of prefixes, missing, repeated
+    and blank identifiers and an attribute field."""
+    from egif.validate.stream.worker import Doc, Plan, RangeResult, Worker
+
+    files = {"t.xsd": _KEYED.encode()}
+    layout = collection_layout(files, "{urn:t}L")
+    assert layout is not None and len(layout.constraints) == 3
+    plan = Plan(files=files, main="t.xsd", records=layout.records, record_locals=layout.record_locals, cap=3,
+                constraints=layout.constraints, root="{urn:t}L")
+    worker = Worker(plan)
+    worker.doc = Doc(None, b'<t:L xmlns:t="urn:t" xmlns:u="urn:t">\n', b"</t:L>", 1)
+    body = []
+    for prefix, ids, n, sub in records:
+        p = prefix or "t:"
+        inner = "".join(f"<{p}Id>{i}</{p}Id>" for i in ids) + (f"<{p}Sub>s</{p}Sub>" if sub else "")
+        attribute = f' n="{n}"' if n is not None else ""
+        body.append(f"<{p}R{attribute}>{inner}</{p}R>\n")
+    data = "".join(body).encode()
+    root, _lines = worker._parse(data, True)
+    assert root is not None
+    fast, slow = RangeResult(ok=True), RangeResult(ok=True)
+    worker._keys(root, None, fast, 2)
+    tag = next(iter(plan.records))
+    worker._keys(root, {child: (i, i, tag, i + 1) for i, child in enumerate(root)}, slow, 2)
+    assert fast.keys == slow.keys
+    assert len([k for k in fast.keys if k[0] == 0]) == len(records)

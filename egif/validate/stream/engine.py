@@ -261,7 +261,14 @@ class _Run:
             record = self.records + rec + 1 if rec >= 0 else None
             out.append(((line + rel, self.children + pos, kind, order),
                         Finding(message, rule, Severity(severity), self.label, line + rel, None, path, record)))
+        seen, plain = keys.seen, keys.plain
         for key in result.keys:
+            ci, values = key[0], key[1]
+            if values is not None and plain[ci]:
+                table = seen[ci]
+                if values not in table:  # the common case, a first value: what add() does, inline
+                    table[values] = line + key[2]
+                    continue
             found = keys.add(key, line, self.records, self.counts, self.root_step, self.engine.step_of)
             if found is not None:
                 out.append(((found.line or 0, self.children + key[3], _KEY_KIND, len(out)), found))
@@ -495,6 +502,7 @@ class _Keys:
         self.constraints = constraints
         self.label = label
         self.seen: list[dict[tuple[str, ...], int]] = [{} for _ in constraints]
+        self.plain = [c.kind != "keyref" for c in constraints]  # values a first occurrence says nothing of
         self.refs: list[tuple[int, tuple[str, ...], int, str, int | None]] = []
 
     def add(self, key: Any, line: int, records_before: int, counts: dict[str, int], root_step: str,
