@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from egif.validate.schematron.evaluator import RECORDS, _boolean_predicates, program
+from egif.validate.schematron.evaluator import RECORDS, REST, WHOLE, _boolean_predicates, program
 from egif.validate.schematron.loader import load_rules
 from egif.validate.schematron.state import RangeBook
 
@@ -27,7 +27,7 @@ NS = {"l": ROOT_NS, "o": OTHER_NS}
 ROOT = f"{{{ROOT_NS}}}List"
 RECORD = f"{{{ROOT_NS}}}Item"
 CONTEXTS = ["o:*", "o:*[@a]", "l:*", "l:*[@a]", "o:Thing", "l:Item[@a]", "*[@a]", "o:Thing[1]", "o:*[1]",
-            "l:Part[2]", "o:Thing[position() = 2]", "o:*[@a][1]"]
+            "l:Part[2]", "o:Thing[position() = 2]", "o:*[@a][1]", "l:List", "l:List[@a]", "l:List[1]"]
 
 
 def _rules(context: str) -> bytes:
@@ -37,13 +37,13 @@ def _rules(context: str) -> bytes:
 </sch:schema>""".encode()
 
 
-def _expected(root: etree._Element, context: str) -> list[etree._Element]:
+def _expected(root: etree._Element, context: str, *, with_root: bool = False) -> list[etree._Element]:
     prefix, _, rest = context.partition(":") if ":" in context.split("[")[0] else ("", "", context)
     name, _, predicate = rest.partition("[")
     want_ns = NS[prefix] if prefix else None
     out = []
     for el in root.iter():
-        if el is root or not isinstance(el.tag, str):
+        if (el is root and not with_root) or not isinstance(el.tag, str):
             continue
         qname = etree.QName(el)
         if want_ns is not None and qname.namespace != want_ns:
@@ -105,3 +105,27 @@ def test_record_phase_contexts_are_the_pattern_s_matches(context: str, shape: li
 ])
 def test_which_first_steps_may_search_the_descendants(context: str, truth: bool) -> None:
     assert _boolean_predicates(context) is truth
+
+
+@settings(max_examples=150, deadline=None)
+@given(context=st.sampled_from(CONTEXTS), shape=st.lists(element, min_size=1, max_size=12),
+       root_has_a=st.booleans(), phase=st.sampled_from([WHOLE, REST]))
+def test_whole_and_rest_phase_contexts_are_the_pattern_s_matches(context: str, shape: list[tuple[str, bool, int]],
+                                                                root_has_a: bool, phase: str) -> None:
+    """On a whole document, or the root and its header, a context matches the root itself too
+    (``l:List``, ``l:*[@a]``) as well as every element below it that the pattern matches."""
+    root = etree.Element(ROOT, nsmap={"l": ROOT_NS, "o": OTHER_NS})
+    if root_has_a:
+        root.set("a", "1")
+    for tag, has_a, depth in shape:
+        parent = etree.SubElement(root, RECORD if phase == WHOLE else f"{{{ROOT_NS}}}Header")
+        for _ in range(depth):
+            parent = etree.SubElement(parent, f"{{{ROOT_NS}}}Part")
+        for _ in range(1 + depth % 2):
+            child = etree.SubElement(parent, tag)
+            if has_a:
+                child.set("a", "x")
+    rules = load_rules([("t.sch", _rules(context))])
+    found = program(rules, ROOT, phase, frozenset(), frozenset({RECORD})).run(
+        root, RangeBook(), today="2026-11-30", record_count=len(root))
+    assert sorted(id(f.node) for f in found) == sorted(id(e) for e in _expected(root, context, with_root=True))

@@ -207,14 +207,11 @@ class Program:
         """The XPath selecting a context part's nodes in this phase; None when it can select
         none there."""
         first = _FIRST_STEP.match(part)
-        if self.phase == WHOLE:
-            if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
-                return "/*/" + part  # a record that stands only under the root
-            return part if part.startswith("/") else "//" + part
-        if self.phase == REST:
-            if not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only:
-                return None  # only records hold such nodes, and the rest has no records
-            return part if part.startswith("/") else "//" + part
+        top = not part.startswith("/") and first is not None and _clark(first.group(1), ns) in self.top_only
+        if self.phase in (WHOLE, REST):
+            if top:  # a record that stands only under the root; the rest has no records
+                return "/*/" + part if self.phase == WHOLE else None
+            return part if part.startswith("/") else _below_root(part, ns, root_tag) or "//" + part
         if part.startswith("/"):
             steps = _steps(part)
             if not part.startswith("//") and len(steps) == 2:
@@ -223,24 +220,9 @@ class Program:
                     and self.records and _clark(steps[2], ns) not in self.records):
                 return None  # below a child of the root that is no record
             return part + _IN_RECORD
-        if first is not None:
-            prefix, _, local = first.group(1).rpartition(":")
-            uri = ns.get(prefix) if prefix else ""
-            clark = f"{{{uri}}}{local}" if uri else local
-            if clark in self.top_only:
-                # a record that can stand only under the root: no need to search below
-                return "/*/" + part
-            if uri is not None and clark != root_tag and _boolean_predicates(part):
-                # the first step names an element other than the root: every match lies
-                # below the root, so inside a record (the root's other children are out)
-                return "descendant::" + part
-        wild = _WILD_STEP.match(part)
-        if (wild is not None and ns.get(wild.group(1)) not in (None, _namespace_of(root_tag))
-                and _boolean_predicates(part)):
-            # any element of a namespace the root is not in: below the root too (and a walk of
-            # the elements, where "//" would gather every node of the tree first)
-            return "descendant::" + part
-        return "//" + part + _IN_RECORD
+        if top:
+            return "/*/" + part  # a record that can stand only under the root: no need to search below
+        return _below_root(part, ns, root_tag) or "//" + part + _IN_RECORD
 
     def _extensions(self, check: int | None) -> dict[tuple[str, str], Callable[..., Any]]:
         env = self.env
@@ -434,6 +416,26 @@ def _unique(check: Check, ns: dict[str, str]) -> tuple[str, str, bool] | None:
     if child in ("node", "text", "comment") or (":" in child and child.partition(":")[0] not in ns):
         return None
     return m.group(2)[1:-1], child, m.group(3) is not None
+
+
+def _below_root(part: str, ns: dict[str, str], root_tag: str) -> str | None:
+    """*part* as a walk of the elements below the root (evaluated from the root element),
+    where that selects what ``//part`` would: its first step names an element other than the
+    root, or any element of a namespace the root is not in, and its predicates are not
+    positional.  ``//`` would gather every node of the tree before looking at one; None
+    where the two could differ."""
+    if not _boolean_predicates(part):
+        return None
+    first = _FIRST_STEP.match(part)
+    if first is not None:
+        prefix, _, local = first.group(1).rpartition(":")
+        uri = ns.get(prefix) if prefix else ""
+        if uri is not None and (f"{{{uri}}}{local}" if uri else local) != root_tag:
+            return "descendant::" + part
+    wild = _WILD_STEP.match(part)
+    if wild is not None and ns.get(wild.group(1)) not in (None, _namespace_of(root_tag)):
+        return "descendant::" + part
+    return None
 
 
 def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
