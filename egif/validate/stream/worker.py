@@ -253,21 +253,21 @@ class Worker:
                 return self._halves(data, cut, careful)
         result = RangeResult(ok=True, newlines=newlines)
         only_records = self._only_records(root, result, delta)
-        if not only_records:
-            self._children(root, result, delta)
+        # where each child of the root stands (None: every child a record of the one name,
+        # standing at its index); the tree's shape does not change below, so it is read once
+        children = None if only_records else self._children(root, result, delta)
         errors = xsd.validate(self.schema, root.getroottree())
         if errors:
             self._errors(root, errors, data, result, lean, only_records)
         if (errors or self.wildcards) and self._xinclude(root, result, delta):
             return result
         if self.plan.constraints:
-            # every child a record of the one name: where each stands is its index
-            self._keys(root, None if only_records else self._children(root, RangeResult(ok=True), delta),
-                       result, delta)
+            self._keys(root, children, result, delta)
         if self.rules:
             rules_root = root if lean else self._rules_tree(data)
             if rules_root is not None:
-                self._rules(rules_root, result, delta, only_records and lean, data)
+                self._rules(rules_root, result, delta, only_records and lean, data,
+                            children if rules_root is root else None)
         return result
 
     def _rules_tree(self, data: bytes) -> etree._Element | None:
@@ -567,13 +567,15 @@ class Worker:
 
     # -- business rules, record phase ----------------------------------------------------
     def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool,
-               data: bytes) -> None:
+               data: bytes, known: dict[Any, tuple[int, int, str, int]] | None = None) -> None:
+        """The record phase's findings of the range *root*; *known*: where its root's children
+        stand, when already read."""
         from egif.validate.schematron.evaluator import RECORDS, program
         from egif.validate.schematron.state import RangeBook
 
         children: dict[Any, tuple[int, int, str, int]] = {}
         if not only_records:
-            children = self._children(root, RangeResult(ok=True), delta)
+            children = known if known is not None else self._children(root, RangeResult(ok=True), delta)
             records = self.plan.records
             for child in list(root):
                 if isinstance(child.tag, str) and child.tag in records:
