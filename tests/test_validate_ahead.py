@@ -103,6 +103,55 @@ def test_the_workers_answer_most_documents(registry: Registry, tmp_path: Path) -
     assert answered >= len(paths) - 10
 
 
+@pytest.mark.parametrize("settings_", [{}, {"rules": False}, {"max_errors": 0}, {"max_errors": 5}],
+                         ids=["rules", "xsd-only", "max-errors-0", "max-errors-5"])
+def test_a_clean_message_takes_the_short_path_to_the_same_answer(
+        registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings_: dict[str, Any]) -> None:
+    """What a worker answers on the short path for a message without findings is what the
+    ordinary path answers; every other document is left to the ordinary path."""
+    from egif.xmlsafe import make_parser
+
+    paths = [str(p) for p in _batch(tmp_path)]
+    v = Validator.for_version(registry, GAZ, jobs=1, **settings_)
+    v.check(paths[0])
+    assert v.root is not None
+    monkeypatch.setattr(ahead_module, "_TABLE", {ahead_module.key_of(v.root): v})
+    monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
+    short = [ahead_module._clean_message(p) for p in paths]
+    with monkeypatch.context() as m:
+        m.setattr(ahead_module, "_clean_message", lambda _p: (None, None))
+        ordinary = [ahead_module._answer(p) for p in paths]
+    assert [ahead_module._answer(p) for p in paths] == ordinary  # faulty ones told so, too
+    taken = [(s, o) for (s, _f), o in zip(short, ordinary, strict=True) if s is not None]
+    assert all(s == o for s, o in taken)
+    faulty = [o for (_s, f), o in zip(short, ordinary, strict=True) if f is not None]
+    assert all(o[2] is not None and o[2][0] for o in faulty)  # each has a finding
+    if settings_.get("max_errors") != 0:
+        assert len(faulty) > 5
+    clean = [o for o in ordinary if o[0] == ahead_module.DONE and o[2] is not None and not o[2][0]
+             and not o[2][2]]
+    if settings_.get("max_errors") == 0:
+        assert taken == []  # every result is cut short there: the ordinary path says so
+    else:
+        assert len(taken) == len(clean) > 20  # every clean message, nothing else
+
+
+def test_a_candidate_versions_clean_message_keeps_its_lifecycle_note(registry: Registry, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from egif.xmlsafe import make_parser
+
+    path = tmp_path / "m.xml"
+    path.write_bytes(_message("gazetteer", 4, version="1.1"))
+    v = Validator.for_version(registry, "GazetteerExtract@1.1", jobs=1)
+    expected = v.check(path)
+    assert expected.valid and expected.findings  # an info finding: a candidate version
+    monkeypatch.setattr(ahead_module, "_TABLE", {ahead_module.key_of(v.root): v})  # type: ignore[arg-type]
+    monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
+    assert ahead_module._clean_message(str(path)) == (None, None)
+    kind, _root, found = ahead_module._answer(str(path))
+    assert kind == ahead_module.DONE and found is not None and found[0] == expected.findings
+
+
 def test_the_workers_inherit_what_a_faulty_document_needs(registry: Registry, tmp_path: Path) -> None:
     """The engine a faulty message takes, and its skeleton schema, are made by the caller
     before it forks, once, not by every worker on every call."""

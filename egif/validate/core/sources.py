@@ -132,34 +132,56 @@ def open_input(source: Source, label: str | None = None, *,
         return _from_head(io.BytesIO(source), name, len(source), progress, in_memory=source)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        check_regular_file(path, name)  # a FIFO would wait for a writer, a device never ends
-        try:
-            # plain descriptors: opening a file object costs more than parsing a small document
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):  # swapped since it was looked at
-                check_regular_file(path, name)
-                raise InputError("not a regular file", file=name)
-            if st.st_size <= IN_MEMORY:  # small: one read, then slices
-                data = _read_fd(fd, st.st_size)
-                if _compression(data) is None and ascii_compatible(data[:64 * 1024]):
-                    return Input(name, BytesReader(data), None)
-            else:
-                head = os.pread(fd, 64 * 1024, 0)
-                if _compression(head) is None and ascii_compatible(head):
-                    return Input(name, FileReader(path), path)
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-        finally:
-            os.close(fd)
+        data, size = _plain_file(path, name)
+        if data is not None:
+            return Input(name, BytesReader(data), None)
+        if size > IN_MEMORY:
+            return Input(name, FileReader(path), path)
         with open(path, "rb") as fh:
-            return _from_head(fh, name, st.st_size, progress)
+            return _from_head(fh, name, abs(size), progress)
     if not hasattr(source, "read"):
         raise TypeError(f"cannot validate a {type(source).__name__}: give a path, bytes or a binary file object")
     return _from_head(source, name, 0, progress)
+
+
+def small_plain_file(path: str) -> bytes | None:
+    """The bytes of *path* when it is a small regular file, neither compressed nor in an
+    encoding other than ASCII's family -- what :func:`open_input` would hold in memory as
+    they are; None for any other file, or one that cannot be read (open_input says why)."""
+    try:
+        return _plain_file(path, path)[0]
+    except InputError:
+        return None
+
+
+def _plain_file(path: str, name: str) -> tuple[bytes | None, int]:
+    """A regular file's bytes when small and plain, else None; and its size, as a positive
+    number when it can be read in place (big, plain), negated when it must be copied out
+    (compressed, or another encoding)."""
+    check_regular_file(path, name)  # a FIFO would wait for a writer, a device never ends
+    try:
+        # plain descriptors: opening a file object costs more than parsing a small document
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # swapped since it was looked at
+            check_regular_file(path, name)
+            raise InputError("not a regular file", file=name)
+        if st.st_size <= IN_MEMORY:  # small: one read, then slices
+            data = _read_fd(fd, st.st_size)
+            if _compression(data) is None and ascii_compatible(data[:64 * 1024]):
+                return data, len(data)
+        else:
+            head = os.pread(fd, 64 * 1024, 0)
+            if _compression(head) is None and ascii_compatible(head):
+                return None, st.st_size
+        return None, -st.st_size
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+    finally:
+        os.close(fd)
 
 
 def _read_fd(fd: int, size: int) -> bytes:

@@ -211,12 +211,13 @@ class Validator:
     # -- on an open input -------------------------------------------------------------------
     def result_of(self, doc: Input, info: RootInfo | None = None,
                   on_finding: Callable[[Finding], None] | None = None,
-                  parsed: etree._Element | None = None) -> DocumentResult:
+                  parsed: etree._Element | None = None, *, faulty: bool = False) -> DocumentResult:
         """The :class:`DocumentResult` of an opened input (*info*: its root, if known);
         *on_finding* hears each finding as soon as it is found.  *parsed*: the document
-        already parsed by :func:`parse_small` (it is used up)."""
+        already parsed by :func:`parse_small` (it is used up).  *faulty*: :meth:`clean_small`
+        found a finding in it (so it is not looked for on one parse again)."""
         result = DocumentResult(doc.label, self.label)
-        for finding in self.findings_of(doc, info, parsed):
+        for finding in self.findings_of(doc, info, parsed, faulty=faulty):
             result.findings.append(finding)
             if on_finding is not None:
                 on_finding(finding)
@@ -225,7 +226,7 @@ class Validator:
         return result
 
     def findings_of(self, doc: Input, info: RootInfo | None = None,
-                    parsed: etree._Element | None = None) -> Iterator[Finding]:
+                    parsed: etree._Element | None = None, *, faulty: bool = False) -> Iterator[Finding]:
         """Every finding of an opened input (see :meth:`iter_findings`)."""
         self.records = None
         self.root = None
@@ -240,9 +241,9 @@ class Validator:
             yield self._foreign_root(info, doc.label)
             return
         layout = self.layout(info.tag)
-        if parsed is None and doc.path is None and doc.size <= CLEAN_CHECK_BYTES:
+        if parsed is None and doc.path is None and doc.size <= CLEAN_CHECK_BYTES and not faulty:
             parsed = parse_small(doc, self._lean)
-        if parsed is not None and self._clean(doc, info, layout, parsed):
+        if parsed is not None and not faulty and self._clean(doc.data(), info, layout, parsed):
             return  # a small document without a single finding, told on one parse
         if layout is None:
             yield from self._whole(doc)
@@ -264,14 +265,28 @@ class Validator:
         return self._layouts[root_tag]
 
     # -- internals ----------------------------------------------------------------------------
-    def _clean(self, doc: Input, info: RootInfo, layout: CollectionLayout | None, root: etree._Element) -> bool:
+    def may_be_clean(self, info: RootInfo) -> bool:
+        """Whether a document of root *info* can have a result without any finding: not when
+        the version has a lifecycle note, the root is another version's, or no finding is
+        allowed (``max_errors=0``: every result is cut short)."""
+        return not self.lifecycle and (self.own is None or info.tag in self.own) and (
+            self.max_errors is None or self.max_errors > 0)
+
+    def clean_small(self, data: bytes, info: RootInfo, root: etree._Element) -> bool:
+        """For a document :meth:`may_be_clean`: True when the small document *data*, parsed
+        by :func:`parse_small`'s parser (without a DOCTYPE) as *root*, has no finding at all;
+        :attr:`records` is then set as :meth:`result_of` would set it.  False: it has one
+        (*root* may have been changed).  The shortest path a clean message can take."""
+        self.root = info
+        return self._clean(data, info, self.layout(info.tag), root)
+
+    def _clean(self, data: bytes, info: RootInfo, layout: CollectionLayout | None, root: etree._Element) -> bool:
         """True when a small document in memory has no finding at all -- schema valid, no
         rule fires -- decided on one parse without whitespace-only text between elements,
         the tree the rules see anyway.  Anything else (a finding, a DOCTYPE, a parse error)
         answers False and the document takes the full path, which says exactly what is
         wrong; so this only saves work, it never changes an answer."""
         tree = root.getroottree()
-        data = doc.data()
         # a DOCTYPE is written "<!DOCTYPE" in the bytes: reading docinfo costs more than looking
         if b"<!DOCTYPE" in data and getattr(tree.docinfo, "doctype", None):
             return False
