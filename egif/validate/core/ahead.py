@@ -229,6 +229,7 @@ class Ahead:
         self._forked_keys: set[RootKey] = set()  # the roots the workers know
         self._unknown = 0  # roots the workers did not know since then
         self._forks = 0
+        self._roots: dict[tuple[Any, ...], RootInfo] = {}  # the roots answers name, made once each
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
@@ -241,9 +242,10 @@ class Ahead:
         waiting: deque[_Entry[S]] = deque()  # path sources not sent yet
         it = iter(sources)
         exhausted = False
+        ahead = self._window()
         try:
             while True:
-                while not exhausted and len(window) < self._window():  # look ahead
+                while not exhausted and len(window) < ahead:  # look ahead
                     try:
                         entry = _Entry(next(it))
                     except StopIteration:
@@ -283,12 +285,16 @@ class Ahead:
         kind, fields, found = entry.answer
         if kind != DONE or fields is None or found is None:
             return None
-        info = RootInfo(*fields)
-        validator = self.table.get(key_of(info))
+        info = self._roots.get(fields)
+        if info is None:
+            info = self._roots[fields] = RootInfo(*fields)
+        validator = self.table.get((info.tag, info.version))
         if validator is None:
             return None
         findings, records, truncated = found
-        return validator, info, DocumentResult(label_of(entry.source), validator.label, findings, records, truncated)
+        source = entry.source
+        return validator, info, DocumentResult(source if type(source) is str else label_of(source), validator.label,
+                                               findings, records, truncated)
 
     def _window(self) -> int:
         """How many sources are taken from the caller's iterable ahead of the one it is at:
@@ -303,6 +309,8 @@ class Ahead:
             return
         if not self.table or (len(waiting) < CHUNK and not exhausted):
             return
+        if self._workers and all(len(w.pending) >= IN_FLIGHT for w in self._workers) and not self._stale():
+            return  # every worker has its fill (the usual case: one look, no list made)
         workers = self._ready(len(waiting))
         while waiting and workers:
             worker = min(workers, key=lambda w: len(w.pending))
@@ -313,9 +321,14 @@ class Ahead:
             if not worker.alive:
                 workers.remove(worker)
 
+    def _stale(self) -> bool:
+        """Whether the caller has learnt roots since the workers were forked, and the workers
+        keep meeting roots they do not know."""
+        return bool(self._workers) and len(self.table) > len(self._forked_keys) and self._unknown >= RELEARN
+
     def _ready(self, waiting: int) -> list[_Worker]:
         """The live workers, forked (again) when that is worth it."""
-        stale = bool(self._workers) and len(self.table) > len(self._forked_keys) and self._unknown >= RELEARN
+        stale = self._stale()
         live = [w for w in self._workers if w.alive]
         if (self._workers and not stale) or self._forks >= MAX_FORKS:
             return live
