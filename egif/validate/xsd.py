@@ -145,10 +145,17 @@ def _named(el: etree._Element, prefix: str, local: str) -> bool:
 def validate(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -> list[XsdError]:
     """Validate *target* (a tree, or one element of it) and return its errors, corrected
     where libxml2 departs from the specification; [] when valid."""
+    return validate_noting(schema, target)[0]
+
+
+def validate_noting(schema: etree.XMLSchema,
+                    target: etree._ElementTree | etree._Element) -> tuple[list[XsdError], bool]:
+    """:func:`validate`, and whether it changed the tree (values collapsed).  Nothing else
+    in it changes a tree: default attributes are not added (lxml's default)."""
     errors = _run(schema, target)
     if errors and _collapse_values(errors):
-        errors = _run(schema, target)
-    return errors
+        return _run(schema, target), True
+    return errors, False
 
 
 def _run(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -> list[XsdError]:

@@ -239,7 +239,7 @@ class _Run:
                     self.ranges += 1
                     if self.book is not None and not self.book.merge(result.seen):
                         # a value this range took for new was seen in an earlier range
-                        again = engine.local.rules_again(start, end, self.book, data)
+                        again = engine.local.rules_again(start, end, self.book, data, collapsed=result.collapsed)
                         result.findings = [f for f in result.findings if f[2] != RULE_KIND] + again
                     yield from self._absolute(result, line, skeleton, keys, judge_root=not self.whole_and_clean)
                     line += result.newlines

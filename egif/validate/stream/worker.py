@@ -125,6 +125,9 @@ class RangeResult:
     # (the parent's skeleton decides those; without them it need not look)
     root_attributes: bool = False
     root_content: bool = False
+    # the XSD pass changed values in the tree the rules saw (see egif.validate.xsd): a second
+    # reading for the rules must be validated again to see the same
+    collapsed: bool = False
 
 
 # Any base URL outside every real scheme: the resolver below answers all requests.
@@ -256,7 +259,7 @@ class Worker:
         # where each child of the root stands (None: every child a record of the one name,
         # standing at its index); the tree's shape does not change below, so it is read once
         children = None if only_records else self._children(root, result, delta)
-        errors = xsd.validate(self.schema, root.getroottree())
+        errors, result.collapsed = xsd.validate_noting(self.schema, root.getroottree())
         if errors:
             self._errors(root, errors, data, result, lean, only_records)
         if (errors or self.wildcards) and self._xinclude(root, result, delta):
@@ -264,19 +267,24 @@ class Worker:
         if self.plan.constraints:
             self._keys(root, children, result, delta)
         if self.rules:
-            rules_root = root if lean else self._rules_tree(data)
+            rules_root: etree._Element | None = root
+            if not lean:
+                rules_root, result.collapsed = self._rules_tree(data)
             if rules_root is not None:
                 self._rules(rules_root, result, delta, only_records and lean, data,
                             children if rules_root is root else None)
         return result
 
-    def _rules_tree(self, data: bytes) -> etree._Element | None:
+    def _rules_tree(self, data: bytes, validate: bool = True) -> tuple[etree._Element | None, bool]:
         """The tree the rules see: parsed without whitespace-only text between elements, its
-        values corrected by the XSD pass as every other range's are."""
+        values corrected by the XSD pass as every other range's are; and whether that pass
+        changed any.  *validate*: False when it is known to change nothing (no value to
+        correct, and no xs:ID for libxml2 to register)."""
         root = self._parse(data, True)[0]
-        if root is not None:
-            xsd.validate(self.schema, root.getroottree())
-        return root
+        changed = False
+        if root is not None and validate:
+            changed = xsd.validate_noting(self.schema, root.getroottree())[1]
+        return root, changed
 
     def _parse(self, data: bytes, lean: bool) -> tuple[etree._Element | None, int]:
         """The range parsed (None: it does not parse) and its number of newlines, read from
@@ -596,10 +604,12 @@ class Worker:
             result.findings.append(self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND,
                                              order, f.check.rule_id, f.check.severity.value, f.message))
 
-    def rules_again(self, start: int, end: int, book: Any, data: bytes | None = None
-                    ) -> list[RawFinding]:
+    def rules_again(self, start: int, end: int, book: Any, data: bytes | None = None, *,
+                    collapsed: bool = True) -> list[RawFinding]:
         """The rules' findings of a range evaluated again with *book* as the oracle of
-        ``seen()`` (in the parent, when a worker's answers turned out wrong)."""
+        ``seen()`` (in the parent, when a worker's answers turned out wrong).  *collapsed*:
+        the range's XSD pass changed values (:attr:`RangeResult.collapsed`); when it did
+        not, and no xs:ID is declared, the second reading is not validated again."""
         from egif.validate.schematron.evaluator import RECORDS, program
 
         doc = self.doc
@@ -607,7 +617,7 @@ class Worker:
         if data is None:
             data = os.pread(self.fd, end - start, start)
         delta = doc.head_lines + 1
-        root = self._rules_tree(data)
+        root, _changed = self._rules_tree(data, validate=collapsed or self.plan.interdependent)
         assert root is not None  # it parsed the first time
         children = self._children(root, RangeResult(ok=True), delta)
         for child in list(root):
@@ -696,7 +706,7 @@ def _join(a: RangeResult, b: RangeResult, lines_in_a: int) -> RangeResult:
                        children=a.children + b.children, counts=counts, runs=runs, findings=findings,
                        keys=keys, seen=_seen_both(a.seen, b.seen), kept=kept,
                        root_attributes=a.root_attributes or b.root_attributes,
-                       root_content=a.root_content or b.root_content)
+                       root_content=a.root_content or b.root_content, collapsed=a.collapsed or b.collapsed)
 
 
 def _seen_both(a: dict[tuple[int, str], tuple[bytes, list[str]]],
