@@ -11,8 +11,11 @@ and macOS's system libraries may not survive one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import signal
 import sys
+from collections.abc import Callable
 
 FORKS = sys.platform.startswith("linux") and hasattr(os, "fork")
 
@@ -37,3 +40,31 @@ def keep_only(*fds: int) -> None:
         if fd not in keep:
             with contextlib.suppress(OSError):  # the listing's own descriptor, closed already
                 os.close(fd)
+
+
+def fork_worker(serve: Callable[[int, int], None]) -> tuple[int, int, int]:
+    """Fork a worker that runs ``serve(tasks, answers)`` on its ends of two new pipes, then
+    exits (it never returns into the caller's code); the caller gets the worker's pid, the
+    end it writes tasks to and the end it reads answers from.
+
+    In the worker only those two ends stay open (when the caller goes, the worker reads the
+    end of its tasks), Ctrl-C is ignored (the caller stops its workers), and what the
+    caller made is never collected: the collector would write to every inherited object,
+    and each page written to is copied."""
+    tasks_r, tasks_w = os.pipe()
+    answers_r, answers_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            keep_only(tasks_r, answers_w)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            gc.freeze()
+            serve(tasks_r, answers_w)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(tasks_r)
+    os.close(answers_w)
+    return pid, tasks_w, answers_r

@@ -26,7 +26,6 @@ fork would copy one thread of many, and whatever locks the others hold.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -114,15 +113,9 @@ def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None]:
 
 def _serve(rfd: int, wfd: int) -> None:
     """A worker's life: chunks of paths in, their answers out, until the caller closes."""
-    import signal
-
     from egif.validate.stream.worker import read_message, send_message
     from egif.xmlsafe import make_parser
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller stops its workers
-    # what the caller made is never collected here: the collector would write to every
-    # inherited object, and each page written to is copied
-    gc.freeze()
     global _LEAN
     _LEAN = make_parser(remove_blank_text=True)
     for validator in _TABLE.values():  # this process's copies: no progress reports, no processes of their own
@@ -140,24 +133,7 @@ class _Worker:
     """One forked worker and its two pipes."""
 
     def __init__(self) -> None:
-        tasks_r, tasks_w = os.pipe()
-        answers_r, answers_w = os.pipe()
-        pid = os.fork()
-        self.wfd: int = tasks_w
-        self.rfd: int = answers_r
-        if pid == 0:  # the worker: never returns into the caller's code
-            code = 0
-            try:
-                # only its own pipes stay open: when the caller goes, the worker reads the end
-                forking.keep_only(tasks_r, answers_w)
-                _serve(tasks_r, answers_w)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(tasks_r)
-        os.close(answers_w)
-        self.pid = pid
+        self.pid, self.wfd, self.rfd = forking.fork_worker(_serve)
         self.pending: deque[list[_Entry[Any]]] = deque()  # chunks sent, answers not read yet
         self.alive = True
 

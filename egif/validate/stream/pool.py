@@ -22,7 +22,6 @@ parent.  A worker whose parent dies sees the end of its input and exits.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from egif.errors import InputError, SchemaCompileError, UnsafeInputError
-from egif.validate.forking import fork_safe, keep_only
+from egif.validate.forking import fork_safe, fork_worker
 from egif.validate.stream.worker import Doc, Plan, RangeResult, Worker, answer, read_message, send_message
 
 if TYPE_CHECKING:  # started processes only: imported when the first worker starts
@@ -85,28 +84,11 @@ class _Proc:
         self.plan = plan
 
     def _fork(self, local: Worker) -> None:
-        tasks_r, tasks_w = os.pipe()
-        answers_r, answers_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: never returns into the parent's code
-            code = 0
-            try:
-                keep_only(tasks_r, answers_w)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers
-                # what the parent made is never collected here: the collector would write to
-                # every inherited object, and each page written to is copied
-                gc.freeze()
-                local.close()
-                answer(local, tasks_r, answers_w)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(tasks_r)
-        os.close(answers_w)
-        self.pid = pid
-        self.wfd = tasks_w
-        self.rfd = answers_r
+        def serve(tasks: int, answers: int) -> None:
+            local.close()
+            answer(local, tasks, answers)
+
+        self.pid, self.wfd, self.rfd = fork_worker(serve)
 
     def send(self, message: Any, label: str) -> None:
         try:
