@@ -249,6 +249,33 @@ def test_forked_and_fresh_workers_answer_alike(registry: Registry, tmp_path: Pat
         os.close(spare_w)
 
 
+@pytest.mark.skipif(not forking.FORKS, reason="workers are forked on Linux only")
+def test_beside_other_threads_the_workers_are_fresh_interpreters(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A fork copies one thread of many, and whatever locks the others hold: a caller running
+    threads of its own (a server) gets fresh interpreters, with the same findings."""
+    import threading
+
+    path = tmp_path / "export.xml"
+    planted = _sample(path, size=1_000_000, seed=6, rate=0.01)
+    seen: list[list[bytes]] = []
+
+    def look(_progress: object) -> None:
+        for pid in _children():
+            with contextlib.suppress(OSError):
+                seen.append(_cmdline(pid))
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        found = validate_collection(gazetteer, path, jobs=2, chunk_bytes=8192, progress=look)
+    finally:
+        stop.set()
+        other.join()
+    assert seen and all(b"-c" in cmd for cmd in seen)
+    assert sorted((f.record, f.line) for f in found) == planted
+
+
 def test_keep_only_closes_every_other_descriptor(tmp_path: Path) -> None:
     kept_r, kept_w = os.pipe()
     other = os.open(tmp_path, os.O_RDONLY)
