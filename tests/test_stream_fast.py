@@ -25,7 +25,7 @@ from egif.validate import Validator, forking
 from egif.validate.stream import layout as layout_module
 from egif.validate.stream.layout import CollectionLayout, collection_layout
 from egif.validate.stream.pool import boot_code
-from egif.validate.stream.worker import compile_schema
+from egif.validate.stream.worker import Doc, compile_schema
 
 from .test_stream import validate_collection
 
@@ -423,3 +423,19 @@ def test_record_keys_are_the_keys_read_one_by_one(records: list[tuple[str, list[
     worker._keys(root, {child: (i, i, tag, i + 1) for i, child in enumerate(root)}, slow, 2)
     assert fast.keys == slow.keys
     assert len([k for k in fast.keys if k[0] == 0]) == len(records)
+
+
+@pytest.mark.skipif(not forking.FORKS, reason="workers are forked on Linux only")
+def test_a_fork_of_a_worker_with_a_document_open_still_answers(gazetteer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fork keeps none of the parent's descriptors, an open document's included: it lets
+    go of it rather than closing it a second time, and answers the next document's ranges."""
+    path = tmp_path / "export.xml"
+    planted = _sample(path, size=600_000, seed=3, rate=0.01)
+    v = Validator.for_schema(gazetteer, jobs=2, piece_bytes=16_384)
+    layout = v.layout(GZE_ROOT)
+    assert layout is not None
+    local = v._engine(layout).local
+    local.open(Doc(str(path), b"", b"", 0))  # as if a document were being read when the pool forks
+    assert local.fd >= 0
+    found = list(v.iter_findings(path))
+    assert sorted((f.record, f.line) for f in found) == planted

@@ -85,7 +85,7 @@ class _Proc:
 
     def _fork(self, local: Worker) -> None:
         def serve(tasks: int, answers: int) -> None:
-            local.close()
+            local.forget()
             answer(local, tasks, answers)
 
         self.pid, self.wfd, self.rfd = fork_worker(serve)

@@ -225,6 +225,12 @@ class Worker:
             os.close(self.fd)
             self.fd = -1
 
+    def forget(self) -> None:
+        """In a fork of the process that made this worker: let go of the document it had
+        open, whose descriptor the fork does not keep (see egif.validate.forking.keep_only)."""
+        self.doc = None
+        self.fd = -1
+
     def check(self, start: int, end: int, careful: bool, data: bytes | None = None) -> RangeResult:
         """The result of range ``[start, end)`` of the open document (*data*: its bytes, when
         the document is not a file)."""
