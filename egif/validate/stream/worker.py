@@ -540,18 +540,10 @@ class Worker:
             for node in nodes:
                 if not isinstance(node, etree._Element) or node is root:
                     continue
-                values: list[str] = []
-                complete = True
-                for field_path in fields:
-                    text = field_text(field_path, node)
-                    if text is None:
-                        complete = False
-                        break
-                    values.append(" ".join(text.split()))
                 # usually the record itself is selected: no walk up to it, no path below it
                 top = node if node.getparent() is root else top_child(node, root)
                 pos, rec, tag, index = children.get(top, (-1, -1, str(top.tag), 1))
-                result.keys.append((ci, tuple(values) if complete else None, _line(node, delta) - delta,
+                result.keys.append((ci, key_values(fields, node), _line(node, delta) - delta,
                                     pos, rec, tag, index, step(top), "" if top is node else inner_path(node, top)))
 
     def _record_keys(self, ci: int, records: list[etree._Element], fields: tuple[etree.XPath | str, ...],
@@ -564,20 +556,18 @@ class Worker:
         append = result.keys.append
         child = fields[0] if len(fields) == 1 and isinstance(fields[0], str) and fields[0][0] != "@" else None
         for i, node in enumerate(records):
-            if child is not None:  # one child element's text: the usual record identifier
+            if child is not None:  # one child element's text, the usual record identifier: as
+                # key_values reads it, without a call per field (this runs for every record)
                 found = [c.text for c in node.iterchildren(child)]
                 values: tuple[str, ...] | None = (
                     (" ".join((found[0] or "").split()),) if len(found) == 1 else None)
             else:
-                texts = [field_text(f, node) for f in fields]
-                values = None if None in texts else tuple(" ".join(t.split()) for t in texts if t is not None)
+                values = key_values(fields, node)
             prefix = node.prefix
             name = names.get(prefix)
             if name is None:
                 name = names[prefix] = step(node)
-            line: Any = node.sourceline
-            append((ci, values, (line if isinstance(line, int) and line > 0 else delta) - delta,
-                    i, i, tag, i + 1, name, ""))
+            append((ci, values, _line(node, delta) - delta, i, i, tag, i + 1, name, ""))
 
     # -- business rules, record phase ----------------------------------------------------
     def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool,
@@ -661,6 +651,18 @@ def field_text(field: etree.XPath | str, node: etree._Element) -> str | None:
         return None
     item = got[0]
     return (item.text or "") if isinstance(item, etree._Element) else str(item)
+
+
+def key_values(fields: tuple[etree.XPath | str, ...], node: etree._Element) -> tuple[str, ...] | None:
+    """The key of *node* under an identity constraint's *fields*: each field's text with its
+    whitespace collapsed; None when a field selects no node or several."""
+    values = []
+    for path in fields:
+        text = field_text(path, node)
+        if text is None:
+            return None
+        values.append(" ".join(text.split()))
+    return tuple(values)
 
 
 def _field(path: str, ns: dict[str, str]) -> etree.XPath | str:
