@@ -261,17 +261,9 @@ class _Run:
             record = self.records + rec + 1 if rec >= 0 else None
             out.append(((line + rel, self.children + pos, kind, order),
                         Finding(message, rule, Severity(severity), self.label, line + rel, None, path, record)))
-        seen, plain = keys.seen, keys.plain
-        for key in result.keys:
-            ci, values = key[0], key[1]
-            if values is not None and plain[ci]:
-                table = seen[ci]
-                if values not in table:  # the common case, a first value: what add() does, inline
-                    table[values] = line + key[2]
-                    continue
-            found = keys.add(key, line, self.records, self.counts, self.root_step, self.engine.step_of)
-            if found is not None:
-                out.append(((found.line or 0, self.children + key[3], _KEY_KIND, len(out)), found))
+        for key, found in keys.add_all(result.keys, line, self.records, self.counts, self.root_step,
+                                       self.engine.step_of):
+            out.append(((found.line or 0, self.children + key[3], _KEY_KIND, len(out)), found))
         for sort_key, f in skeleton.add_runs(result.runs, line, self.children, self.records, check=judge_root):
             out.append((sort_key, f))
         for child in result.kept:
@@ -505,13 +497,30 @@ class _Keys:
         self.plain = [c.kind != "keyref" for c in constraints]  # values a first occurrence says nothing of
         self.refs: list[tuple[int, tuple[str, ...], int, str, int | None]] = []
 
-    def add(self, key: Any, line: int, records_before: int, counts: dict[str, int], root_step: str,
-            step_of: Callable[[str, str, int], str]) -> Finding | None:
+    def add_all(self, keys: list[Any], line: int, records_before: int, counts: dict[str, int], root_step: str,
+                step_of: Callable[[str, str, int], str]) -> list[tuple[Any, Finding]]:
+        """Take in a range's key values (*line*: the range's first line); the findings they
+        make, each with its key.  A first value says nothing and is taken with one look,
+        since nearly every key of a big file is one."""
+        found: list[tuple[Any, Finding]] = []
+        for key in keys:
+            ci, values = key[0], key[1]
+            if values is not None and self.plain[ci]:
+                table = self.seen[ci]
+                if values not in table:
+                    table[values] = line + key[2]
+                    continue
+            finding = self._report(key, line, records_before, counts, root_step, step_of)
+            if finding is not None:
+                found.append((key, finding))
+        return found
+
+    def _report(self, key: Any, line: int, records_before: int, counts: dict[str, int], root_step: str,
+                step_of: Callable[[str, str, int], str]) -> Finding | None:
+        """A key that is not a first value: a missing one, a keyref's (checked at the end) or
+        a repeat."""
         ci, values, rel, _position, rec, tag, index, name, rest = key
         c = self.constraints[ci]
-        if values is not None and c.kind != "keyref" and values not in self.seen[ci]:
-            self.seen[ci][values] = line + rel  # the common case: a first value, nothing to say
-            return None
         where = line + rel
         path = root_step + step_of(name, tag, counts.get(tag, 0) + index) + rest
         record = records_before + rec + 1 if rec >= 0 else None
@@ -525,13 +534,10 @@ class _Keys:
         if c.kind == "keyref":
             self.refs.append((ci, values, where, path, record))
             return None
-        if values in self.seen[ci]:
-            shown = ", ".join(f"'{v}'" for v in values)
-            return Finding(f"Element '{_element(path)}': Duplicate key-sequence [{shown}] in {c.kind} "
-                           f"identity-constraint '{label}'.", "xsd:cvc-idc", Severity.ERROR, self.label,
-                           where, None, path, record)
-        self.seen[ci][values] = where
-        return None
+        shown = ", ".join(f"'{v}'" for v in values)  # seen before: add_all took every first value
+        return Finding(f"Element '{_element(path)}': Duplicate key-sequence [{shown}] in {c.kind} "
+                       f"identity-constraint '{label}'.", "xsd:cvc-idc", Severity.ERROR, self.label,
+                       where, None, path, record)
 
     def finish(self) -> list[Finding]:
         found: list[Finding] = []
