@@ -68,3 +68,24 @@ def fork_worker(serve: Callable[[int, int], None]) -> tuple[int, int, int]:
     os.close(tasks_r)
     os.close(answers_w)
     return pid, tasks_w, answers_r
+
+
+def stop_worker(pid: int, *fds: int) -> None:
+    """Close the caller's ends of a forked worker's pipes and kill it: it holds nothing that
+    needs an orderly end.  Reap it with :func:`reap` (stopping several first lets the system
+    take them down side by side)."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def reap(pid: int) -> int:
+    """Wait for a worker that has ended or been stopped; its exit code (a signal's number
+    negated; -SIGKILL when it was reaped already)."""
+    try:
+        _pid, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -signal.SIGKILL
+    return os.waitstatus_to_exitcode(status)

@@ -25,7 +25,6 @@ fork would copy one thread of many, and whatever locks the others hold.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -167,17 +166,10 @@ class _Worker:
         return chunk
 
     def stop(self) -> None:
-        import signal
-
-        for fd in (self.wfd, self.rfd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)  # it holds nothing that needs an orderly end
+        forking.stop_worker(self.pid, self.wfd, self.rfd)
 
     def reap(self) -> None:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        forking.reap(self.pid)
 
 
 class _Entry(Generic[S]):
@@ -264,13 +256,11 @@ class Ahead:
         info = self._roots.get(fields)
         if info is None:
             info = self._roots[fields] = RootInfo(*fields)
-        validator = self.table.get((info.tag, info.version))
+        validator = self.table.get(key_of(info))
         if validator is None:
             return None
         findings, records, truncated = found
-        source = entry.source
-        return validator, info, DocumentResult(source if type(source) is str else label_of(source), validator.label,
-                                               findings, records, truncated)
+        return validator, info, DocumentResult(label_of(entry.source), validator.label, findings, records, truncated)
 
     def _window(self) -> int:
         """How many sources are taken from the caller's iterable ahead of the one it is at:

@@ -21,9 +21,6 @@ parent.  A worker whose parent dies sees the end of its input and exits.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
 from collections import deque
 from collections.abc import Generator, Iterator
@@ -31,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from egif.errors import InputError, SchemaCompileError, UnsafeInputError
-from egif.validate.forking import fork_safe, fork_worker
+from egif.validate.forking import fork_safe, fork_worker, reap, stop_worker
 from egif.validate.stream.worker import Doc, Plan, RangeResult, Worker, answer, read_message, send_message
 
 if TYPE_CHECKING:  # started processes only: imported when the first worker starts
@@ -120,12 +117,8 @@ class _Proc:
         interpreter's shutdown would cost the caller ~15 ms of waiting: it is killed,
         then reaped."""
         if self.popen is None:
-            for fd in (self.wfd, self.rfd):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._wait()
+            stop_worker(self.pid, self.wfd, self.rfd)
+            reap(self.pid)
             return
         try:
             if self.popen.stdin is not None:
@@ -140,13 +133,7 @@ class _Proc:
 
     def _wait(self) -> int:
         """The worker's exit code, once it has ended (a signal's number negated)."""
-        if self.popen is not None:
-            return self.popen.wait()
-        try:
-            _pid, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:  # reaped already
-            return -signal.SIGKILL
-        return os.waitstatus_to_exitcode(status)
+        return self.popen.wait() if self.popen is not None else reap(self.pid)
 
 
 class Pool:
