@@ -428,9 +428,8 @@ def _below_root(part: str, ns: dict[str, str], root_tag: str) -> str | None:
         return None
     first = _FIRST_STEP.match(part)
     if first is not None:
-        prefix, _, local = first.group(1).rpartition(":")
-        uri = ns.get(prefix) if prefix else ""
-        if uri is not None and (f"{{{uri}}}{local}" if uri else local) != root_tag:
+        clark = _clark(first.group(1), ns)
+        if clark is not None and clark != root_tag:
             return "descendant::" + part
     wild = _WILD_STEP.match(part)
     if wild is not None and ns.get(wild.group(1)) not in (None, _namespace_of(root_tag)):
