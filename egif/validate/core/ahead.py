@@ -30,13 +30,11 @@ from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from lxml import etree
-
 from egif.validate import forking
 from egif.validate.core.detect import RootInfo, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Source, label_of, open_input, small_plain_file, sniff_root
-from egif.validate.core.validator import CLEAN_CHECK_BYTES, parse_small
+from egif.validate.core.validator import parse_small, parse_small_data
 
 if TYPE_CHECKING:
     from egif.model import Finding
@@ -95,11 +93,10 @@ def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None]:
     found a finding in (the ordinary path then need not look for one on one parse again);
     or None and None: :func:`_answer` takes the ordinary path.  The same answer either way."""
     data = small_plain_file(path)
-    if data is None or len(data) > CLEAN_CHECK_BYTES or b"<!DOCTYPE" in data:
+    if data is None or b"<!DOCTYPE" in data:  # a DOCTYPE: the ordinary path checks it, and says why
         return None, None
-    try:
-        root = etree.fromstring(data, _LEAN)
-    except etree.XMLSyntaxError:
+    root = parse_small_data(data, _LEAN, path)
+    if root is None:
         return None, None
     info = root_info(root)
     validator = _TABLE.get(key_of(info))

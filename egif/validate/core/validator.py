@@ -273,9 +273,9 @@ class Validator:
             self.max_errors is None or self.max_errors > 0)
 
     def clean_small(self, data: bytes, info: RootInfo, root: etree._Element) -> bool:
-        """For a document :meth:`may_be_clean`: True when the small document *data*, parsed
-        by :func:`parse_small`'s parser (without a DOCTYPE) as *root*, has no finding at all;
-        :attr:`records` is then set as :meth:`result_of` would set it.  False: it has one
+        """For a document :meth:`may_be_clean`: True when the small document *data*, parsed as
+        *root* by :func:`parse_small_data` with :func:`parse_small`'s parser, has no finding at
+        all; :attr:`records` is then set as :meth:`result_of` would set it.  False: it has one
         (*root* may have been changed).  The shortest path a clean message can take."""
         self.root = info
         return self._clean(data, info, self.layout(info.tag), root)
@@ -469,7 +469,13 @@ def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
     path then says why)."""
     if doc.path is not None or doc.size > CLEAN_CHECK_BYTES:
         return None
-    data = doc.data()
+    return parse_small_data(doc.data(), parser, doc.label)
+
+
+def parse_small_data(data: bytes, parser: etree.XMLParser, label: str) -> etree._Element | None:
+    """:func:`parse_small` of a document's bytes (*label* names it in an error)."""
+    if len(data) > CLEAN_CHECK_BYTES:
+        return None
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
@@ -477,7 +483,7 @@ def parse_small(doc: Input, parser: etree.XMLParser) -> etree._Element | None:
     if b"<!DOCTYPE" in data:  # no DOCTYPE is written otherwise
         tree = root.getroottree()
         if getattr(tree.docinfo, "doctype", ""):
-            check_doctype(tree, doc.label)
+            check_doctype(tree, label)
     return root
 
 
