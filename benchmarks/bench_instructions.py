@@ -1,0 +1,195 @@
+"""One-core cost of `egif validate --jobs 1` beside xmllint, counted in instructions.
+
+    .venv/bin/python benchmarks/bench_instructions.py [--size 5MB] [--before DIR] [--write]
+
+CPU time on a shared machine moves by up to twice within minutes, which makes a
+ratio of 1.3 hard to tell from 1.5 in one run.  The number of instructions a
+process executes does not move: valgrind's callgrind tool counts them (about 50
+times slower than running natively, so the exports here are small).  A count is
+not a time -- memory stalls and system calls are left out -- so these figures
+stand beside the timed tables of bench_validate.py and do not replace them.
+
+For each shape (the same generators, seed and fault rate as bench_validate.py), it
+counts:
+
+* ``xmllint --stream --noout --schema`` on the export, and on the shape's first
+  record alone (its start-up: reading and compiling the schema);
+* ``egif validate --jobs 1`` with rules and with ``--no-rules``, on the export and on
+  that one-record document (start-up: the interpreter, imports, the registry,
+  compiling the schema and rules).
+
+Per MB is (export - start-up) / MB for each tool; "at 100 MB" adds the start-up
+once to 100 MB of that steady cost, which is what the timed table's ``--jobs 1``
+CPU row compares.  Needs valgrind (Debian: ``apt-get install valgrind``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_validate as bv  # noqa: E402
+
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+def instructions(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0, 1)) -> tuple[int, str]:
+    """Instructions *cmd* executes (one process: the runs here start none), and its output."""
+    with tempfile.TemporaryDirectory() as tmp:
+        full = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd]
+        proc = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd[:3])}... exited {proc.returncode}: {proc.stderr.strip()[-600:]}")
+    m = _COLLECTED.search(proc.stderr)
+    if m is None:
+        raise SystemExit(f"no instruction count from callgrind: {proc.stderr.strip()[-400:]}")
+    return int(m.group(1)), proc.stdout + proc.stderr
+
+
+@dataclass
+class Count:
+    """A tool's count on the export and at start-up."""
+
+    name: str
+    total: int
+    start: int
+    note: str = ""
+
+    def per_mb(self, mb: float) -> float:
+        return (self.total - self.start) / mb
+
+
+def first_record(export: bv.Export, path: Path) -> None:
+    """The export cut after its first record, root closed: a tiny document of the shape."""
+    data = export.path.read_bytes()
+    name = re.search(rb"<(?!\?|!)([\w.\-:]+)", data)
+    assert name is not None
+    root = name.group(1)
+    local = root.rpartition(b":")[2]
+    records = {"gazetteer": b"AddressRecord", "persons": b"PersonRecord", "addresslist": b"Address"}
+    record = records[export.shape]
+    prefix = rb"(?:[\w.\-]+:)?"
+    start_tag = re.compile(rb"<" + prefix + record + rb"[\s>]")
+    first = start_tag.search(data)
+    second = start_tag.search(data, first.end()) if first else None
+    assert second is not None and local
+    path.write_bytes(data[:second.start()] + b"</" + root + b">\n")
+
+
+def shape_counts(export: bv.Export, trees: list[bv.Tree], xsd: Path, work: Path) -> list[Count]:
+    tiny = work / f"{export.shape}-one.xml"
+    first_record(export, tiny)
+    lint = ["xmllint", "--stream", "--noout", "--schema", str(xsd)]
+    total, out = instructions([*lint, str(export.path)], bv.BASE_ENV, ok=(0, 3))
+    start, _ = instructions([*lint, str(tiny)], bv.BASE_ENV, ok=(0, 3))
+    found = len(re.findall(r"Schemas validity error", out))
+    counts = [Count("xmllint --stream --schema (XSD only)", total, start, f"{found} errors")]
+    for tree in trees:
+        for label, extra in (("--jobs 1 (XSD + rules)", []), ("--jobs 1 --no-rules", ["--no-rules"])):
+            cmd = tree.egif("validate", "--format", "json", "--today", bv.TODAY, "--schema", export.ref,
+                            *extra, "--jobs", "1")
+            start, _ = instructions([*cmd, str(tiny)], tree.env)
+            total, out = instructions([*cmd, str(export.path)], tree.env)
+            want = export.expected("--no-rules" not in extra)
+            found = bv.findings_of(out)
+            note = "all planted found, exact lines" if found == want else f"MISMATCH: {len(found)} of {len(want)}"
+            counts.append(Count(f"egif validate {label} [{tree.label}]", total, start, note))
+    return counts
+
+
+def table(export: bv.Export, counts: list[Count]) -> list[str]:
+    base = counts[0]
+    mb = export.mb
+    lines = [f"**{bv.SHAPES[export.shape][1]}**: {mb:.1f} MB, {export.records:,} records, "
+             f"{len(export.planted)} planted faults", "",
+             "| tool | instructions, export | start-up | per MB | per MB vs xmllint | at 100 MB vs xmllint "
+             "| findings |",
+             "|---|---|---|---|---|---|---|"]
+    for c in counts:
+        at_100 = (c.start + 100 * c.per_mb(mb)) / (base.start + 100 * base.per_mb(mb))
+        lines.append(f"| {c.name} | {c.total / 1e9:.2f} G | {c.start / 1e6:.0f} M | {c.per_mb(mb) / 1e6:.0f} M | "
+                     f"{c.per_mb(mb) / base.per_mb(mb):.2f}x | {at_100:.2f}x | {c.note} |")
+    return lines
+
+
+def floor_row(trees: list[bv.Tree]) -> list[str]:
+    floor, _ = instructions([sys.executable, "-P", "-c", "import lxml.etree"], bv.BASE_ENV, ok=(0,))
+    small = bv.REPO / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
+    lines = ["**Start-up**, `egif validate three-records.xml`, beside Python starting and importing lxml "
+             "(the floor):", "", "| egif | instructions | vs the floor |", "|---|---|---|"]
+    for tree in trees:
+        count, _ = instructions(tree.egif("validate", str(small)), tree.env)
+        lines.append(f"| {tree.label} | {count / 1e6:.0f} M | {count / floor:.2f}x |")
+    lines.append(f"| floor | {floor / 1e6:.0f} M | 1.00x |")
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--size", default="5MB")
+    ap.add_argument("--before", type=Path, help="an earlier egif source tree, counted in the same run")
+    ap.add_argument("--shapes", default=",".join(bv.SHAPES))
+    ap.add_argument("--write", action="store_true", help="put the tables in docs/performance.md")
+    args = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    trees = [bv.Tree("after", bv.REPO)] + ([bv.Tree("before", args.before.resolve())] if args.before else [])
+    work = Path(tempfile.mkdtemp(prefix="egif-instr-"))
+    out: list[str] = []
+    try:
+        for tree in trees:
+            bv.setup(tree, work)
+        from egif import Registry
+
+        with Registry.open(trees[0].registry, actor="bench") as reg:
+            xsds = {}
+            for shape, (ref, _title) in bv.SHAPES.items():
+                rs = reg.resolve(ref)
+                rs.write(work / "xsd" / shape)
+                xsds[shape] = work / "xsd" / shape / rs.main
+        for shape in args.shapes.split(","):
+            export = bv.write_export(shape, work / f"{shape}.xml", bv.parse_size(args.size))
+            lines = table(export, shape_counts(export, trees, xsds[shape], work))
+            print("\n".join(lines), file=sys.stderr)
+            out += [*lines, ""]
+        out += [*floor_row(trees), ""]
+        out.append(f"Counted by valgrind's callgrind; Python {sys.version.split()[0]}, {os.cpu_count()} cores "
+                   "(counts do not depend on the load).")
+        text = "\n".join(out)
+        print(text)
+        if args.write:
+            write_section(text, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_section(body: str, args: argparse.Namespace) -> None:
+    doc = bv.REPO / "docs" / "performance.md"
+    text = doc.read_text()
+    argv = " ".join(["--size", args.size] + (["--before", "DIR"] if args.before else []))
+    section = (
+        "## One core, counted in instructions\n\n"
+        "The `--jobs 1` CPU rows above move with the machine's load. The same comparison counted in\n"
+        "instructions (valgrind's callgrind) does not; a count leaves out memory stalls and system\n"
+        "calls, so it stands beside the timed rows rather than replacing them. Reproduce with\n"
+        f"`.venv/bin/python benchmarks/bench_instructions.py {argv} --write`.\n\n"
+        f"{body}\n"
+    )
+    pattern = re.compile(r"^## One core, counted in instructions\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _m: section + "\n", text, count=1) if pattern.search(text) else (
+        text.rstrip("\n") + "\n\n" + section)
+    doc.write_text(text.rstrip("\n") + "\n")
+
+
+if __name__ == "__main__":
+    main()
