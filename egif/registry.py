@@ -16,7 +16,6 @@ not public API and marks its ``add`` events with ``via``.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 import os
 import posixpath
@@ -96,6 +95,8 @@ def is_url(location: str | Path) -> bool:
 
 
 def sha256(data: bytes) -> str:
+    import hashlib  # here: OpenSSL's hashlib costs every `import egif` a few milliseconds
+
     return hashlib.sha256(data).hexdigest()
 
 

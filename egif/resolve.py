@@ -21,7 +21,7 @@ import posixpath
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lxml import etree
 
@@ -47,8 +47,7 @@ DIRECTIVE_TAGS = {
 }
 
 
-@dataclass(frozen=True)
-class UnitDirective:
+class UnitDirective(NamedTuple):
     file: str
     kind: str
     namespace: str | None
@@ -57,8 +56,7 @@ class UnitDirective:
     target_unit: str | None  # key of another unit (its main file is the target)
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One schema version's own files, ready to be laid out."""
 
     key: str  # "<name>/<version>": its folder in the virtual tree

@@ -119,6 +119,23 @@ def test_layout_falls_back_to_xmlschema_for_substitution_groups() -> None:
     assert layout is not None and "{urn:t}A" in layout.records
 
 
+@given(st.frozensets(st.sampled_from("ABC"), min_size=1), st.frozensets(st.sampled_from("ABC")),
+       st.frozensets(st.sampled_from("ABC")), st.booleans())
+def test_layouts_equal_whatever_their_top_only(records: frozenset[str], top_a: frozenset[str],
+                                              top_b: frozenset[str], interdependent: bool) -> None:
+    """``top_only`` (which xmlschema's model cannot tell) is left out of equality and hash;
+    every other field counts, and a layout is immutable."""
+    a = CollectionLayout("R", records, (), (0, 1, 2), interdependent, frozenset(), top_a)
+    b = CollectionLayout("R", records, (), (0, 1, 2), interdependent, frozenset(), top_b)
+    assert a == b and (a != b) is False and hash(a) == hash(b)
+    other = CollectionLayout("R", records, (), (0, 1, 2), not interdependent, frozenset(), top_a)
+    assert a != other and (a == other) is False
+    assert a != CollectionLayout("R", records | {"D"}, top_only=top_a)
+    assert a != ("R", records, (), (0, 1, 2), interdependent, frozenset(), top_a)
+    with pytest.raises(AttributeError):
+        a.records = frozenset()  # type: ignore[misc]
+
+
 def test_worker_compiles_every_shipped_version_without_egif_resolve(registry: Registry) -> None:
     for version in registry.list():
         rs = registry.resolve(version.ref)

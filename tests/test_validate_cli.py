@@ -107,8 +107,24 @@ def test_validate_imports_only_what_it_uses(registry_path: Path) -> None:
     assert "egif.validate" in loaded
     for heavy in ("hypothesis", "egif.diff", "egif.lint", "egif.generate", "xmlschema", "psycopg",
                   "egif.store.postgres", "egif.xsd11", "decimal", "egif.metadata", "egif.identity",
-                  "platformdirs"):
+                  "platformdirs", "egif.validate.stream.engine", "egif.validate.stream.worker",
+                  "egif.validate.stream.pool", "signal"):
         assert heavy not in loaded, heavy
+
+
+def test_import_egif_leaves_out_what_only_some_work_needs() -> None:
+    """`import egif` loads no digest code (hashlib: only reading or storing blobs needs it),
+    none of the streaming engine's parts (only a big collection, or a document with
+    findings, needs them), no forking (signal) and neither the rules' locality reader nor
+    libxml2's error reading (a document's first check loads them)."""
+    code = "import sys\nimport egif\nprint(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    assert "egif.validate" in loaded
+    for later in ("hashlib", "signal", "click", "hypothesis", "xmlschema", "egif.validate.stream.engine",
+                  "egif.validate.stream.worker", "egif.validate.stream.pool",
+                  "egif.validate.schematron.locality", "egif.validate.xsd"):
+        assert later not in loaded, later
 
 
 def test_generated_documents_say_what_to_install_without_hypothesis() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import signal
 import sys
 from collections.abc import Callable
 
@@ -51,6 +50,8 @@ def fork_worker(serve: Callable[[int, int], None]) -> tuple[int, int, int]:
     end of its tasks), Ctrl-C is ignored (the caller stops its workers), and what the
     caller made is never collected: the collector would write to every inherited object,
     and each page written to is copied."""
+    import signal  # here, as in stop_worker and reap: its enums cost every start-up of egif a millisecond
+
     tasks_r, tasks_w = os.pipe()
     answers_r, answers_w = os.pipe()
     pid = os.fork()
@@ -74,6 +75,8 @@ def stop_worker(pid: int, *fds: int) -> None:
     """Close the caller's ends of a forked worker's pipes and kill it: it holds nothing that
     needs an orderly end.  Reap it with :func:`reap` (stopping several first lets the system
     take them down side by side)."""
+    import signal
+
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -84,6 +87,8 @@ def stop_worker(pid: int, *fds: int) -> None:
 def reap(pid: int) -> int:
     """Wait for a worker that has ended or been stopped; its exit code (a signal's number
     negated; -SIGKILL when it was reaped already)."""
+    import signal
+
     try:
         _pid, status = os.waitpid(pid, 0)
     except ChildProcessError:

@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -45,7 +44,8 @@ _MAX_VALUE = 200
 _FEW = 16  # contexts of a uniqueness check whose values are looked up one by one
 _SCAN_BYTES = 64 * 1024  # documents this small are searched for a rule's element names first
 _QNAME = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*")
-_WILD_STEP = re.compile(r"^([A-Za-z_][\w.\-]*):\*(?=$|[\[/])")  # "prefix:*", then a predicate or a step
+# "prefix:*", then a predicate or a step; compiled on first use (re keeps it), as few rules need it
+_WILD_STEP = r"^([A-Za-z_][\w.\-]*):\*(?=$|[\[/])"
 _FIRST_STEP = re.compile(r"^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=$|[\[/])")
 # keeps only nodes inside a child of the root: not the root, not the root's attributes
 _IN_RECORD = "[ancestor-or-self::*[parent::*]]"
@@ -55,8 +55,7 @@ class RecordCountInRecord(Exception):
     """``record-count()`` was called in a context inside a record."""
 
 
-@dataclass
-class Firing:
+class Firing(NamedTuple):
     """A failed assert or a successful report, on one node."""
 
     node: etree._Element
@@ -72,16 +71,14 @@ class _Env:
         self.record_count: int | None = None
 
 
-@dataclass
-class _XPath:
+class _XPath(NamedTuple):
     """A compiled expression, and whether it reads a variable ($today, a let)."""
 
     xpath: etree.XPath
     variables: bool
 
 
-@dataclass
-class _Unique:
+class _Unique(NamedTuple):
     """A check ``not(seen('scope', child))`` (or a report ``seen(...)``): the values of every
     context are read in two evaluations rather than one callback per context."""
 
@@ -92,17 +89,24 @@ class _Unique:
     child: str  # that child's Clark name
 
 
-@dataclass
 class _Compiled:
-    rule: Rule
-    pattern: Pattern
-    contexts: _XPath  # every context node of the rule, in document order
-    lets: list[tuple[str, _XPath]]
-    tests: list[tuple[Check, _XPath, _XPath | None]]  # (check, per-node test, all at once)
-    messages: dict[int, list[str | _XPath]]
-    names: list[list[str]]  # per context part: the element names it needs
-    uniques: dict[int, _Unique]  # checks of the form not(seen(scope, child)), by index
-    alone: bool = True  # the only rule of its pattern that can fire here
+    """One rule made ready for a program.  (A plain class, not a dataclass: making a
+    dataclass costs every start-up of egif a millisecond.)"""
+
+    __slots__ = ("alone", "contexts", "lets", "messages", "names", "pattern", "rule", "tests", "uniques")
+
+    def __init__(self, rule: Rule, pattern: Pattern, contexts: _XPath, lets: list[tuple[str, _XPath]],
+                 tests: list[tuple[Check, _XPath, _XPath | None]], messages: dict[int, list[str | _XPath]],
+                 names: list[list[str]], uniques: dict[int, _Unique]) -> None:
+        self.rule = rule
+        self.pattern = pattern
+        self.contexts = contexts  # every context node of the rule, in document order
+        self.lets = lets
+        self.tests = tests  # (check, per-node test, all at once)
+        self.messages = messages
+        self.names = names  # per context part: the element names it needs
+        self.uniques = uniques  # checks of the form not(seen(scope, child)), by index
+        self.alone = True  # the only rule of its pattern that can fire here
 
 
 def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
@@ -360,7 +364,8 @@ class Program:
                  for value in values]
         if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
             if unique.normalized:
-                texts = [_XML_SPACE.sub(" ", text).strip(_XML_WS) for text in texts]
+                space = re.compile(_XML_SPACE)
+                texts = [space.sub(" ", text).strip(_XML_WS) for text in texts]
             texts = [text.strip() for text in texts]
         return [contexts[i] for i in book.seen_all(check.index, unique.scope, texts)]
 
@@ -400,7 +405,7 @@ _SEEN_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):seen\s*\(")
 _UNIQUE = re.compile(r"^\s*not\s*\(\s*([A-Za-z_][\w.\-]*):seen\s*\(\s*('[^']*'|\"[^\"]*\")\s*,\s*"
                      r"(?:normalize-space\s*\(\s*((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*)\s*\)|"
                      r"((?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*))\s*\)\s*\)\s*$")
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_XML_SPACE = r"[ \t\r\n]+"  # compiled on first use (re keeps it): only normalize-space() keys need it
 _XML_WS = " \t\r\n"
 
 
@@ -431,7 +436,7 @@ def _below_root(part: str, ns: dict[str, str], root_tag: str) -> str | None:
         clark = _clark(first.group(1), ns)
         if clark is not None and clark != root_tag:
             return "descendant::" + part
-    wild = _WILD_STEP.match(part)
+    wild = re.match(_WILD_STEP, part)
     if wild is not None and ns.get(wild.group(1)) not in (None, _namespace_of(root_tag)):
         return "descendant::" + part
     return None

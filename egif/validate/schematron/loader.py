@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -55,8 +56,7 @@ class Check:
     inlined: str | None  # the test with the rule's lets written in; None when they cannot be
 
 
-@dataclass
-class Rule:
+class Rule(NamedTuple):
     """One sch:rule: a context (an XSLT pattern), lets and checks."""
 
     context: str
@@ -65,8 +65,7 @@ class Rule:
     checks: list[Check]
 
 
-@dataclass
-class Pattern:
+class Pattern(NamedTuple):
     id: str
     rules: list[Rule]
     source: str

@@ -31,8 +31,7 @@ import functools
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -47,8 +46,7 @@ _ID_TYPES = re.compile(rb"""=\s*["'](?:[\w.\-]+:)?(?:ID|IDREFS?)["']""")
 _MAX_THRESHOLD = 1_000_000
 
 
-@dataclass(frozen=True)
-class Constraint:
+class Constraint(NamedTuple):
     """An identity constraint (xs:unique / xs:key / xs:keyref) declared on the root."""
 
     kind: str  # "unique", "key" or "keyref"
@@ -59,9 +57,13 @@ class Constraint:
     refer: str | None = None  # keyref: Clark name of the key it refers to
 
 
-@dataclass(frozen=True)
-class CollectionLayout:
-    """The records of a collection root, and what else its schema says about them."""
+class CollectionLayout(NamedTuple):
+    """The records of a collection root, and what else its schema says about them.
+
+    Two layouts are equal when all but :attr:`top_only` are (xmlschema's model, asked
+    for constructs the lxml reader does not follow, cannot tell it).  (NamedTuples, not
+    frozen dataclasses, here: making a dataclass costs every start-up of egif about a
+    millisecond.)"""
 
     root: str  # Clark name of the root element
     records: frozenset[str]  # Clark names of the record elements
@@ -75,7 +77,16 @@ class CollectionLayout:
     single: frozenset[str] = frozenset()
     # records no other element can hold (no wildcard, no other reference): they stand only
     # directly under the root, so rules find them among the root's children
-    top_only: frozenset[str] = field(default=frozenset(), compare=False)
+    top_only: frozenset[str] = frozenset()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CollectionLayout) and self[:-1] == other[:-1]  # never a plain tuple
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])
 
     @property
     def record_locals(self) -> tuple[str, ...]:
@@ -95,8 +106,7 @@ class Unsupported(Exception):
     """A construct the lxml reader does not follow; ask the full schema model."""
 
 
-@dataclass(frozen=True)
-class _Use:
+class _Use(NamedTuple):
     """One element particle of the root's content model."""
 
     name: str  # Clark name
@@ -348,11 +358,11 @@ def _walk_model(group: Any, most: float, repeat: int | None, bound: float, out: 
 
 # -- the frame of a file ---------------------------------------------------------------
 # Encodings in which every byte below 0x80 means its ASCII character, so that
-# searching the raw bytes for markup is sound.
-_ASCII_FAMILY = re.compile(
-    r"^(utf-?8|us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|windows-125\d|cp125\d)$", re.I)
-_DECL = re.compile(rb"<\?xml\s(?:[^?]|\?(?!>))*\?>")
-_ENCODING = re.compile(rb"""encoding\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# searching the raw bytes for markup is sound.  These three are compiled on first use (re
+# keeps them): a small document's usual declaration is recognised without them.
+_ASCII_FAMILY = r"^(utf-?8|us-?ascii|ascii|iso[-_]?8859[-_]?\d+|latin[-_]?\d|windows-125\d|cp125\d)$"
+_DECL = rb"<\?xml\s(?:[^?]|\?(?!>))*\?>"
+_ENCODING = rb"""encoding\s*=\s*(?:"([^"]*)"|'([^']*)')"""
 _NAME = rb"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
 
 
@@ -379,8 +389,7 @@ MAX_HEAD = 16 * 1024 * 1024
 TAIL_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """Where a document's root content lies, and the bytes that wrap a range of it."""
 
     decl: bytes  # the XML declaration, or b""
@@ -421,22 +430,22 @@ def ascii_compatible(head: bytes) -> bool:
     if head[:4] in (b"<\x00?\x00", b"\x00<\x00?", b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x4c\x6f\xa7\x94"):
         return False
     name = declared_encoding(head)
-    return name is None or bool(_ASCII_FAMILY.match(name))
+    return name is None or bool(re.match(_ASCII_FAMILY, name, re.I))
 
 
 def declared_encoding(head: bytes) -> str | None:
     """The encoding named by the XML declaration, if any."""
-    m = _DECL.match(head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
+    m = re.match(_DECL, head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
     if m is None:
         return None
-    enc = _ENCODING.search(m.group(0))
+    enc = re.search(_ENCODING, m.group(0))
     return (enc.group(1) or enc.group(2) or b"").decode("ascii", "replace") if enc else None
 
 
 def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
     pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     decl = b""
-    m = _DECL.match(head, pos)
+    m = re.compile(_DECL).match(head, pos)
     if m is not None:
         decl = m.group(0)
         pos = m.end()
