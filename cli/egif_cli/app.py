@@ -16,6 +16,7 @@ Exit codes (documented in ``egif --help`` and docs/cli.md):
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import sys
@@ -220,7 +221,8 @@ def _stdout_closed(before: TextIO) -> bool:
 
 
 def main() -> None:
-    """The console script: the root command, and the one place a closed output pipe is handled."""
+    """The console script: the root command, and the one place a closed output pipe is handled.
+    The process ends when it returns."""
     stdout = sys.stdout
     try:
         cli(prog_name="egif")
@@ -230,3 +232,9 @@ def main() -> None:
             _quiet_stdout()
             sys.exit(EXIT_CLOSED_PIPE)
         raise
+    finally:
+        # As the interpreter stops it frees what the command made (files are closed and exit
+        # handlers run either way), but first the cycle collector walks every object again:
+        # some 6% of the instructions of `egif validate small.xml`.  Frozen objects are left
+        # out of that walk.
+        gc.freeze()
