@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -433,7 +434,9 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A range whose seen() answers were wrong is read again for its rules: validated again
     only when its XSD pass changed values (a date written with spaces, collapsed by egif),
-    with the same findings as a reading that is always validated."""
+    with the same findings as a reading that is always validated; and when the range was
+    checked in this process last, on the tree the first reading's rules saw, not parsed
+    again, with the same findings again."""
     from egif.validate.schematron.loader import load_rules
     from egif.validate.stream.worker import Worker
 
@@ -457,9 +460,10 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
         validated.append(validate)
         return real(worker, data, validate)
 
-    def findings(always: bool) -> list[tuple[object, ...]]:
+    def findings(always: bool, keep: bool = False) -> list[tuple[object, ...]]:
         with monkeypatch.context() as m:
             m.setattr(Worker, "_rules_tree", noted)
+            m.setattr(Worker, "keeps_last", keep)
             if always:
                 real_again = Worker.rules_again
                 m.setattr(Worker, "rules_again", lambda w, *a, **k: real_again(w, *a, **{**k, "collapsed": True}))
@@ -474,3 +478,16 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
     assert fast == findings(True) and validated == [True] * again
     rules = {f[0] for f in fast}
     assert "T-SEEN" in rules and "T-RAW" not in rules  # the spaces were collapsed in both readings
+    again_calls: list[int] = []
+    real_again = Worker.rules_again
+
+    def counted(w: Worker, *args: Any, **kwargs: Any) -> Any:
+        before = len(validated)
+        answer = real_again(w, *args, **kwargs)
+        again_calls.append(len(validated) - before)  # ranges parsed again for this reading
+        return answer
+
+    with monkeypatch.context() as m:
+        m.setattr(Worker, "rules_again", counted)
+        assert findings(False, keep=True) == fast
+    assert len(again_calls) == again and again_calls == [0] * again

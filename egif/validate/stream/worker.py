@@ -182,6 +182,8 @@ def range_schema(plan: Plan) -> etree.XMLSchema | None:
 class Worker:
     """Checks ranges; one per process, and one in the parent."""
 
+    keeps_last = True  # the parent's worker; a worker process keeps none (the parent reads again)
+
     def __init__(self, plan: Plan, schema: etree.XMLSchema | None = None, rules: Any = None) -> None:
         self.plan = plan
         # a process of its own checks the ranges of big documents only: the range validator
@@ -196,6 +198,11 @@ class Worker:
             self.rules = load_rules(plan.rules)
         self.doc: Doc | None = None
         self.fd = -1
+        # the tree the rules saw in the last range checked, and where its root's children
+        # stand (None: not read), for rules_again: read again in this process, the range
+        # need not be parsed again (see keeps_last)
+        self._last: tuple[int, int, etree._Element, dict[Any, tuple[int, int, str, int]] | None] | None = None
+        self._ruled: list[tuple[etree._Element, dict[Any, tuple[int, int, str, int]] | None]] = []
         # a wildcard (or xs:anyType) is a valid place for an XInclude element: then every
         # range is searched for one, else only ranges with errors
         self.wildcards = any(_WILDCARD.search(d) for d in plan.files.values())
@@ -217,6 +224,7 @@ class Worker:
         """Start reading the ranges of *doc*."""
         self.close()
         self.doc = doc
+        self._last = None
         if doc.path is not None:
             self.fd = os.open(doc.path, os.O_RDONLY)
 
@@ -236,7 +244,14 @@ class Worker:
         the document is not a file)."""
         if data is None:
             data = os.pread(self.fd, end - start, start)
-        return self._range(data, careful)
+        self._last = None  # (freed before the next tree is made)
+        try:
+            result = self._range(data, careful)
+            if self.keeps_last and len(self._ruled) == 1:  # one tree (not a range read in halves)
+                self._last = (start, end, *self._ruled[0])
+        finally:
+            self._ruled.clear()
+        return result
 
     # -- one range ------------------------------------------------------------------
     def _range(self, data: bytes, careful: bool) -> RangeResult:
@@ -594,6 +609,8 @@ class Worker:
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
             root, book, today=self.plan.today, data=data)
         result.seen = book.fresh()
+        if self.keeps_last:
+            self._ruled.append((root, children or None))
         if firings and not children:
             children = self._children(root, RangeResult(ok=True), delta)
         for order, f in enumerate(firings):
@@ -610,15 +627,22 @@ class Worker:
 
         doc = self.doc
         assert doc is not None and self.rules
-        if data is None:
-            data = os.pread(self.fd, end - start, start)
         delta = doc.head_lines + 1
-        root, _changed = self._rules_tree(data, validate=collapsed or self.plan.interdependent)
-        assert root is not None  # it parsed the first time
-        children = self._children(root, RangeResult(ok=True), delta)
-        for child in list(root):
-            if not (isinstance(child.tag, str) and child.tag in self.plan.records):
-                root.remove(child)
+        last, self._last = self._last, None
+        if last is not None and last[:2] == (start, end):
+            # checked here last: the tree its rules saw, records only, values as corrected then
+            _start, _end, root, known = last
+            children = known if known is not None else self._children(root, RangeResult(ok=True), delta)
+        else:
+            if data is None:
+                data = os.pread(self.fd, end - start, start)
+            parsed, _changed = self._rules_tree(data, validate=collapsed or self.plan.interdependent)
+            assert parsed is not None  # it parsed the first time
+            root = parsed
+            children = self._children(root, RangeResult(ok=True), delta)
+            for child in list(root):
+                if not (isinstance(child.tag, str) and child.tag in self.plan.records):
+                    root.remove(child)
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
             root, book, today=self.plan.today, data=data)
         return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
@@ -773,6 +797,7 @@ def serve(rfd: int, wfd: int) -> None:
 
 def answer(worker: Worker, rfd: int, wfd: int) -> None:
     """Read documents and tasks from *rfd* until it ends; answer each task on *wfd*."""
+    worker.keeps_last = False  # the parent reads a range again, not this process
     while True:
         try:
             message = read_message(rfd)
