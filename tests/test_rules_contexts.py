@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from egif.validate.schematron.evaluator import RECORDS, REST, WHOLE, _boolean_predicates, program
+from egif.validate.schematron.evaluator import RECORDS, REST, WHOLE, _boolean_predicates, _by_attribute, program
 from egif.validate.schematron.loader import load_rules
 from egif.validate.schematron.state import RangeBook
 
@@ -129,3 +129,41 @@ def test_whole_and_rest_phase_contexts_are_the_pattern_s_matches(context: str, s
     found = program(rules, ROOT, phase, frozenset(), frozenset({RECORD})).run(
         root, RangeBook(), today="2026-11-30", record_count=len(root))
     assert sorted(id(f.node) for f in found) == sorted(id(e) for e in _expected(root, context, with_root=True))
+
+
+_ATTRIBUTE_PARTS = ["o:*[@a]", "o:*[@a and @b]", "l:Part[@b]", "l:Part[@a and @b]", "o:Thing[@o:a and @a]",
+                    "Plain[@a]", "*[@b and @a]", "o:*[ @a  and  @o:a ]"]
+_NAMES = [f"{{{ROOT_NS}}}Part", f"{{{OTHER_NS}}}Thing", f"{{{OTHER_NS}}}Other", "Plain"]
+_ATTRS = ["a", "b", f"{{{OTHER_NS}}}a"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(part=st.sampled_from(_ATTRIBUTE_PARTS),
+       tree=st.lists(st.tuples(st.integers(0, 6), st.sampled_from(_NAMES), st.sets(st.sampled_from(_ATTRS))),
+                     min_size=1, max_size=25),
+       root_attrs=st.sets(st.sampled_from(_ATTRS)))
+def test_a_context_reached_through_its_attributes_is_the_same_node_set(
+        part: str, tree: list[tuple[int, str, set[str]]], root_attrs: set[str]) -> None:
+    """``descendant::name[@a and @b]`` and its form through the attribute axis select the same
+    elements in the same order, below the root only, at any depth, whatever the names."""
+    root = etree.Element(ROOT, nsmap={"l": ROOT_NS, "o": OTHER_NS})
+    for name in root_attrs:
+        root.set(name, "r")  # the root carries them too: never selected, it is no descendant
+    made = [root]
+    for parent_at, tag, attrs in tree:
+        el = etree.SubElement(made[parent_at % len(made)], tag)
+        for name in sorted(attrs):
+            el.set(name, "v")
+        made.append(el)
+    rewritten = _by_attribute(part)
+    assert rewritten is not None
+    plain = etree.XPath("descendant::" + part, namespaces=NS)(root)
+    through = etree.XPath(rewritten, namespaces=NS)(root)
+    assert isinstance(plain, list) and isinstance(through, list)
+    assert [id(e) for e in through] == [id(e) for e in plain]
+
+
+@pytest.mark.parametrize("part", ["o:*", "o:*[@a or @b]", "o:*[@a and @b and @c]", "o:*[@a][@b]",
+                                  "o:*[@a = 'x']", "o:Thing/o:Other[@a]", "o:*[not(@a)]", "o:*[1]"])
+def test_other_contexts_are_not_reached_through_attributes(part: str) -> None:
+    assert _by_attribute(part) is None
