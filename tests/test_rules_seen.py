@@ -37,6 +37,15 @@ def test_growth_keeps_every_key() -> None:
     assert len(compact) == 20_001
 
 
+@given(st.sets(st.one_of(keys, st.sampled_from(["", "\x00", "1\x002", "\u0663", "+1", " 1", "1_0", "9" * 18,
+                                                 "9" * 19, "1" + "0" * 17, "0" * 18]))))
+@settings(max_examples=300, deadline=None)
+def test_all_numbers_at_once_is_each_one_read_as_a_number(values: set[str]) -> None:
+    """The one-pass test a range's values take before they are sent as 8-byte numbers says
+    yes exactly when every value is a number as :func:`state._as_number` reads it."""
+    assert state._all_numbers(values) == all(state._as_number(v) is not None for v in values)
+
+
 # -- the parent's book: ranges merged, a wrong worker answer caught ------------------------
 @given(st.lists(st.lists(keys, max_size=20), max_size=12))
 @example(ranges=[["1", "\x00"]])  # a value holding the separator _all_numbers joins with

@@ -27,6 +27,7 @@ here that grows with the file.
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -379,7 +380,8 @@ class RangeBook(Book):
         out: Fresh = {}
         for key, values in self.sets.items():
             if _all_numbers(values):
-                out[key] = (array("q", map(int, values)).tobytes(), [])
+                # (an array is made faster from a list than from an iterator)
+                out[key] = (array("q", list(map(int, values))).tobytes(), [])
                 continue
             numbers = array("q")
             others: list[str] = []
@@ -393,11 +395,15 @@ class RangeBook(Book):
         return out
 
 
+# what _as_number takes, values joined by NUL: ASCII digits, no leading zero, at most 18 of
+# them (compiled on first use: re keeps it)
+_NUMBERS = "(?:[1-9][0-9]{0,17}|0)(?:\x00(?:[1-9][0-9]{0,17}|0))*"
+
+
 def _all_numbers(values: set[str]) -> bool:
     """Whether :func:`_as_number` takes every value (tested on them all at once, in C)."""
     if not values:
         return True
     joined = "\x00".join(values)
-    return (joined.isascii() and joined.replace("\x00", "").isdigit() and "\x000" not in "\x00" + joined
-            and joined.count("\x00") == len(values) - 1  # no value holds the separator itself
-            and min(map(len, values)) >= 1 and max(map(len, values)) <= 18)
+    # (a value holding the separator itself would be read as two)
+    return re.fullmatch(_NUMBERS, joined) is not None and joined.count("\x00") == len(values) - 1
