@@ -174,8 +174,6 @@ def main() -> None:
 
 
 def write_section(body: str, args: argparse.Namespace) -> None:
-    doc = bv.REPO / "docs" / "performance.md"
-    text = doc.read_text()
     argv = " ".join(["--size", args.size] + (["--before", "DIR"] if args.before else []))
     section = (
         "## One core, counted in instructions\n\n"
@@ -185,10 +183,7 @@ def write_section(body: str, args: argparse.Namespace) -> None:
         f"`.venv/bin/python benchmarks/bench_instructions.py {argv} --write`.\n\n"
         f"{body}\n"
     )
-    pattern = re.compile(r"^## One core, counted in instructions\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _m: section + "\n", text, count=1) if pattern.search(text) else (
-        text.rstrip("\n") + "\n\n" + section)
-    doc.write_text(text.rstrip("\n") + "\n")
+    bv.put_section("One core, counted in instructions", section)
 
 
 if __name__ == "__main__":

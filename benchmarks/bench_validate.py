@@ -566,8 +566,6 @@ def _small_tables(trees: list[Tree], messages: Path) -> list[str]:
 
 
 def write_section(body: str, argv: str) -> None:
-    doc = REPO / "docs" / "performance.md"
-    text = doc.read_text() if doc.exists() else "# Performance\n"
     section = (
         "## Validation\n\n"
         "What a supplier runs, `egif validate export.xml` (XSD and business rules in one pass), beside\n"
@@ -583,7 +581,15 @@ def write_section(body: str, argv: str) -> None:
         f"{body}\n\n"
         "How the engine works and why: docs/validation-streaming.md.\n"
     )
-    pattern = re.compile(r"^## Validation\n.*?(?=^## |\Z)", re.S | re.M)
+    put_section("Validation", section)
+
+
+def put_section(heading: str, section: str) -> None:
+    """Put *section* into docs/performance.md in place of the one headed ``## heading``, or
+    at the end when there is none."""
+    doc = REPO / "docs" / "performance.md"
+    text = doc.read_text() if doc.exists() else "# Performance\n"
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _m: section + "\n", text, count=1) if pattern.search(text) else (
         text.rstrip("\n") + "\n\n" + section)
     doc.write_text(text.rstrip("\n") + "\n")
