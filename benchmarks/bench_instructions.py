@@ -92,8 +92,8 @@ def shape_counts(export: bv.Export, trees: list[bv.Tree], xsd: Path, work: Path)
     lint = ["xmllint", "--stream", "--noout", "--schema", str(xsd)]
     total, out = instructions([*lint, str(export.path)], bv.BASE_ENV, ok=(0, 3))
     start, _ = instructions([*lint, str(tiny)], bv.BASE_ENV, ok=(0, 3))
-    found = len(re.findall(r"Schemas validity error", out))
-    counts = [Count("xmllint --stream --schema (XSD only)", total, start, f"{found} errors")]
+    errors = len(re.findall(r"Schemas validity error", out))
+    counts = [Count("xmllint --stream --schema (XSD only)", total, start, f"{errors} errors")]
     for tree in trees:
         for label, extra in (("--jobs 1 (XSD + rules)", []), ("--jobs 1 --no-rules", ["--no-rules"])):
             cmd = tree.egif("validate", "--format", "json", "--today", bv.TODAY, "--schema", export.ref,
