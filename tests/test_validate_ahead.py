@@ -103,6 +103,30 @@ def test_the_workers_answer_most_documents(registry: Registry, tmp_path: Path) -
     assert answered >= len(paths) - 10
 
 
+def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_path: Path) -> None:
+    # many times the look-ahead: the workers are sent more as they answer, up to the last
+    # document; only the first, which the caller checks to learn its root, is left to it
+    paths = []
+    for i in range(12):
+        data = _message("gazetteer", i, rate=0.1 if i % 4 == 0 else 0.0)
+        for k in range(40):
+            path = tmp_path / f"m{i:02d}-{k:02d}.xml"
+            path.write_bytes(data)
+            paths.append(path)
+    assert len(paths) > 2 * ahead_module.Ahead(2)._window()
+    v = Validator.for_version(registry, GAZ, jobs=2)
+    ahead = Ahead(2)
+    left = []
+    for source, done in ahead.run(paths):
+        if done is None:
+            left.append(source)
+            v.check(source)
+            ahead.learn(v.root, v)
+        else:
+            assert done[2].source == os.fspath(source)
+    assert left == paths[:1]
+
+
 @pytest.mark.parametrize("settings_", [{}, {"rules": False}, {"max_errors": 0}, {"max_errors": 5}],
                          ids=["rules", "xsd-only", "max-errors-0", "max-errors-5"])
 def test_a_clean_message_takes_the_short_path_to_the_same_answer(

@@ -59,6 +59,8 @@ Done = tuple["Validator", RootInfo, "DocumentResult"]  # a document checked ahea
 # What a forked worker inherits: set by the caller just before it forks.
 _TABLE: dict[RootKey, Validator] = {}
 _LEAN: Any = None  # a worker's parser, made in the worker
+_SENT: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # a worker's roots, as first sent
+_SENT_MAX = 1024
 
 
 def key_of(info: RootInfo) -> RootKey:
@@ -78,13 +80,20 @@ def _answer(path: str) -> Answer:
             info = faulty or root_info(parsed if parsed is not None else sniff_root(doc))
             validator = _TABLE.get(key_of(info))
             if validator is None:
-                return UNKNOWN, tuple(info), None
+                return UNKNOWN, _fields(info), None
             if validator.own is not None and info.tag not in validator.own:
                 return OTHER, None, None  # the caller says whose root it is
             result = validator.result_of(doc, info, None, parsed, faulty=faulty is not None)
-            return DONE, tuple(info), (result.findings, result.records, result.truncated)
+            return DONE, _fields(info), (result.findings, result.records, result.truncated)
     except Exception:
         return OTHER, None, None
+
+
+def _fields(info: RootInfo) -> tuple[Any, ...]:
+    """*info* as the plain tuple an answer carries: the same object for the same root, so
+    that a chunk's answers carry it once (pickle refers back to an object it has written)."""
+    fields = tuple(info)
+    return _SENT.setdefault(fields, fields) if len(_SENT) < _SENT_MAX else fields
 
 
 def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None]:
@@ -104,7 +113,7 @@ def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None]:
         return None, None
     if not validator.clean_small(data, info, root):
         return None, info
-    return (DONE, tuple(info), ([], validator.records, False)), None
+    return (DONE, _fields(info), ([], validator.records, False)), None
 
 
 def _serve(rfd: int, wfd: int) -> None:
@@ -194,11 +203,14 @@ class Ahead:
         self._forked_keys: set[RootKey] = set()  # the roots the workers know
         self._unknown = 0  # roots the workers did not know since then
         self._forks = 0
-        self._roots: dict[tuple[Any, ...], RootInfo] = {}  # the roots answers name, made once each
+        # the roots answers name, each made once, and their validators
+        self._roots: dict[tuple[Any, ...], tuple[RootInfo, Validator]] = {}
+        self._changed = True  # since the last send: sources taken, answers read or a root learnt
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
         self.table.setdefault(key_of(info), validator)
+        self._changed = True
 
     def run(self, sources: Iterable[S]) -> Generator[tuple[S, Done | None], None, None]:
         """Each source in order, with its answer from a worker -- the validator, the root
@@ -208,18 +220,26 @@ class Ahead:
         it = iter(sources)
         exhausted = False
         ahead = self._window()
+        # the window is topped up a chunk at a time, and a send is tried only when something
+        # has changed: sources taken, answers read, a root learnt (each look costs the caller
+        # time the workers could use)
+        low = ahead - CHUNK if ahead > CHUNK else ahead - 1
         try:
             while True:
-                while not exhausted and len(window) < ahead:  # look ahead
-                    try:
-                        entry = _Entry(next(it))
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    window.append(entry)
-                    if _is_path(entry.source):
-                        waiting.append(entry)
-                self._send(waiting, exhausted)
+                if not exhausted and len(window) <= low:
+                    self._changed = True
+                    while len(window) < ahead:  # look ahead
+                        try:
+                            entry = _Entry(next(it))
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        window.append(entry)
+                        if _is_path(entry.source):
+                            waiting.append(entry)
+                if self._changed:
+                    self._changed = False
+                    self._send(waiting, exhausted)
                 if not window:
                     return
                 entry = window.popleft()
@@ -234,6 +254,7 @@ class Ahead:
     def _receive(self, worker: _Worker, head: _Entry[Any], waiting: deque[_Entry[Any]]) -> None:
         """Take in *worker*'s next answers.  A root it did not know, which the workers forked
         since know, is sent again (ahead of the waiting ones: it comes before them)."""
+        self._changed = True  # the worker has room again
         again = []
         for e in worker.receive():
             if e.answer is None or e.answer[0] != UNKNOWN or e.answer[1] is None:
@@ -250,12 +271,15 @@ class Ahead:
         kind, fields, found = entry.answer
         if kind != DONE or fields is None or found is None:
             return None
-        info = self._roots.get(fields)
-        if info is None:
-            info = self._roots[fields] = RootInfo(*fields)
-        validator = self.table.get(key_of(info))
-        if validator is None:
-            return None
+        known = self._roots.get(fields)
+        if known is None:
+            info = RootInfo(*fields)
+            validator = self.table.get(key_of(info))
+            if validator is None:
+                return None
+            # (a root's validator never changes once learnt)
+            known = self._roots[fields] = (info, validator)
+        info, validator = known
         findings, records, truncated = found
         return validator, info, DocumentResult(label_of(entry.source), validator.label, findings, records, truncated)
 
