@@ -134,12 +134,78 @@ def floor_row(trees: list[bv.Tree]) -> list[str]:
     return lines
 
 
+_MESSAGES = """
+import glob, sys
+from lxml import etree
+from egif import Registry
+from egif.validate import Validator
+from egif.xmlsafe import make_parser
+registry, listing, way = sys.argv[1:4]
+files = [line for line in open(listing).read().splitlines() if line]
+reg = Registry.open(registry, actor="bench")
+jobs = 2 if way == "caller" else 1
+v = Validator.for_version(reg, "GazetteerExtract@1.0", rules=way != "xsd", jobs=jobs)
+schema = reg.resolve("GazetteerExtract@1.0").lxml_schema()
+warm = sorted(glob.glob(sys.argv[4]))[:20]  # everything compiled and made once, before counting
+[schema.validate(etree.parse(f, make_parser())) for f in warm]
+list(v.check_many(warm))
+if way == "loop":
+    found = [schema.validate(etree.parse(f, make_parser())) for f in files]
+elif way != "setup":
+    found = [r.valid for r in v.check_many(files)]
+"""
+
+
+def message_rows(tree: bv.Tree, messages: Path, work: Path) -> list[str]:
+    """Instructions per small message, in one process: the lxml loop of bench_validate.py's
+    many-documents table beside ``check_many`` with ``--jobs 1`` (XSD only; with rules, over
+    every message, the clean ones and the ones with a finding), and the caller's own share
+    when two workers check the messages (callgrind counts the caller: the workers are
+    stopped with SIGKILL and report nothing).  Each figure is (count - the same process
+    without the loop) / messages."""
+    from egif import Registry
+    from egif.validate import Validator
+
+    every = sorted(str(p) for p in messages.glob("*.xml"))
+    with Registry.open(tree.registry, actor="bench") as reg:
+        v = Validator.for_version(reg, "GazetteerExtract@1.0", jobs=1)
+        faulty = [r.source for r in v.check_many(every) if r.findings]
+    lists = {"all": every, "clean": [f for f in every if f not in set(faulty)], "faulty": faulty}
+    for name, files in lists.items():
+        (work / f"messages-{name}.txt").write_text("\n".join(files) + "\n")
+
+    def count(way: str, listing: str) -> int:
+        cmd = [sys.executable, "-P", "-c", _MESSAGES, str(tree.registry), str(work / f"messages-{listing}.txt"),
+               way, str(messages / "*.xml")]
+        return instructions(cmd, tree.env, ok=(0,))[0]
+
+    setup = count("setup", "all")
+    ways = [("Python loop over lxml, precompiled schema (XSD only)", "loop", "all"),
+            ("`check_many`, XSD only, `--jobs 1`", "xsd", "all"),
+            ("`check_many` with rules, `--jobs 1`: every message", "rules", "all"),
+            ("... the messages without a finding", "rules", "clean"),
+            ("... the messages with a finding", "rules", "faulty"),
+            ("the caller's own share, two workers checking (rules)", "caller", "all")]
+    per: dict[tuple[str, str], float] = {}
+    lines = [f"**Many small documents**, per message, in one process ({len(every):,} gazetteer messages of 3 "
+             f"records as in the timed table, {len(faulty)} with a finding; [{tree.label}]):", "",
+             "| way | messages | instructions per message | vs the lxml loop |", "|---|---|---|---|"]
+    for label, way, listing in ways:
+        n = len(lists[listing])
+        per[(way, listing)] = (count(way, listing) - setup) / n
+        lines.append(f"| {label} | {n:,} | {per[(way, listing)] / 1e3:.0f} K | "
+                     f"{per[(way, listing)] / per[('loop', 'all')]:.2f}x |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--size", default="5MB")
     ap.add_argument("--before", type=Path, help="an earlier egif source tree, counted in the same run")
     ap.add_argument("--shapes", default=",".join(bv.SHAPES))
     ap.add_argument("--write", action="store_true", help="put the tables in docs/performance.md")
+    ap.add_argument("--no-messages", dest="messages", action="store_false",
+                    help="leave out the many-small-documents table")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
@@ -157,12 +223,18 @@ def main() -> None:
                 rs = reg.resolve(ref)
                 rs.write(work / "xsd" / shape)
                 xsds[shape] = work / "xsd" / shape / rs.main
-        for shape in args.shapes.split(","):
+        for shape in [s for s in args.shapes.split(",") if s]:
             export = bv.write_export(shape, work / f"{shape}.xml", bv.parse_size(args.size))
             lines = table(export, shape_counts(export, trees, xsds[shape], work))
             print("\n".join(lines), file=sys.stderr)
             out += [*lines, ""]
         out += [*floor_row(trees), ""]
+        if args.messages:
+            messages = work / "messages"
+            bv.write_messages(messages)
+            lines = message_rows(trees[0], messages, work)
+            print("\n".join(lines), file=sys.stderr)
+            out += [*lines, ""]
         out.append(f"Counted by valgrind's callgrind; Python {sys.version.split()[0]}, {os.cpu_count()} cores "
                    "(counts do not depend on the load).")
         text = "\n".join(out)
