@@ -103,17 +103,23 @@ def test_the_workers_answer_most_documents(registry: Registry, tmp_path: Path) -
     assert answered >= len(paths) - 10
 
 
-def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_path: Path) -> None:
-    # many times the look-ahead: the workers are sent more as they answer, up to the last
-    # document; only the first, which the caller checks to learn its root, is left to it
+def _long_batch(folder: Path) -> list[Path]:
+    """Many times the look-ahead of two workers, faults of both layers now and then."""
     paths = []
     for i in range(12):
         data = _message("gazetteer", i, rate=0.1 if i % 4 == 0 else 0.0)
         for k in range(40):
-            path = tmp_path / f"m{i:02d}-{k:02d}.xml"
+            path = folder / f"m{i:02d}-{k:02d}.xml"
             path.write_bytes(data)
             paths.append(path)
     assert len(paths) > 2 * ahead_module.Ahead(2)._window()
+    return paths
+
+
+def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_path: Path) -> None:
+    # the workers are sent more as they answer, up to the last document; only the first,
+    # which the caller checks to learn its root, is left to it
+    paths = _long_batch(tmp_path)
     v = Validator.for_version(registry, GAZ, jobs=2)
     ahead = Ahead(2)
     left = []
@@ -124,6 +130,19 @@ def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_p
             ahead.learn(v.root, v)
         else:
             assert done[2].source == os.fspath(source)
+    assert left == paths[:1]
+
+
+def test_a_session_hands_its_batch_to_the_workers_once_it_knows_the_root(registry: Registry,
+                                                                         tmp_path: Path) -> None:
+    # as `egif validate DIR` runs it: the session records the root itself, not through the runner
+    paths = _long_batch(tmp_path)
+    session = Session(registry, jobs=2)
+    left = []
+    for source, done in session.ahead(paths):
+        if done is None:
+            left.append(source)
+            session.check(source)
     assert left == paths[:1]
 
 

@@ -205,12 +205,12 @@ class Ahead:
         self._forks = 0
         # the roots answers name, each made once, and their validators
         self._roots: dict[tuple[Any, ...], tuple[RootInfo, Validator]] = {}
-        self._changed = True  # since the last send: sources taken, answers read or a root learnt
+        self._changed = True  # since the last send: sources taken or answers read
+        self._routes = 0  # the roots in *table* at the last send (a session fills it itself)
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
         self.table.setdefault(key_of(info), validator)
-        self._changed = True
 
     def run(self, sources: Iterable[S]) -> Generator[tuple[S, Done | None], None, None]:
         """Each source in order, with its answer from a worker -- the validator, the root
@@ -237,8 +237,9 @@ class Ahead:
                         window.append(entry)
                         if _is_path(entry.source):
                             waiting.append(entry)
-                if self._changed:
+                if self._changed or len(self.table) != self._routes:
                     self._changed = False
+                    self._routes = len(self.table)
                     self._send(waiting, exhausted)
                 if not window:
                     return
