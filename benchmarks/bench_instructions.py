@@ -170,7 +170,8 @@ def message_rows(tree: bv.Tree, messages: Path, work: Path) -> list[str]:
     with Registry.open(tree.registry, actor="bench") as reg:
         v = Validator.for_version(reg, "GazetteerExtract@1.0", jobs=1)
         faulty = [r.source for r in v.check_many(every) if r.findings]
-    lists = {"all": every, "clean": [f for f in every if f not in set(faulty)], "faulty": faulty}
+    found = set(faulty)
+    lists = {"all": every, "clean": [f for f in every if f not in found], "faulty": faulty}
     for name, files in lists.items():
         (work / f"messages-{name}.txt").write_text("\n".join(files) + "\n")
 

@@ -112,7 +112,7 @@ def _long_batch(folder: Path) -> list[Path]:
             path = folder / f"m{i:02d}-{k:02d}.xml"
             path.write_bytes(data)
             paths.append(path)
-    assert len(paths) > 2 * ahead_module.Ahead(2)._window()
+    assert len(paths) > 2 * Ahead(2)._window()
     return paths
 
 
