@@ -22,7 +22,7 @@ from egif.model import Finding
 from egif.resolve import ResolvedSchema
 from egif.sample import write_sample
 from egif.validate import Progress, Validator
-from egif.validate.stream.layout import collection_layout
+from egif.validate.stream.layout import _root_end, collection_layout
 
 REPO = Path(__file__).resolve().parent.parent
 GZE = "http://www.govtalk.gov.uk/exchange/GazetteerExtract"
@@ -491,3 +491,21 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
         m.setattr(Worker, "rules_again", counted)
         assert findings(False, keep=True) == fast
     assert len(again_calls) == again and again_calls == [0] * again
+
+
+_TAIL_PIECES = [b"</r>", b"</r >", b"</r\n\t>", b"</rx>", b"</r", b"<!-- </r> -->", b"<?pi </r>?>",
+                b" ", b"\n", b"text", b"<r/>", b">", b"</p:r>", b"\x0c"]
+
+
+@given(st.lists(st.sampled_from(_TAIL_PIECES), max_size=12), st.sampled_from([b"r", b"p:r"]))
+def test_the_root_end_is_the_last_end_tag_followed_by_nothing_but_misc(pieces: list[bytes], qname: bytes) -> None:
+    """Where a frame's root content ends: the start of the last ``</qname>`` (space before
+    its ``>``), when only comments, PIs and space follow it -- as one pattern per root name
+    found it before the end was read from the back."""
+    tail = b"".join(pieces)
+    last = None
+    for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
+        last = m
+    after = re.compile(rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z")
+    expected = last.start() if last is not None and after.match(tail, last.end()) else None
+    assert _root_end(tail, qname) == expected

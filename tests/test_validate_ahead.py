@@ -217,6 +217,39 @@ def test_the_workers_inherit_what_a_faulty_document_needs(registry: Registry, tm
     assert any(not r["valid"] for r in first)
 
 
+def test_a_worker_has_nothing_left_to_make_for_a_faulty_document(registry: Registry, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the caller makes before it forks covers a faulty document's whole path: the
+    rules' record and rest phases are made already, so a worker (each, on every batch)
+    makes none of its own."""
+    from lxml import etree
+
+    from egif.validate.core.detect import root_info
+    from egif.validate.schematron import evaluator
+    from egif.xmlsafe import make_parser
+
+    paths = [p for p in _batch(tmp_path) if p.name.startswith("m")]
+    v = Validator.for_version(registry, GAZ, jobs=1)
+    list(v.check_many(paths[:1]))  # as the caller does, to learn the root
+    v.prepare_forks()
+    made: list[tuple[object, ...]] = []
+    real = evaluator.Program.__init__
+
+    def note(program: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(args[1:3])
+        real(program, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator.Program, "__init__", note)
+    info = root_info(etree.parse(str(paths[0])).getroot())
+    monkeypatch.setattr(ahead_module, "_TABLE", {ahead_module.key_of(info): v})
+    monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
+    answers = [ahead_module._answer(str(p)) for p in paths[1:]]  # as a worker answers them
+    faulty = [a for a in answers if a[0] == ahead_module.DONE and a[2] is not None and a[2][0]]
+    assert faulty, "the batch has faulty messages"
+    assert any(f.rule.startswith("GZE-") for a in faulty for f in a[2][0]), "and rules that fire"  # type: ignore[index]
+    assert made == []
+
+
 def test_a_worker_that_dies_leaves_its_documents_to_the_caller(registry: Registry, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     paths = _batch(tmp_path)

@@ -375,8 +375,9 @@ class Validator:
 
     def prepare_forks(self) -> None:
         """Make now what a document with findings will need -- the engine of each collection
-        root met so far, its skeleton schema, the prolog patterns -- so that processes forked
-        from this one inherit it instead of each making it again (once per validator)."""
+        root met so far, its skeleton schema, the rules' record and rest phases, the patterns
+        that frame a document -- so that processes forked from this one inherit it instead of
+        each making it again, on every batch (once per validator)."""
         layouts = [layout for layout in self._layouts.values() if layout is not None]
         if layouts:
             from egif.validate.stream.layout import prolog_patterns
@@ -384,6 +385,12 @@ class Validator:
             prolog_patterns()
         for layout in layouts:
             self._engine(layout).skeleton_schema()
+            if self.rules:
+                self._programs(layout.root, layout)
+        if layouts and self.rules:
+            from egif.validate.schematron.state import prepare_patterns
+
+            prepare_patterns()
 
     def _foreign_root(self, info: RootInfo, name: str) -> Finding:
         owners = preference(candidates(self.registry, info)) if self.registry is not None else []

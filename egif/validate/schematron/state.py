@@ -400,6 +400,12 @@ class RangeBook(Book):
 _NUMBERS = "(?:[1-9][0-9]{0,17}|0)(?:\x00(?:[1-9][0-9]{0,17}|0))*"
 
 
+def prepare_patterns() -> None:
+    """Compile now what a range's record of values needs (re keeps it), for processes about
+    to be forked from this one."""
+    re.compile(_NUMBERS)
+
+
 def _all_numbers(values: set[str]) -> bool:
     """Whether :func:`_as_number` takes every value (tested on them all at once, in C)."""
     if not values:

@@ -367,20 +367,23 @@ _NAME = rb"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?"
 
 
 _Patterns = tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes],
-                  re.Pattern[bytes], re.Pattern[bytes]]
+                  re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]
 
 
 @functools.cache
 def prolog_patterns() -> _Patterns:
-    """The prolog's patterns -- space, comment, PI, DOCTYPE, the root's start tag -- and what
-    may follow the root, compiled on first use: only framing a file or sniffing a stream's
-    root reads them, and compiling them would cost every start-up of egif."""
+    """The prolog's patterns -- the XML declaration, space, comment, PI, DOCTYPE, the root's
+    start tag -- then what may close the root's end tag after its name, and what may follow
+    the root; compiled on first use: only framing a file or sniffing a stream's root reads
+    them, and compiling them would cost every start-up of egif."""
     return (
+        re.compile(_DECL),
         re.compile(rb"[ \t\r\n]*"),
         re.compile(rb"<!--.*?-->", re.S),
         re.compile(rb"<\?.*?\?>", re.S),
         re.compile(rb"""<!DOCTYPE(?:[^\["'>]|"[^"]*"|'[^']*')*(?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\]\s*)?>""", re.S),
         re.compile(rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>"""),
+        re.compile(rb"\s*>"),
         re.compile(rb"(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?(?:[^?]|\?(?!>))*\?>)*\Z"))
 
 
@@ -445,11 +448,11 @@ def declared_encoding(head: bytes) -> str | None:
 def _prolog(head: bytes) -> tuple[bytes, re.Match[bytes]] | None:
     pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     decl = b""
-    m = re.compile(_DECL).match(head, pos)
+    declaration, space, comment, pi, doctype, start_tag, _close, _tail = prolog_patterns()
+    m = declaration.match(head, pos)
     if m is not None:
         decl = m.group(0)
         pos = m.end()
-    space, comment, pi, doctype, start_tag, _tail = prolog_patterns()
     while True:
         pos = space.match(head, pos).end()  # type: ignore[union-attr]
         if head.startswith(b"<!--", pos):
@@ -514,13 +517,19 @@ def read_frame(reader: Reader, tail_bytes: int = TAIL_BYTES) -> Frame | None:
 
 
 def _root_end(tail: bytes, qname: bytes) -> int | None:
-    last = None
-    for m in re.finditer(rb"</" + re.escape(qname) + rb"\s*>", tail):
-        last = m
-    *_, tail_ok = prolog_patterns()
-    if last is None or not tail_ok.match(tail, last.end()):
-        return None
-    return last.start()
+    """Where the last ``</qname>`` of *tail* starts (space allowed before its ``>``), when only
+    comments, PIs and space follow it; else None.  Read from the end, with the patterns of
+    every root: no pattern is compiled per root name (a forked worker would compile it again)."""
+    *_, close_rest, tail_ok = prolog_patterns()
+    opening = b"</" + qname
+    at = len(tail)
+    while True:
+        at = tail.rfind(opening, 0, at)
+        if at < 0:
+            return None
+        end = close_rest.match(tail, at + len(opening))
+        if end is not None:
+            return at if tail_ok.match(tail, end.end()) else None
 
 
 def skeleton_files(files: Mapping[str, bytes], records: frozenset[str]) -> dict[str, bytes]:
