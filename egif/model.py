@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from egif.errors import InputError
+from egif.record import record
+
+_set = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 # \Z, not $: "$" would also accept a trailing newline; compiled on first use (re keeps it),
 # as only naming a new schema checks a name
@@ -82,12 +85,16 @@ def is_schema_file(spec: str) -> bool:
             or Path(spec).is_file())
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class SchemaRef:
     """``name@version``; version ``None`` means "choose one" (newest, by status...)."""
 
     name: str
     version: str | None = None
+
+    def __init__(self, name: str, version: str | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "version", version)
 
     @classmethod
     def parse(cls, text: str) -> SchemaRef:
@@ -104,7 +111,7 @@ class SchemaRef:
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-@dataclass(frozen=True)
+@record()
 class SchemaFile:
     """One document of a stored version, at its path inside the version's tree."""
 
@@ -114,8 +121,15 @@ class SchemaFile:
     namespace: str | None
     role: str  # "main", "include" or "import" (a bundled import)
 
+    def __init__(self, path: str, digest: str, size: int, namespace: str | None, role: str) -> None:
+        _set(self, "path", path)
+        _set(self, "digest", digest)
+        _set(self, "size", size)
+        _set(self, "namespace", namespace)
+        _set(self, "role", role)
 
-@dataclass(frozen=True)
+
+@record()
 class Directive:
     """An xs:include / xs:import / xs:redefine / xs:override inside a stored file."""
 
@@ -126,8 +140,17 @@ class Directive:
     target_path: str | None  # a file of the same version
     target: SchemaRef | None  # another registered version (imports only)
 
+    def __init__(self, file: str, kind: str, namespace: str | None, location: str | None,
+                 target_path: str | None, target: SchemaRef | None) -> None:
+        _set(self, "file", file)
+        _set(self, "kind", kind)
+        _set(self, "namespace", namespace)
+        _set(self, "location", location)
+        _set(self, "target_path", target_path)
+        _set(self, "target", target)
 
-@dataclass(frozen=True)
+
+@record()
 class ImportBinding:
     """How one imported namespace of a version is satisfied."""
 
@@ -136,8 +159,14 @@ class ImportBinding:
     bundled_path: str | None  # ... or a file stored with the version
     chosen: str  # why: "explicit", "published", "identical", "registered", "preferred" (older: "default", "bundled")
 
+    def __init__(self, namespace: str, target: SchemaRef | None, bundled_path: str | None, chosen: str) -> None:
+        _set(self, "namespace", namespace)
+        _set(self, "target", target)
+        _set(self, "bundled_path", bundled_path)
+        _set(self, "chosen", chosen)
 
-@dataclass(frozen=True)
+
+@record()
 class BindingReport:
     """How ``Registry.add`` bound one imported namespace, and why (what ``schema add`` prints)."""
 
@@ -147,12 +176,19 @@ class BindingReport:
     detail: str
     note: str | None = None  # e.g. how a supplied file differs from the registered version of its name
 
+    def __init__(self, namespace: str, target: str, reason: str, detail: str, note: str | None = None) -> None:
+        _set(self, "namespace", namespace)
+        _set(self, "target", target)
+        _set(self, "reason", reason)
+        _set(self, "detail", detail)
+        _set(self, "note", note)
+
     def to_dict(self) -> dict[str, Any]:
         return {"namespace": self.namespace, "target": self.target, "reason": self.reason,
                 "detail": self.detail, "note": self.note}
 
 
-@dataclass(frozen=True)
+@record()
 class SchemaVersion:
     """A stored, immutable schema version and what the registry knows of it."""
 
@@ -171,6 +207,27 @@ class SchemaVersion:
     metadata: dict[str, list[str]] = field(default_factory=dict)
     title: str | None = None
     successor: str | None = None
+
+    def __init__(self, name: str, version: str, namespace: str | None, status: Status, digest: str, main: str,
+                 files: tuple[SchemaFile, ...], imports: tuple[ImportBinding, ...],
+                 directives: tuple[Directive, ...], added_by: str, added_at: str,
+                 declared_version: str | None = None, metadata: dict[str, list[str]] | None = None,
+                 title: str | None = None, successor: str | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "version", version)
+        _set(self, "namespace", namespace)
+        _set(self, "status", status)
+        _set(self, "digest", digest)
+        _set(self, "main", main)
+        _set(self, "files", files)
+        _set(self, "imports", imports)
+        _set(self, "directives", directives)
+        _set(self, "added_by", added_by)
+        _set(self, "added_at", added_at)
+        _set(self, "declared_version", declared_version)
+        _set(self, "metadata", {} if metadata is None else metadata)
+        _set(self, "title", title)
+        _set(self, "successor", successor)
 
     @property
     def ref(self) -> SchemaRef:
@@ -209,7 +266,7 @@ class SchemaVersion:
         }
 
 
-@dataclass(frozen=True)
+@record()
 class Event:
     """One entry of the append-only audit log."""
 
@@ -220,6 +277,16 @@ class Event:
     actor: str
     at: str
     data: dict[str, Any]
+
+    def __init__(self, id: int, name: str | None, version: str | None, kind: str, actor: str, at: str,
+                 data: dict[str, Any]) -> None:
+        _set(self, "id", id)
+        _set(self, "name", name)
+        _set(self, "version", version)
+        _set(self, "kind", kind)
+        _set(self, "actor", actor)
+        _set(self, "at", at)
+        _set(self, "data", data)
 
     def to_dict(self) -> dict[str, Any]:
         """The event as plain JSON-ready data, as the CLI's JSON output writes it."""
@@ -237,7 +304,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
+@record()
 class Finding:
     """One problem found in a document or a schema, located as exactly as known.
 
@@ -255,6 +322,18 @@ class Finding:
     column: int | None = None
     path: str | None = None
     record: int | None = None
+
+    def __init__(self, message: str, rule: str, severity: Severity = Severity.ERROR, file: str | None = None,
+                 line: int | None = None, column: int | None = None, path: str | None = None,
+                 record: int | None = None) -> None:
+        _set(self, "message", message)
+        _set(self, "rule", rule)
+        _set(self, "severity", severity)
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "path", path)
+        _set(self, "record", record)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as one object of ``egif validate --format json``, keys in that order."""

@@ -20,7 +20,6 @@ import json
 import os
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,7 @@ from egif.model import (
     parse_version,
     version_order,
 )
+from egif.record import record
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
 from egif.store import Store, open_store
 from egif.userdirs import user_data_dir
@@ -104,7 +104,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
+@record()
 class AddResult:
     """What ``Registry.add`` did: the stored version, whether it is new, and how each import was bound."""
 
@@ -112,6 +112,13 @@ class AddResult:
     created: bool
     bindings: tuple[BindingReport, ...] = ()
     notes: tuple[str, ...] = ()
+
+    def __init__(self, version: SchemaVersion, created: bool, bindings: tuple[BindingReport, ...] = (),
+                 notes: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "created", created)
+        object.__setattr__(self, "bindings", bindings)
+        object.__setattr__(self, "notes", notes)
 
 
 def suggestion(ref: SchemaRef, known: Mapping[str, builtins.list[str]]) -> str | None:

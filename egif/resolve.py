@@ -20,12 +20,13 @@ import io
 import posixpath
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lxml import etree
 
 from egif.errors import InputError, SchemaCompileError
+from egif.record import record
 from egif.xmlsafe import VC_NS, XSD_NS, make_parser, parse_schema_bytes, syntax_position
 
 if TYPE_CHECKING:  # imported when first compiled: xmlschema costs ~18 MB of resident memory
@@ -226,7 +227,7 @@ def _tree_handler(files: Mapping[str, bytes], refused: list[str]) -> Any:
     return _TreeHandler(files, refused)
 
 
-@dataclass
+@record(frozen=False)
 class ResolvedSchema:
     """A closure laid out in memory, compiled on demand (and then cached).
 
@@ -240,6 +241,16 @@ class ResolvedSchema:
     xsd_version: str = "1.0"  # the XSD version conditional inclusion was applied for
     _lxml: etree.XMLSchema | None = field(default=None, repr=False)
     _xmlschema: dict[str, xmlschema.XMLSchemaBase] = field(default_factory=dict, repr=False)
+
+    def __init__(self, files: dict[str, bytes], main: str, label: str = "", xsd_version: str = "1.0",
+                 _lxml: etree.XMLSchema | None = None,
+                 _xmlschema: dict[str, xmlschema.XMLSchemaBase] | None = None) -> None:
+        self.files = files
+        self.main = main
+        self.label = label
+        self.xsd_version = xsd_version
+        self._lxml = _lxml
+        self._xmlschema = {} if _xmlschema is None else _xmlschema
 
     def url(self, vpath: str | None = None) -> str:
         """The virtual URL a stored file (``vpath``, default the main document) is compiled under:

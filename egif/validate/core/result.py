@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from egif.model import Finding, Severity
+from egif.record import record
 
 
-@dataclass
+@record(frozen=False)
 class DocumentResult:
     """The findings of one document and what the summary says about it."""
 
@@ -17,6 +18,14 @@ class DocumentResult:
     findings: list[Finding] = field(default_factory=list)
     records: int | None = None  # records of a collection, when read to the end
     truncated: bool = False  # stopped at max_errors: more errors may follow
+
+    def __init__(self, source: str, schema: str | None, findings: list[Finding] | None = None,
+                 records: int | None = None, truncated: bool = False) -> None:
+        self.source = source
+        self.schema = schema
+        self.findings = [] if findings is None else findings
+        self.records = records
+        self.truncated = truncated
 
     @property
     def errors(self) -> list[Finding]:

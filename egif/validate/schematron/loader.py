@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import NamedTuple
 
 from lxml import etree
 
 from egif.errors import SchemaCompileError
 from egif.model import Severity
+from egif.record import record
 from egif.xmlsafe import parse_bytes
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
@@ -43,7 +44,7 @@ _ALLOWED_BINDINGS = {None, "", "xslt", "xslt1", "xpath", "exslt"}
 _MAX_INLINED = 20_000  # characters of a test with its lets written in
 
 
-@dataclass
+@record(frozen=False)
 class Check:
     """One sch:assert or sch:report."""
 
@@ -54,6 +55,16 @@ class Check:
     severity: Severity
     message: list[tuple[str, str]]  # ("text", words) | ("xpath", expression)
     inlined: str | None  # the test with the rule's lets written in; None when they cannot be
+
+    def __init__(self, index: int, kind: str, test: str, rule_id: str, severity: Severity,
+                 message: list[tuple[str, str]], inlined: str | None) -> None:
+        self.index = index
+        self.kind = kind
+        self.test = test
+        self.rule_id = rule_id
+        self.severity = severity
+        self.message = message
+        self.inlined = inlined
 
 
 class Rule(NamedTuple):
@@ -72,7 +83,7 @@ class Pattern(NamedTuple):
     namespaces: dict[str, str]
 
 
-@dataclass
+@record(frozen=False)
 class RuleSet:
     """Schematron rules compiled from one or more documents."""
 
@@ -80,6 +91,14 @@ class RuleSet:
     sources: list[str] = field(default_factory=list)
     documents: list[tuple[str, bytes]] = field(default_factory=list)  # to rebuild in a worker
     programs: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
+
+    def __init__(self, patterns: list[Pattern] | None = None, sources: list[str] | None = None,
+                 documents: list[tuple[str, bytes]] | None = None,
+                 programs: dict[tuple[object, ...], object] | None = None) -> None:
+        self.patterns = [] if patterns is None else patterns
+        self.sources = [] if sources is None else sources
+        self.documents = [] if documents is None else documents
+        self.programs = {} if programs is None else programs
 
     def __bool__(self) -> bool:
         return bool(self.patterns)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from egif.record import record
 
 PIECE_BYTES = 128 * 1024  # the size of the ranges a collection is cut into, by default
 
 
-@dataclass
+@record(frozen=False)
 class Progress:
     """Where a run stands; passed to the progress callback now and then."""
 
@@ -24,6 +25,15 @@ class Progress:
     errors: int
     seconds: float
     stage: str = "validating"  # or "reading" (a source copied to a temporary file first)
+
+    def __init__(self, records: int, bytes_done: int, bytes_total: int, errors: int, seconds: float,
+                 stage: str = "validating") -> None:
+        self.records = records
+        self.bytes_done = bytes_done
+        self.bytes_total = bytes_total
+        self.errors = errors
+        self.seconds = seconds
+        self.stage = stage
 
 
 def reading(progress: Callable[[Progress], None] | None) -> Callable[[int, int], None] | None:
