@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from egif import (
@@ -23,6 +28,7 @@ from egif import (
     Status,
     TamperedError,
 )
+from egif.registry import sha256
 from egif.store import LATEST_FORMAT
 
 from .conftest import DATA, stored_as
@@ -385,3 +391,26 @@ def test_shipped_address_types_resolve_across_three_namespaces(registry: Registr
     schema = resolved.lxml_schema()
     for doc in valid:
         assert schema.validate(etree.parse(str(doc))), (doc, schema.error_log)
+
+
+@given(st.binary(max_size=300))
+def test_a_stored_files_digest_is_its_sha256(data: bytes) -> None:
+    """The digest egif keeps and checks is SHA-256 whichever implementation computes it."""
+    assert sha256(data) == hashlib.sha256(data).hexdigest()
+    assert sha256(data * 1000) == hashlib.sha256(data * 1000).hexdigest()
+
+
+def test_checking_a_small_document_does_not_load_openssl(registry_path: Path) -> None:
+    """``egif validate small.xml`` checks the stored digests of its schema files without
+    loading OpenSSL's hashlib (a few milliseconds of every start): CPython's own SHA-256
+    does it."""
+    probe = ("import sys\n"
+             "from egif import Registry\n"
+             "from egif.validate import Validator\n"
+             "reg = Registry.open(sys.argv[1], actor='probe')\n"
+             "result = Validator.for_version(reg, 'GazetteerExtract@1.0').check(sys.argv[2])\n"
+             "print(result.valid, '_hashlib' in sys.modules)\n")
+    doc = Path(__file__).parent.parent / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
+    out = subprocess.run([sys.executable, "-c", probe, str(registry_path), str(doc)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
