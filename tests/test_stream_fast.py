@@ -293,14 +293,18 @@ def test_beside_other_threads_the_workers_are_fresh_interpreters(gazetteer, tmp_
     assert sorted((f.record, f.line) for f in found) == planted
 
 
-def test_keep_only_closes_every_other_descriptor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("told", [False, True])
+def test_keep_only_closes_every_other_descriptor(tmp_path: Path, told: bool) -> None:
+    """Whether the fork lists its descriptors itself, or is told the caller's highest."""
     kept_r, kept_w = os.pipe()
     other = os.open(tmp_path, os.O_RDONLY)
+    above = os.dup2(other, forking.highest_fd() + 5)  # a gap below the highest
+    highest = forking.highest_fd() if told else None
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            forking.keep_only(kept_w)
+            forking.keep_only(kept_w, highest=highest)
             still = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
             os.write(kept_w, json.dumps(still).encode())
             code = 0
@@ -311,9 +315,10 @@ def test_keep_only_closes_every_other_descriptor(tmp_path: Path) -> None:
     reported = os.read(kept_r, 4096).decode()
     os.close(kept_r)
     os.close(other)
+    os.close(above)
     assert os.waitstatus_to_exitcode(status) == 0
     still = set(json.loads(reported))
-    assert other not in still and kept_r not in still and kept_w in still
+    assert other not in still and above not in still and kept_r not in still and kept_w in still
     # besides the standard three and the pipe kept: the listing's own descriptor at most
     assert len(still - {0, 1, 2, kept_w}) <= 1
 
