@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import glob
 import os
 import sys
 import time
@@ -62,6 +61,8 @@ def expand_inputs(inputs: tuple[str, ...]) -> list[str]:
         if item == "-":
             out.append("-")
         elif _GLOB_CHARS & set(item) and not Path(item).exists():
+            import glob  # here: only a pattern needs it, and its import costs every start
+
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
                 raise click.UsageError(f"{item}: no file matches this pattern")
