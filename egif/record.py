@@ -14,7 +14,8 @@ A class made so is still a dataclass to every caller: ``dataclasses.fields``,
 ``replace``, ``asdict`` and ``astuple`` work on it, and it compares, hashes,
 orders, prints, pickles and refuses assignment (when frozen) as the class
 ``@dataclass`` would make.  tests/test_records.py holds each one against that
-class.
+class.  (Its ``__dataclass_params__`` tell what ``dataclasses`` itself was asked
+to write: no ``__init__``, ``__repr__`` or ``__eq__``, and not frozen.)
 """
 
 from __future__ import annotations
