@@ -21,9 +21,9 @@ to write: no ``__init__``, ``__repr__`` or ``__eq__``, and not frozen.)
 from __future__ import annotations
 
 import dataclasses
+import operator
 import reprlib
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
@@ -50,12 +50,14 @@ def record(*, frozen: bool = True, order: bool = False) -> Callable[[type[T]], t
         if frozen:
             hashed = _values(tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash)))
             cls.__hash__ = _hash(hashed)  # type: ignore[assignment]
-            cls.__setattr__ = _frozen_set(cls, frozenset(f.name for f in fields))  # type: ignore[method-assign]
-            cls.__delattr__ = _frozen_del(cls, frozenset(f.name for f in fields))  # type: ignore[method-assign]
+            names = frozenset(f.name for f in fields)
+            cls.__setattr__ = _frozen_set(cls, names)  # type: ignore[method-assign]
+            cls.__delattr__ = _frozen_del(cls, names)  # type: ignore[method-assign]
         else:
             cls.__hash__ = None  # type: ignore[assignment]  # as @dataclass: equal by value, so unhashable
         if order:
-            for name, test in (("__lt__", _lt), ("__le__", _le), ("__gt__", _gt), ("__ge__", _ge)):
+            for name, test in (("__lt__", operator.lt), ("__le__", operator.le), ("__gt__", operator.gt),
+                               ("__ge__", operator.ge)):
                 setattr(cls, name, _ordered(name, test, compared))
         return cls
 
@@ -69,7 +71,7 @@ def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
         return lambda obj: (getattr(obj, only),)
     if not names:
         return lambda obj: ()
-    return attrgetter(*names)
+    return operator.attrgetter(*names)
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
@@ -115,23 +117,7 @@ def _frozen_del(cls: type[Any], names: frozenset[str]) -> Callable[[Any, str], N
     return __delattr__
 
 
-def _lt(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return a < b
-
-
-def _le(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return a <= b
-
-
-def _gt(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return a > b
-
-
-def _ge(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return a >= b
-
-
-def _ordered(name: str, test: Callable[[tuple[Any, ...], tuple[Any, ...]], bool],
+def _ordered(name: str, test: Callable[[Any, Any], Any],
              values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any, Any], Any]:
     def compare(self: Any, other: Any) -> Any:
         if other.__class__ is self.__class__:
