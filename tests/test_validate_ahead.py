@@ -162,12 +162,15 @@ def test_a_clean_message_takes_the_short_path_to_the_same_answer(
     monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
     short = [ahead_module._clean_message(p) for p in paths]
     with monkeypatch.context() as m:
-        m.setattr(ahead_module, "_clean_message", lambda _p: (None, None))
+        m.setattr(ahead_module, "_clean_message", lambda _p: (None, None, None))
         ordinary = [ahead_module._answer(p) for p in paths]
     assert [ahead_module._answer(p) for p in paths] == ordinary  # faulty ones told so, too
-    taken = [(s, o) for (s, _f), o in zip(short, ordinary, strict=True) if s is not None]
+    taken = [(s, o) for (s, _f, _d), o in zip(short, ordinary, strict=True) if s is not None]
     assert all(s == o for s, o in taken)
-    faulty = [o for (_s, f), o in zip(short, ordinary, strict=True) if f is not None]
+    faulty = [o for (_s, f, _d), o in zip(short, ordinary, strict=True) if f is not None]
+    # a faulty message comes back with the bytes it was read as, and only a faulty one
+    assert all((d is not None) == (f is not None) for _s, f, d in short)
+    assert all(d == Path(p).read_bytes() for p, (_s, _f, d) in zip(paths, short, strict=True) if d is not None)
     assert all(o[2] is not None and o[2][0] for o in faulty)  # each has a finding
     if settings_.get("max_errors") != 0:
         assert len(faulty) > 5
@@ -190,9 +193,39 @@ def test_a_candidate_versions_clean_message_keeps_its_lifecycle_note(registry: R
     assert expected.valid and expected.findings  # an info finding: a candidate version
     monkeypatch.setattr(ahead_module, "_TABLE", {ahead_module.key_of(v.root): v})  # type: ignore[arg-type]
     monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
-    assert ahead_module._clean_message(str(path)) == (None, None)
+    assert ahead_module._clean_message(str(path)) == (None, None, None)
     kind, _root, found = ahead_module._answer(str(path))
     assert kind == ahead_module.DONE and found is not None and found[0] == expected.findings
+
+
+def test_a_faulty_message_is_checked_in_the_bytes_first_read(registry: Registry, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that finds a fault in a message says exactly what it is from the bytes it
+    read, not from the file read again: a file rewritten in between gets the findings of the
+    document that was checked."""
+    from egif.xmlsafe import make_parser
+
+    path = tmp_path / "m.xml"
+    path.write_bytes(_message("gazetteer", 2, count=5, rate=0.5))
+    v = Validator.for_version(registry, GAZ, jobs=1)
+    expected = v.check(path)
+    assert expected.errors
+    clean = tmp_path / "clean.xml"
+    clean.write_bytes(_message("gazetteer", 3))
+    assert v.check(clean).valid
+    monkeypatch.setattr(ahead_module, "_TABLE", {ahead_module.key_of(v.root): v})  # type: ignore[arg-type]
+    monkeypatch.setattr(ahead_module, "_LEAN", make_parser(remove_blank_text=True))
+    real = ahead_module._clean_message
+
+    def rewritten_after_reading(p: str) -> Any:
+        found = real(p)
+        path.write_bytes(clean.read_bytes())  # the file changes once it has been read
+        return found
+
+    monkeypatch.setattr(ahead_module, "_clean_message", rewritten_after_reading)
+    kind, _root, found = ahead_module._answer(str(path))
+    assert kind == ahead_module.DONE and found is not None
+    assert found[0] == expected.findings
 
 
 def test_the_workers_inherit_what_a_faulty_document_needs(registry: Registry, tmp_path: Path) -> None:

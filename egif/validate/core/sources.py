@@ -134,7 +134,7 @@ def open_input(source: Source, label: str | None = None, *,
         path = os.fspath(source)
         data, size = _plain_file(path, name)
         if data is not None:
-            return Input(name, BytesReader(data), None)
+            return small_input(data, name)
         if size > IN_MEMORY:
             return Input(name, FileReader(path), path)
         with open(path, "rb") as fh:
@@ -142,6 +142,12 @@ def open_input(source: Source, label: str | None = None, *,
     if not hasattr(source, "read"):
         raise TypeError(f"cannot validate a {type(source).__name__}: give a path, bytes or a binary file object")
     return _from_head(source, name, 0, progress)
+
+
+def small_input(data: bytes, label: str) -> Input:
+    """The :class:`Input` :func:`open_input` makes of a small plain file whose bytes, as read
+    by :func:`small_plain_file`, are *data*."""
+    return Input(label, BytesReader(data), None)
 
 
 def small_plain_file(path: str) -> bytes | None:
