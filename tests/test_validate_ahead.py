@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,40 @@ def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_p
         else:
             assert done[2].source == os.fspath(source)
     assert left == paths[:1]
+
+
+def test_a_worker_is_fed_while_the_caller_waits_on_another(registry: Registry, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the caller waits for the answer to the document it has reached, the other
+    worker's answers are taken in and it is sent more.  The first document sent to a worker
+    is held until some worker has answered more than a full queue of documents: the other
+    worker can get there only by being fed while the caller waits (within the look-ahead)."""
+    paths = _long_batch(tmp_path)
+    fed = ahead_module.IN_FLIGHT * ahead_module.CHUNK + ahead_module.CHUNK // 2
+    # room in the look-ahead: past both workers' queues, at least one more chunk to send
+    assert Ahead(2)._window() - 1 - 2 * ahead_module.IN_FLIGHT * ahead_module.CHUNK >= ahead_module.CHUNK
+    held, gate, gave_up = os.fspath(paths[1]), tmp_path / "gate", tmp_path / "gave-up"
+    real = ahead_module._answer
+    answered = [0]  # in each worker: the documents it has answered
+
+    def gated(path: str) -> Any:
+        if path == held:
+            for _ in range(600):  # the gate opens within a second when the others are fed
+                if gate.exists():
+                    break
+                time.sleep(0.05)
+            else:
+                gave_up.touch()  # (without feeding, after half a minute)
+        answered[0] += 1
+        if answered[0] == fed:
+            gate.touch()
+        return real(path)
+
+    monkeypatch.setattr(ahead_module, "_answer", gated)  # the forked workers inherit it
+    v = Validator.for_version(registry, GAZ, jobs=2)
+    results = list(v.check_many(paths))
+    assert [r.source for r in results] == [os.fspath(p) for p in paths]
+    assert gate.exists() and not gave_up.exists()
 
 
 def test_a_session_hands_its_batch_to_the_workers_once_it_knows_the_root(registry: Registry,

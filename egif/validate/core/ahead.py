@@ -250,10 +250,32 @@ class Ahead:
                 if waiting and waiting[0] is entry:  # the caller gets there first
                     waiting.popleft()
                 while entry.worker is not None:
-                    self._receive(entry.worker, entry, waiting)
+                    self._receive_any(entry, waiting, exhausted)
                 yield entry.source, self._done(entry)
         finally:
             self.close()
+
+    def _receive_any(self, head: _Entry[Any], waiting: deque[_Entry[Any]], exhausted: bool) -> None:
+        """Take in the next answers of *head*'s worker or of any other worker that has some
+        ready, and send more to whichever has room: while the caller waits for the document
+        it has reached, a worker that has answered what it was sent is not left idle until
+        the caller reaches its documents in order (at the end of a batch, one worker would
+        otherwise sit out the other's queue)."""
+        import select
+
+        worker = head.worker
+        assert worker is not None
+        busy = {w.rfd: w for w in (*self._workers, *self._old) if w is not worker and w.alive and w.pending}
+        if not busy:
+            self._receive(worker, head, waiting)
+            return
+        busy[worker.rfd] = worker
+        poll = select.poll()  # (not select(): a descriptor may be above 1023)
+        for fd in busy:
+            poll.register(fd, select.POLLIN)
+        for fd, _event in poll.poll():  # readable, or the worker gone (its answers are then None)
+            self._receive(busy[fd], head, waiting)
+        self._send(waiting, exhausted)
 
     def _receive(self, worker: _Worker, head: _Entry[Any], waiting: deque[_Entry[Any]]) -> None:
         """Take in *worker*'s next answers.  A root it did not know, which the workers forked
