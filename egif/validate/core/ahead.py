@@ -18,7 +18,9 @@ registry (its connection belongs to the caller), report no progress and start no
 processes of their own.  When the caller has learnt new roots and the workers keep
 meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
 answers come back over another (a length, then a pickle, as the engine's workers
-speak); a worker that dies leaves its documents to the caller.  A worker ignores
+speak); while the caller waits for the answer it has reached, it takes in whatever the
+other workers have answered and sends them more, so none sits idle behind the order of
+the results.  A worker that dies leaves its documents to the caller.  A worker ignores
 Ctrl-C: the caller stops them.  A caller running several threads gets no workers: a
 fork would copy one thread of many, and whatever locks the others hold.
 """
