@@ -49,6 +49,9 @@ _WILD_STEP = r"^([A-Za-z_][\w.\-]*):\*(?=$|[\[/])"
 _FIRST_STEP = re.compile(r"^([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=$|[\[/])")
 # keeps only nodes inside a child of the root: not the root, not the root's attributes
 _IN_RECORD = "[ancestor-or-self::*[parent::*]]"
+# a path of child steps from the root, no predicate: the elements it selects all stand at
+# one depth, so none holds another
+_FLAT = re.compile(r"(?:/(?:[A-Za-z_][\w.\-]*:)?(?:[A-Za-z_][\w.\-]*|\*))+")
 
 
 class RecordCountInRecord(Exception):
@@ -87,6 +90,11 @@ class _Unique(NamedTuple):
     values: etree.XPath  # the first such child of each context in ``$contexts``
     normalized: bool  # the key went through normalize-space()
     child: str  # that child's Clark name
+    # where the contexts cannot nest (a path of child steps from the root, no predicate):
+    # the values read from the root in one walk, and the number of contexts (when every
+    # context has the child, the values stand in the contexts' order, one each)
+    direct: etree.XPath | None = None
+    how_many: etree.XPath | None = None
 
 
 class _Compiled:
@@ -200,8 +208,11 @@ class Program:
                 if unique is not None:
                     scope, child, normalized = unique
                     # the values from the contexts found: the rule's predicates are not evaluated twice
+                    flat = _FLAT.fullmatch(union) is not None
                     uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
-                                                   normalized, _clark(child, ns) or child)
+                                                   normalized, _clark(child, ns) or child,
+                                                   xp(f"{union}/{child}[1]").xpath if flat else None,
+                                                   xp(f"count({union})").xpath if flat else None)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
@@ -348,6 +359,13 @@ class Program:
         book = self.env.book
         assert book is not None
         try:
+            if unique.direct is not None and unique.how_many is not None:
+                found: Any = unique.direct(root)
+                direct: list[etree._Element] = found if isinstance(found, list) else []  # (elements only)
+                if len(direct) == int(unique.how_many(root)):  # type: ignore[arg-type]
+                    # every context has the child: the values are the contexts' own, in order
+                    keys = self._keys(direct, unique)
+                    return [direct[i].getparent() for i in book.seen_all(check.index, unique.scope, keys)]  # type: ignore[misc]
             contexts = _elements(unique.contexts(root))
             values: list[etree._Element | None]
             if len(contexts) <= _FEW:  # (passing a node set to an expression costs more than a few looks)
@@ -360,6 +378,12 @@ class Program:
                     values = [by_context.get(node) for node in contexts]
         except etree.XPathError as exc:
             raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
+        return [contexts[i] for i in book.seen_all(check.index, unique.scope, self._keys(values, unique))]
+
+    @staticmethod
+    def _keys(values: list[etree._Element] | list[etree._Element | None], unique: _Unique) -> list[str]:
+        """The keys ``seen()`` is asked about: each value's text, normalised as the test says
+        (an absent value: the empty string)."""
         texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
                  for value in values]
         if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
@@ -367,7 +391,7 @@ class Program:
                 space = re.compile(_XML_SPACE)
                 texts = [space.sub(" ", text).strip(_XML_WS) for text in texts]
             texts = [text.strip() for text in texts]
-        return [contexts[i] for i in book.seen_all(check.index, unique.scope, texts)]
+        return texts
 
     def _node_by_node(self, rules: list[_Compiled], root: etree._Element, variables: dict[str, str],
                       firings: list[Firing]) -> None:
