@@ -345,7 +345,7 @@ def test_new_roots_are_learnt_and_the_workers_forked_again(registry: Registry, t
     forks: list[int] = []
     real = Ahead._ready
 
-    def counted(self: Ahead, waiting: int) -> list[Any]:
+    def counted(self: Ahead, waiting: Any) -> list[Any]:
         before = self._forks
         out = real(self, waiting)
         if self._forks != before:
@@ -364,7 +364,10 @@ def test_new_roots_are_learnt_and_the_workers_forked_again(registry: Registry, t
             got.append(_rows(done))
     assert got == [_rows(Session(registry, jobs=1).check(p)) for p in [*gaz, *persons]]
     assert forks[:2] == [1, 2]  # forked with the gazetteer's root, then again with the persons' too
-    assert with_workers > 100
+    # once forked again, every person message the caller has not reached goes to the workers,
+    # also those a worker turned back before: the caller checks only the first gazetteer
+    # message and the persons it reached before the second fork (about two chunks at most)
+    assert with_workers > 160 - 1 - 2 * 16
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -212,6 +212,7 @@ class Ahead:
         self._roots: dict[tuple[Any, ...], tuple[RootInfo, Validator]] = {}
         self._changed = True  # since the last send: sources taken or answers read
         self._routes = 0  # the roots in *table* at the last send (a session fills it itself)
+        self._taken: deque[_Entry[Any]] = deque()  # the sources taken ahead, not yet given back
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
@@ -221,6 +222,7 @@ class Ahead:
         """Each source in order, with its answer from a worker -- the validator, the root
         and the result -- or None: check it on the ordinary path."""
         window: deque[_Entry[S]] = deque()
+        self._taken = window
         waiting: deque[_Entry[S]] = deque()  # path sources not sent yet
         it = iter(sources)
         exhausted = False
@@ -326,7 +328,7 @@ class Ahead:
             return
         if self._workers and all(len(w.pending) >= IN_FLIGHT for w in self._workers) and not self._stale():
             return  # every worker has its fill (the usual case: one look, no list made)
-        workers = self._ready(len(waiting))
+        workers = self._ready(waiting)
         while waiting and workers:
             worker = min(workers, key=lambda w: len(w.pending))
             if len(worker.pending) >= IN_FLIGHT:
@@ -341,13 +343,13 @@ class Ahead:
         keep meeting roots they do not know."""
         return bool(self._workers) and len(self.table) > len(self._forked_keys) and self._unknown >= RELEARN
 
-    def _ready(self, waiting: int) -> list[_Worker]:
+    def _ready(self, waiting: deque[_Entry[Any]]) -> list[_Worker]:
         """The live workers, forked (again) when that is worth it."""
         stale = self._stale()
         live = [w for w in self._workers if w.alive]
         if (self._workers and not stale) or self._forks >= MAX_FORKS:
             return live
-        if waiting < MIN_AHEAD and not self._workers:
+        if len(waiting) < MIN_AHEAD and not self._workers:
             return live
         if not forking.fork_safe():
             return live  # a fork copies one thread of many, and whatever locks the others hold
@@ -363,7 +365,24 @@ class Ahead:
         self._forked_keys = set(self.table)
         self._unknown = 0
         self._forks += 1
+        self._again(waiting)
         return list(fresh)
+
+    def _again(self, waiting: deque[_Entry[Any]]) -> None:
+        """After a fork: the documents taken ahead that a worker answered it could not check,
+        for want of a root the new workers know, wait to be sent again, in their order (else
+        the caller would check each of them itself, however early the fork came)."""
+        back: set[int] = set()
+        for e in self._taken:
+            a = e.answer
+            if a is not None and a[0] == UNKNOWN and a[1] is not None and key_of(RootInfo(*a[1])) in self._forked_keys:
+                e.answer = None
+                back.add(id(e))
+        if back:
+            back.update(id(e) for e in waiting)
+            merged = [e for e in self._taken if id(e) in back]
+            waiting.clear()
+            waiting.extend(merged)
 
     def close(self) -> None:
         """Stop the workers: all are told at once, then each is waited for (the system
