@@ -313,7 +313,8 @@ class Validator:
                 tops = frozenset([c.tag for c in root if isinstance(c.tag, str)])
                 key = (info.tag, tops)
                 if key not in self._wholes:
-                    self._wholes[key] = whole_program(self.rules, info.tag, tops, layout.top_only, layout.records)
+                    self._wholes[key] = whole_program(self.rules, info.tag, tops, layout.top_only, layout.records,
+                                                      today=today)
                 whole = self._wholes[key]
             if whole is not None:
                 # no rule reads across a record's edge: one run on the tree as parsed says
@@ -346,10 +347,11 @@ class Validator:
         found = self._phases.get(root_tag)
         if found is None:
             if layout is not None:
-                found = (program(self.rules, root_tag, RECORDS, layout.top_only, layout.records),
-                         program(self.rules, root_tag, REST, layout.top_only, layout.records))
+                today = self._today_text
+                found = (program(self.rules, root_tag, RECORDS, layout.top_only, layout.records, today=today),
+                         program(self.rules, root_tag, REST, layout.top_only, layout.records, today=today))
             else:
-                found = (None, program(self.rules, root_tag, REST))
+                found = (None, program(self.rules, root_tag, REST, today=self._today_text))
             self._phases[root_tag] = found
         return found
 
@@ -444,8 +446,9 @@ class Validator:
         # collection's ranges, with the same corrections of values by the XSD pass
         lean = etree.fromstring(data, self._lean)
         xsd.validate(self.schema, lean.getroottree())
-        for f in program(self.rules, str(lean.tag), REST).run(lean, DocumentBook(), today=self._today(),
-                                                              record_count=0, data=data):
+        today = self._today()
+        for f in program(self.rules, str(lean.tag), REST, today=today).run(lean, DocumentBook(), today=today,
+                                                                           record_count=0, data=data):
             yield Finding(f.message, f.check.rule_id, f.check.severity, name, _line(f.node), None,
                           document_path(f.node), None)
             if f.check.severity == Severity.ERROR:

@@ -34,7 +34,17 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from egif.errors import SchemaCompileError
-from egif.validate.schematron.loader import EGIF_FN_NS, POSITIONAL, Check, Pattern, Rule, RuleSet, depths, predicates
+from egif.validate.schematron.loader import (
+    EGIF_FN_NS,
+    POSITIONAL,
+    VARIABLE,
+    Check,
+    Pattern,
+    Rule,
+    RuleSet,
+    depths,
+    predicates,
+)
 from egif.validate.schematron.state import Book
 
 RECORDS = "records"
@@ -118,32 +128,33 @@ class _Compiled:
 
 
 def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
-            records: frozenset[str] = frozenset()) -> Program:
+            records: frozenset[str] = frozenset(), *, today: str | None = None) -> Program:
     """The rule set made ready for root element *root_tag* and *phase* (cached).  *records*:
-    the collection's record elements; *top_only*: those that stand only under the root."""
-    key = (root_tag, phase, top_only, records)
+    the collection's record elements; *top_only*: those that stand only under the root;
+    *today*: the date every run of it will be given (see :class:`Program`)."""
+    key = (root_tag, phase, top_only, records, today)
     found = ruleset.programs.get(key)
     if not isinstance(found, Program):
-        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records)
+        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records, today=today)
     return found
 
 
 def whole_program(ruleset: RuleSet, root_tag: str, tops: frozenset[str], top_only: frozenset[str] = frozenset(),
-                  records: frozenset[str] = frozenset()) -> Program | None:
+                  records: frozenset[str] = frozenset(), *, today: str | None = None) -> Program | None:
     """The rule set made ready to run both phases at once on a document of root *root_tag*
     whose root children are named *tops*, held whole in memory; None (and the document is
     split into its two phase trees) unless :func:`~egif.validate.schematron.locality.whole_tree_guards`
     shows the one run fires exactly where the two would (its guards, in the one expression,
     fire where a context stands too high for that), and every rule runs in the one
     expression of :meth:`Program.any_fires` (cached)."""
-    key = (root_tag, WHOLE, top_only, records, tops)
+    key = (root_tag, WHOLE, top_only, records, tops, today)
     if key not in ruleset.programs:
         from egif.validate.schematron.locality import whole_tree_guards  # (once per kind of document)
 
         found: Program | None = None
         guards = whole_tree_guards(ruleset, root_tag, tops, records, top_only)
         if guards is not None:
-            found = Program(ruleset, root_tag, WHOLE, top_only, records, guards=guards)
+            found = Program(ruleset, root_tag, WHOLE, top_only, records, guards=guards, today=today)
             if not found.at_once():
                 found = None
         ruleset.programs[key] = found
@@ -157,11 +168,18 @@ class Program:
     ``run(root, book, ...)`` evaluates it over the tree under *root* and returns
     the firings in evaluation order: pattern by pattern, rule by rule, check by
     check, nodes in document order.
+
+    Made with *today*, every run must be given that date: ``$today`` is then written
+    into the expressions as a string literal.  A variable is looked up afresh at each
+    use, and a date rule uses it at every node (half the cost of a birth-date rule
+    on a person list); the literal gives the same string.
     """
 
     def __init__(self, ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
-                 records: frozenset[str] = frozenset(), *, guards: Mapping[int, int] | None = None) -> None:
+                 records: frozenset[str] = frozenset(), *, guards: Mapping[int, int] | None = None,
+                 today: str | None = None) -> None:
         self.phase = phase
+        self.today = today if today is not None and _DATE.fullmatch(today) else None
         # (the whole-tree phase) by id of a rule: how deep its contexts must stand for the one
         # run to answer as the split; one standing higher counts as a firing
         self.guards = dict(guards or {})
@@ -187,7 +205,11 @@ class Program:
         parts = [c for _p, c in live_parts if c is not None]
         union = parts[0] if len(parts) == 1 else " | ".join(parts)
 
+        # a let named "today" stands for $today in its rule: the variable is kept there
+        today = None if any(name == "today" for name, _v in rule.lets) else self.today
+
         def xp(expr: str, check: int | None = None) -> _XPath:
+            expr = fold_constants(with_today(expr, today))
             needs = "seen" in expr or "record-count" in expr
             try:
                 compiled = etree.XPath(expr, namespaces=ns,
@@ -269,6 +291,7 @@ class Program:
             data: bytes | None = None) -> list[Firing]:
         """Evaluate every rule under *root*; *book* answers ``seen()``.  *data*, the bytes of a
         small document, lets rules naming elements it does not hold be skipped."""
+        self._check_today(today)
         self.env.book = book
         self.env.record_count = record_count
         variables = {"today": today}
@@ -296,6 +319,7 @@ class Program:
         ``seen()`` calls happen in the same order as in :meth:`run`, so *book* ends the same."""
         if not self.at_once():
             return bool(self.run(root, book, today=today, record_count=record_count))
+        self._check_today(today)
         combined = self._any[None]
         assert combined is not None
         self.env.book = book
@@ -310,6 +334,10 @@ class Program:
             raise SchemaCompileError(f"a rule failed: {exc}") from None
         finally:
             self.env.book = None
+
+    def _check_today(self, today: str) -> None:
+        if self.today is not None and today != self.today:
+            raise ValueError(f"rules made ready for {self.today} run with today {today}")
 
     def at_once(self) -> bool:
         """Whether :meth:`any_fires` evaluates every rule in one expression."""
@@ -423,6 +451,75 @@ class Program:
             pieces.append(piece if isinstance(piece, str) else short(text_of(_call(piece, node, scope, c))))
         message = " ".join("".join(pieces).split()) or f"{check.kind} failed: {check.test}"
         return short(message) if len(message) > 4 * _MAX_VALUE else message
+
+
+_DATE = re.compile(r"[0-9]{4,}-[0-9]{2}-[0-9]{2}")
+
+
+def with_today(expr: str, today: str | None) -> str:
+    """*expr* with each reference to ``$today`` outside string literals written as the
+    string literal *today* (None: as it is)."""
+    if today is None or "$today" not in expr:
+        return expr
+    levels = depths(expr)
+    out: list[str] = []
+    last = 0
+    for m in VARIABLE.finditer(expr):
+        if m.group(1) == "today" and levels[m.start()] >= 0:
+            out.append(expr[last:m.start()] + f"'{today}'")
+            last = m.end()
+    out.append(expr[last:])
+    return "".join(out)
+
+
+# a call of an XPath 1.0 function whose answer depends on its arguments alone, every
+# argument a literal: ``number(translate('2026-12-02', '-', ''))`` once $today is written in
+_PURE = ("translate|substring-before|substring-after|substring|concat|normalize-space|string-length|"
+         "string|number|floor|ceiling|round|sum")
+_LITERAL = r"""(?:'[^']*'|"[^"]*"|-?\d+(?:\.\d*)?|-?\.\d+)"""
+_CONSTANT_CALL = re.compile(rf"(?<![\w.\-:$])(?:{_PURE})\s*\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*\s*\)")
+_DUMMY: list[etree._Element] = []
+
+
+def fold_constants(expr: str) -> str:
+    """*expr* with each call of a function of literals alone (outside string literals)
+    written as its value, repeatedly: ``number(translate('2026-12-02', '-', ''))`` becomes
+    ``20261202``, evaluated once instead of at every node.  Only values written exactly are
+    folded: strings (quoted as XPath can) and whole numbers below 2**53."""
+    if "(" not in expr:
+        return expr
+    while True:
+        levels = depths(expr)
+        out: list[str] = []
+        last = 0
+        for m in _CONSTANT_CALL.finditer(expr):
+            if levels[m.start()] < 0:
+                continue  # inside a string literal
+            value = _literal_of(m.group(0))
+            if value is not None:
+                out.append(expr[last:m.start()] + value)
+                last = m.end()
+        if not out:
+            return expr
+        out.append(expr[last:])
+        expr = "".join(out)
+
+
+def _literal_of(call: str) -> str | None:
+    """The XPath literal of a constant call's value; None when it has none written exactly."""
+    if not _DUMMY:
+        _DUMMY.append(etree.Element("constant"))
+    try:
+        value = etree.XPath(call)(_DUMMY[0])
+    except etree.XPathError:
+        return None
+    if isinstance(value, str):
+        text = str(value)
+        return f"'{text}'" if "'" not in text else f'"{text}"' if '"' not in text else None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        number = int(value)
+        return str(number) if number >= 0 else f"({number})"
+    return None
 
 
 _SEEN_CALL = re.compile(r"\b([A-Za-z_][\w.\-]*):seen\s*\(")

@@ -152,7 +152,7 @@ def split_union(expr: str) -> list[str]:
     return [p for p in parts if p]
 
 
-_VARIABLE = re.compile(r"\$([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
+VARIABLE = re.compile(r"\$([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
 POSITIONAL = re.compile(r"\b(?:position|last)\s*\(")  # a call asking for the context position
 
 
@@ -204,7 +204,7 @@ def predicates(expr: str) -> list[str]:
 def _references(expr: str) -> tuple[list[re.Match[str]], bool]:
     """Variable references outside string literals, and whether all are outside predicates."""
     levels = depths(expr)
-    found = [m for m in _VARIABLE.finditer(expr) if levels[m.start()] >= 0]
+    found = [m for m in VARIABLE.finditer(expr) if levels[m.start()] >= 0]
     return found, all(levels[m.start()] == 0 for m in found)
 
 

@@ -299,8 +299,9 @@ class _Run:
             copy.tail = None
             root.append(copy)
             steps[copy] = self.root_step + engine.step_of(step(copy), child.tag, offset + child.index)
-        firings = program(engine.rules, str(root.tag), REST, engine.layout.top_only, engine.layout.records).run(
-            root, self.book, today=engine.plan.today, record_count=self.records)
+        firings = program(engine.rules, str(root.tag), REST, engine.layout.top_only, engine.layout.records,
+                          today=engine.plan.today).run(root, self.book, today=engine.plan.today,
+                                                       record_count=self.records)
         found = []
         for f in firings:
             top = f.node

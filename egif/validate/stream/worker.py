@@ -606,8 +606,8 @@ class Worker:
                         tuple(_line(el, delta) - delta for el in child.iter()), tag, index, child))
                 root.remove(child)
         book = RangeBook()
-        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
-            root, book, today=self.plan.today, data=data)
+        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
+                          today=self.plan.today).run(root, book, today=self.plan.today, data=data)
         result.seen = book.fresh()
         if self.keeps_last:
             self._ruled.append((root, children or None))
@@ -643,8 +643,8 @@ class Worker:
             for child in list(root):
                 if not (isinstance(child.tag, str) and child.tag in self.plan.records):
                     root.remove(child)
-        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records).run(
-            root, book, today=self.plan.today, data=data)
+        firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
+                          today=self.plan.today).run(root, book, today=self.plan.today, data=data)
         return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
                           f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
 
