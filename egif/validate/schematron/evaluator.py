@@ -179,7 +179,7 @@ class Program:
                  records: frozenset[str] = frozenset(), *, guards: Mapping[int, int] | None = None,
                  today: str | None = None) -> None:
         self.phase = phase
-        self.today = today if today is not None and _DATE.fullmatch(today) else None
+        self.today = today if today is not None and re.fullmatch(_DATE, today) else None
         # (the whole-tree phase) by id of a rule: how deep its contexts must stand for the one
         # run to answer as the split; one standing higher counts as a firing
         self.guards = dict(guards or {})
@@ -453,7 +453,7 @@ class Program:
         return short(message) if len(message) > 4 * _MAX_VALUE else message
 
 
-_DATE = re.compile(r"[0-9]{4,}-[0-9]{2}-[0-9]{2}")
+_DATE = r"[0-9]{4,}-[0-9]{2}-[0-9]{2}"  # (compiled on first use: re keeps it)
 
 
 def with_today(expr: str, today: str | None) -> str:
@@ -477,7 +477,9 @@ def with_today(expr: str, today: str | None) -> str:
 _PURE = ("translate|substring-before|substring-after|substring|concat|normalize-space|string-length|"
          "string|number|floor|ceiling|round|sum")
 _LITERAL = r"""(?:'[^']*'|"[^"]*"|-?\d+(?:\.\d*)?|-?\.\d+)"""
-_CONSTANT_CALL = re.compile(rf"(?<![\w.\-:$])(?:{_PURE})\s*\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*\s*\)")
+# (compiled on first use, which re keeps: few rule sets have such a call, and compiling it
+# would cost every start-up of egif)
+_CONSTANT_CALL = rf"(?<![\w.\-:$])(?:{_PURE})\s*\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*\s*\)"
 _DUMMY: list[etree._Element] = []
 
 
@@ -485,14 +487,54 @@ def fold_constants(expr: str) -> str:
     """*expr* with each call of a function of literals alone (outside string literals)
     written as its value, repeatedly: ``number(translate('2026-12-02', '-', ''))`` becomes
     ``20261202``, evaluated once instead of at every node.  Only values written exactly are
-    folded: strings (quoted as XPath can) and whole numbers below 2**53."""
-    if "(" not in expr:
+    folded: strings (quoted as XPath can) and whole numbers below 2**53.  (An expression in
+    which no call opens with a string literal is returned as it is, at the cost of one look:
+    a call of numbers alone is rare.)"""
+    if not _literal_call(expr):
         return expr
-    while True:
+    folded = _FOLDED.get(expr)
+    if folded is None:
+        folded = _fold(expr)
+        if len(_FOLDED) < 4096:
+            _FOLDED[expr] = folded
+    return folded
+
+
+_FOLDED: dict[str, str] = {}  # (the same tests recur in each phase's program)
+
+
+def _literal_call(expr: str) -> bool:
+    """Whether some call in *expr* may take literals alone, its first a string: a cheap look
+    before the pattern, whose compiling costs a millisecond (it may answer yes wrongly, and
+    no where a ``)`` stands in a string: folding is only ever saved work)."""
+    for quote in "'\"":
+        at = expr.find("(" + quote)
+        while at >= 0:
+            rest = expr[at + 1:]
+            while True:
+                rest = rest.lstrip(" \t\r\n,")
+                if rest[:1] in ("'", '"'):
+                    end = rest.find(rest[0], 1)
+                    if end < 0:
+                        break
+                    rest = rest[end + 1:]
+                elif rest[:1] == ")":
+                    return True
+                elif rest[:1] and rest[0] in "-.0123456789":
+                    rest = rest.lstrip("-.0123456789")
+                else:
+                    break
+            at = expr.find("(" + quote, at + 1)
+    return False
+
+
+def _fold(expr: str) -> str:
+    pattern = re.compile(_CONSTANT_CALL)
+    while pattern.search(expr) is not None:
         levels = depths(expr)
         out: list[str] = []
         last = 0
-        for m in _CONSTANT_CALL.finditer(expr):
+        for m in pattern.finditer(expr):
             if levels[m.start()] < 0:
                 continue  # inside a string literal
             value = _literal_of(m.group(0))
@@ -503,6 +545,7 @@ def fold_constants(expr: str) -> str:
             return expr
         out.append(expr[last:])
         expr = "".join(out)
+    return expr
 
 
 def _literal_of(call: str) -> str | None:
