@@ -394,6 +394,7 @@ class Ahead:
             w.reap()
         self._workers = []
         self._old = []
+        self._taken = deque()  # (the batch's sources are not held past its end)
 
 
 def _is_path(source: Source) -> bool:
