@@ -461,15 +461,22 @@ def with_today(expr: str, today: str | None) -> str:
     string literal *today* (None: as it is)."""
     if today is None or "$today" not in expr:
         return expr
-    levels = depths(expr)
-    out: list[str] = []
-    last = 0
-    for m in VARIABLE.finditer(expr):
-        if m.group(1) == "today" and levels[m.start()] >= 0:
-            out.append(expr[last:m.start()] + f"'{today}'")
-            last = m.end()
-    out.append(expr[last:])
-    return "".join(out)
+    return _sub_outside_strings(VARIABLE, expr, lambda m: f"'{today}'" if m.group(1) == "today" else None)
+
+
+def _sub_outside_strings(pattern: re.Pattern[str], expr: str,
+                         replace: Callable[[re.Match[str]], str | None]) -> str:
+    """*expr* with each match of *pattern* that starts outside a string literal replaced by
+    ``replace(match)``, or kept where that is None."""
+    levels: list[int] = []
+
+    def swap(m: re.Match[str]) -> str:
+        if not levels:
+            levels.extend(depths(expr))  # (only once something matches)
+        got = replace(m) if levels[m.start()] >= 0 else None
+        return m.group(0) if got is None else got
+
+    return pattern.sub(swap, expr)
 
 
 # a call of an XPath 1.0 function whose answer depends on its arguments alone, every
@@ -530,22 +537,11 @@ def _literal_call(expr: str) -> bool:
 
 def _fold(expr: str) -> str:
     pattern = re.compile(_CONSTANT_CALL)
-    while pattern.search(expr) is not None:
-        levels = depths(expr)
-        out: list[str] = []
-        last = 0
-        for m in pattern.finditer(expr):
-            if levels[m.start()] < 0:
-                continue  # inside a string literal
-            value = _literal_of(m.group(0))
-            if value is not None:
-                out.append(expr[last:m.start()] + value)
-                last = m.end()
-        if not out:
+    while True:  # a folded call may leave its caller a call of literals alone
+        folded = _sub_outside_strings(pattern, expr, lambda m: _literal_of(m.group(0)))
+        if folded == expr:
             return expr
-        out.append(expr[last:])
-        expr = "".join(out)
-    return expr
+        expr = folded
 
 
 def _literal_of(call: str) -> str | None:
