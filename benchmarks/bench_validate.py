@@ -360,6 +360,57 @@ print(json.dumps({"n": len(files), "invalid": answers["rules"].count(False),
 """
 
 
+_SIZES = """
+import glob, json, statistics, sys, time
+from lxml import etree
+from egif import Registry
+from egif.validate import Validator
+from egif.xmlsafe import make_parser
+reg = Registry.open(sys.argv[1], actor="bench")
+every = sorted(glob.glob(sys.argv[2]))
+make = getattr(Validator, "for_version", None) or (lambda r, ref, **kw: Validator(r, ref, **kw))
+spread = make(reg, "GazetteerExtract@1.0")
+alone = make(reg, "GazetteerExtract@1.0", jobs=1)
+schema = reg.resolve("GazetteerExtract@1.0").lxml_schema()
+list(spread.check_many(every)); list(alone.check_many(every))  # warm up
+out = {}
+for n in map(int, sys.argv[3].split(",")):
+    files = every[:n]
+    ways = {
+        "loop": lambda: [schema.validate(etree.parse(f, make_parser())) for f in files],
+        "spread": lambda: [r.valid for r in spread.check_many(files)],
+        "alone": lambda: [r.valid for r in alone.check_many(files)],
+    }
+    times = {k: [] for k in ways}
+    for _ in range(9):
+        for k, f in ways.items():
+            t = time.perf_counter(); f(); times[k].append(time.perf_counter() - t)
+    out[n] = {k: statistics.median(v) for k, v in times.items()}
+print(json.dumps(out))
+"""
+SIZES = (40, 100, 150, 300, 1000)
+
+
+def size_rows(trees: list[Tree], messages: Path, rounds: int = 3) -> list[str]:
+    """``check_many`` over the first N messages, for several N: on every core (workers forked
+    when they pay) and with ``jobs=1``, beside the lxml loop; medians of each process's 9
+    turns, then of *rounds* processes per tree, taken in turn."""
+    lines = ["| egif | documents | Python loop over lxml (XSD only) | `check_many` with rules, every core "
+             "| `check_many` with rules, `jobs=1` | every core vs `jobs=1` |", "|---|---|---|---|---|---|"]
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {t.label: [] for t in trees}
+    for _ in range(rounds):
+        for tree in trees:
+            runs[tree.label].append(json.loads(tree.python(_SIZES, str(tree.registry), str(messages / "*.xml"),
+                                                           ",".join(map(str, SIZES)))))
+    for tree in trees:
+        for n in SIZES:
+            ds = [d[str(n)] for d in runs[tree.label]]
+            loop, spread, alone = (statistics.median(d[k] for d in ds) * 1000 for k in ("loop", "spread", "alone"))
+            ratio = statistics.median(d["alone"] / d["spread"] for d in ds)
+            lines.append(f"| {tree.label} | {n} | {loop:.1f} ms | {spread:.1f} ms | {alone:.1f} ms | {ratio:.2f}x |")
+    return lines
+
+
 def write_messages(folder: Path, n: int = 1000) -> None:
     from egif.sample import write_sample
 
@@ -562,6 +613,10 @@ def _small_tables(trees: list[Tree], messages: Path) -> list[str]:
             *many_rows(trees, messages), "",
             "The same messages as whole commands (a fresh process each, start-up included):", "",
             *cli_many_rows(trees, messages, xsd), "",
+            "Batches of other lengths, the first N of the same messages (a batch that ends within the "
+            "look-ahead gets workers only when the main process's pace says they pay; 3 processes "
+            "per tree taking turns, 9 turns each, medians):", "",
+            *size_rows(trees, messages), "",
             "**Start-up** (median of 15 runs):", "", *startup_rows(trees, 15), ""]
 
 

@@ -50,6 +50,16 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _workers_for_short_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch gets workers as soon as it is long enough to start them, whatever the
+    machine's pace, so that the worker path stays under test in short batches too (the tests
+    of when forking pays set FORK_WORTH themselves)."""
+    from egif.validate.core import ahead
+
+    monkeypatch.setattr(ahead, "FORK_WORTH", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests may talk to 127.0.0.1 only."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

@@ -181,6 +181,55 @@ def test_a_session_hands_its_batch_to_the_workers_once_it_knows_the_root(registr
     assert left == paths[:1]
 
 
+def _forked_and_left(registry: Registry, paths: list[Path], monkeypatch: pytest.MonkeyPatch,
+                     worth: float) -> tuple[int, list[Path]]:
+    """The workers forked for *paths* with :data:`FORK_WORTH` at *worth*, and the documents
+    left to the caller; every result checked against one process's."""
+    monkeypatch.setattr(ahead_module, "FORK_WORTH", worth)
+    forks: list[int] = []
+    real = ahead_module._Worker.__init__
+
+    def counted(self: Any) -> None:
+        forks.append(1)
+        real(self)
+
+    monkeypatch.setattr(ahead_module._Worker, "__init__", counted)
+    v = Validator.for_version(registry, GAZ, jobs=2)
+    ahead = Ahead(2)
+    left, got = [], []
+    for source, done in ahead.run(paths):
+        if done is None:
+            left.append(source)
+            result = v.check(source)
+            ahead.learn(v.root, v)  # type: ignore[arg-type]
+        else:
+            result = done[2]
+        got.append(_rows(result))
+    assert got == [_rows(r) for r in Validator.for_version(registry, GAZ, jobs=1).check_many(paths)]
+    return len(forks), left
+
+
+def test_a_short_batch_is_checked_by_the_caller_when_workers_would_not_pay(
+        registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [tmp_path / f"m{i:03d}.xml" for i in range(60)]
+    for i, p in enumerate(paths):
+        p.write_bytes(_message("gazetteer", i, rate=0.1))
+    assert len(paths) < Ahead(2)._window()  # the batch ends within the look-ahead
+    # checking the other 58 messages would take far less than an hour: no worker
+    forks, left = _forked_and_left(registry, paths, monkeypatch, 3600.0)
+    assert forks == 0 and left == paths
+    # worth it at any pace: forked once the second document has shown the caller's pace
+    forks, left = _forked_and_left(registry, paths, monkeypatch, 1e-9)
+    assert forks == 2 and left == paths[:2]
+
+
+def test_a_batch_beyond_the_look_ahead_gets_workers_at_once(registry: Registry, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _long_batch(tmp_path)  # longer than the look-ahead: its length is not known yet
+    forks, left = _forked_and_left(registry, paths, monkeypatch, 3600.0)
+    assert forks == 2 and left == paths[:1]
+
+
 @pytest.mark.parametrize("settings_", [{}, {"rules": False}, {"max_errors": 0}, {"max_errors": 5}],
                          ids=["rules", "xsd-only", "max-errors-0", "max-errors-5"])
 def test_a_clean_message_takes_the_short_path_to_the_same_answer(
@@ -345,9 +394,9 @@ def test_new_roots_are_learnt_and_the_workers_forked_again(registry: Registry, t
     forks: list[int] = []
     real = Ahead._ready
 
-    def counted(self: Ahead, waiting: Any) -> list[Any]:
+    def counted(self: Ahead, waiting: Any, exhausted: bool = False) -> list[Any]:
         before = self._forks
-        out = real(self, waiting)
+        out = real(self, waiting, exhausted)
         if self._forks != before:
             forks.append(len(self.table))
         return out
@@ -418,6 +467,8 @@ def test_cli_output_is_the_same_with_workers(registry_path: Path, tmp_path: Path
     folder = tmp_path / "messages"
     folder.mkdir()
     _batch(folder)
+    for i in range(60):  # more than the look-ahead holds: the workers start whatever the pace
+        (folder / f"z{i:03d}.xml").write_bytes(_message("gazetteer", 200 + i, rate=0.05))
     alone = run_egif("validate", str(folder), "--format", fmt, "--jobs", "1", registry=registry_path)
     spread = run_egif("validate", str(folder), "--format", fmt, "--jobs", "2", registry=registry_path)
     assert alone.returncode == spread.returncode == 2, alone.stderr  # some files are refused

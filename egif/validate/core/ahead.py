@@ -12,7 +12,9 @@ checks it on the ordinary path and says exactly what is wrong.  So every result 
 the one the caller would have found itself, in the same order.
 
 The workers are forks of the caller, made once the caller has checked a first
-document: they inherit its compiled validators (no schema is compiled again) and
+document -- or, for a batch that ends within the look-ahead, only once a second
+document has shown that checking the rest would take the caller long enough to pay
+for forking (:data:`FORK_WORTH`): they inherit its compiled validators (no schema is compiled again) and
 a table of which validator each kind of root goes to.  They never touch the
 registry (its connection belongs to the caller), report no progress and start no
 processes of their own.  When the caller has learnt new roots and the workers keep
@@ -28,6 +30,7 @@ fork would copy one thread of many, and whatever locks the others hold.
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -47,6 +50,14 @@ RootKey = tuple[str, str | None]  # the root's Clark name and its version attrib
 CHUNK = 16  # documents per message: enough that passing it costs little beside checking them
 IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, and a pipe never fills
 MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
+# A batch that ends within the look-ahead gets workers only when checking what is left of it
+# would take the caller at least this long (seconds), at the pace of the second document it
+# checked itself.  Forking two workers costs 10 to 30 ms on a 2-core machine: the forks
+# themselves, and then every memory page the workers and the caller write to after them is
+# copied (a thousand or so a worker, some 14 us each here); the workers save at most half of
+# what is left.  (The first document is left out: it makes what the validator needs for its
+# kind.)  Measured by benchmarks/bench_validate.py --small-only (batches of other lengths).
+FORK_WORTH = 0.04
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
 MAX_FORKS = 8
 
@@ -213,6 +224,8 @@ class Ahead:
         self._changed = True  # since the last send: sources taken or answers read
         self._routes = 0  # the roots in *table* at the last send (a session fills it itself)
         self._taken: deque[_Entry[Any]] = deque()  # the sources taken ahead, not yet given back
+        self._own = 0  # documents the caller has checked itself before any worker was forked
+        self._pace: float | None = None  # seconds the second of them took
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
@@ -255,9 +268,30 @@ class Ahead:
                     waiting.popleft()
                 while entry.worker is not None:
                     self._receive_any(entry, waiting, exhausted)
-                yield entry.source, self._done(entry)
+                done = self._done(entry)
+                if done is None and not self._workers and self._pace is None:
+                    started = time.perf_counter()
+                    yield entry.source, None
+                    self._timed(time.perf_counter() - started)
+                else:
+                    yield entry.source, done
         finally:
             self.close()
+
+    def _timed(self, seconds: float) -> None:
+        """The caller took *seconds* over a document it checked itself, no worker forked yet."""
+        self._own += 1
+        if self._own == 2:
+            self._pace = seconds
+            self._changed = True  # (whether to fork is looked at again)
+
+    def _worth(self, waiting: int, exhausted: bool) -> bool:
+        """Whether forking workers for *waiting* documents is worth it: always when more lie
+        beyond the look-ahead, else when checking them at the caller's pace would take
+        :data:`FORK_WORTH` or more."""
+        if not exhausted or FORK_WORTH <= 0:
+            return True
+        return self._pace is not None and self._pace * waiting >= FORK_WORTH
 
     def _receive_any(self, head: _Entry[Any], waiting: deque[_Entry[Any]], exhausted: bool) -> None:
         """Take in the next answers of *head*'s worker or of any other worker that has some
@@ -328,7 +362,7 @@ class Ahead:
             return
         if self._workers and all(len(w.pending) >= IN_FLIGHT for w in self._workers) and not self._stale():
             return  # every worker has its fill (the usual case: one look, no list made)
-        workers = self._ready(waiting)
+        workers = self._ready(waiting, exhausted)
         while waiting and workers:
             worker = min(workers, key=lambda w: len(w.pending))
             if len(worker.pending) >= IN_FLIGHT:
@@ -343,13 +377,14 @@ class Ahead:
         keep meeting roots they do not know."""
         return bool(self._workers) and len(self.table) > len(self._forked_keys) and self._unknown >= RELEARN
 
-    def _ready(self, waiting: deque[_Entry[Any]]) -> list[_Worker]:
-        """The live workers, forked (again) when that is worth it."""
+    def _ready(self, waiting: deque[_Entry[Any]], exhausted: bool = False) -> list[_Worker]:
+        """The live workers, forked (again) when that is worth it (*exhausted*: no source
+        lies beyond *waiting*)."""
         stale = self._stale()
         live = [w for w in self._workers if w.alive]
         if (self._workers and not stale) or self._forks >= MAX_FORKS:
             return live
-        if len(waiting) < MIN_AHEAD and not self._workers:
+        if not self._workers and (len(waiting) < MIN_AHEAD or not self._worth(len(waiting), exhausted)):
             return live
         if not forking.fork_safe():
             return live  # a fork copies one thread of many, and whatever locks the others hold
