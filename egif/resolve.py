@@ -17,10 +17,12 @@ whatever the schemaLocation hints in the stored documents say.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import warnings
 from collections.abc import Mapping
 from dataclasses import field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lxml import etree
@@ -277,11 +279,13 @@ class ResolvedSchema:
             )
         return self._xmlschema[xsd_version]
 
-    def write(self, directory: Any) -> list[Any]:
-        """Write the tree under ``directory`` (a ``pathlib.Path``); returns the paths."""
-        written = []
+    def write(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """Write the tree under ``directory`` (made when missing), each file at its laid-out
+        path; returns the paths written, the main document's among them."""
+        root = Path(directory)
+        written: list[Path] = []
         for vpath, data in sorted(self.files.items()):
-            target = directory.joinpath(*vpath.split("/"))
+            target = root.joinpath(*vpath.split("/"))
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)

@@ -393,6 +393,19 @@ def test_shipped_address_types_resolve_across_three_namespaces(registry: Registr
         assert schema.validate(etree.parse(str(doc))), (doc, schema.error_log)
 
 
+def test_a_resolved_closure_is_written_where_a_plain_string_names(registry: Registry, tmp_path: Path) -> None:
+    """write() takes a str as well as a Path, makes the folders, and the main document it
+    writes compiles offline from the files beside it."""
+    resolved = registry.resolve("AddressAndPersonalDetails@2.0")
+    written = resolved.write(str(tmp_path / "out"))
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == sorted(resolved.files)
+    assert all(p.read_bytes() == resolved.files[p.relative_to(tmp_path / "out").as_posix()] for p in written)
+    main = tmp_path / "out" / resolved.main
+    assert main in written
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    etree.XMLSchema(etree.parse(str(main), parser))
+
+
 @given(st.binary(max_size=300))
 def test_a_stored_files_digest_is_its_sha256(data: bytes) -> None:
     """The digest egif keeps and checks is SHA-256 whichever implementation computes it."""
