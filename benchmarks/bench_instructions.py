@@ -94,6 +94,15 @@ def shape_counts(export: bv.Export, trees: list[bv.Tree], xsd: Path, work: Path)
     start, _ = instructions([*lint, str(tiny)], bv.BASE_ENV, ok=(0, 3))
     errors = len(re.findall(r"Schemas validity error", out))
     counts = [Count("xmllint --stream --schema (XSD only)", total, start, f"{errors} errors")]
+    # what any validator that builds lxml trees starts from: the export parsed as egif's workers
+    # parse a range (whitespace-only text left out), then the tree validated by libxml2
+    for label, way in (("lxml: parse into a tree, no validation (no egif)", "parse"),
+                       ("lxml: parse into a tree, then XMLSchema.validate (XSD only, no egif)", "validate")):
+        cmd = [sys.executable, "-P", "-c", _TREE, str(xsd), way]
+        start, _ = instructions([*cmd, str(tiny)], bv.BASE_ENV, ok=(0,))
+        total, out = instructions([*cmd, str(export.path)], bv.BASE_ENV, ok=(0,))
+        note = f"{out.split()[0]} errors" if way == "validate" else ""
+        counts.append(Count(label, total, start, note))
     for tree in trees:
         for label, extra in (("--jobs 1 (XSD + rules)", []), ("--jobs 1 --no-rules", ["--no-rules"])):
             cmd = tree.egif("validate", "--format", "json", "--today", bv.TODAY, "--schema", export.ref,
@@ -105,6 +114,19 @@ def shape_counts(export: bv.Export, trees: list[bv.Tree], xsd: Path, work: Path)
             note = "all planted found, exact lines" if found == want else f"MISMATCH: {len(found)} of {len(want)}"
             counts.append(Count(f"egif validate {label} [{tree.label}]", total, start, note))
     return counts
+
+
+_TREE = """
+import sys
+from lxml import etree
+xsd, way, path = sys.argv[1:4]
+schema = etree.XMLSchema(etree.parse(xsd))
+parser = etree.XMLParser(remove_blank_text=True, huge_tree=True, resolve_entities=False, no_network=True)
+tree = etree.parse(path, parser)
+if way == "validate":
+    schema.validate(tree)
+    print(len(schema.error_log))
+"""
 
 
 def table(export: bv.Export, counts: list[Count]) -> list[str]:
