@@ -218,9 +218,51 @@ def test_a_short_batch_is_checked_by_the_caller_when_workers_would_not_pay(
     # checking the other 58 messages would take far less than an hour: no worker
     forks, left = _forked_and_left(registry, paths, monkeypatch, 3600.0)
     assert forks == 0 and left == paths
-    # worth it at any pace: forked once the second document has shown the caller's pace
+    # worth it at any pace: forked once the second and third documents have shown the
+    # caller's pace (the first makes what the validator needs)
     forks, left = _forked_and_left(registry, paths, monkeypatch, 1e-9)
-    assert forks == 2 and left == paths[:2]
+    assert forks == 2 and left == paths[:3]
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=0.01), max_size=12),
+       st.integers(min_value=32, max_value=160), st.sampled_from([0.0, 0.04, 0.5]))
+def test_the_pace_is_the_faster_of_the_last_two_documents_after_the_first(times: list[float], waiting: int,
+                                                                          worth: float) -> None:
+    """One slow document (a faulty message, a pause) does not make a short batch fork; two
+    in a row do; the first document, which makes what the validator needs, never counts."""
+    a = Ahead(2)
+    for seconds in times:
+        a._timed(seconds)
+    counted = times[1:]
+    want = min(counted[-2:]) if len(counted) >= 2 else None
+    assert a._pace == want
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(ahead_module, "FORK_WORTH", worth)
+        assert a._worth(waiting, exhausted=True) == (worth <= 0 or (want is not None and want * waiting >= worth))
+        assert a._worth(waiting, exhausted=False)  # more beyond the look-ahead: always
+
+
+def test_a_short_batch_gets_workers_when_its_documents_grow(registry: Registry, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pace is looked at again after every document the caller checks: 100 messages of
+    three records, then 50 documents of about 900 KB.  At a message's pace the rest is far
+    below the threshold; at a big document's pace it is far above it.  (Decided at the
+    second document alone, as before, no worker was forked: the test failed.)"""
+    small = _message("gazetteer", 1)
+    big = _message("gazetteer", 2, count=1100)
+    assert 600_000 < len(big) <= 1 << 20  # still a document the workers take
+    paths = []
+    for i in range(150):
+        path = tmp_path / f"d{i:03d}.xml"
+        path.write_bytes(small if i < 100 else big)
+        paths.append(path)
+    assert len(paths) < Ahead(2)._window()  # the batch ends within the look-ahead
+    forks, left = _forked_and_left(registry, paths, monkeypatch, 0.2)
+    # (on a loaded machine one message may take long enough to fork earlier: not asked here)
+    assert forks == 2
+    assert not set(paths[102:]) <= set(left)  # the workers took big ones
+    forks, left = _forked_and_left(registry, paths, monkeypatch, 3600.0)
+    assert forks == 0 and left == paths
 
 
 def test_a_batch_beyond_the_look_ahead_gets_workers_at_once(registry: Registry, tmp_path: Path,

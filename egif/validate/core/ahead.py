@@ -12,9 +12,9 @@ checks it on the ordinary path and says exactly what is wrong.  So every result 
 the one the caller would have found itself, in the same order.
 
 The workers are forks of the caller, made once the caller has checked a first
-document -- or, for a batch that ends within the look-ahead, only once a second
-document has shown that checking the rest would take the caller long enough to pay
-for forking (:data:`FORK_WORTH`): they inherit its compiled validators (no schema is compiled again) and
+document -- or, for a batch that ends within the look-ahead, only once a document the
+caller has checked itself shows that checking the rest at that pace would take it long
+enough to pay for forking (:data:`FORK_WORTH`): they inherit its compiled validators (no schema is compiled again) and
 a table of which validator each kind of root goes to.  They never touch the
 registry (its connection belongs to the caller), report no progress and start no
 processes of their own.  When the caller has learnt new roots and the workers keep
@@ -51,12 +51,14 @@ CHUNK = 16  # documents per message: enough that passing it costs little beside 
 IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, and a pipe never fills
 MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
 # A batch that ends within the look-ahead gets workers only when checking what is left of it
-# would take the caller at least this long (seconds), at the pace of the second document it
-# checked itself.  Forking two workers costs 10 to 30 ms on a 2-core machine: the forks
-# themselves, and then every memory page the workers and the caller write to after them is
-# copied (a thousand or so a worker, some 14 us each here); the workers save at most half of
-# what is left.  (The first document is left out: it makes what the validator needs for its
-# kind.)  Measured by benchmarks/bench_validate.py --small-only (batches of other lengths).
+# would take the caller at least this long (seconds), at the pace of the last two documents
+# it checked itself (the faster of them) -- looked at again after each one, so a batch whose
+# later documents are bigger gets workers when it reaches them (the first document is left
+# out: it makes what the validator needs for its kind).  Forking two workers costs 10 to 30 ms on a 2-core
+# machine: the forks themselves, and then every memory page the workers and the caller write
+# to after them is copied (a thousand or so a worker, some 14 us each here); the workers save
+# at most half of what is left.  Measured by benchmarks/bench_validate.py --small-only
+# (batches of other lengths).
 FORK_WORTH = 0.04
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
 MAX_FORKS = 8
@@ -225,7 +227,8 @@ class Ahead:
         self._routes = 0  # the roots in *table* at the last send (a session fills it itself)
         self._taken: deque[_Entry[Any]] = deque()  # the sources taken ahead, not yet given back
         self._own = 0  # documents the caller has checked itself before any worker was forked
-        self._pace: float | None = None  # seconds the second of them took
+        self._last: float | None = None  # seconds the last of them took (the first left out)
+        self._pace: float | None = None  # the faster of the last two
 
     def learn(self, info: RootInfo, validator: Validator) -> None:
         """Documents with this root go to *validator*."""
@@ -269,7 +272,7 @@ class Ahead:
                 while entry.worker is not None:
                     self._receive_any(entry, waiting, exhausted)
                 done = self._done(entry)
-                if done is None and not self._workers and self._pace is None:
+                if done is None and not self._workers and self.jobs > 1:
                     started = time.perf_counter()
                     yield entry.source, None
                     self._timed(time.perf_counter() - started)
@@ -279,11 +282,16 @@ class Ahead:
             self.close()
 
     def _timed(self, seconds: float) -> None:
-        """The caller took *seconds* over a document it checked itself, no worker forked yet."""
+        """The caller took *seconds* over a document it checked itself, no worker forked yet.
+        The first is left out: it makes what the validator needs for its kind.  The pace is
+        the faster of the last two: one slow document (a faulty message, a pause) is no pace."""
         self._own += 1
-        if self._own == 2:
-            self._pace = seconds
+        if self._own < 2:
+            return
+        if self._last is not None:
+            self._pace = min(self._last, seconds)
             self._changed = True  # (whether to fork is looked at again)
+        self._last = seconds
 
     def _worth(self, waiting: int, exhausted: bool) -> bool:
         """Whether forking workers for *waiting* documents is worth it: always when more lie
