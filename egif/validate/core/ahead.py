@@ -12,12 +12,12 @@ checks it on the ordinary path and says exactly what is wrong.  So every result 
 the one the caller would have found itself, in the same order.
 
 The workers are forks of the caller, made once the caller has checked a first
-document -- or, for a batch that ends within the look-ahead, only once a document the
-caller has checked itself shows that checking the rest at that pace would take it long
-enough to pay for forking (:data:`FORK_WORTH`): they inherit its compiled validators (no schema is compiled again) and
-a table of which validator each kind of root goes to.  They never touch the
-registry (its connection belongs to the caller), report no progress and start no
-processes of their own.  When the caller has learnt new roots and the workers keep
+document -- or, for a batch that ends within the look-ahead, only once the documents
+the caller has checked itself show that checking the rest at that pace would take it
+long enough to pay for forking (:data:`FORK_WORTH`).  They inherit its compiled
+validators (no schema is compiled again) and a table of which validator each kind of
+root goes to.  They never touch the registry (its connection belongs to the caller),
+report no progress and start no processes of their own.  When the caller has learnt new roots and the workers keep
 meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
 answers come back over another (a length, then a pickle, as the engine's workers
 speak); while the caller waits for the answer it has reached, it takes in whatever the
@@ -54,11 +54,11 @@ MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting wor
 # would take the caller at least this long (seconds), at the pace of the last two documents
 # it checked itself (the faster of them) -- looked at again after each one, so a batch whose
 # later documents are bigger gets workers when it reaches them (the first document is left
-# out: it makes what the validator needs for its kind).  Forking two workers costs 10 to 30 ms on a 2-core
-# machine: the forks themselves, and then every memory page the workers and the caller write
-# to after them is copied (a thousand or so a worker, some 14 us each here); the workers save
-# at most half of what is left.  Measured by benchmarks/bench_validate.py --small-only
-# (batches of other lengths).
+# out: it makes what the validator needs for its kind).  Forking two workers costs 10 to
+# 30 ms on a 2-core machine: the forks themselves, and then every memory page the workers
+# and the caller write to after them is copied (a thousand or so a worker, some 14 us each
+# here); the workers save at most half of what is left.  Measured by
+# benchmarks/bench_validate.py --small-only (batches of other lengths).
 FORK_WORTH = 0.04
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
 MAX_FORKS = 8
