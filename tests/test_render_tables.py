@@ -292,3 +292,29 @@ def test_registry_subcommands_load_whatever_was_imported_first(tmp_path: Path) -
             "print(' '.join(sorted(g.list_commands(click.Context(g)))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["config", "copy", "export-catalog", "info", "init", "publish", "pull", "verify"]
+
+
+@pytest.mark.parametrize("fmt", sorted(STREAMS))
+def test_an_interrupted_stream_keeps_the_findings_of_the_file_it_stopped_in(fmt: str) -> None:
+    """Whatever the format, a report closed in the middle of a file is a whole document
+    that still carries the findings that file had so far."""
+    from egif.model import Finding, Severity
+    from egif.validate import DocumentResult
+
+    first = Finding("first file's error", "xsd:one", Severity.ERROR, file="a.xml", line=3)
+    second = Finding("found before Ctrl-C", "xsd:two", Severity.ERROR, file="b.xml", line=7)
+    stream = STREAMS[fmt](quiet=False)
+    done = DocumentResult("a.xml", "BS7666@2.0", [first])
+    parts = [stream.start(), stream.begin("a.xml"), stream.finding(first, "a.xml"), stream.done(done),
+             stream.begin("b.xml"), stream.finding(second, "b.xml"), stream.close([done], interrupted=True)]
+    text = "".join(parts)
+    if fmt == "json":
+        assert [f["message"] for f in json.loads(text)] == [first.message, second.message]
+    elif fmt == "junit":
+        cases = etree.fromstring(text.encode()).findall(".//testcase")
+        assert [c.get("name") for c in cases] == ["a.xml", "b.xml"]
+        error = cases[1].find("error")
+        assert error is not None and error.get("type") == "interrupted" and second.message in (error.text or "")
+        assert "1 finding so far" in (error.get("message") or "")
+    else:
+        assert first.message in text and second.message in text and text.endswith("; interrupted\n")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,43 @@ def test_ctrl_c_prints_what_was_found_so_far(registry_path: Path, egif_cli: Any,
         assert json.loads(out) == json.loads(alone)
     else:
         assert out.decode() == so_far.decode() + "1 file: 0 valid, 1 invalid; 1 error; interrupted\n"
+
+
+def test_ctrl_c_leaves_a_junit_report_naming_the_file_it_stopped_in(registry_path: Path) -> None:
+    """JUnit is written whole at the end: on Ctrl-C it holds the finished file and one more
+    testcase, an error of type interrupted, for the file the run was stopped in."""
+    env = dict(os.environ, EGIF_REGISTRY=str(registry_path))
+    with subprocess.Popen([sys.executable, "-m", "egif", "validate", "--format", "junit", BAD, "-"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(b"<BS7666Address")  # the second document has begun and not ended
+        proc.stdin.flush()
+        # nothing is printed before the end: wait until the process has read what it was
+        # given (then it has finished the first file and begun the second)
+        deadline = time.monotonic() + 60
+        while _unread(proc.stdin.fileno()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        out, err = proc.stdout.read(), proc.stderr.read().decode()
+    assert "egif: interrupted" in err and "Traceback" not in err
+    suite = etree.fromstring(out)
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "1")
+    finished, stopped = suite.iter("testcase")
+    assert finished.get("name") == BAD and finished.find("failure") is not None
+    assert stopped.get("name") == "<stdin>" and stopped.get("classname") == "interrupted"
+    error = stopped.find("error")
+    assert error is not None and error.get("type") == "interrupted"
+    assert "0 findings so far" in (error.get("message") or "")
+
+
+def _unread(fd: int) -> int:
+    """Bytes written to the pipe *fd* that its reader has not taken yet."""
+    import fcntl
+    import termios
+
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
 
 
 def test_progress_on_a_terminal_covers_reading_and_validating(registry_path: Path, tmp_path: Path) -> None:

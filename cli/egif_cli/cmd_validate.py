@@ -131,6 +131,10 @@ class Report:
         self.out.write(escape_block(text))  # the last guard: fields are escaped where rendered
         self.out.flush()
 
+    def begin(self, source: str) -> None:
+        """A file whose findings come as they are found: they belong to *source* until done."""
+        self._write(self.stream.begin(source))
+
     def finding(self, f: Finding, source: str) -> None:
         self._write(self.stream.finding(f, source))
 
@@ -218,6 +222,7 @@ def _check(session: Session, name: str, report: Report) -> tuple[DocumentResult,
     """One file's result, and whether its findings were already written as they came."""
     label = "<stdin>" if name == "-" else name
     source: Any = sys.stdin.buffer if name == "-" else name
+    report.begin(label)
     try:
         return session.check(source, label=label, on_finding=lambda f: report.finding(f, label)), True
     except InputError as exc:

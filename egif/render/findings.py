@@ -112,14 +112,16 @@ def json_item(f: Finding, default_file: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif validate") -> str:
-    """JUnit XML: one testcase per file; a failure (invalid) or error (refused or
-    interrupted: no schema) inside."""
+def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif validate",
+                 interrupted: tuple[str, Sequence[Finding]] | None = None) -> str:
+    """JUnit XML: one testcase per file; a failure (invalid) or error (refused: no schema)
+    inside.  *interrupted*: the file a run was stopped in and its findings so far, written
+    as one more testcase with an error of type ``interrupted``."""
     _valid, invalid, unusable, _errors, _warnings = _counts(results)
-    root = etree.Element("testsuites", name=suite, tests=str(len(results)),
-                         failures=str(invalid), errors=str(unusable))
-    ts = etree.SubElement(root, "testsuite", name=suite, tests=str(len(results)),
-                          failures=str(invalid), errors=str(unusable), skipped="0")
+    tests, errors = len(results) + (interrupted is not None), unusable + (interrupted is not None)
+    root = etree.Element("testsuites", name=suite, tests=str(tests), failures=str(invalid), errors=str(errors))
+    ts = etree.SubElement(root, "testsuite", name=suite, tests=str(tests), failures=str(invalid),
+                          errors=str(errors), skipped="0")
     for r in results:
         case = etree.SubElement(ts, "testcase", name=escape(r.source),
                                 classname=escape(r.schema or "unvalidated").replace(".", "_"))
@@ -137,6 +139,13 @@ def render_junit(results: Sequence[DocumentResult], *, suite: str = "egif valida
         elif r.warnings:
             out = etree.SubElement(case, "system-out")
             out.text = text
+    if interrupted is not None:
+        source, so_far = interrupted
+        case = etree.SubElement(ts, "testcase", name=escape(source), classname="interrupted")
+        el = etree.SubElement(case, "error", type="interrupted",
+                              message=f"interrupted before the end of the file; {_plural(len(so_far), 'finding')} "
+                                      "so far")
+        el.text = "\n".join(finding_line(f, source) for f in so_far)
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return data.decode("utf-8")
 
@@ -154,6 +163,7 @@ class FindingStream(Protocol):
     write now (possibly nothing); whatever happens, ``close`` completes the document."""
 
     def start(self) -> str: ...
+    def begin(self, source: str) -> str: ...
     def finding(self, f: Finding, source: str) -> str: ...
     def done(self, result: DocumentResult) -> str: ...
     def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str: ...
@@ -170,6 +180,9 @@ class TextStream:
         self.pending: list[str] = []
 
     def start(self) -> str:
+        return ""
+
+    def begin(self, source: str) -> str:
         return ""
 
     def finding(self, f: Finding, source: str) -> str:
@@ -202,6 +215,9 @@ class JsonStream:
     def start(self) -> str:
         return "[\n"
 
+    def begin(self, source: str) -> str:
+        return ""
+
     def finding(self, f: Finding, source: str) -> str:
         sep = ",\n" if self.items else ""
         self.items += 1
@@ -215,22 +231,32 @@ class JsonStream:
 
 
 class JunitStream:
-    """JUnit XML is one document: written whole when the run ends (or is interrupted)."""
+    """JUnit XML is one document: written whole when the run ends, or when it is
+    interrupted (then with the file it was stopped in and that file's findings so far)."""
 
     def __init__(self, *, quiet: bool = False) -> None:
-        pass
+        self.current: str | None = None  # the file begun and not done
+        self.so_far: list[Finding] = []
 
     def start(self) -> str:
         return ""
 
+    def begin(self, source: str) -> str:
+        self.current, self.so_far = source, []
+        return ""
+
     def finding(self, f: Finding, source: str) -> str:
+        if self.current is not None:
+            self.so_far.append(f)
         return ""
 
     def done(self, result: DocumentResult) -> str:
+        self.current, self.so_far = None, []
         return ""
 
     def close(self, results: Sequence[DocumentResult], *, interrupted: bool = False) -> str:
-        return render_junit(results)
+        stopped_in = (self.current, self.so_far) if interrupted and self.current is not None else None
+        return render_junit(results, interrupted=stopped_in)
 
 
 # The streamed report of ``egif validate``, by format.
