@@ -461,3 +461,36 @@ def test_a_fork_of_a_worker_with_a_document_open_still_answers(gazetteer, tmp_pa
     assert local.fd >= 0
     found = list(v.iter_findings(path))
     assert sorted((f.record, f.line) for f in found) == planted
+
+
+_CHILDREN = st.lists(st.sampled_from([
+    "<r:Rec/>", "<r:Rec><r:Rec/></r:Rec>", "<r:Other/>", '<x:Rec xmlns:x="urn:elsewhere"/>', "<Rec/>",
+    "<!-- a comment -->", "<?pi data?>", " ", "\n  ", "\t", "text", " a ", "<![CDATA[ ]]>", "<![CDATA[c]]>",
+]), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CHILDREN, st.booleans(), st.booleans())
+def test_the_count_of_other_children_is_every_node_but_records_and_blank_text(
+        children: list[str], lean: bool, namespaced: bool) -> None:
+    """What a range's root holds besides records, counted in libxml2, is what a walk of its
+    child nodes finds, with and without whitespace-only text kept, in a namespace or none."""
+    from lxml import etree
+
+    from egif.validate.stream.worker import others_count
+
+    ns = "urn:records"
+    body = "".join(children)
+    if not namespaced:
+        body = body.replace("r:", "")
+    root_xml = (f'<r:List xmlns:r="{ns}">{body}</r:List>' if namespaced
+                else f'<List xmlns:r="{ns}">{body}</List>')
+    root = etree.fromstring(root_xml.encode(), etree.XMLParser(remove_blank_text=lean))
+    record = f"{{{ns}}}Rec" if namespaced else "Rec"
+    walked = 0
+    for node in root.xpath("node()"):
+        if isinstance(node, str):
+            walked += node.strip(" \t\r\n") != ""
+        else:
+            walked += node.tag != record
+    assert int(others_count(record)(root)) == walked
