@@ -332,60 +332,59 @@ def memory_rows(trees: list[Tree], big: Export, work: Path, small: Export) -> li
     return lines
 
 
-_MANY = """
+# What the many-documents scripts share: the registry (argv[1]), a validator maker that also
+# reads the before tree's API, the lxml loop they are measured against, and interleaved timing.
+_BATCH_PRELUDE = """
 import glob, json, statistics, sys, time
 from lxml import etree
 from egif import Registry
 from egif.validate import Validator
 from egif.xmlsafe import make_parser
 reg = Registry.open(sys.argv[1], actor="bench")
-files = sorted(glob.glob(sys.argv[2]))
 make = getattr(Validator, "for_version", None) or (lambda r, ref, **kw: Validator(r, ref, **kw))
+schema = reg.resolve("GazetteerExtract@1.0").lxml_schema()
+
+
+def loop(files):
+    return [schema.validate(etree.parse(f, make_parser())) for f in files]
+
+
+def medians(ways, turns):
+    times = {k: [] for k in ways}
+    for _ in range(turns):
+        for k, f in ways.items():
+            t = time.perf_counter(); f(); times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+"""
+
+_MANY = _BATCH_PRELUDE + """
+files = sorted(glob.glob(sys.argv[2]))
 ruled = make(reg, "GazetteerExtract@1.0")
 plain = make(reg, "GazetteerExtract@1.0", rules=False)
-schema = reg.resolve("GazetteerExtract@1.0").lxml_schema()
 ways = {
-    "loop": lambda: [schema.validate(etree.parse(f, make_parser())) for f in files],
+    "loop": lambda: loop(files),
     "rules": lambda: [r.valid for r in ruled.check_many(files)],
     "xsd": lambda: [r.valid for r in plain.check_many(files)],
 }
 answers = {k: f() for k, f in ways.items()}  # warm up, and compare verdicts
 assert answers["loop"] == answers["xsd"], "verdicts differ"
-times = {k: [] for k in ways}
-for _ in range(7):
-    for k, f in ways.items():
-        t = time.perf_counter(); f(); times[k].append(time.perf_counter() - t)
-print(json.dumps({"n": len(files), "invalid": answers["rules"].count(False),
-                  **{k: statistics.median(v) for k, v in times.items()}}))
+print(json.dumps({"n": len(files), "invalid": answers["rules"].count(False), **medians(ways, 7)}))
 """
 
 
-_SIZES = """
-import glob, json, statistics, sys, time
-from lxml import etree
-from egif import Registry
-from egif.validate import Validator
-from egif.xmlsafe import make_parser
-reg = Registry.open(sys.argv[1], actor="bench")
+_SIZES = _BATCH_PRELUDE + """
 every = sorted(glob.glob(sys.argv[2]))
-make = getattr(Validator, "for_version", None) or (lambda r, ref, **kw: Validator(r, ref, **kw))
 spread = make(reg, "GazetteerExtract@1.0")
 alone = make(reg, "GazetteerExtract@1.0", jobs=1)
-schema = reg.resolve("GazetteerExtract@1.0").lxml_schema()
 list(spread.check_many(every)); list(alone.check_many(every))  # warm up
 out = {}
 for n in map(int, sys.argv[3].split(",")):
     files = every[:n]
-    ways = {
-        "loop": lambda: [schema.validate(etree.parse(f, make_parser())) for f in files],
+    out[n] = medians({
+        "loop": lambda: loop(files),
         "spread": lambda: [r.valid for r in spread.check_many(files)],
         "alone": lambda: [r.valid for r in alone.check_many(files)],
-    }
-    times = {k: [] for k in ways}
-    for _ in range(9):
-        for k, f in ways.items():
-            t = time.perf_counter(); f(); times[k].append(time.perf_counter() - t)
-    out[n] = {k: statistics.median(v) for k, v in times.items()}
+    }, 9)
 print(json.dumps(out))
 """
 SIZES = (40, 100, 150, 300, 1000)

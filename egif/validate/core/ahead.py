@@ -17,8 +17,8 @@ the caller has checked itself show that checking the rest at that pace would tak
 long enough to pay for forking (:data:`FORK_WORTH`).  They inherit its compiled
 validators (no schema is compiled again) and a table of which validator each kind of
 root goes to.  They never touch the registry (its connection belongs to the caller),
-report no progress and start no processes of their own.  When the caller has learnt new roots and the workers keep
-meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
+report no progress and start no processes of their own.  When the caller has learnt new
+roots and the workers keep meeting them, the workers are forked again.  A chunk of paths goes over a pipe, its
 answers come back over another (a length, then a pickle, as the engine's workers
 speak); while the caller waits for the answer it has reached, it takes in whatever the
 other workers have answered and sends them more, so none sits idle behind the order of
