@@ -200,3 +200,34 @@ def test_packed_sets_behave_like_a_set(items: list[str], recent: int) -> None:
         assert len(compact) == len(reference)
     finally:
         state.RECENT, state.CHUNK = saved
+
+
+@given(st.lists(st.lists(keys, max_size=40), max_size=10), st.integers(2, 20), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_batch_of_keys_is_answered_as_one_at_a_time(batches: list[list[str]], recent: int,
+                                                      ascending: bool) -> None:
+    """add_all (the parent's book asked about a range's keys at once) answers and remembers
+    exactly what add, key after key, would: whether the numbers sit in the recent set, the
+    sorted run, the strays or the table."""
+    saved = state.RECENT, state.CHUNK
+    state.RECENT, state.CHUNK = recent, 8
+    try:
+        batched, one_by_one = CompactSeen(), CompactSeen()
+        for i, batch in enumerate(batches):
+            if ascending:  # record ids that mostly rise from batch to batch, as in an export
+                batch = [str(int(k) + 10**6 * i) if k.isdigit() and k.isascii() and k[:1] != "0" else k
+                         for k in batch]
+            expected = [j for j, key in enumerate(batch) if one_by_one.add(key)]
+            assert batched.add_all(batch) == expected
+            assert len(batched) == len(one_by_one)
+        probe = {key for batch in batches for key in batch} | {str(n) for n in range(0, 50)}
+        assert {k for k in probe if k in batched} == {k for k in probe if k in one_by_one}
+    finally:
+        state.RECENT, state.CHUNK = saved
+
+
+def test_the_documents_book_answers_a_batch_in_order() -> None:
+    book = DocumentBook()
+    assert book.seen_all(1, "uprn", ["10", "11", "10", "x", "x", "011"]) == [2, 4]
+    assert book.seen_all(1, "uprn", ["12", "11", "011"]) == [1, 2]
+    assert book.seen_all(2, "uprn", ["11"]) == []  # another check keeps its own sets

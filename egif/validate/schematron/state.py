@@ -93,6 +93,48 @@ class CompactSeen:
         self.settle()
         return False
 
+    def add_all(self, keys: list[str]) -> list[int]:
+        """:meth:`add` each of *keys* in turn; the positions of those added before (earlier
+        in *keys*, or before the call).  The held numbers are looked for a batch at a time
+        (a range's rules evaluated again in the parent ask about every record's key)."""
+        numbers = [_as_number(key) for key in keys]
+        ints = {n for n in numbers if n is not None}
+        others = [key for key, n in zip(keys, numbers, strict=True) if n is None]
+        held = self._held_of(ints)
+        held_others = self._others.intersection(others) if others and self._others else set()
+        out: list[int] = []
+        if held or held_others or len(ints) + len(set(others)) != len(keys):
+            fresh_ints: set[int] = set()
+            fresh_others: set[str] = set()
+            for i, (key, n) in enumerate(zip(keys, numbers, strict=True)):
+                if n is None:
+                    if key in held_others or key in fresh_others:
+                        out.append(i)
+                    fresh_others.add(key)
+                elif n in held or n in fresh_ints:
+                    out.append(i)
+                else:
+                    fresh_ints.add(n)
+            ints = fresh_ints - held
+            others = list(fresh_others - held_others)
+        self._recent |= ints
+        self._others.update(others)
+        self.settle()
+        return out
+
+    def _held_of(self, numbers: set[int]) -> set[int]:
+        """Those of *numbers* held already."""
+        if not numbers:
+            return set()
+        held = numbers & self._recent
+        if self._strays:
+            held |= numbers & self._strays
+        if self._run and self._run.meets(numbers, min(numbers), max(numbers)):
+            held.update(n for n in numbers if n in self._run)
+        if self._ints:
+            held.update(n for n in numbers if self._in_table(n))
+        return held
+
     def add_new(self, numbers: array[int], others: list[str]) -> set[int] | None:
         """Add keys that are new to their range (*numbers* already converted); when one of
         them is here already, add nothing and return None.  Else the numbers added (to
@@ -322,6 +364,12 @@ class DocumentBook(Book):
         if bucket is None:
             bucket = self.sets[(check, scope)] = CompactSeen()
         return bucket.add(key)
+
+    def seen_all(self, check: int, scope: str, keys: list[str]) -> list[int]:
+        bucket = self.sets.get((check, scope))
+        if bucket is None:
+            bucket = self.sets[(check, scope)] = CompactSeen()
+        return bucket.add_all(keys)
 
     def merge(self, fresh: Fresh) -> bool:
         """Add what a range saw first; False, adding nothing, when one of its values was
