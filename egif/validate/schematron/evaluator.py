@@ -367,7 +367,10 @@ class Program:
             return _XPath(etree.XPath("false()"), False)
         expr = "boolean(" + " | ".join(f"({p})" for p in parts) + ")"
         try:
-            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None)), "$" in expr)
+            # a truth value: no string result to tie to a node, so the arguments of the calls
+            # back into Python come as plain strings (a smart string costs a microsecond a call)
+            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None),
+                                      smart_strings=False), "$" in expr)
         except etree.XPathSyntaxError:
             return None
 

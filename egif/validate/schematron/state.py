@@ -57,7 +57,7 @@ class CompactSeen:
 
     def __init__(self) -> None:
         self._run = SortedRun()
-        self._segments = [array("q", [_EMPTY]) * 8 for _ in range(SEGMENTS)]
+        self._segments: list[array[int]] = []  # made on first use: most checks of a message never need them
         self._held = [0] * SEGMENTS  # numbers in each segment
         self._ints = 0  # in the table
         self._recent: set[int] = set()
@@ -220,6 +220,8 @@ class CompactSeen:
         return number in self._run or number in self._strays or self._in_table(number)
 
     def _in_table(self, number: int) -> bool:
+        if not self._ints:
+            return False
         mixed = number * _MIX
         table = self._segments[(mixed >> 58) & _SEGMENT_MASK]
         mask = len(table) - 1
@@ -235,6 +237,8 @@ class CompactSeen:
     def _reserve(self, count: int) -> None:
         """Grow the segments at once for *count* more numbers (one rehash, not several)."""
         self._ints += count  # none of them is held yet
+        if not self._segments:
+            self._segments = [array("q", [_EMPTY]) * 8 for _ in range(SEGMENTS)]
         share = count // SEGMENTS
         for segment, held in enumerate(self._held):
             size = len(self._segments[segment])

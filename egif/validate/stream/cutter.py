@@ -71,9 +71,16 @@ class FileReader:
 
 
 def record_pattern(local_names: tuple[str, ...]) -> re.Pattern[bytes]:
-    """A start tag of one of the record elements, under any prefix or none."""
-    names = b"|".join(re.escape(n.encode("utf-8")) for n in sorted(local_names))
-    return re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:" + names + rb")[\s/>]")
+    """A start tag of one of the record elements, under any prefix or none (made once for
+    each set of names: a batch of small messages asks for it once a message)."""
+    found = _PATTERNS.get(local_names)
+    if found is None:
+        names = b"|".join(re.escape(n.encode("utf-8")) for n in sorted(local_names))
+        found = _PATTERNS[local_names] = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:" + names + rb")[\s/>]")
+    return found
+
+
+_PATTERNS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
 
 
 def fast_cuts(reader: Reader, pattern: re.Pattern[bytes], start: int, end: int,
