@@ -131,6 +131,27 @@ def test_cuts_fall_on_record_starts_fast_and_careful() -> None:
     assert set(careful[:-1]) <= set(real)
 
 
+# pieces a range's bytes are made of around a record's start tag: names with and without a
+# prefix, near misses, end tags, text and the characters that end a start tag's name
+_PIECES = st.one_of(
+    st.sampled_from([b"<", b"</", b":", b"a:", b"_x-1.b:", b"9:", b"Rec", b"Record", b"ARec", b"Rec2",
+                     b" ", b"\n", b">", b"/>", b"/", b"x", b".", b"-", b"\xc3\xa9"]),
+    st.tuples(st.sampled_from([b"<", b"</"]), st.sampled_from([b"", b"a:", b"_x-1.b:", b"9:", b"a:b:", b":"]),
+              st.sampled_from([b"Rec", b"Record", b"ARec", b"Rec2"]),
+              st.sampled_from([b">", b" ", b"\t", b"/", b"x", b""])).map(b"".join))
+
+
+@given(st.lists(_PIECES, max_size=40).map(b"".join),
+       st.sampled_from([("Rec",), ("Record",), ("Rec", "Record"), ("Rec", "ARec")]))
+@settings(max_examples=500, deadline=None)
+def test_the_record_pattern_finds_what_the_backtracking_form_finds(data: bytes, names: tuple[str, ...]) -> None:
+    """The start-tag pattern takes a prefix possessively (it is cheaper at every "<"); it
+    must match exactly where the plain form, which gives characters back, matches."""
+    plain = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names))
+                       + rb")[\s/>]")
+    assert [m.span() for m in record_pattern(names).finditer(data)] == [m.span() for m in plain.finditer(data)]
+
+
 _LINES_XSD = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" targetNamespace="urn:t" '
               b'elementFormDefault="qualified"><xs:element name="r"><xs:complexType><xs:sequence>'
               b'<xs:element ref="t:rec" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>'

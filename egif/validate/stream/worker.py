@@ -304,7 +304,10 @@ class Worker:
         doc = self.doc
         assert doc is not None
         try:
-            root = etree.fromstring(doc.head + data + _MARKER + doc.tail, self.lean if lean else self.parser)
+            # (joined in one copy: three concatenations copied a range three times, 2% of
+            # a gazetteer extract's instructions)
+            root = etree.fromstring(b"".join((doc.head, data, _MARKER, doc.tail)),
+                                    self.lean if lean else self.parser)
         except etree.XMLSyntaxError:
             return None, 0
         marker = root[-1]
