@@ -429,6 +429,46 @@ _AGAIN_RULES = b"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
 </sch:schema>"""
 
 
+def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: Registry, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one job every range is checked in order in the process holding the document's
+    book of seen() answers: the rules ask it directly, nothing is merged and no range is
+    asked again, and the findings are those of ranges answering from their own values (as
+    worker processes do), duplicates across ranges included."""
+    from egif.validate.schematron.loader import load_rules
+    from egif.validate.stream.worker import Worker
+
+    rs = registry.resolve("GazetteerExtract@1.0")
+    doc = tmp_path / "g.xml"
+    with doc.open("wb") as fh:
+        write_sample("gazetteer", fh, size=120_000, seed=11)
+    text = doc.read_text()
+    uprns = re.findall(r"<bs7666:UniquePropertyReferenceNumber>(\d+)<", text)
+    for far, near in ((-3, 1), (-8, 2), (-12, 1)):  # earlier ranges' UPRNs, far down the file
+        text = text.replace(f">{uprns[far]}<", f">{uprns[near]}<", 1)
+    doc.write_text(text)
+    asked_again: list[int] = []
+    real_again = Worker.rules_again
+
+    def again(w: Worker, *a: object, **k: object) -> object:
+        asked_again.append(1)
+        return real_again(w, *a, **k)  # type: ignore[arg-type]
+
+    def findings(*, own_values: bool, jobs: int = 1) -> list[tuple[object, ...]]:
+        with monkeypatch.context() as m:
+            m.setattr(Worker, "rules_again", again)
+            if own_values:
+                m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
+            v = Validator.for_schema(rs, rules=load_rules([("t.sch", _AGAIN_RULES)]), jobs=jobs, piece_bytes=8192)
+            return [(f.rule, f.line, f.path, f.message) for f in v.check(doc).findings]
+
+    direct = findings(own_values=False)
+    assert not asked_again
+    assert sum(1 for f in direct if f[0] == "T-SEEN") >= 3
+    assert findings(own_values=True) == direct and asked_again  # ranges merged, some asked again
+    assert findings(own_values=False, jobs=2) == direct
+
+
 @pytest.mark.parametrize("spaced", [False, True], ids=["as-is", "spaced-date"])
 def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp_path: Path, spaced: bool,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -464,6 +504,9 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
         with monkeypatch.context() as m:
             m.setattr(Worker, "_rules_tree", noted)
             m.setattr(Worker, "keeps_last", keep)
+            # each range answers seen() from its own values, as a worker process's range does
+            # (with one job the ranges would ask the document's book, and none would be wrong)
+            m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
             if always:
                 real_again = Worker.rules_again
                 m.setattr(Worker, "rules_again", lambda w, *a, **k: real_again(w, *a, **{**k, "collapsed": True}))

@@ -210,48 +210,59 @@ class _Run:
         tasks = self._tasks(frame.content_start, False)
         with Pool(engine.plan, jobs, engine.local, self.label) as pool:
             pool.open(doc)
-            while True:
-                restart: int | None = None
-                results = pool.map_ordered(tasks)
-                for task, result in results:
-                    start, end, careful, data = task
-                    if not result.ok:
-                        if careful and not self.one_by_one:
-                            self.one_by_one = True  # again from here, one record at a time
-                            restart = start
-                            break
-                        if careful:
-                            if not self.ranges:  # the root's attributes, as a range would have told
-                                yield from skeleton.check(final=False, attributes=True)
-                            self.broken = True
-                            yield from self._syntax_stop()
-                            return
+            # no worker process: every range is checked here, in order, once (a range that does
+            # not parse runs no rules), so the rules may ask the document's book itself
+            pool.local.book = self.book if not pool.procs else None
+            try:
+                yield from self._pooled(pool, tasks, skeleton, keys, line)
+            finally:
+                pool.local.book = None
+
+    def _pooled(self, pool: Pool, tasks: Iterator[Task], skeleton: _Skeleton, keys: _Keys,
+                line: int) -> Iterator[Finding]:
+        engine, frame = self.engine, self.frame
+        while True:
+            restart: int | None = None
+            results = pool.map_ordered(tasks)
+            for task, result in results:
+                start, end, careful, data = task
+                if not result.ok:
+                    if careful and not self.one_by_one:
+                        self.one_by_one = True  # again from here, one record at a time
                         restart = start
                         break
-                    if result.refusal is not None:
-                        message, rel = result.refusal
-                        raise UnsafeInputError(message.format(line=line + rel), file=self.label)
-                    if not self.ranges:
-                        # the root's attributes are the same in every range: the first says
-                        if result.root_attributes:
+                    if careful:
+                        if not self.ranges:  # the root's attributes, as a range would have told
                             yield from skeleton.check(final=False, attributes=True)
-                        self.whole_and_clean = end == frame.content_end and not result.root_content
-                    self.ranges += 1
-                    if self.book is not None and not self.book.merge(result.seen):
-                        # a value this range took for new was seen in an earlier range
-                        again = engine.local.rules_again(start, end, self.book, data, collapsed=result.collapsed)
-                        result.findings = [f for f in result.findings if f[2] != RULE_KIND] + again
-                    yield from self._absolute(result, line, skeleton, keys, judge_root=not self.whole_and_clean)
-                    line += result.newlines
-                    self.records += result.records
-                    self.children += result.children
-                    for tag, n in result.counts.items():
-                        self.counts[tag] = self.counts.get(tag, 0) + n
-                    self._tick(end)
-                results.close()
-                if restart is None:
-                    return
-                tasks = self._tasks(restart, True)
+                        self.broken = True
+                        yield from self._syntax_stop()
+                        return
+                    restart = start
+                    break
+                if result.refusal is not None:
+                    message, rel = result.refusal
+                    raise UnsafeInputError(message.format(line=line + rel), file=self.label)
+                if not self.ranges:
+                    # the root's attributes are the same in every range: the first says
+                    if result.root_attributes:
+                        yield from skeleton.check(final=False, attributes=True)
+                    self.whole_and_clean = end == frame.content_end and not result.root_content
+                self.ranges += 1
+                if self.book is not None and not self.book.merge(result.seen):
+                    # a value this range took for new was seen in an earlier range
+                    again = engine.local.rules_again(start, end, self.book, data, collapsed=result.collapsed)
+                    result.findings = [f for f in result.findings if f[2] != RULE_KIND] + again
+                yield from self._absolute(result, line, skeleton, keys, judge_root=not self.whole_and_clean)
+                line += result.newlines
+                self.records += result.records
+                self.children += result.children
+                for tag, n in result.counts.items():
+                    self.counts[tag] = self.counts.get(tag, 0) + n
+                self._tick(end)
+            results.close()
+            if restart is None:
+                return
+            tasks = self._tasks(restart, True)
 
     def _absolute(self, result: RangeResult, line: int, skeleton: _Skeleton, keys: _Keys, *,
                   judge_root: bool = True) -> list[Finding]:

@@ -210,6 +210,10 @@ class Worker:
         # the constraints' selector and fields, compiled once (None: not an XPath lxml reads)
         self._idc_paths = [_compile_constraint(c) for c in plan.constraints]
         self._others = others_count(next(iter(plan.records))) if len(plan.records) == 1 else None
+        # the document's own book of seen() answers, while this worker checks every range of a
+        # document in order, in the process that holds that book (one job): the rules then
+        # answer exactly at once, and no range's values need merging or asking again
+        self.book: Any = None
 
     def open(self, doc: Doc) -> None:
         """Start reading the ranges of *doc*."""
@@ -319,12 +323,18 @@ class Worker:
         return root, data.count(b"\n")
 
     def _halves(self, data: bytes, cut: int, careful: bool) -> RangeResult:
-        first = self._range(data[:cut], careful)
-        if not first.ok or first.refusal:
-            return first
-        second = self._range(data[cut:], careful)
-        if not second.ok or second.refusal:
-            return second
+        # each half answers from its own values, merged as a worker's are: the second half may
+        # not parse, and then the first half's values must not stay in the document's book
+        book, self.book = self.book, None
+        try:
+            first = self._range(data[:cut], careful)
+            if not first.ok or first.refusal:
+                return first
+            second = self._range(data[cut:], careful)
+            if not second.ok or second.refusal:
+                return second
+        finally:
+            self.book = book
         return _join(first, second, data.count(b"\n", 0, cut))
 
     def _errors(self, root: etree._Element, errors: list[xsd.XsdError], data: bytes, result: RangeResult,
@@ -599,10 +609,10 @@ class Worker:
                         etree.tostring(child, with_tail=False),
                         tuple(_line(el, delta) - delta for el in child.iter()), tag, index, child))
                 root.remove(child)
-        book = RangeBook()
+        book = self.book if self.book is not None else RangeBook()
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
                           today=self.plan.today).run(root, book, today=self.plan.today, data=data)
-        result.seen = book.fresh()
+        result.seen = {} if book is self.book else book.fresh()
         if self.keeps_last:
             self._ruled.append((root, children or None))
         if firings and not children:
