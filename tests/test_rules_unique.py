@@ -29,7 +29,8 @@ RULES = f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
 
 # a record: its Id children's texts (none, one, or two: the first counts), and whether an
 # element of another name comes first
-record = st.tuples(st.lists(st.sampled_from(["1", "2", " 1", "1 ", "a b", "a  b", "", "\t2\n"]), max_size=2),
+record = st.tuples(st.lists(st.sampled_from(["1", "2", " 1", "1 ", "a b", "a  b", "", "\t2\n", "\u00e9", "\u00e9  1"]),
+                                    max_size=2),
                    st.booleans())
 
 

@@ -417,7 +417,10 @@ class Program:
         (an absent value: the empty string)."""
         texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
                  for value in values]
-        if not "".join(texts).isalnum():  # (letters and digits only: nothing to strip or normalise)
+        joined = "".join(texts)
+        # letters and digits only: nothing to strip or normalise (asked of ASCII text as bytes,
+        # which look each character up in one table, where str asks Unicode's tables twice)
+        if not (joined.encode("ascii").isalnum() if joined.isascii() else joined.isalnum()):
             if unique.normalized:
                 space = re.compile(_XML_SPACE)
                 texts = [space.sub(" ", text).strip(_XML_WS) for text in texts]

@@ -96,10 +96,16 @@ class CompactSeen:
     def add_all(self, keys: list[str]) -> list[int]:
         """:meth:`add` each of *keys* in turn; the positions of those added before (earlier
         in *keys*, or before the call).  The held numbers are looked for a batch at a time
-        (a range's rules evaluated again in the parent ask about every record's key)."""
-        numbers = [_as_number(key) for key in keys]
-        ints = {n for n in numbers if n is not None}
-        others = [key for key, n in zip(keys, numbers, strict=True) if n is None]
+        (the rules of a document checked with one job ask about every record's key)."""
+        numbers: list[int] | list[int | None]
+        if _all_numbers(keys):  # the usual keys, record ids: tested at once, then each read
+            numbers = list(map(int, keys))
+            ints = set(numbers)
+            others: list[str] = []
+        else:
+            numbers = [_as_number(key) for key in keys]
+            ints = {n for n in numbers if n is not None}
+            others = [key for key, n in zip(keys, numbers, strict=True) if n is None]
         held = self._held_of(ints)
         held_others = self._others.intersection(others) if others and self._others else set()
         out: list[int] = []
@@ -458,7 +464,7 @@ def prepare_patterns() -> None:
     re.compile(_NUMBERS)
 
 
-def _all_numbers(values: set[str]) -> bool:
+def _all_numbers(values: set[str] | list[str]) -> bool:
     """Whether :func:`_as_number` takes every value (tested on them all at once, in C)."""
     if not values:
         return True
