@@ -116,13 +116,13 @@ class CompactSeen:
                 if n is None:
                     if key in held_others or key in fresh_others:
                         out.append(i)
-                    fresh_others.add(key)
+                    else:
+                        fresh_others.add(key)
                 elif n in held or n in fresh_ints:
                     out.append(i)
                 else:
                     fresh_ints.add(n)
-            ints = fresh_ints - held
-            others = list(fresh_others - held_others)
+            ints, others = fresh_ints, list(fresh_others)
         self._recent |= ints
         self._others.update(others)
         self.settle()
@@ -370,25 +370,24 @@ class DocumentBook(Book):
         self.sets: dict[tuple[int, str], CompactSeen] = {}
 
     def seen(self, check: int, scope: str, key: str) -> bool:
-        bucket = self.sets.get((check, scope))
-        if bucket is None:
-            bucket = self.sets[(check, scope)] = CompactSeen()
-        return bucket.add(key)
+        return self._bucket((check, scope)).add(key)
 
     def seen_all(self, check: int, scope: str, keys: list[str]) -> list[int]:
-        bucket = self.sets.get((check, scope))
+        return self._bucket((check, scope)).add_all(keys)
+
+    def _bucket(self, key: tuple[int, str]) -> CompactSeen:
+        """The set of one check and scope, made when first asked for."""
+        bucket = self.sets.get(key)
         if bucket is None:
-            bucket = self.sets[(check, scope)] = CompactSeen()
-        return bucket.add_all(keys)
+            bucket = self.sets[key] = CompactSeen()
+        return bucket
 
     def merge(self, fresh: Fresh) -> bool:
         """Add what a range saw first; False, adding nothing, when one of its values was
         seen in an earlier range (the range's answers are then wrong)."""
         done: list[tuple[CompactSeen, set[int], list[str]]] = []
         for key, (packed, others) in fresh.items():
-            bucket = self.sets.get(key)
-            if bucket is None:
-                bucket = self.sets[key] = CompactSeen()
+            bucket = self._bucket(key)
             numbers = array("q")
             numbers.frombytes(packed)
             added = bucket.add_new(numbers, others)
