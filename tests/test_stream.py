@@ -429,6 +429,23 @@ _AGAIN_RULES = b"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
 </sch:schema>"""
 
 
+def _sample_with_uprns(tmp_path: Path, seed: int) -> tuple[Path, str, list[str]]:
+    """A small gazetteer sample (several 8 KB ranges): its path, its text and its UPRNs in order."""
+    doc = tmp_path / "g.xml"
+    with doc.open("wb") as fh:
+        write_sample("gazetteer", fh, size=120_000, seed=seed)
+    text = doc.read_text()
+    return doc, text, re.findall(r"<bs7666:UniquePropertyReferenceNumber>(\d+)<", text)
+
+
+def _own_values(m: pytest.MonkeyPatch) -> None:
+    """Every range answers seen() from its own values, as a worker process's range does
+    (with one job the ranges would ask the document's book)."""
+    from egif.validate.stream.worker import Worker
+
+    m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
+
+
 def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: Registry, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """With one job every range is checked in order in the process holding the document's
@@ -439,11 +456,7 @@ def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: R
     from egif.validate.stream.worker import Worker
 
     rs = registry.resolve("GazetteerExtract@1.0")
-    doc = tmp_path / "g.xml"
-    with doc.open("wb") as fh:
-        write_sample("gazetteer", fh, size=120_000, seed=11)
-    text = doc.read_text()
-    uprns = re.findall(r"<bs7666:UniquePropertyReferenceNumber>(\d+)<", text)
+    doc, text, uprns = _sample_with_uprns(tmp_path, 11)
     for far, near in ((-3, 1), (-8, 2), (-12, 1)):  # earlier ranges' UPRNs, far down the file
         text = text.replace(f">{uprns[far]}<", f">{uprns[near]}<", 1)
     doc.write_text(text)
@@ -458,7 +471,7 @@ def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: R
         with monkeypatch.context() as m:
             m.setattr(Worker, "rules_again", again)
             if own_values:
-                m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
+                _own_values(m)
             v = Validator.for_schema(rs, rules=load_rules([("t.sch", _AGAIN_RULES)]), jobs=jobs, piece_bytes=8192)
             return [(f.rule, f.line, f.path, f.message) for f in v.check(doc).findings]
 
@@ -481,11 +494,7 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
     from egif.validate.stream.worker import Worker
 
     rs = registry.resolve("GazetteerExtract@1.0")
-    doc = tmp_path / "g.xml"
-    with doc.open("wb") as fh:
-        write_sample("gazetteer", fh, size=120_000, seed=9)
-    text = doc.read_text()
-    uprns = re.findall(r"<bs7666:UniquePropertyReferenceNumber>(\d+)<", text)
+    doc, text, uprns = _sample_with_uprns(tmp_path, 9)
     # the second record's UPRN again far down the file: another range says it is new
     text = text.replace(f">{uprns[-3]}<", f">{uprns[1]}<", 1)
     if spaced:  # in the same record: libxml2 refuses the spaces, egif collapses them in the tree
@@ -504,9 +513,7 @@ def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp
         with monkeypatch.context() as m:
             m.setattr(Worker, "_rules_tree", noted)
             m.setattr(Worker, "keeps_last", keep)
-            # each range answers seen() from its own values, as a worker process's range does
-            # (with one job the ranges would ask the document's book, and none would be wrong)
-            m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
+            _own_values(m)  # (else no range's answers would be wrong, and none read again)
             if always:
                 real_again = Worker.rules_again
                 m.setattr(Worker, "rules_again", lambda w, *a, **k: real_again(w, *a, **{**k, "collapsed": True}))
