@@ -156,6 +156,64 @@ def floor_row(trees: list[bv.Tree]) -> list[str]:
     return lines
 
 
+_LOADED = """
+import importlib, runpy, sys
+out, argv = sys.argv[1], sys.argv[2:]
+sys.argv = ["egif", *argv]
+try:
+    runpy.run_module("egif", run_name="__main__")
+except SystemExit:
+    pass
+names = []
+for name in list(sys.modules):
+    if name == "__main__" or name.startswith(("cython", "_cython", "_distutils_hack")):
+        continue
+    try:
+        importlib.import_module(name)  # (only names an import statement takes)
+    except Exception:
+        continue
+    names.append(name)
+with open(out, "w") as fh:
+    fh.write("\\n".join(names))
+"""
+
+
+def startup_layers(tree: bv.Tree, work: Path) -> tuple[list[str], list[int]]:
+    """``egif validate three-records.xml`` counted layer by layer: Python alone; with lxml
+    (the floor of the timed start-up row); with click and every standard module the
+    command loads; with egif's own modules as well (everything imported, nothing run);
+    and the whole command.  Each layer is one process importing all that the one above
+    imported and more, so the differences are what each layer adds."""
+    small = bv.REPO / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
+    listing = work / "loaded.txt"
+    subprocess.run([sys.executable, "-P", "-c", _LOADED, str(listing), "--registry", str(tree.registry), "validate",
+                    str(small)], env=tree.env, capture_output=True, check=True)
+    loaded = [n for n in listing.read_text().split() if n]
+    own = [n for n in loaded if n.split(".")[0] in ("egif", "egif_cli")]
+    others = [n for n in loaded if n not in own]
+    layers = [
+        ("Python starting (`-c pass`)", "pass"),
+        ("+ lxml (`import lxml.etree`: the floor of the timed row)", "import lxml.etree"),
+        (f"+ click and the other modules the command loads ({len(others)} in all)",
+         "import lxml.etree\nimport " + ", ".join(others)),
+        (f"+ egif's own modules, imported and not run ({len(own)})",
+         "import lxml.etree\nimport " + ", ".join(others + own)),
+    ]
+    counts = [(label, instructions([sys.executable, "-P", "-c", code], tree.env, ok=(0,))[0]) for label, code in layers]
+    counts.append(("the whole command: `egif validate three-records.xml` (opening the registry, compiling the "
+                   "schema and rules, validating)", instructions(tree.egif("validate", str(small)), tree.env)[0]))
+    whole = counts[-1][1]
+    lines = [f"**Start-up, layer by layer** [{tree.label}]: each row a process that does what the one above did "
+             "and more.", "", "| layer | instructions | added by the layer | share of the command |",
+             "|---|---|---|---|"]
+    previous = 0
+    for label, count in counts:
+        lines.append(f"| {label} | {count / 1e6:.0f} M | {(count - previous) / 1e6:+.0f} M | "
+                     f"{(count - previous) / whole:.0%} |")
+        previous = count
+    return lines, [count for _label, count in counts]
+
+
 _MESSAGES = """
 import glob, sys
 from lxml import etree
@@ -229,9 +287,14 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="put the tables in docs/performance.md")
     ap.add_argument("--no-messages", dest="messages", action="store_false",
                     help="leave out the many-small-documents table")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="count only the start-up, layer by layer (with --write: its own section)")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    if args.startup_only:
+        startup_only(args)
+        return
     trees = [bv.Tree("after", bv.REPO)] + ([bv.Tree("before", args.before.resolve())] if args.before else [])
     work = Path(tempfile.mkdtemp(prefix="egif-instr-"))
     out: list[str] = []
@@ -266,6 +329,33 @@ def main() -> None:
             write_section(text, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def startup_only(args: argparse.Namespace) -> None:
+    tree = bv.Tree("after", bv.REPO)
+    work = Path(tempfile.mkdtemp(prefix="egif-instr-"))
+    try:
+        bv.setup(tree, work)
+        lines, counts = startup_layers(tree, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    floor, before_egif, whole = counts[1], counts[2], counts[-1]
+    text = "\n".join([
+        *lines, "", f"Counted by valgrind's callgrind; Python {sys.version.split()[0]}.", "",
+        "The timed start-up row compares the whole command with the floor (Python and lxml). Before any of "
+        f"egif's code runs, click and the standard modules the command needs bring the count to "
+        f"{before_egif / floor:.2f}x the floor; the whole command stands at {whole / floor:.2f}x. On a machine "
+        f"where the floor takes F ms, the command takes about {whole / floor:.2f} F (runs 7 to 11 of the trust "
+        "table timed it at 1.9 F to 2.4 F), so a start-up of 150 ms asks for a floor of about "
+        f"{150 * floor / whole:.0f} ms, and a floor of more than {150 * floor / before_egif:.0f} ms leaves "
+        "nothing for egif's own modules and work at all."])
+    print(text)
+    if args.write:
+        bv.put_section("Start-up, layer by layer", (
+            "## Start-up, layer by layer\n\n"
+            "Where the instructions of `egif validate` on a three-record message go, counted by callgrind\n"
+            "(reproduce with `.venv/bin/python benchmarks/bench_instructions.py --startup-only --write`).\n\n"
+            f"{text}\n"))
 
 
 def write_section(body: str, args: argparse.Namespace) -> None:
