@@ -146,7 +146,7 @@ def table(export: bv.Export, counts: list[Count]) -> list[str]:
 
 def floor_row(trees: list[bv.Tree]) -> list[str]:
     floor, _ = instructions([sys.executable, "-P", "-c", "import lxml.etree"], bv.BASE_ENV, ok=(0,))
-    small = bv.REPO / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
+    small = bv.SMALL_DOC
     lines = ["**Start-up**, `egif validate three-records.xml`, beside Python starting and importing lxml "
              "(the floor):", "", "| egif | instructions | vs the floor |", "|---|---|---|"]
     for tree in trees:
@@ -184,7 +184,7 @@ def startup_layers(tree: bv.Tree, work: Path) -> tuple[list[str], list[int]]:
     command loads; with egif's own modules as well (everything imported, nothing run);
     and the whole command.  Each layer is one process importing all that the one above
     imported and more, so the differences are what each layer adds."""
-    small = bv.REPO / "fixtures" / "gazetteer" / "1.0" / "valid" / "three-records.xml"
+    small = bv.SMALL_DOC
     listing = work / "loaded.txt"
     subprocess.run([sys.executable, "-P", "-c", _LOADED, str(listing), "--registry", str(tree.registry), "validate",
                     str(small)], env=tree.env, capture_output=True, check=True)
