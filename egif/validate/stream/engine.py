@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -49,6 +49,9 @@ from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.progress import PIECE_BYTES, Progress
 from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema, range_schema
 from egif.xmlsafe import make_parser, syntax_position
+
+if TYPE_CHECKING:
+    from egif.validate.schematron.state import DocumentBook
 
 _PROGRESS_EVERY = 0.25  # seconds
 _LIMIT_WORDS = ("Excessive depth", "XML_PARSE_HUGE", "huge text", "Huge input")
@@ -128,7 +131,7 @@ class _Run:
         self.started = time.monotonic()
         self.last_tick = 0.0
         self.root_step = "/" + frame.root_qname.decode("utf-8", "replace")
-        self.book: Any = None
+        self.book: DocumentBook | None = None  # the document's seen() answers (rules only)
         self.kept: list[tuple[Kept, int, int]] = []  # (child, first line of its range, same-tag offset)
         self.whole_and_clean = False  # one range covered the document and said nothing of the root
         self.ranges = 0  # ranges taken in
@@ -310,6 +313,7 @@ class _Run:
             copy.tail = None
             root.append(copy)
             steps[copy] = self.root_step + engine.step_of(step(copy), child.tag, offset + child.index)
+        assert self.book is not None  # made with the rules, before the first range
         firings = program(engine.rules, str(root.tag), REST, engine.layout.top_only, engine.layout.records,
                           today=engine.plan.today).run(root, self.book, today=engine.plan.today,
                                                        record_count=self.records)

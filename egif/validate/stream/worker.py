@@ -32,7 +32,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -47,6 +47,9 @@ from egif.validate.stream.cutter import (
 )
 from egif.validate.stream.layout import Constraint
 from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser
+
+if TYPE_CHECKING:
+    from egif.validate.schematron.state import Book, DocumentBook
 
 MAX_LINES = 60_000
 XSD_KIND, RULE_KIND = 0, 1
@@ -213,7 +216,7 @@ class Worker:
         # the document's own book of seen() answers, while this worker checks every range of a
         # document in order, in the process that holds that book (one job): the rules then
         # answer exactly at once, and no range's values need merging or asking again
-        self.book: Any = None
+        self.book: DocumentBook | None = None
 
     def open(self, doc: Doc) -> None:
         """Start reading the ranges of *doc*."""
@@ -609,10 +612,11 @@ class Worker:
                         etree.tostring(child, with_tail=False),
                         tuple(_line(el, delta) - delta for el in child.iter()), tag, index, child))
                 root.remove(child)
-        book = self.book if self.book is not None else RangeBook()
+        # the document's book with one job; else the range's own answers, sent to the parent
+        book: Book = self.book if self.book is not None else RangeBook()
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
                           today=self.plan.today).run(root, book, today=self.plan.today, data=data)
-        result.seen = {} if book is self.book else book.fresh()
+        result.seen = book.fresh() if isinstance(book, RangeBook) else {}
         if self.keeps_last:
             self._ruled.append((root, children or None))
         if firings and not children:
@@ -621,7 +625,7 @@ class Worker:
             result.findings.append(self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND,
                                              order, f.check.rule_id, f.check.severity.value, f.message))
 
-    def rules_again(self, start: int, end: int, book: Any, data: bytes | None = None, *,
+    def rules_again(self, start: int, end: int, book: Book, data: bytes | None = None, *,
                     collapsed: bool = True) -> list[RawFinding]:
         """The rules' findings of a range evaluated again with *book* as the oracle of
         ``seen()`` (in the parent, when a worker's answers turned out wrong).  *collapsed*:
