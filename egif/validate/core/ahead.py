@@ -156,15 +156,18 @@ class _Worker:
     """One forked worker and its two pipes."""
 
     def __init__(self) -> None:
+        # the pipes' wire format, imported here before the fork (not in _serve): the worker
+        # inherits it, pickle included, instead of importing it after each fork
+        from egif.validate.stream.worker import read_message, send_message
+
+        self._send, self._read = send_message, read_message
         self.pid, self.wfd, self.rfd = forking.fork_worker(_serve)
         self.pending: deque[list[_Entry[Any]]] = deque()  # chunks sent, answers not read yet
         self.alive = True
 
     def send(self, chunk: list[_Entry[Any]]) -> None:
-        from egif.validate.stream.worker import send_message
-
         try:
-            send_message(self.wfd, [os.fspath(e.source) for e in chunk])
+            self._send(self.wfd, [os.fspath(e.source) for e in chunk])
         except OSError:
             self.alive = False
             return
@@ -174,11 +177,9 @@ class _Worker:
 
     def receive(self) -> list[_Entry[Any]]:
         """Read the answers of the oldest chunk sent (all None when the worker has died)."""
-        from egif.validate.stream.worker import read_message
-
         chunk = self.pending.popleft()
         try:
-            answers = read_message(self.rfd) if self.alive else None
+            answers = self._read(self.rfd) if self.alive else None
         except (EOFError, OSError):
             answers = None
         if answers is None:

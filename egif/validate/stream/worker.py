@@ -29,6 +29,7 @@ holding a comment is parsed once more, lean, for them).
 from __future__ import annotations
 
 import os
+import pickle  # with the module, in the caller: the workers it forks inherit it instead of importing it each
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -778,8 +779,6 @@ def _seen_both(a: dict[tuple[int, str], tuple[bytes, list[str]]],
 # -- worker process main loop (see egif.validate.stream.pool) ----------------------------
 def send_message(fd: int, obj: Any) -> None:
     """Write *obj* to *fd* as one frame: a 4-byte big-endian length, then its pickle."""
-    import pickle
-
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
@@ -788,8 +787,6 @@ def send_message(fd: int, obj: Any) -> None:
 
 def read_message(fd: int) -> Any:
     """The next frame's object from *fd*; EOFError when the other side has gone."""
-    import pickle
-
     size = int.from_bytes(_read_exact(fd, 4), "big")
     return pickle.loads(_read_exact(fd, size))
 
