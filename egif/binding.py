@@ -472,17 +472,30 @@ class Scanner:
 
     # deduplication -------------------------------------------------------------
     def _dedupe(self, main: str) -> None:
-        """Bind supplied imports that are byte-identical to a registered version to that version."""
-        for nk, binding in self.scan.bindings.items():
-            # a file the caller named (--import NS=FILE, or a pull applying its index) stays that file
-            if binding.reason != "published" or binding.file is None:
-                continue
-            first = self.scan.files[binding.file]
-            if main in self.scan.reachable(binding.file):
-                continue  # imports the schema being added: no registered version can equal it
-            mine = self._canonical_local(binding.file)
-            for row in self._candidates(binding.namespace, first.digest):
-                if canonical_stored(self.registry, int(row["id"])) == mine:
+        """Bind supplied imports that are byte-identical to a registered version to that version
+        (again until nothing changes: binding one may let another, which it stranded, follow)."""
+        held: dict[str, str] = {}  # identical, but stored as published: why
+        changed = True
+        while changed:
+            changed = False
+            held.clear()
+            for nk, binding in self.scan.bindings.items():
+                # a file the caller named (--import NS=FILE, or a pull applying its index) stays that file
+                if binding.reason != "published" or binding.file is None:
+                    continue
+                first = self.scan.files[binding.file]
+                if main in self.scan.reachable(binding.file):
+                    continue  # imports the schema being added: no registered version can equal it
+                mine = self._canonical_local(binding.file)
+                for row in self._candidates(binding.namespace, first.digest):
+                    if canonical_stored(self.registry, int(row["id"])) != mine:
+                        continue
+                    stranded = self._stranded(main, nk)
+                    if stranded is not None:
+                        held[nk] = (f"{posixpath.basename(binding.file)} is byte-identical to "
+                                    f"{row['name']}@{row['version']} but is stored as published: it supplies "
+                                    f"{stranded}, which other files of the set import too")
+                        break
                     binding.version_id = int(row["id"])
                     binding.target_label = f"{row['name']}@{row['version']}"
                     binding.reason = "identical"
@@ -491,7 +504,9 @@ class Scanner:
                     for d in self.scan.directives:
                         if d.kind == "import" and (d.namespace or "") == nk:
                             d.target, d.version_id = None, binding.version_id
+                    changed = True
                     break
+        self.scan.notes.extend(held.values())
         keep = set(self.scan.reachable(main))
         self.scan.files = {k: f for k, f in self.scan.files.items() if k in keep}
         self.scan.directives = [d for d in self.scan.directives if d.file in keep]
@@ -501,6 +516,29 @@ class Scanner:
         for binding in self.scan.bindings.values():
             if binding.version_id is not None:
                 binding.file = None
+
+    def _stranded(self, main: str, nk: str) -> str | None:
+        """What binding namespace *nk* to a registered version would leave without its file:
+        a namespace whose supplied file is reached only through *nk*'s imports, yet which files
+        still reached import too (XSD processors take the first file of a namespace and skip
+        the others, so the kept files would lose the one they compile against); None when
+        nothing would be."""
+        by_file: dict[str, list[ScannedDirective]] = {}
+        for d in self.scan.directives:
+            if not (d.kind == "import" and (d.namespace or "") == nk):
+                by_file.setdefault(d.file, []).append(d)
+        seen, todo = {main}, [main]
+        while todo:
+            for d in by_file.get(todo.pop(), []):
+                if d.target is not None and d.target not in seen:
+                    seen.add(d.target)
+                    todo.append(d.target)
+        for other, b in self.scan.bindings.items():
+            if other == nk or b.version_id is not None or b.file is None or b.file in seen:
+                continue
+            if any((d.namespace or "") == other for f in seen for d in by_file.get(f, []) if d.kind == "import"):
+                return f"namespace {b.namespace!r}" if b.namespace else "the no-namespace schema"
+        return None
 
     def _candidates(self, ns: str | None, digest: str) -> list[dict[str, Any]]:
         if ns is None:

@@ -165,6 +165,46 @@ def test_explicit_import_binding_wins_over_default(empty_registry: Registry, tmp
     assert dict((b.namespace, b.chosen) for b in a2.imports)[NS_B] == "preferred"
 
 
+def test_an_identical_import_stays_published_when_it_supplies_a_namespace_others_import(
+        empty_registry: Registry, tmp_path: Path) -> None:
+    """A set whose first import (identical to a registered version) brings in namespace X, and
+    whose second import names another file for X: processors keep the first X and skip the
+    second. Binding the first import to the registered version would strand that X."""
+    xs = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"'
+    files = {
+        "x-first.xsd": f'<xs:schema {xs} targetNamespace="urn:t:x"><xs:element name="X" type="xs:string"/></xs:schema>',
+        "x-second.xsd": f'<xs:schema {xs} targetNamespace="urn:t:x"><xs:element name="X" type="xs:int"/></xs:schema>',
+        "b.xsd": f'<xs:schema {xs} xmlns:x="urn:t:x" targetNamespace="urn:t:b" elementFormDefault="qualified">'
+                 '<xs:import namespace="urn:t:x" schemaLocation="x-first.xsd"/>'
+                 '<xs:element name="B"><xs:complexType><xs:sequence><xs:element ref="x:X"/></xs:sequence>'
+                 '</xs:complexType></xs:element></xs:schema>',
+        "c.xsd": f'<xs:schema {xs} targetNamespace="urn:t:c">'
+                 '<xs:import namespace="urn:t:x" schemaLocation="x-second.xsd"/>'
+                 '<xs:element name="C" type="xs:string"/></xs:schema>',
+        "main.xsd": f'<xs:schema {xs} xmlns:b="urn:t:b" xmlns:c="urn:t:c" targetNamespace="urn:t:m" '
+                    'elementFormDefault="qualified"><xs:import namespace="urn:t:b" schemaLocation="b.xsd"/>'
+                    '<xs:import namespace="urn:t:c" schemaLocation="c.xsd"/><xs:element name="M"><xs:complexType>'
+                    '<xs:sequence><xs:element ref="b:B"/><xs:element ref="c:C"/></xs:sequence></xs:complexType>'
+                    '</xs:element></xs:schema>',
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    empty_registry.add(tmp_path / "b.xsd", name="B", version="1.0")
+    added = empty_registry.add(tmp_path / "main.xsd", name="M", version="1.0")
+    bound = {b.namespace: (b.bundled_path, b.chosen) for b in added.version.imports}
+    assert bound["urn:t:b"] == ("b.xsd", "published")
+    assert bound["urn:t:x"] == ("x-first.xsd", "published")
+    assert any("b.xsd is byte-identical to B@1.0" in note for note in added.notes)
+    schema = empty_registry.resolve("M@1.0").lxml_schema()
+    doc = ('<M xmlns="urn:t:m" xmlns:b="urn:t:b" xmlns:x="urn:t:x" xmlns:c="urn:t:c">'
+           '<b:B><x:X>{}</x:X></b:B><c:C>c</c:C></M>')
+    assert schema.validate(etree.fromstring(doc.format("words").encode()))  # X as x-first.xsd has it
+    # without the clash the identical import is still bound to the registered version
+    (tmp_path / "c.xsd").write_text(files["c.xsd"].replace("x-second.xsd", "x-first.xsd"))
+    again = empty_registry.add(tmp_path / "main.xsd", name="M", version="1.1")
+    assert {b.namespace: str(b.target) for b in again.version.imports}["urn:t:b"] == "B@1.0"
+
+
 def test_default_binding_prefers_ratified_over_newer_draft(empty_registry: Registry, tmp_path: Path) -> None:
     add_abc(empty_registry)
     draft = tmp_path / "Beta-v2-0.xsd"
