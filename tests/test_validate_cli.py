@@ -146,6 +146,15 @@ def test_a_root_of_another_standard_names_its_owner(egif_cli: Any) -> None:
     assert [d["rule"] for d in data] == ["version:wrong-root"] and data[0]["severity"] == "error"
 
 
+def test_a_root_no_schema_declares_is_said_so(egif_cli: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "stray.xml"
+    doc.write_text('<Stray xmlns="http://www.govtalk.gov.uk/exchange/GazetteerExtract"/>')
+    out = egif_cli("validate", "--schema", "GazetteerExtract@1.0", str(doc))
+    assert out.returncode == 1
+    assert ("root {http://www.govtalk.gov.uk/exchange/GazetteerExtract}Stray is declared neither by "
+            "GazetteerExtract@1.0 nor by any schema it imports") in out.stdout
+
+
 def test_candidate_versions_and_unregistered_version_attributes_are_said(egif_cli: Any, tmp_path: Path) -> None:
     candidate = str(FX / "gazetteer/1.1/valid/no-header.xml")
     out = egif_cli("validate", "--format", "json", candidate)

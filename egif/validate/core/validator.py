@@ -25,7 +25,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -400,10 +400,21 @@ class Validator:
             owner = owners[0]
             text = (f"root {info.tag} belongs to {owner.name}@{owner.version}, not {self.label}: "
                     f"validate it with --schema {owner.name}@{owner.version}")
+        elif not self._declares(info.tag):
+            text = (f"root {info.tag} is declared neither by {self.label} nor by any schema it imports; "
+                    "no registered version declares it as its own")
         else:
             text = (f"root {info.tag} is not declared by {self.label} (only by a schema it imports); "
                     "no registered version declares it as its own")
         return Finding(text, "version:wrong-root", Severity.ERROR, name, info.line, None, info.path, None)
+
+    def _declares(self, tag: str) -> bool:
+        """Whether the compiled schema, imports included, has a global element *tag*: libxml2
+        is asked about an empty element of that name (a missing declaration is its own error)."""
+        if self.schema.validate(etree.ElementTree(etree.Element(tag))):
+            return True
+        log: Any = self.schema.error_log  # iterable at run time; the stubs do not say so
+        return all(e.type_name != "SCHEMAV_CVC_ELT_1" for e in log)
 
     def _whole(self, doc: Input) -> Iterator[Finding]:
         """A document that is not a collection: parsed whole, XSD, then the rules."""
