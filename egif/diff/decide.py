@@ -814,11 +814,8 @@ class Decider:
         return el if self.b1.fill(el, t, decl, children=children) else None
 
     def _identity_fields_same(self, e1: Any, e2: Any, i1: Any, i2: Any) -> bool:
-        steps = _selector_steps(i1)
-        if steps is None:
-            return False
-        f1 = _field_types(self.src, e1, steps, i1)
-        f2 = _field_types(self.tgt, e2, steps, i2)
+        f1 = _field_types(self.src, e1, i1)
+        f2 = _field_types(self.tgt, e2, i2)
         if f1 is None or f2 is None:
             return False
         return f1 == f2
@@ -1042,22 +1039,32 @@ def _xpath_key(x: Any) -> str:
     return "".join(out)
 
 
+def _selector_paths(ident: Any) -> list[tuple[bool, list[str]]] | None:
+    """The paths of a selector (``a/b | .//c``): for each, whether it starts with ``.//`` (at
+    any depth below) and its child steps as qualified names; None for any other form."""
+    key = _xpath_key(getattr(ident, "selector", None))
+    default = getattr(getattr(ident, "selector", None), "xpath_default_namespace", None) or ""
+    out = []
+    for part in key.split("|"):
+        deep = part.startswith(".//")
+        if deep:
+            part = part[3:]
+        if "//" in part or part.startswith("/"):
+            return None
+        steps = [s for s in part.split("/") if s and s != "."]
+        if any(s.startswith("@") or "(" in s for s in steps) or (deep and not steps):
+            return None
+        out.append((deep, [s if s == "*" or s.startswith("{") else f"{{{default}}}{s}" if default else s
+                           for s in steps]))
+    return out
+
+
 def _selector_steps(ident: Any) -> list[str] | None:
     """The child steps of a selector as qualified names (None for anything but a plain child path)."""
-    key = _xpath_key(getattr(ident, "selector", None))
-    if "|" in key or "//" in key or key.startswith("/"):
+    paths = _selector_paths(ident)
+    if paths is None or len(paths) != 1 or paths[0][0]:
         return None
-    steps = [s for s in key.split("/") if s and s != "."]
-    if any(s.startswith("@") or "(" in s for s in steps):
-        return None
-    out = []
-    default = getattr(getattr(ident, "selector", None), "xpath_default_namespace", None) or ""
-    for s in steps:
-        if s == "*" or s.startswith("{"):
-            out.append(s)
-        else:
-            out.append(f"{{{default}}}{s}" if default else s)
-    return out
+    return paths[0][1]
 
 
 def _step_matches(step: str, name: str) -> bool:
@@ -1089,23 +1096,58 @@ def _word_with(builder: Builder, m: ContentModel, step: str, count: int) -> list
     return None
 
 
-def _field_types(side: Side, decl: Any, steps: list[str], ident: Any) -> tuple[Any, ...] | None:
+_MAX_SELECTED = 10_000  # declarations a descendant selector is followed through
+
+
+def _child_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
+    """The child element declarations of *decl* by name; None past a wildcard (not followed)."""
+    t = decl.type
+    if t.is_simple() or t.has_simple_content():
+        return []
+    out: list[tuple[str, Any]] = []
+    for label in side.model(t).labels:
+        if label.kind != "el":
+            return None
+        out.extend(side.element_names(label.particle))
+    return out
+
+
+def _descendant_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
+    """Every element declaration at any depth below *decl*, each once, in breadth-first order."""
+    out: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+    todo = deque([decl])
+    while todo:
+        kids = _child_decls(side, todo.popleft())
+        if kids is None:
+            return None
+        for name, sub in kids:
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                out.append((name, sub))
+                todo.append(sub)
+        if len(out) > _MAX_SELECTED:
+            return None
+    return out
+
+
+def _field_types(side: Side, decl: Any, ident: Any) -> tuple[Any, ...] | None:
     """Value-comparison keys of the fields of a constraint, or None when they cannot be followed."""
-    targets = [decl]
-    for step in steps:
-        nxt = []
-        for d in targets:
-            t = d.type
-            if t.is_simple() or t.has_simple_content():
-                continue
-            m = side.model(t)
-            for label in m.labels:
-                if label.kind != "el":
-                    return None  # a wildcard child: not followed
-                for name, sub in side.element_names(label.particle):
-                    if _step_matches(step, name):
-                        nxt.append(sub)
-        targets = nxt
+    paths = _selector_paths(ident)
+    if paths is None:
+        return None
+    targets: list[Any] = []
+    for deep, steps in paths:
+        found = [decl]
+        for i, step in enumerate(steps):
+            nxt: list[Any] = []
+            for d in found:
+                kids = _descendant_decls(side, d) if deep and i == 0 else _child_decls(side, d)
+                if kids is None:
+                    return None
+                nxt.extend(sub for name, sub in kids if _step_matches(step, name))
+            found = nxt
+        targets.extend(found)
     out: list[Any] = []
     for f in getattr(ident, "fields", None) or []:
         key = _xpath_key(f)
