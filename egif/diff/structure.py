@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from egif.diff.model import NONE, Side
+from egif.diff.model import FRESH_NS, NONE, Side
 
 HOLE = ("", NONE)  # marks where a forced particle's element goes in a word
 
@@ -146,7 +146,7 @@ class Structural:
             return out
         # anything is included in a choice (taken once) that has an including alternative
         if n.kind == "choice" and (n.lo, n.hi) == (1, 1) and o.kind != "choice":
-            for c in n.children:
+            for c in self._by_fit(o, n.children):
                 m = self._sub(o, c)
                 if m is not None:
                     return m
@@ -173,7 +173,7 @@ class Structural:
             out = Match()
             for c in o.children:
                 found = None
-                for d in n.children:
+                for d in self._by_fit(c, n.children):
                     found = self._sub(c, d)
                     if found is not None:
                         break
@@ -184,6 +184,28 @@ class Structural:
         if n.kind == "seq" and (o.lo, o.hi) == (1, 1):
             return self._seq([o], n.children)
         return None
+
+    def _by_fit(self, o: Node, alternatives: list[Node]) -> list[Node]:
+        """The alternatives of a choice in the order to try *o* against: for a wildcard, first
+        the wildcards that admit all it admits (any two wildcards pair up, so the first one
+        would otherwise be taken for all), else as written."""
+        if o.kind != "any":
+            return alternatives
+        return sorted(alternatives, key=lambda n: 2 if n.kind != "any" else self._wildcard_misfit(o, n))
+
+    def _wildcard_misfit(self, o: Node, n: Node) -> int:
+        """0 when new wildcard *n* admits every namespace old wildcard *o* does (among those
+        either schema names, the empty one and one neither names) and checks what it admits
+        no more strictly; 1 when only the namespaces fit; 2 when they do not."""
+        w1, w2 = o.particle, n.particle
+        probe = {"", FRESH_NS, self.src.schema.target_namespace or "", self.tgt.schema.target_namespace or ""}
+        probe.update(self.src.elements_by_ns, self.tgt.elements_by_ns)
+        for w in (w1, w2):
+            probe.update(x for x in (getattr(w, "namespace", None) or []) if not x.startswith("##"))
+        if any(w1.is_namespace_allowed(ns) and not w2.is_namespace_allowed(ns) for ns in probe):
+            return 2
+        lenient = {"strict": 0, "lax": 1, "skip": 2}
+        return 0 if lenient.get(w2.process_contents, 0) >= lenient.get(w1.process_contents, 0) else 1
 
     def _elements(self, o: Node, n: Node) -> Match | None:
         old_names = self.src.element_names(o.particle)
