@@ -1045,18 +1045,35 @@ def _selector_paths(ident: Any) -> list[tuple[bool, list[str]]] | None:
     key = _xpath_key(getattr(ident, "selector", None))
     default = getattr(getattr(ident, "selector", None), "xpath_default_namespace", None) or ""
     out = []
-    for part in key.split("|"):
+    for part in _outside_braces(key, "|"):
         deep = part.startswith(".//")
         if deep:
             part = part[3:]
-        if "//" in part or part.startswith("/"):
+        steps = _outside_braces(part, "/")
+        if "" in steps:  # a path from the root, or // further on
             return None
-        steps = [s for s in part.split("/") if s and s != "."]
+        steps = [s for s in steps if s != "."]
         if any(s.startswith("@") or "(" in s for s in steps) or (deep and not steps):
             return None
         out.append((deep, [s if s == "*" or s.startswith("{") else f"{{{default}}}{s}" if default else s
                            for s in steps]))
     return out
+
+
+def _outside_braces(text: str, sep: str) -> list[str]:
+    """*text* split at each *sep* that stands outside the braces of a qualified name (a
+    namespace name such as ``http://...`` holds slashes of its own)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _selector_steps(ident: Any) -> list[str] | None:
@@ -1100,20 +1117,24 @@ _MAX_SELECTED = 10_000  # declarations a descendant selector is followed through
 
 
 def _child_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
-    """The child element declarations of *decl* by name; None past a wildcard (not followed)."""
+    """The child element declarations of *decl* by name: a lax or strict wildcard stands for
+    the global declarations it reaches, a skip wildcard for none (what it admits has no type
+    in either version, so it compares values alike in both)."""
     t = decl.type
     if t.is_simple() or t.has_simple_content():
         return []
     out: list[tuple[str, Any]] = []
     for label in side.model(t).labels:
-        if label.kind != "el":
-            return None
-        out.extend(side.element_names(label.particle))
+        if label.kind == "el":
+            out.extend(side.element_names(label.particle))
+        else:
+            out.extend((name, side.elements[name]) for name in side.wildcard_names(label.particle))
     return out
 
 
 def _descendant_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
-    """Every element declaration at any depth below *decl*, each once, in breadth-first order."""
+    """Every element declaration at any depth below *decl*, each once, in breadth-first order
+    (None: too many to follow)."""
     out: list[tuple[str, Any]] = []
     seen: set[int] = set()
     todo = deque([decl])
