@@ -117,6 +117,10 @@ class DocumentGenerator:
         if parent is None:
             ns = _ns(name)
             elem = etree.Element(name, nsmap={None: ns}) if ns else etree.Element(name)  # type: ignore[dict-item]
+        elif not _ns(name) and parent.nsmap.get(None):
+            # an unqualified child under a default namespace: lxml would write it without
+            # undeclaring that namespace, and the document would put it there
+            elem = etree.SubElement(parent, name, nsmap={None: ""})  # type: ignore[dict-item]
         else:
             elem = etree.SubElement(parent, name)
         if decl.fixed is not None:

@@ -97,3 +97,26 @@ def test_a_generated_document_is_valid_under_both_schemas_of_a_full_pair(doc: by
     tree = etree.fromstring(doc)
     assert FULL_OLD.lxml_schema().validate(tree)
     assert FULL_NEW.lxml_schema().validate(tree)
+
+
+UNQUALIFIED = ResolvedSchema({"p/unq/s.xsd": b"""<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:egif:unq" version="1.0">
+  <xs:element name="R"><xs:complexType><xs:sequence>
+    <xs:element name="a" type="xs:string"/>
+    <xs:element name="b" minOccurs="0" maxOccurs="3"><xs:complexType><xs:sequence>
+      <xs:element name="c" type="xs:integer"/></xs:sequence></xs:complexType></xs:element>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>"""}, "p/unq/s.xsd")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32))
+def test_generated_documents_keep_unqualified_children_out_of_the_root_namespace(seed: int) -> None:
+    import random
+
+    from egif.generate import DocumentGenerator
+
+    doc = DocumentGenerator(UNQUALIFIED.xmlschema_schema()).document(random.Random(seed))
+    tree = etree.fromstring(doc)
+    assert [c.tag for c in tree][:1] == ["a"]
+    assert UNQUALIFIED.lxml_schema().validate(tree), doc
