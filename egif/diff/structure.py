@@ -94,6 +94,43 @@ def _norm(p: Any) -> Node:
     return node
 
 
+def _counted(n: Node) -> bool:
+    return (n.hi is not None and n.hi > 1) or n.lo > 1
+
+
+def _repeats(n: Node) -> bool:
+    return n.hi is None or n.hi > 1
+
+
+def counts_apart(n: Node | None, in_repeat: bool = False) -> bool:
+    """Whether libxml2 may accept other children than XSD says here: a group with counted
+    occurrences (a bound above one) whose content can be empty, inside a repeated group or
+    around a repeated particle. libxml2 builds such nested counters its own way (found by
+    comparing it word by word with the regular expression of random content models: every
+    model it read differently had this shape)."""
+    if n is None:
+        return False
+    if (n.kind in ("seq", "choice") and _counted(n) and n.inner_nullable
+            and (in_repeat or any(_repeats(c) for c in n.children))):
+        return True
+    return any(counts_apart(c, in_repeat or _repeats(n)) for c in n.children)
+
+
+def same_shape(a: Node | None, b: Node | None) -> bool:
+    """Whether two content trees are written alike (the same groups, bounds, names and
+    wildcards in the same order), so that libxml2 builds the same automaton for both."""
+    if a is None or b is None:
+        return a is b
+    if (a.kind, a.lo, a.hi, len(a.children)) != (b.kind, b.lo, b.hi, len(b.children)):
+        return False
+    if a.kind == "el" and getattr(a.particle, "name", None) != getattr(b.particle, "name", None):
+        return False
+    if a.kind == "any" and any(getattr(a.particle, k, None) != getattr(b.particle, k, None)
+                               for k in ("namespace", "not_namespace", "process_contents")):
+        return False
+    return all(same_shape(x, y) for x, y in zip(a.children, b.children, strict=True))
+
+
 @dataclass
 class Match:
     """A structural inclusion: element pairs to compare and wildcard pairs to check."""
@@ -293,4 +330,4 @@ def _merge(into: Match, other: Match) -> None:
     into.wildcards.extend(other.wildcards)
 
 
-__all__ = ["HOLE", "Match", "Node", "Structural", "tree"]
+__all__ = ["HOLE", "Match", "Node", "Structural", "counts_apart", "same_shape", "tree"]
