@@ -58,6 +58,20 @@ def _annotation_text(component: Any) -> str:
         elem = getattr(component, "root", elem)
     if elem is None:
         return ""
+    parts = _annotations_on(elem)
+    # and on the facets of its own simple type (a global one, or one written inside it):
+    # an enumeration value's documentation is what a code list's readers look up
+    simple = elem if elem.tag == f"{{{XSD}}}simpleType" else elem.find(f"{{{XSD}}}simpleType")
+    for facet in () if simple is None else simple.iterfind(f"{{{XSD}}}restriction/*"):
+        notes = _annotations_on(facet) if facet.tag != f"{{{XSD}}}annotation" else []
+        if notes:
+            label = f"{str(facet.tag).rpartition('}')[2]} {facet.get('value')!r}"
+            parts.extend(f"{label}: {note}" for note in notes)
+    return "\n".join(parts)
+
+
+def _annotations_on(elem: Any) -> list[str]:
+    """The documentation and appinfo of the xs:annotation children of one XSD element."""
     parts: list[str] = []
     for ann in elem:
         if ann.tag != f"{{{XSD}}}annotation":
@@ -67,7 +81,7 @@ def _annotation_text(component: Any) -> str:
                 parts.append(" ".join("".join(child.itertext()).split()))
             elif child.tag == f"{{{XSD}}}appinfo":
                 parts.append(" ".join(ElementTree.tostring(child, encoding="unicode").split()))
-    return "\n".join(parts)
+    return parts
 
 
 class Comparer:
