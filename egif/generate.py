@@ -78,11 +78,14 @@ class DocumentGenerator:
 
     # -- roots -------------------------------------------------------------
     def roots(self) -> list[str]:
-        """Qualified names of the non-abstract global elements of the main namespace."""
+        """Qualified names of the non-abstract global elements of the main namespace: those the
+        main document declares itself, when it declares any (a message schema's root rather
+        than the helpers its included files declare beside it)."""
         tns = self.schema.target_namespace or ""
         names = [q for q, e in self.maps.elements.items()
                  if _ns(q) == tns and not e.abstract]
-        return sorted(names)
+        own = [q for q in names if getattr(self.maps.elements[q], "schema", None) is self.schema]
+        return sorted(own or names)
 
     def element_decl(self, name: str) -> Any:
         decl = self.maps.elements.get(name)
@@ -244,6 +247,11 @@ class DocumentGenerator:
             return str(rng.choice(enum))
         patterns = _patterns(t)
         if patterns:
+            # a pattern over a date or a number says how it is written, not what it is: a
+            # string drawn from the pattern alone is seldom a date (month 38), so every other
+            # try takes a value of the type and lets the check hold it to the pattern
+            if _primitive_name(t) not in _FROM_PATTERN and rng.random() < 0.5:
+                return self._by_builtin(rng, t)
             return self._from_pattern(rng, rng.choice(patterns))
         return self._by_builtin(rng, t)
 
@@ -271,6 +279,14 @@ class DocumentGenerator:
         pname = (prim.name if prim is not None else "").rsplit("}", 1)[-1]
         maker = _BUILTIN_MAKERS.get(pname, _string)
         return str(maker(rng, t))
+
+
+_FROM_PATTERN = frozenset({"string", "anyURI", "QName", "NOTATION", ""})  # any string of the pattern may do
+
+
+def _primitive_name(t: Any) -> str:
+    prim = getattr(t, "primitive_type", None)
+    return str(getattr(prim, "name", "") or "").rsplit("}", 1)[-1]
 
 
 def list_item_type(t: Any) -> Any:

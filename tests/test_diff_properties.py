@@ -120,3 +120,39 @@ def test_generated_documents_keep_unqualified_children_out_of_the_root_namespace
     tree = etree.fromstring(doc)
     assert [c.tag for c in tree][:1] == ["a"]
     assert UNQUALIFIED.lxml_schema().validate(tree), doc
+
+
+MESSAGE = ResolvedSchema({
+    "p/msg/message.xsd": b"""<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:egif:msg" xmlns="urn:egif:msg"
+           elementFormDefault="qualified">
+  <xs:include schemaLocation="helpers.xsd"/>
+  <xs:element name="Message"><xs:complexType><xs:sequence>
+    <xs:element name="sent" type="Stamp"/>
+    <xs:element name="amount"><xs:simpleType><xs:restriction base="xs:decimal">
+      <xs:pattern value="\\d{1,4}\\.\\d{2}"/></xs:restriction></xs:simpleType></xs:element>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>""",
+    "p/msg/helpers.xsd": b"""<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:egif:msg" xmlns="urn:egif:msg">
+  <xs:element name="note" type="xs:string"/>
+  <xs:simpleType name="Stamp"><xs:restriction base="xs:dateTime">
+    <xs:pattern value="\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}"/></xs:restriction></xs:simpleType>
+</xs:schema>"""}, "p/msg/message.xsd")
+
+
+def test_generated_roots_are_the_main_documents_own() -> None:
+    from egif.generate import DocumentGenerator
+
+    assert DocumentGenerator(MESSAGE.xmlschema_schema()).roots() == ["{urn:egif:msg}Message"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32))
+def test_generated_dates_and_numbers_under_a_pattern_are_valid(seed: int) -> None:
+    import random
+
+    from egif.generate import DocumentGenerator
+
+    doc = DocumentGenerator(MESSAGE.xmlschema_schema()).document(random.Random(seed))
+    assert MESSAGE.lxml_schema().validate(etree.fromstring(doc)), doc
