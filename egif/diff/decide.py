@@ -1063,7 +1063,7 @@ def _selector_paths(ident: Any) -> list[tuple[bool, list[str]]] | None:
         if "" in steps:  # a path from the root, or // further on
             return None
         steps = [s for s in steps if s != "."]
-        if any(s.startswith("@") or "(" in s for s in steps) or (deep and not steps):
+        if any(s.startswith("@") or "(" in s or "::" in s for s in steps) or (deep and not steps):
             return None
         out.append((deep, [s if s == "*" or s.startswith("{") else f"{{{default}}}{s}" if default else s
                            for s in steps]))
@@ -1126,7 +1126,7 @@ def _word_with(builder: Builder, m: ContentModel, step: str, count: int) -> list
 _MAX_SELECTED = 10_000  # declarations a descendant selector is followed through
 
 
-def _child_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
+def _child_decls(side: Side, decl: Any) -> list[tuple[str, Any]]:
     """The child element declarations of *decl* by name: a lax or strict wildcard stands for
     the global declarations it reaches, a skip wildcard for none (what it admits has no type
     in either version, so it compares values alike in both)."""
@@ -1149,10 +1149,7 @@ def _descendant_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
     seen: set[int] = set()
     todo = deque([decl])
     while todo:
-        kids = _child_decls(side, todo.popleft())
-        if kids is None:
-            return None
-        for name, sub in kids:
+        for name, sub in _child_decls(side, todo.popleft()):
             if id(sub) not in seen:
                 seen.add(id(sub))
                 out.append((name, sub))
