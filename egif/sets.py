@@ -144,17 +144,19 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
         raise InputError(f"holds more than {MAX_SET_FILES} schema files", file=directory)
     source = LocalSource()
     docs: dict[str, Any] = {}
+    left_out: dict[str, Any] = {}  # read all the same: what they include is left out with them
     skipped: list[tuple[str, str]] = []
     for path in candidates:
         rel = path.relative_to(root).as_posix()
-        if rel in leave_out:
-            skipped.append((rel, "left out by the manifest"))
-            continue
         try:
             tree = parse_schema_bytes(read_file(path, limit=MAX_SCHEMA_FILE_BYTES, what="schema document"),
                                       str(path))
         except EgifError as exc:
-            skipped.append((rel, exc.message))
+            skipped.append((rel, "left out by the manifest" if rel in leave_out else exc.message))
+            continue
+        if rel in leave_out:
+            skipped.append((rel, "left out by the manifest"))
+            left_out[rel] = tree.getroot()
             continue
         if tree.getroot().tag != f"{{{XSD_NS}}}schema":
             skipped.append((rel, "not an XML Schema document"))
@@ -188,6 +190,18 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
             kind = DIRECTIVE_TAGS[str(elem.tag)]
             edges.setdefault(rel, []).append((kind, target))
             (imported if kind == "import" else included).add(target)
+    for rel, schema in left_out.items():
+        # a document the manifest leaves out takes the parts it includes with it: they are
+        # no modules of their own (its imports stay modules, as anything nothing refers to)
+        for elem in iter_directives(schema):
+            loc = elem.get("schemaLocation")
+            target_key = source.locate(str(root / rel), loc) if loc else None
+            if target_key is None or DIRECTIVE_TAGS[str(elem.tag)] == "import":
+                continue
+            try:
+                included.add(Path(target_key).relative_to(root).as_posix())
+            except ValueError:
+                continue
     module_paths = [rel for rel in docs if rel in imported or rel not in included]
     parts = sorted(rel for rel in docs if rel not in module_paths)
 
@@ -268,10 +282,6 @@ def _add_module(registry: Registry, root: Path, module: SetModule, dry_run: bool
         return SetEntry(module, "conflict", (
             f"not added: {module.ref} is already registered with other content (digest "
             f"{stored.digest[:12]}); modules importing it keep the published file"))
-    except EgifError as exc:
-        # all or nothing: say how to register the rest without this module
-        raise type(exc)(f"{exc.message} (module {module.path} of the set: fix it, or list it under "
-                        f"\"skip\" in {MANIFEST_NAME} to register the rest)", file=exc.file) from None
     if result.created:
         return SetEntry(module, "added", f"{'would add' if dry_run else 'added'} {module.ref}", result)
     return SetEntry(module, "unchanged", f"unchanged: {module.ref} is already stored with this content", result)
@@ -288,13 +298,35 @@ def add_set(registry: Registry, directory: str | Path, *, manifest: Path | None 
     entries: list[SetEntry] = []
     try:
         with registry.store.transaction():
+            # every module is tried (an add that fails stores nothing), so that one answer
+            # names all that do not register, not the first of them
+            failed: list[tuple[SetModule, EgifError]] = []
             for module in modules:
-                entries.append(_add_module(registry, root, module, dry_run, actor))
+                try:
+                    entries.append(_add_module(registry, root, module, dry_run, actor))
+                except EgifError as exc:
+                    failed.append((module, exc))
+            if failed:
+                raise _not_registered(folder, failed)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         registry.forget_cache()
     return SetResult(str(folder), tuple(entries), tuple(parts), tuple(skipped), dry_run)
+
+
+def _not_registered(folder: Path, failed: list[tuple[SetModule, EgifError]]) -> EgifError:
+    """One error for the modules of a set that did not register (all or nothing)."""
+    module, first = failed[0]
+    if len(failed) == 1:
+        return type(first)(f"{first.message} (module {module.path} of the set: fix it, or list it under "
+                           f"\"skip\" in {MANIFEST_NAME} to register the rest)", file=first.file)
+    paths = [m.path for m, _e in failed]
+    reasons = "; ".join(f"{m.path}: {e.message}" for m, e in failed)
+    skip = ", ".join(f'"{p}"' for p in paths)
+    return type(first)(f"{len(failed)} modules of the set do not register: {reasons} (fix them, or list them "
+                       f"under \"skip\" in {MANIFEST_NAME} to register the rest: {{\"skip\": [{skip}]}})",
+                       file=str(folder))
 
 
 __all__ = [

@@ -229,6 +229,31 @@ def test_add_set_is_one_transaction(registry: Registry, tmp_path: Path) -> None:
     assert "AddressTypes@2.0" in [str(v.ref) for v in registry.list()]
 
 
+def test_every_module_that_does_not_register_is_named_at_once(registry: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "set"
+    shutil.copytree(PUBLISHED / "ratebill", folder)
+    for name, old, new in (("ContactTypes-v1-3.xsd", 'type="core:YesNoType"', 'type="core:NoSuchType"'),
+                           ("RateBillReturn-v3-1d.xsd", 'type="rb:EntryStructure"', 'type="rb:Missing"')):
+        path = folder / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    before = [str(v.ref) for v in registry.list()]
+    with pytest.raises(SchemaCompileError) as caught:
+        add_set(registry, folder)
+    message = caught.value.message
+    assert "modules of the set do not register" in message
+    assert "ContactTypes-v1-3.xsd: " in message and "RateBillReturn-v3-1d.xsd: " in message
+    assert [str(v.ref) for v in registry.list()] == before  # still all or nothing
+    # the list the error ends with is a manifest that registers the rest in one more run
+    snippet = message[message.index('{"skip": ['):].rstrip(")")
+    (folder / "egif-set.json").write_text(snippet, encoding="utf-8")
+    result = add_set(registry, folder)
+    added = {e.module.path for e in result.entries}
+    assert "ContactTypes-v1-3.xsd" not in added and "RateBillReturn-v3-1d.xsd" not in added
+    # the parts only the left-out main document includes are left out with it, not made modules
+    assert not added & {"RBcore-v3-1d.xsd", "RBcodes-v3-1d.xsd", "RBcommon-v3-1d.xsd"}
+    assert "CommonSimpleTypes@1.3" in [str(v.ref) for v in registry.list()]
+
+
 def test_a_republished_module_that_conflicts_is_kept_as_published(empty_registry: Registry,
                                                                  tmp_path: Path) -> None:
     add_set(empty_registry, PUBLISHED / "ratebill")
