@@ -507,6 +507,8 @@ class Decider:
             spaces.discard(XSI)
             classes += [("ns", s) for s in sorted(spaces)] + [("other",)]
         for c in classes:
+            if isinstance(c, str) and c in a1 and c in a2 and _same_attribute_values(a1[c], a2[c]):
+                continue  # the same declared values on both sides (the usual case): nothing to decide
             l1 = self._attr_lang(self.src, a1, w1, c)
             if l1 is None:
                 continue
@@ -1121,6 +1123,15 @@ def _word_with(builder: Builder, m: ContentModel, step: str, count: int) -> list
             seen.add(key)
             queue.append((nxt, min(k2, count), [*word, (symbol, rule)]))
     return None
+
+
+def _same_attribute_values(a: Any, b: Any) -> bool:
+    """Whether two attribute uses accept the same values: the same fixed value, if any, and
+    types whose signatures (everything their accepted strings depend on) are equal."""
+    try:
+        return bool(a.fixed == b.fixed and type_signature(a.type) == type_signature(b.type))
+    except (Unknown, NotModelled):
+        return False
 
 
 _MAX_SELECTED = 10_000  # declarations a descendant selector is followed through

@@ -152,7 +152,28 @@ class Structural:
             return Match() if n is None or n.nullable else None
         if n is None:
             return Match() if o.inner_nullable and o.kind != "el" and not o.children else None
+        if same_shape(o, n):
+            # written alike (an unchanged model, the usual case between versions): each
+            # particle stands for its counterpart, found in one walk instead of a search
+            paired = self._paired(o, n, Match())
+            if paired is not None:
+                return paired
         return self._sub(o, n)
+
+    def _paired(self, o: Node, n: Node, into: Match) -> Match | None:
+        """The match of two trees of the same shape, particle for particle; None when an
+        element's names differ (substitution groups), for the general search to decide."""
+        if o.kind == "el":
+            m = self._elements(o, n)
+            if m is None:
+                return None
+            _merge(into, m)
+        elif o.kind == "any":
+            into.wildcards.append((o, n))
+        for a, b in zip(o.children, n.children, strict=True):
+            if self._paired(a, b, into) is None:
+                return None
+        return into
 
     def _sub(self, o: Node, n: Node) -> Match | None:
         key = (id(o), id(n))
