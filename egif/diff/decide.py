@@ -772,7 +772,34 @@ class Decider:
             def build(c: int = count) -> etree._Element | None:
                 return self._instance_with_path(ob.name, e1, steps, c)
             out.append(build)
+
+        def twice_with_fields() -> etree._Element | None:
+            # the smallest instance leaves optional attributes out, and a field that is absent
+            # makes no duplicate: the selected element twice, each with the same field values
+            el = self._instance_with_path(ob.name, e1, steps, 2)
+            return el if el is not None and self._fill_fields(el, e1, steps, ident) else None
+
+        out.insert(1, twice_with_fields)
         return out
+
+    def _fill_fields(self, el: etree._Element, decl: Any, steps: list[str], ident: Any) -> bool:
+        """Give the nodes *steps* select under *el* every attribute field the constraint names,
+        the same smallest value on each; False when one cannot be given."""
+        nodes, decls = [el], [decl]
+        for step in steps:
+            nodes = [c for n in nodes for c in n if isinstance(c.tag, str) and _step_matches(step, c.tag)]
+            decls = [sub for d in decls for name, sub in _child_decls(self.src, d) if _step_matches(step, name)]
+        fields = [_xpath_key(f) for f in getattr(ident, "fields", None) or []]
+        if not nodes or not decls or not all(f.startswith("@") for f in fields):
+            return False
+        for f in fields:
+            attr = _attribute_uses(decls[0].type)[0].get(f[1:])
+            value = self.b1.attribute_value(attr) if attr is not None else None
+            if value is None:
+                return False
+            for node in nodes:
+                node.set(f[1:], value)
+        return True
 
     def _selects_at_most_one(self, decl: Any, ident: Any) -> bool:
         """Whether the selector provably picks at most one node under ``decl`` (source side)."""
