@@ -148,6 +148,17 @@ def test_unsupported_schematron_refused() -> None:
         load_rules([("inc.sch", include)])
 
 
+def test_rules_may_not_use_exslt_regular_expressions() -> None:
+    """EXSLT's re:test runs on Python's regular expressions, where a pattern of a published
+    rule could stall every validation for hours: refused when the rules are read."""
+    sch = b"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+      <sch:ns prefix="re" uri="http://exslt.org/regular-expressions"/>
+      <sch:pattern><sch:rule context="a"><sch:assert test="re:test(., '^(a+)+$')">x</sch:assert></sch:rule>
+      </sch:pattern></sch:schema>"""
+    with pytest.raises(InputError, match="EXSLT's regular expressions"):
+        load_rules([("redos.sch", sch)])
+
+
 def _rule_doc(start: tuple[int, str], end: tuple[int, str]) -> bytes:
     def rng(tag: str, n: int, s: str) -> str:
         return f"<{tag}><Number>{n}</Number>" + (f"<Suffix>{s}</Suffix>" if s else "") + f"</{tag}>"

@@ -212,7 +212,7 @@ class Program:
             expr = fold_constants(with_today(expr, today))
             needs = "seen" in expr or "record-count" in expr
             try:
-                compiled = etree.XPath(expr, namespaces=ns,
+                compiled = etree.XPath(expr, namespaces=ns, regexp=False,  # (no EXSLT regular expressions)
                                        extensions=self._extensions(check) if needs else None)
             except etree.XPathSyntaxError as exc:
                 raise SchemaCompileError(f"rule {rule.context!r}: {exc}", file=pattern.source) from None
@@ -369,7 +369,7 @@ class Program:
         try:
             # a truth value: no string result to tie to a node, so the arguments of the calls
             # back into Python come as plain strings (a smart string costs a microsecond a call)
-            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None),
+            return _XPath(etree.XPath(expr, namespaces=namespaces, extensions=self._extensions(None), regexp=False,
                                       smart_strings=False), "$" in expr)
         except etree.XPathSyntaxError:
             return None

@@ -41,6 +41,7 @@ SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 EGIF_FN_NS = "urn:egif:schematron"
 _S = f"{{{SCH_NS}}}"
 _ALLOWED_BINDINGS = {None, "", "xslt", "xslt1", "xpath", "exslt"}
+EXSLT_REGEXP_NS = "http://exslt.org/regular-expressions"
 _MAX_INLINED = 20_000  # characters of a test with its lets written in
 
 
@@ -249,11 +250,16 @@ def _compile(name: str, data: bytes, first_index: int) -> list[Pattern]:
         prefix, uri = ns.get("prefix"), ns.get("uri")
         if not prefix or uri is None:
             raise SchemaCompileError("sch:ns needs prefix and uri", file=name)
+        if uri == EXSLT_REGEXP_NS:
+            raise SchemaCompileError(
+                f"sch:ns {prefix!r} binds EXSLT's regular expressions ({uri}), which rules may not use: "
+                "they would run on Python's regular expressions, where one pattern can take hours; "
+                "use the schema's xs:pattern for what a value looks like", file=name)
         namespaces[prefix] = uri
 
     def check_xpath(expr: str, what: str, line: int | None) -> None:
         try:
-            etree.XPath(expr, namespaces=namespaces)
+            etree.XPath(expr, namespaces=namespaces, regexp=False)
         except etree.XPathSyntaxError as exc:
             raise SchemaCompileError(f"{what} {expr!r} is not valid XPath 1.0: {exc}", file=name) from None
         if what in ("test", "let") and _positional_outside_predicates(expr):
