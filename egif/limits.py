@@ -32,6 +32,14 @@ MAX_SCHEMA_FILE_BYTES = 16 * MIB
 #: engine, which never reads the file into memory.
 MAX_DOCUMENT_BYTES = 2**31 - 1
 
+#: Markup in a document the validator parses into one tree (one that is not a
+#: collection, so not streamed): ``<`` characters, which bound its elements.
+#: libxml2 spends about 150 bytes on the smallest element, so 100 MiB of
+#: ``<i/>`` (a 105 KB gzip file) became a 3.9 GB tree; 2,000,000 keeps a tree
+#: near 300 MB. Real messages and documents hold far fewer; exports of many
+#: records are collections and streamed.
+MAX_WHOLE_DOCUMENT_MARKUP = 2_000_000
+
 #: ``index.json`` (or a pinned snapshot) of a published registry.
 MAX_INDEX_BYTES = 64 * MIB
 
@@ -291,6 +299,7 @@ __all__ = [
     "MAX_SCHEMA_FILE_BYTES",
     "MAX_SHOWN_METADATA_VALUES",
     "MAX_SHOWN_VALUE_CHARS",
+    "MAX_WHOLE_DOCUMENT_MARKUP",
     "check_component_count",
     "check_member_paths",
     "compiled_component_count",

@@ -131,6 +131,32 @@ def test_stdin_is_the_way_to_stream(egif_cli: Any) -> None:
 
 
 # -- nesting --------------------------------------------------------------------------------
+def test_a_document_read_as_one_tree_is_bounded_in_elements(registry: Registry, egif_cli: Any,
+                                                             tmp_path: Path) -> None:
+    """A root that is no collection is parsed whole: a gzip file of a few kilobytes holding
+    millions of empty elements made a tree of gigabytes; it is refused after a count of its
+    tags, before its bytes are read into memory."""
+    import gzip
+
+    from egif import Validator
+    from egif.limits import MAX_WHOLE_DOCUMENT_MARKUP
+
+    head = b'<BS7666Address xmlns="http://www.govtalk.gov.uk/people/bs7666">'
+    bomb = tmp_path / "address.xml.gz"
+    bomb.write_bytes(gzip.compress(head + b"<i/>" * (MAX_WHOLE_DOCUMENT_MARKUP + 1) + b"</BS7666Address>"))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(UnsafeInputError) as info:
+        Validator.for_version(registry, "BS7666@2.0").check(str(bomb))
+    one_line(info.value, "address.xml.gz", f"{MAX_WHOLE_DOCUMENT_MARKUP:,} tags")
+    out = egif_cli("validate", str(bomb))
+    assert out.returncode == 2 and "over" not in out.stderr and "tags" in out.stdout
+    # under the limit the same shape is checked as usual (an error: i is no child of an address)
+    ok = tmp_path / "small.xml"
+    ok.write_bytes(head + b"<i/>" * 300_000 + b"</BS7666Address>")
+    found = Validator.for_version(registry, "BS7666@2.0").check(str(ok))
+    assert found.errors and found.errors[0].rule.startswith("xsd:")
+
+
 def test_deep_json_is_refused_before_decoding() -> None:
     for deep in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000, b"]" * 10 + b"[" * 100_000):
         with pytest.raises(UnsafeInputError) as info:

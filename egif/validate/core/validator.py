@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from egif.errors import DocumentInvalid, InputError, UnsafeInputError
+from egif.limits import MAX_WHOLE_DOCUMENT_MARKUP
 from egif.model import Finding, SchemaRef, SchemaVersion, Severity, Status
 from egif.registry import Registry
 from egif.resolve import ResolvedSchema
@@ -420,8 +421,10 @@ class Validator:
         """A document that is not a collection: parsed whole, XSD, then the rules."""
         from egif.validate import xsd  # here: a document without findings never needs it
 
-        data = doc.data()
         name = doc.label
+        if doc.size > 1 << 20:
+            _check_markup(doc)  # before the bytes are read into memory
+        data = doc.data()
         if len(data) > 1 << 20:
             at = attribute_flood(data)
             if at is not None:
@@ -477,6 +480,19 @@ def job_count(jobs: int | None) -> int:
 def _cores() -> int:
     """The machine's cores (asking costs some 10 us, more than checking a small document's rules)."""
     return os.cpu_count() or 1
+
+
+def _check_markup(doc: Input, piece: int = 8 << 20) -> None:
+    """Refuse a document read as one tree whose ``<`` characters (a bound on its elements,
+    and so on the tree's memory) pass ``MAX_WHOLE_DOCUMENT_MARKUP``, counted a piece at a
+    time and stopped at the limit."""
+    markup = 0
+    for offset in range(0, doc.size, piece):
+        markup += doc.reader.read(offset, piece).count(b"<")
+        if markup > MAX_WHOLE_DOCUMENT_MARKUP:
+            raise UnsafeInputError(
+                f"refused: the document is no collection egif streams, and it holds more than "
+                f"{MAX_WHOLE_DOCUMENT_MARKUP:,} tags, the limit for a document read as one tree", file=doc.label)
 
 
 def _line(el: etree._Element | None) -> int | None:
