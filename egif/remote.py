@@ -102,6 +102,9 @@ class PullLimits:
     """Bounds on what one pull may cost."""
 
     timeout: float = 30.0  # seconds, for connecting and for each read
+    # seconds for one file from request to last byte (None: 20 times *timeout*): a publisher
+    # sending a byte now and then, each within the read timeout, is given up on
+    deadline: float | None = None
     retries: int = 2  # extra attempts after a transient failure
     backoff: float = 0.2  # seconds before the first retry, doubled each time
     max_index_bytes: int = MAX_INDEX_BYTES
@@ -176,6 +179,33 @@ def normalise_url(url: str) -> str:
     if not text.endswith("/"):
         text += "/"
     return text
+
+
+def _pieces(resp: requests.Response) -> Iterator[bytes]:
+    """The body of a streamed response, decoded, a piece at a time as it arrives: urllib3's
+    ``read1`` returns what one read brings (``iter_content`` waits for a whole chunk, so a
+    body trickling in would never come back to the caller to be timed)."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:  # an older urllib3
+        yield from resp.iter_content(65536)
+        return
+    from urllib3 import exceptions as u3
+
+    try:
+        while True:
+            piece = read1(65536, decode_content=True)
+            if not piece:
+                return
+            yield piece
+    # the errors requests' own iter_content turns these into, which the caller tells apart
+    except u3.ReadTimeoutError as exc:
+        raise requests.ConnectionError(exc) from None
+    except u3.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except u3.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except u3.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from None
 
 
 class _Fetcher:
@@ -253,12 +283,17 @@ class _Fetcher:
                                   file=url)
             chunks: list[bytes] = []
             size = 0
+            deadline = self.limits.deadline if self.limits.deadline is not None else 20 * self.limits.timeout
+            started = time.monotonic()
             try:
-                for chunk in resp.iter_content(65536):
+                for chunk in _pieces(resp):
                     size += len(chunk)
                     if size > limit:
                         raise RemoteError(f"{what}: more than the limit of {limit} bytes", file=url)
                     chunks.append(chunk)
+                    if time.monotonic() - started > deadline:
+                        raise RemoteError(f"{what}: too slow: {size} bytes in more than {deadline:g} s, the "
+                                          "limit for one file (each read came within the timeout)", file=url)
             except requests.Timeout:
                 raise _Transient(f"stalled: no data within {self.limits.timeout:g} s") from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:

@@ -348,6 +348,49 @@ def test_an_oversized_object_is_refused(evil, consumer, marker: Path) -> None:
     assert dump(path) == before
 
 
+def test_a_publisher_trickling_bytes_is_given_up_on(consumer) -> None:
+    """Each byte within the read timeout, the whole never: one file may take *deadline*."""
+    import http.server
+    import threading
+    import time
+
+    stop = threading.Event()
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            while not stop.is_set():
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    reg, path = consumer
+    before = dump(path)
+    started = time.monotonic()
+    try:
+        with pytest.raises(EgifError, match="too slow") as info:
+            pull(reg, f"http://127.0.0.1:{server.server_address[1]}/",
+                 limits=PullLimits(timeout=1.0, deadline=1.5, retries=0))
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 10
+    assert "\n" not in str(info.value)
+    assert dump(path) == before
+
+
 # -- what a publisher's history may do here ---------------------------------------------------
 def test_publisher_approvals_do_not_count_in_a_local_consultation(evil, consumer, marker: Path) -> None:
     from egif.config import ConfigEditor
