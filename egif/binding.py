@@ -86,7 +86,12 @@ class Source(Protocol):
 
 
 class LocalSource:
-    """Files on the local disk, named by the user: relative and absolute paths are allowed."""
+    """Files on the local disk, named by the user: relative and absolute paths are allowed,
+    or, given *within* (a set's folder), only files inside that folder once symbolic links
+    are followed: a location leading anywhere else is refused."""
+
+    def __init__(self, within: Path | None = None) -> None:
+        self.within = within.expanduser().resolve() if within is not None else None
 
     def key_of(self, path: str | Path) -> str:
         return str(Path(path).expanduser().resolve())
@@ -97,7 +102,11 @@ class LocalSource:
             loc = re.sub(r"^file:(//)?", "", loc)
         elif _URL_RE.match(loc) and not _DRIVE_RE.match(loc):
             return None
-        return str((Path(base).parent / loc).resolve())
+        target = (Path(base).parent / loc).resolve()
+        if self.within is not None and not target.is_relative_to(self.within):
+            raise InputError(f"schemaLocation {location!r} leads outside the set's folder {self.within}",
+                             file=base)
+        return str(target)
 
     def exists(self, key: str) -> bool:
         return Path(key).is_file()

@@ -419,10 +419,11 @@ class Registry:
     def add(self, main: str | Path, *, name: str, version: str,
             imports: Mapping[str, str | SchemaRef | Path] | None = None,
             files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
-            title: str | None = None, actor: str | None = None) -> AddResult:
+            title: str | None = None, actor: str | None = None, within: str | Path | None = None) -> AddResult:
         """Store a schema and the documents it includes, binding each import, as a draft.
 
-        Documents are read from the local disk, or, with ``files``, only from
+        Documents are read from the local disk (with ``within``, a folder, only from inside
+        it: a schemaLocation leading elsewhere is refused), or, with ``files``, only from
         that mapping of relative paths to bytes (``main`` is then one of its
         keys and nothing outside it is ever read).  Each imported namespace is
         bound by the first rule that applies (see :mod:`egif.binding`):
@@ -437,13 +438,15 @@ class Registry:
         :class:`egif.lifecycle.Lifecycle`, whose guards and approvals apply.
         """
         return self._add(main, name=name, version=version, imports=imports, files=files,
-                         prefer_registered=prefer_registered, title=title, actor=self.acting_as(actor))
+                         prefer_registered=prefer_registered, title=title, actor=self.acting_as(actor),
+                         within=within)
 
     def _add(self, main: str | Path, *, name: str, version: str,
              imports: Mapping[str, str | SchemaRef | Path] | None = None,
              files: Mapping[str, bytes] | None = None, prefer_registered: bool = False,
              status: Status | str = Status.DRAFT, title: str | None = None,
-             successor: str | None = None, actor: str | None = None, via: str | None = None) -> AddResult:
+             successor: str | None = None, actor: str | None = None, via: str | None = None,
+             within: str | Path | None = None) -> AddResult:
         """``add`` with a status decided elsewhere: the administrative paths only.
 
         Seeding the shipped standards (``via="shipped"``) and applying a
@@ -467,7 +470,7 @@ class Registry:
             if not source.exists(main_key):
                 raise InputError("the main file is not in the file set", file=main_label)
         else:
-            source = LocalSource()
+            source = LocalSource(Path(within) if within is not None else None)
             main_path = Path(main).expanduser()
             main_label = str(main_path)
             if not main_path.exists():

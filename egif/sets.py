@@ -142,12 +142,15 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
     candidates = sorted(p for p in root.rglob("*") if p.suffix.lower() == ".xsd" and p.is_file())
     if len(candidates) > MAX_SET_FILES:
         raise InputError(f"holds more than {MAX_SET_FILES} schema files", file=directory)
-    source = LocalSource()
+    source = LocalSource(root)
     docs: dict[str, Any] = {}
     left_out: dict[str, Any] = {}  # read all the same: what they include is left out with them
     skipped: list[tuple[str, str]] = []
     for path in candidates:
         rel = path.relative_to(root).as_posix()
+        if not path.resolve().is_relative_to(root):
+            skipped.append((rel, "a symbolic link leading outside the set's folder: not read"))
+            continue
         try:
             tree = parse_schema_bytes(read_file(path, limit=MAX_SCHEMA_FILE_BYTES, what="schema document"),
                                       str(path))
@@ -183,8 +186,8 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
                 continue
             try:
                 target = Path(target_key).relative_to(root).as_posix()
-            except ValueError:
-                continue  # outside the set: the add will bind or refuse it
+            except ValueError:  # pragma: no cover - locate refuses a location outside the set
+                continue
             if target not in docs:
                 continue
             kind = DIRECTIVE_TAGS[str(elem.tag)]
@@ -195,7 +198,10 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
         # no modules of their own (its imports stay modules, as anything nothing refers to)
         for elem in iter_directives(schema):
             loc = elem.get("schemaLocation")
-            target_key = source.locate(str(root / rel), loc) if loc else None
+            try:
+                target_key = source.locate(str(root / rel), loc) if loc else None
+            except InputError:
+                continue  # leads outside the set: nothing of the set to leave out with it
             if target_key is None or DIRECTIVE_TAGS[str(elem.tag)] == "import":
                 continue
             try:
@@ -276,7 +282,8 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
 def _add_module(registry: Registry, root: Path, module: SetModule, dry_run: bool,
                 actor: str | None) -> SetEntry:
     try:
-        result = registry.add(root / module.path, name=module.name, version=module.version, actor=actor)
+        result = registry.add(root / module.path, name=module.name, version=module.version, actor=actor,
+                              within=root)
     except Conflict:
         stored = registry.get(module.ref)
         return SetEntry(module, "conflict", (

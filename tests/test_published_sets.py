@@ -24,7 +24,7 @@ import pytest
 import xmlschema
 from lxml import etree
 
-from egif import InputError, Registry, SchemaCompileError
+from egif import EgifError, InputError, Registry, SchemaCompileError
 from egif.model import parse_version, version_order
 from egif.sets import add_set
 
@@ -252,6 +252,30 @@ def test_every_module_that_does_not_register_is_named_at_once(registry: Registry
     # the parts only the left-out main document includes are left out with it, not made modules
     assert not added & {"RBcore-v3-1d.xsd", "RBcodes-v3-1d.xsd", "RBcommon-v3-1d.xsd"}
     assert "CommonSimpleTypes@1.3" in [str(v.ref) for v in registry.list()]
+
+
+@pytest.mark.parametrize("how", ["climbs out", "absolute", "file URL", "symbolic link"])
+def test_a_set_reads_nothing_outside_its_folder(empty_registry: Registry, tmp_path: Path, how: str) -> None:
+    """A published set is its folder: an include or import leading out of it (by .., an
+    absolute path, a file: URL or a symbolic link) is refused, and the file there is never
+    stored (a stored file would be published with the registry)."""
+    secret = tmp_path / "elsewhere" / "Secret.xsd"
+    secret.parent.mkdir()
+    secret.write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t:secret">'
+                      '<xs:element name="Secret" type="xs:string"/></xs:schema>', encoding="utf-8")
+    folder = tmp_path / "set"
+    folder.mkdir()
+    location = {"climbs out": "../elsewhere/Secret.xsd", "absolute": str(secret),
+                "file URL": secret.as_uri(), "symbolic link": "Linked.xsd"}[how]
+    if how == "symbolic link":
+        (folder / "Linked.xsd").symlink_to(secret)
+    (folder / "Main.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t:main">'
+        f'<xs:import namespace="urn:t:secret" schemaLocation="{location}"/>'
+        '<xs:element name="Main" type="xs:string"/></xs:schema>', encoding="utf-8")
+    with pytest.raises(EgifError, match="outside the set's folder"):
+        add_set(empty_registry, folder)
+    assert not [v for v in empty_registry.list() if v.namespace == "urn:t:secret"]
 
 
 def test_a_republished_module_that_conflicts_is_kept_as_published(empty_registry: Registry,
