@@ -181,6 +181,15 @@ def normalise_url(url: str) -> str:
     return text
 
 
+MAX_REDIRECTS = 10  # within one origin
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
 def _pieces(resp: requests.Response) -> Iterator[bytes]:
     """The body of a streamed response, decoded, a piece at a time as it arrives: urllib3's
     ``read1`` returns what one read brings (``iter_content`` waits for a whole chunk, so a
@@ -259,9 +268,7 @@ class _Fetcher:
         if url.startswith("file:"):
             return 200, self._count(self._read_local(url, limit=limit, what=what), url), {}
         try:
-            resp = self.session().get(url, headers=dict(headers or {}), stream=True,
-                                      timeout=(self.limits.timeout, self.limits.timeout),
-                                      allow_redirects=True)
+            resp = self._get_following(url, headers)
         except requests.Timeout:
             raise _Transient(f"no answer within {self.limits.timeout:g} s") from None
         except requests.ConnectionError as exc:
@@ -307,6 +314,23 @@ class _Fetcher:
             if declared is not None and declared.isdigit() and int(declared) != len(body):
                 raise _Transient(f"truncated: got {len(body)} of {declared} bytes")
             return resp.status_code, self._count(body, url), resp.headers
+
+    def _get_following(self, url: str, headers: Mapping[str, str] | None) -> requests.Response:
+        """GET *url*, following redirects only within its own origin (scheme, host and port):
+        a publisher must not aim a consumer's requests at other hosts, its internal network
+        included."""
+        origin = _origin(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = self.session().get(url, headers=dict(headers or {}), stream=True,
+                                      timeout=(self.limits.timeout, self.limits.timeout), allow_redirects=False)
+            if not resp.is_redirect:
+                return resp
+            target = urljoin(url, resp.headers.get("Location", ""))
+            resp.close()
+            if _origin(target) != origin:
+                raise RemoteError(f"redirected to {target}, another origin than {origin}: not followed", file=url)
+            url = target
+        raise RemoteError(f"more than {MAX_REDIRECTS} redirects", file=url)
 
     def _count(self, body: bytes, url: str) -> bytes:
         with self._lock:

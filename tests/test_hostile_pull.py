@@ -391,6 +391,55 @@ def test_a_publisher_trickling_bytes_is_given_up_on(consumer) -> None:
     assert dump(path) == before
 
 
+def test_redirects_are_followed_only_within_the_publishers_origin(consumer) -> None:
+    """A publisher may move its files on its own server, but may not aim the consumer's
+    requests at another host or port (its internal network included)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Other(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    target = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Mover(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(302)
+            # the index moves within the site first, then off it
+            self.send_header("Location", "/moved/index.json" if self.path == "/index.json" else target + "/x")
+            self.end_headers()
+
+    mover = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Mover)
+    servers = [other, mover]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    reg, path = consumer
+    before = dump(path)
+    try:
+        with pytest.raises(EgifError, match="another origin") as info:
+            pull(reg, f"http://127.0.0.1:{mover.server_address[1]}/", limits=FAST)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    # the move within the site was followed, the one off it was not
+    assert "/moved/index.json" in str(info.value) and target in str(info.value)
+    assert hits == []
+    assert dump(path) == before
+
+
 # -- what a publisher's history may do here ---------------------------------------------------
 def test_publisher_approvals_do_not_count_in_a_local_consultation(evil, consumer, marker: Path) -> None:
     from egif.config import ConfigEditor
