@@ -171,3 +171,16 @@ def test_the_usual_declarations_are_read_as_any_other(start: bytes, rest: bytes)
         assert shortcut is layout.ascii_compatible(head)
     finally:
         layout._UTF8_DECLARATIONS = usual
+
+
+def test_a_root_start_tag_longer_than_the_sniffed_head_says_so(registry: Registry, tmp_path: Path) -> None:
+    """The root is read from the first 4 MB; an attribute of the root longer than that was
+    reported as libxml2 saw the cut ("AttValue: ' expected"), not as the limit it is."""
+    from egif import UnsafeInputError
+
+    doc = tmp_path / "long-root.xml"
+    doc.write_bytes(b'<BS7666Address xmlns="http://www.govtalk.gov.uk/people/bs7666" note="'
+                    + b"a" * (5 << 20) + b'"/>')
+    with pytest.raises(UnsafeInputError, match="no root start tag ends in the first 4 MB") as info:
+        Validator.for_version(registry, "BS7666@2.0").check(str(doc))
+    assert "AttValue" not in info.value.message

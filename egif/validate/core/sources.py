@@ -418,6 +418,10 @@ def sniff_root(source: Input) -> etree._Element:
                 if isinstance(elem, etree._Element):
                     check_doctype(elem.getroottree(), name)
                     return elem
+        if at >= _SNIFF_LIMIT:
+            # (ending the parse here would blame the cut: "AttValue: ' expected" in a long attribute)
+            raise UnsafeInputError(f"refused: no root start tag ends in the first {_SNIFF_LIMIT // (1 << 20)} MB "
+                                   "(a prolog, or a start tag with its attributes, longer than that)", file=name)
         parser.close()
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, reader.read(0, 64 * 1024), name) from None
