@@ -214,11 +214,13 @@ class Scan:
     bindings: dict[str, NamespaceBinding] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def reachable(self, start: str) -> list[str]:
-        """Keys of the files reachable from *start* through directives to files, in discovery order."""
+    def reachable(self, start: str, *, without_imports_of: str | None = None) -> list[str]:
+        """Keys of the files reachable from *start* through directives to files, in discovery
+        order; with *without_imports_of* (a namespace, "" for none), not through its imports."""
         by_file: dict[str, list[ScannedDirective]] = {}
         for d in self.directives:
-            by_file.setdefault(d.file, []).append(d)
+            if not (d.kind == "import" and (d.namespace or "") == without_imports_of):
+                by_file.setdefault(d.file, []).append(d)
         seen = [start]
         known = {start}
         i = 0
@@ -532,20 +534,11 @@ class Scanner:
         still reached import too (XSD processors take the first file of a namespace and skip
         the others, so the kept files would lose the one they compile against); None when
         nothing would be."""
-        by_file: dict[str, list[ScannedDirective]] = {}
-        for d in self.scan.directives:
-            if not (d.kind == "import" and (d.namespace or "") == nk):
-                by_file.setdefault(d.file, []).append(d)
-        seen, todo = {main}, [main]
-        while todo:
-            for d in by_file.get(todo.pop(), []):
-                if d.target is not None and d.target not in seen:
-                    seen.add(d.target)
-                    todo.append(d.target)
+        kept = set(self.scan.reachable(main, without_imports_of=nk))
+        imported = {d.namespace or "" for d in self.scan.directives
+                    if d.kind == "import" and d.file in kept and (d.namespace or "") != nk}
         for other, b in self.scan.bindings.items():
-            if other == nk or b.version_id is not None or b.file is None or b.file in seen:
-                continue
-            if any((d.namespace or "") == other for f in seen for d in by_file.get(f, []) if d.kind == "import"):
+            if other in imported and b.version_id is None and b.file is not None and b.file not in kept:
                 return f"namespace {b.namespace!r}" if b.namespace else "the no-namespace schema"
         return None
 

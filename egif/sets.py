@@ -172,42 +172,40 @@ def plan_modules(directory: Path, manifest: Manifest | None = None
     by_namespace: dict[str, list[str]] = {}
     for rel, schema in docs.items():
         by_namespace.setdefault(schema.get("targetNamespace") or "", []).append(rel)
+    def target_of(rel: str, elem: Any) -> str | None:
+        """The set's file a directive of *rel* names (None: no file); a location leading out
+        of the set's folder is refused by the source."""
+        loc = elem.get("schemaLocation")
+        key = source.locate(str(root / rel), loc) if loc else None
+        return None if key is None else Path(key).relative_to(root).as_posix()
+
     for rel, schema in docs.items():
-        key = str(root / rel)
         for elem in iter_directives(schema):
-            loc = elem.get("schemaLocation")
-            target_key = source.locate(key, loc) if loc else None
-            if target_key is None:
+            target = target_of(rel, elem)
+            kind = DIRECTIVE_TAGS[str(elem.tag)]
+            if target is None:
                 # an import naming no file binds to a registered version of its namespace:
                 # a module of the set that holds it must be registered first
-                if DIRECTIVE_TAGS[str(elem.tag)] == "import":
+                if kind == "import":
                     holders = by_namespace.get(elem.get("namespace") or "", [])
                     edges.setdefault(rel, []).extend(("namespace", h) for h in holders if h != rel)
                 continue
-            try:
-                target = Path(target_key).relative_to(root).as_posix()
-            except ValueError:  # pragma: no cover - locate refuses a location outside the set
-                continue
             if target not in docs:
                 continue
-            kind = DIRECTIVE_TAGS[str(elem.tag)]
             edges.setdefault(rel, []).append((kind, target))
             (imported if kind == "import" else included).add(target)
     for rel, schema in left_out.items():
         # a document the manifest leaves out takes the parts it includes with it: they are
         # no modules of their own (its imports stay modules, as anything nothing refers to)
         for elem in iter_directives(schema):
-            loc = elem.get("schemaLocation")
+            if DIRECTIVE_TAGS[str(elem.tag)] == "import":
+                continue
             try:
-                target_key = source.locate(str(root / rel), loc) if loc else None
+                target = target_of(rel, elem)
             except InputError:
                 continue  # leads outside the set: nothing of the set to leave out with it
-            if target_key is None or DIRECTIVE_TAGS[str(elem.tag)] == "import":
-                continue
-            try:
-                included.add(Path(target_key).relative_to(root).as_posix())
-            except ValueError:
-                continue
+            if target is not None:
+                included.add(target)
     module_paths = [rel for rel in docs if rel in imported or rel not in included]
     parts = sorted(rel for rel in docs if rel not in module_paths)
 
