@@ -785,10 +785,10 @@ class Decider:
     def _fill_fields(self, el: etree._Element, decl: Any, steps: list[str], ident: Any) -> bool:
         """Give the nodes *steps* select under *el* every attribute field the constraint names,
         the same smallest value on each; False when one cannot be given."""
-        nodes, decls = [el], [decl]
+        nodes = [el]
         for step in steps:
             nodes = [c for n in nodes for c in n if isinstance(c.tag, str) and _step_matches(step, c.tag)]
-            decls = [sub for d in decls for name, sub in _child_decls(self.src, d) if _step_matches(step, name)]
+        decls = _selected_decls(self.src, decl, steps) or []
         fields = [_xpath_key(f) for f in getattr(ident, "fields", None) or []]
         if not nodes or not decls or not all(f.startswith("@") for f in fields):
             return False
@@ -1197,6 +1197,21 @@ def _descendant_decls(side: Side, decl: Any) -> list[tuple[str, Any]] | None:
     return out
 
 
+def _selected_decls(side: Side, decl: Any, steps: list[str], *, deep: bool = False) -> list[Any] | None:
+    """The declarations a selector path of child *steps* reaches from *decl* (*deep*: its
+    first step at any depth, as after ``.//``); None when they are too many to follow."""
+    found = [decl]
+    for i, step in enumerate(steps):
+        nxt: list[Any] = []
+        for d in found:
+            kids = _descendant_decls(side, d) if deep and i == 0 else _child_decls(side, d)
+            if kids is None:
+                return None
+            nxt.extend(sub for name, sub in kids if _step_matches(step, name))
+        found = nxt
+    return found
+
+
 def _field_types(side: Side, decl: Any, ident: Any) -> tuple[Any, ...] | None:
     """Value-comparison keys of the fields of a constraint, or None when they cannot be followed."""
     paths = _selector_paths(ident)
@@ -1204,15 +1219,9 @@ def _field_types(side: Side, decl: Any, ident: Any) -> tuple[Any, ...] | None:
         return None
     targets: list[Any] = []
     for deep, steps in paths:
-        found = [decl]
-        for i, step in enumerate(steps):
-            nxt: list[Any] = []
-            for d in found:
-                kids = _descendant_decls(side, d) if deep and i == 0 else _child_decls(side, d)
-                if kids is None:
-                    return None
-                nxt.extend(sub for name, sub in kids if _step_matches(step, name))
-            found = nxt
+        found = _selected_decls(side, decl, steps, deep=deep)
+        if found is None:
+            return None
         targets.extend(found)
     out: list[Any] = []
     for f in getattr(ident, "fields", None) or []:
