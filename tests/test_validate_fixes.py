@@ -75,18 +75,24 @@ def test_messages_from_the_real_validator(registry: Registry) -> None:
 
 
 # -- XInclude on the streaming path -------------------------------------------------------
-def _with_xinclude(data: bytes, declaration: str = XI) -> bytes:
+def _with_xinclude(data: bytes, declaration: str = XI, on_root: bool = False) -> bytes:
+    """An xi:include in the last record, its prefix declared there or on the root."""
     last = data.rindex(b"<bs7666:BS7666Address>")
-    inject = f'<xi:include xmlns:xi="{declaration}" href="/etc/passwd"/>'.encode()
-    return data[:last] + inject + data[last:]
+    bind = f' xmlns:xi="{declaration}"'.encode()
+    inject = b"<xi:include" + (b"" if on_root else bind) + b' href="/etc/passwd"/>'
+    data = data[:last] + inject + data[last:]
+    return data.replace(b"<GazetteerExtract ", b"<GazetteerExtract" + bind + b" ", 1) if on_root else data
 
 
+@pytest.mark.parametrize("on_root", [False, True])
 @pytest.mark.parametrize("declaration", [XI, "http://www.w3.org/2001/XInc&#108;ude",
                                          "http://www.w3.org/2003/XInclude"])
-def test_xinclude_refused_when_streamed(registry: Registry, tmp_path: Path, declaration: str) -> None:
+def test_xinclude_refused_when_streamed(registry: Registry, tmp_path: Path, declaration: str,
+                                        on_root: bool) -> None:
     buf = io.BytesIO()
     write_sample("gazetteer", buf, count=50, seed=3)
-    data = _with_xinclude(buf.getvalue(), declaration)
+    data = _with_xinclude(buf.getvalue(), declaration, on_root)
+    assert (data.index(b"xmlns:xi") < data.index(b"<AddressRecord")) == on_root
     path = tmp_path / "xi.xml"
     path.write_bytes(data)
     line = data[:data.index(b"<xi:include")].count(b"\n") + 1

@@ -22,7 +22,7 @@ from egif.model import Finding
 from egif.resolve import ResolvedSchema
 from egif.sample import write_sample
 from egif.validate import Validator
-from egif.validate.stream.cutter import BytesReader, careful_cut, fast_cuts, record_pattern
+from egif.validate.stream.cutter import BytesReader, careful_cut, fast_cuts, record_pattern, record_starts
 from egif.validate.stream.layout import read_frame
 
 LINE_LIMIT = 65_535  # libxml2's 16-bit line field saturates here
@@ -150,6 +150,8 @@ def test_the_record_pattern_finds_what_the_backtracking_form_finds(data: bytes, 
     plain = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names))
                        + rb")[\s/>]")
     assert [m.span() for m in record_pattern(names).finditer(data)] == [m.span() for m in plain.finditer(data)]
+    # and the literal-name search that finds the start tags of a faulty range
+    assert record_starts(data, names) == [m.start() for m in plain.finditer(data)]
 
 
 _LINES_XSD = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" targetNamespace="urn:t" '
@@ -157,16 +159,19 @@ _LINES_XSD = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="
               b'<xs:element ref="t:rec" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>'
               b'<xs:element name="rec"><xs:complexType><xs:sequence><xs:element name="a"><xs:complexType>'
               b'<xs:sequence><xs:element name="b" type="xs:int"/></xs:sequence></xs:complexType></xs:element>'
-              b'</xs:sequence></xs:complexType></xs:element></xs:schema>')
+              b'</xs:sequence><xs:attribute name="a"/><xs:attribute name="b"/></xs:complexType></xs:element>'
+              b'</xs:schema>')
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=1, max_value=40), st.integers(min_value=0, max_value=3),
-       st.integers(min_value=0, max_value=2), st.booleans(), st.integers(min_value=64, max_value=600))
+       st.integers(min_value=0, max_value=2), st.booleans(), st.integers(min_value=64, max_value=600),
+       st.sampled_from([b"<rec>", b"<rec\n>", b"<rec a='1\n>'>", b'<rec\ta=">"\n  b="2">']))
 def test_exact_lines_equal_start_tag_lines(records: int, blank: int, comment: int, decoy: bool,
-                                           piece: int) -> None:
-    """For any layout (blank lines, comments, a record start tag hidden in a comment)
-    and any piece size, the line of every finding is the line of its element's start tag."""
+                                           piece: int, start_tag: bytes) -> None:
+    """For any layout (blank lines, comments, a record start tag hidden in a comment, a
+    record's start tag over two lines) and any piece size, the line of every finding is the
+    line of its element's start tag."""
     parts = [b'<?xml version="1.0"?>\n<r xmlns="urn:t">\n']
     for i in range(records):
         parts.append(b"\n" * blank)
@@ -174,7 +179,7 @@ def test_exact_lines_equal_start_tag_lines(records: int, blank: int, comment: in
             parts.append(b"<!-- a\ncomment -->\n" * comment)
         if decoy and i % 4 == 1:
             parts.append(b"<!-- not a record: <rec>\n -->\n")
-        parts.append(b"<rec>\n  <a>\n    <b>x</b>\n  </a>\n</rec>\n")
+        parts.append(start_tag + b"\n  <a>\n    <b>x</b>\n  </a>\n</rec>\n")
     parts.append(b"</r>\n")
     data = b"".join(parts)
     v = Validator.for_schema(ResolvedSchema({"t.xsd": _LINES_XSD}, "t.xsd"), piece_bytes=piece)

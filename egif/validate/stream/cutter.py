@@ -83,6 +83,35 @@ def record_pattern(local_names: tuple[str, ...]) -> re.Pattern[bytes]:
 
 
 _PATTERNS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
+_NAMES: dict[tuple[str, ...], re.Pattern[bytes]] = {}
+
+
+def record_starts(data: bytes, local_names: tuple[str, ...]) -> list[int]:
+    """Offsets of every record start tag in *data*: what ``record_pattern(local_names)``
+    finds, found about twice as fast.
+
+    The record's name is searched alone, a literal scan, and a hit kept when a ``<`` stands
+    just before it, or a ``:`` that ends a prefix whose ``<`` the full pattern confirms.  The
+    hits cannot overlap the tags they stand for: a name and its terminator hold neither
+    ``<`` nor ``:``, the only characters a record's name can follow."""
+    names = _NAMES.get(local_names)
+    if names is None:
+        alternatives = b"|".join(re.escape(n.encode("utf-8")) for n in sorted(local_names))
+        names = _NAMES[local_names] = re.compile(rb"(?:" + alternatives + rb")[\s/>]")
+    full = record_pattern(local_names)
+    starts: list[int] = []
+    for m in names.finditer(data):
+        at = m.start()
+        before = data[at - 1] if at else 0
+        if before == 0x3C:  # "<"
+            starts.append(at - 1)
+        elif before == 0x3A:  # ":" - a prefix, or a colon in text
+            lt = data.rfind(b"<", 0, at)
+            if lt >= 0:
+                tag = full.match(data, lt)
+                if tag is not None and tag.end() == m.end():
+                    starts.append(lt)
+    return starts
 
 
 def fast_cuts(reader: Reader, pattern: re.Pattern[bytes], start: int, end: int,

@@ -45,6 +45,7 @@ from egif.validate.stream.cutter import (
     attribute_flood,
     careful_cut,
     record_pattern,
+    record_starts,
 )
 from egif.validate.stream.layout import Constraint
 from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser
@@ -69,6 +70,9 @@ RawKey = tuple[int, tuple[str, ...] | None, int, int, int, str, int, str, str]
 _WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
 _MARKER = b"<!--egif: end of range-->"
 _SPACE = re.compile(rb"[ \t\r\n]*")
+# a start tag: its name, then attributes whose quoted values may hold ">" and newlines
+_START_TAG = re.compile(rb"<[^\s/>]++(?:\s++[^\s=/>]++\s*+=\s*+(?:\"[^\"]*+\"|'[^']*+'))*+\s*+/?>")
+_LINE_LIMIT = 65_535  # libxml2's line numbers stop here
 
 
 @dataclass(frozen=True)
@@ -364,12 +368,12 @@ class Worker:
     def _xinclude(self, root: etree._Element, result: RangeResult, delta: int) -> bool:
         """Refuse an XInclude element (never processed).  Checked only where one could hide:
         in a range with errors, or always when the schema has a wildcard (a valid place for
-        any element)."""
-        for ns in XINCLUDE_NAMESPACES:
-            for found in root.iter(f"{{{ns}}}*"):
-                result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
-                                  "line {line}; XInclude is never processed", _line(found, delta) - delta)
-                return True
+        any element).  One walk for both namespaces: cheaper than searching the bytes for a
+        declaration."""
+        for found in root.iter(*(f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES)):
+            result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
+                              "line {line}; XInclude is never processed", _line(found, delta) - delta)
+            return True
         return False
 
     def _written_findings(self, data: bytes) -> RangeResult | None:
@@ -407,16 +411,31 @@ class Worker:
             if not position:
                 position = {c: i for i, c in enumerate(root)}
             bad.add(position[top_child(e.node, root)])
-        starts = [m.start() for m in self.pattern.finditer(data)]
+        starts = record_starts(data, self.plan.record_locals)
         if len(starts) != len(root) or starts[0] != _SPACE.match(data).end():  # type: ignore[union-attr]
             return False
         starts.append(len(data))
         delta = doc.head_lines + 1
+        # The start tags found are the records, in order: every child of the root is a record
+        # (only_records), every match is a start tag (no comment, CDATA or processing
+        # instruction in a lean range, and "<" cannot stand in a value), and a record holding
+        # another of the name would add a match.  So the k-th record's line in the tree tells
+        # the newlines before its start tag, where that tag is on one line (libxml2 may note
+        # its end) below libxml2's line limit; else they are counted, on from the last bad
+        # record, and must agree.
+        before = counted = 0  # newlines before offset *counted*
         for k in sorted(bad):
-            piece = data[starts[k]:starts[k + 1]]
-            before = data.count(b"\n", 0, starts[k])
-            if _line(root[k], -1) - delta != before:
-                return False  # the k-th start tag is not the k-th record
+            start = starts[k]
+            piece = data[start:starts[k + 1]]
+            line = _line(root[k], -1) - delta
+            tag = _START_TAG.match(piece)
+            if tag is not None and b"\n" not in tag.group(0) and line >= 0 and line + delta < _LINE_LIMIT:
+                before = line
+            else:
+                before += data.count(b"\n", counted, start)
+                if line != before:
+                    return False  # the k-th start tag is not the k-th record
+            counted = start
             part = self._written_findings(piece)
             if part is None or part.records != 1:
                 return False
