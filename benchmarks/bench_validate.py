@@ -5,7 +5,8 @@
 For each shape -- a gazetteer extract and a person record list written by
 ``egif sample``, and an address list of ~300-byte records with pattern facets
 (benchmarks/addresslist_gen.py) -- a file of ``--size`` is written with faults
-of both layers planted at a known line (seed 7, 0.1% of records), and these run
+of both layers planted at a known line (seed 7, 0.1% of records; ``--rate 0.01`` for a
+dirty export), and these run
 in fresh processes, interleaved run by run so that every row sees the same load:
 
 * ``xmllint --stream --noout --schema`` (XSD only; its error count must equal the
@@ -214,15 +215,16 @@ class Export:
         return sorted((r, line) for r, line, layer in self.planted if rules or layer == "xsd")
 
 
-def write_export(shape: str, path: Path, size: int) -> Export:
+def write_export(shape: str, path: Path, size: int, rate: float = RATE) -> Export:
+    """An export of *shape* of about *size* bytes, a *rate* of its records faulty."""
     ref = SHAPES[shape][0]
     if shape == "addresslist":
-        records, planted = addresslist_gen.write(path, size, seed=SEED, invalid_rate=RATE)
+        records, planted = addresslist_gen.write(path, size, seed=SEED, invalid_rate=rate)
         return Export(shape, ref, path, records, planted)
     from egif.sample import write_sample
 
     with path.open("wb") as fh:
-        report = write_sample(shape, fh, size=size, seed=SEED, invalid_rate=RATE, faults=("all",))
+        report = write_sample(shape, fh, size=size, seed=SEED, invalid_rate=rate, faults=("all",))
     # a duplicate-preferred fault in the first record has no earlier record to repeat: the
     # generator then writes nothing wrong; keep only faults a validator can see
     return Export(shape, ref, path, report.records,
@@ -512,10 +514,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="timed runs per row (median reported)")
     ap.add_argument("--before", type=Path, help="an earlier egif source tree, measured in the same run")
     ap.add_argument("--shapes", default=",".join(SHAPES))
+    ap.add_argument("--rate", type=float, default=RATE,
+                    help="share of records with a planted fault (0.01: a dirty export); not with --write")
     ap.add_argument("--write", action="store_true", help="write the tables into docs/performance.md")
     ap.add_argument("--small-only", action="store_true",
                     help="measure only many small documents and start-up (with --write: replace only that part)")
     args = ap.parse_args()
+    if args.write and args.rate != RATE:
+        raise SystemExit("--write keeps the tables of the 0.1% rate: measure other rates without it")
     if args.small_only:
         small_only(args)
         return
@@ -537,7 +543,7 @@ def main() -> None:
         size = parse_size(args.size)
         exports: dict[str, Export] = {}
         for shape in args.shapes.split(","):
-            export = exports[shape] = write_export(shape, work / f"{shape}.xml", size)
+            export = exports[shape] = write_export(shape, work / f"{shape}.xml", size, args.rate)
             print(f"{shape}: {export.mb:.1f} MB, {export.records} records, {len(export.planted)} faults; "
                   f"load {load()}", file=sys.stderr)
             rows = shape_rows(export, trees, xsds[shape], args.runs)
