@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
@@ -24,6 +25,16 @@ XSD_NS = "http://www.w3.org/2001/XMLSchema"
 VC_NS = "http://www.w3.org/2007/XMLSchema-versioning"
 # XInclude elements are never processed: a document holding one is refused
 XINCLUDE_NAMESPACES = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
+# where a schema lets an element of any name be valid: a wildcard, or xs:anyType
+_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
+
+
+def xinclude_may_be_valid(schema_documents: Iterable[bytes]) -> bool:
+    """Whether an XInclude element could pass a schema made of *schema_documents*: one
+    has a wildcard, xs:anyType, or names XInclude (it may declare XInclude's elements).
+    Elsewhere one is always a validation error, so only documents with errors need a
+    search for one."""
+    return any(_WILDCARD.search(d) or b"XInclude" in d for d in schema_documents)
 
 
 def make_parser(**overrides: bool) -> etree.XMLParser:

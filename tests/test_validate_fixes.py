@@ -104,6 +104,61 @@ def test_xinclude_refused_when_streamed(registry: Registry, tmp_path: Path, decl
         assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+def test_xinclude_found_behind_an_earlier_error_in_its_record(registry: Registry, tmp_path: Path) -> None:
+    """libxml2 stops reading a content model at its first error, so an XInclude element after
+    one is never itself an error: the walk of the records in error still finds it, with
+    other faulty records before it in the same range."""
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=40, seed=5)
+    data = _with_xinclude(buf.getvalue())
+    last = data.rindex(b"<AddressRecord>") + len(b"<AddressRecord>")
+    data = data[:last] + b"<Unexpected/>" + data[last:]  # the record's model fails here first
+    first = data.index(b"<AddressRecord>") + len(b"<AddressRecord>")
+    data = data[:first] + b"<AlsoUnexpected/>" + data[first:]  # and an earlier record has a fault
+    path = tmp_path / "xi-behind.xml"
+    path.write_bytes(data)
+    line = data[:data.index(b"<xi:include")].count(b"\n") + 1
+    for piece in (1024, 1 << 30):
+        with pytest.raises(UnsafeInputError) as info:
+            Validator.for_version(registry, SCHEMA, piece_bytes=piece, jobs=1).check(path)
+        assert f"XInclude element 'include' at line {line}" in str(info.value)
+
+
+_XI_DECLARED = {
+    "main.xsd": (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" '
+                 b'xmlns:xi="http://www.w3.org/2001/XInclude" targetNamespace="urn:t" elementFormDefault="qualified">'
+                 b'<xs:import namespace="http://www.w3.org/2001/XInclude" schemaLocation="xi.xsd"/>'
+                 b'<xs:element name="r"><xs:complexType><xs:sequence>'
+                 b'<xs:element name="rec" maxOccurs="unbounded"><xs:complexType><xs:sequence>'
+                 b'<xs:element name="n" type="xs:int"/><xs:element ref="xi:include" minOccurs="0"/>'
+                 b'</xs:sequence></xs:complexType></xs:element>'
+                 b'</xs:sequence></xs:complexType></xs:element></xs:schema>'),
+    "xi.xsd": (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+               b'targetNamespace="http://www.w3.org/2001/XInclude">'
+               b'<xs:element name="include"><xs:complexType><xs:attribute name="href"/></xs:complexType>'
+               b'</xs:element></xs:schema>'),
+}
+
+
+def test_xinclude_refused_where_the_schema_declares_it(tmp_path: Path) -> None:
+    """A schema may declare XInclude's elements, making one valid where it stands: it is
+    still never processed, and refused, in a range with no error at all."""
+    from egif.resolve import ResolvedSchema
+
+    records = [b"<rec><n>%d</n></rec>\n" % i for i in range(400)]
+    records[300] = b'<rec><n>300</n><xi:include href="/etc/passwd"/></rec>\n'
+    data = (b'<?xml version="1.0"?>\n<r xmlns="urn:t" xmlns:xi="http://www.w3.org/2001/XInclude">\n'
+            + b"".join(records) + b"</r>\n")
+    path = tmp_path / "declared.xml"
+    path.write_bytes(data)
+    line = data[:data.index(b"<xi:include")].count(b"\n") + 1
+    schema = ResolvedSchema(_XI_DECLARED, "main.xsd")
+    for piece in (512, 1 << 30):
+        with pytest.raises(UnsafeInputError) as info:
+            Validator.for_schema(schema, piece_bytes=piece, jobs=1).check(path)
+        assert f"XInclude element 'include' at line {line}" in str(info.value)
+
+
 def test_no_false_xinclude_alarm_on_the_word_in_text(registry: Registry, tmp_path: Path) -> None:
     buf = io.BytesIO()
     write_sample("gazetteer", buf, count=20, seed=3)

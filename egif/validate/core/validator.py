@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +43,13 @@ from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
 from egif.validate.stream.progress import PIECE_BYTES, Progress, reading
-from egif.xmlsafe import XINCLUDE_NAMESPACES, check_doctype, make_parser, syntax_position
+from egif.xmlsafe import XINCLUDE_NAMESPACES, check_doctype, make_parser, syntax_position, xinclude_may_be_valid
 
 if TYPE_CHECKING:
     from egif.validate.stream.engine import Engine
 
 SCHEMATRON_KIND = "schematron"
 CLEAN_CHECK_BYTES = 1 << 20  # documents up to this size are first checked on one parse
-_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
 
 
 class Validator:
@@ -86,7 +84,7 @@ class Validator:
         self.records: int | None = None  # of the last document checked (collections)
         self.root: RootInfo | None = None  # of the last document checked
         self._lean = make_parser(remove_blank_text=True)  # a parser per validator: not thread-safe
-        self._wildcards = any(_WILDCARD.search(d) for d in resolved.files.values())
+        self._wildcards = xinclude_may_be_valid(resolved.files.values())
         self._layouts: dict[str, CollectionLayout | None] = {}
         self._engines: dict[str, Engine] = {}
         self._phases: dict[str, tuple[Program | None, Program]] = {}

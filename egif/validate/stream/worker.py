@@ -48,7 +48,7 @@ from egif.validate.stream.cutter import (
     record_starts,
 )
 from egif.validate.stream.layout import Constraint
-from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser
+from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser, xinclude_may_be_valid
 
 if TYPE_CHECKING:
     from egif.validate.schematron.state import Book, DocumentBook
@@ -67,7 +67,6 @@ Run = tuple[str, str, int, tuple[int, ...]]
 #  tag, index, step, rest of path)
 RawKey = tuple[int, tuple[str, ...] | None, int, int, int, str, int, str, str]
 
-_WILDCARD = re.compile(rb"<(?:[\w.\-]+:)?any[\s/>]|anyType")
 _MARKER = b"<!--egif: end of range-->"
 _SPACE = re.compile(rb"[ \t\r\n]*")
 # a start tag: its name, then attributes whose quoted values may hold ">" and newlines
@@ -211,9 +210,9 @@ class Worker:
         # need not be parsed again (see keeps_last)
         self._last: tuple[int, int, etree._Element, dict[Any, tuple[int, int, str, int]] | None] | None = None
         self._ruled: list[tuple[etree._Element, dict[Any, tuple[int, int, str, int]] | None]] = []
-        # a wildcard (or xs:anyType) is a valid place for an XInclude element: then every
-        # range is searched for one, else only ranges with errors
-        self.wildcards = any(_WILDCARD.search(d) for d in plan.files.values())
+        # where an XInclude element may be valid, every range is searched for one, else only
+        # ranges with errors
+        self.wildcards = xinclude_may_be_valid(plan.files.values())
         self._root_idc = tuple(f"'{c.name.rpartition('}')[2]}'" for c in plan.constraints)
         # the constraints' selector and fields, compiled once (None: not an XPath lxml reads)
         self._idc_paths = [_compile_constraint(c) for c in plan.constraints]
@@ -286,7 +285,7 @@ class Worker:
         errors, result.collapsed = xsd.validate_noting(self.schema, root.getroottree())
         if errors:
             self._errors(root, errors, data, result, lean, only_records)
-        if (errors or self.wildcards) and self._xinclude(root, result, delta):
+        if (errors or self.wildcards) and self._xinclude(root, result, delta, errors):
             return result
         if self.plan.constraints:
             self._keys(root, children, result, delta)
@@ -365,15 +364,25 @@ class Worker:
             errors = xsd.validate(self.schema, written.getroottree())
         self._collect(written, errors, self._children(written, RangeResult(ok=True), delta), result, delta)
 
-    def _xinclude(self, root: etree._Element, result: RangeResult, delta: int) -> bool:
+    def _xinclude(self, root: etree._Element, result: RangeResult, delta: int,
+                  errors: list[xsd.XsdError] | None = None) -> bool:
         """Refuse an XInclude element (never processed).  Checked only where one could hide:
         in a range with errors, or always when the schema has a wildcard (a valid place for
-        any element).  One walk for both namespaces: cheaper than searching the bytes for a
-        declaration."""
-        for found in root.iter(*(f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES)):
-            result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
-                              "line {line}; XInclude is never processed", _line(found, delta) - delta)
-            return True
+        any element).  Without one an XInclude element is an error wherever it stands, or lies
+        under an element already in error: so only the records holding *errors* are walked,
+        in document order (the whole range when an error lies outside the records, or
+        libxml2 gave up and left the rest unchecked)."""
+        scopes = [root]
+        if errors and not self.wildcards and all(e.rule != "xsd:pattern-unchecked" for e in errors):
+            tops = {None if e.node is None else top_child(e.node, root) for e in errors}
+            if None not in tops and root not in tops:
+                scopes = sorted(tops, key=root.index)  # type: ignore[arg-type]
+        tags = [f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES]
+        for scope in scopes:
+            for found in scope.iter(*tags):
+                result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
+                                  "line {line}; XInclude is never processed", _line(found, delta) - delta)
+                return True
         return False
 
     def _written_findings(self, data: bytes) -> RangeResult | None:
