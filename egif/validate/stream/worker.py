@@ -429,8 +429,8 @@ class Worker:
         # (only_records), every match is a start tag (no comment, CDATA or processing
         # instruction in a lean range, and "<" cannot stand in a value), and a record holding
         # another of the name would add a match.  So the k-th record's line in the tree tells
-        # the newlines before its start tag, where that tag is on one line (libxml2 may note
-        # its end) below libxml2's line limit; else they are counted, on from the last bad
+        # the newlines before its start tag: libxml2 notes the line where the tag ends, below
+        # its line limit.  Where the tag is not read, they are counted, on from the last bad
         # record, and must agree.
         before = counted = 0  # newlines before offset *counted*
         for k in sorted(bad):
@@ -438,8 +438,10 @@ class Worker:
             piece = data[start:starts[k + 1]]
             line = _line(root[k], -1) - delta
             tag = _START_TAG.match(piece)
-            if tag is not None and b"\n" not in tag.group(0) and line >= 0 and line + delta < _LINE_LIMIT:
-                before = line
+            if tag is not None and line >= 0 and line + delta < _LINE_LIMIT:
+                before = line - tag.group(0).count(b"\n")
+                if before < 0:
+                    return False
             else:
                 before += data.count(b"\n", counted, start)
                 if line != before:
