@@ -124,6 +124,25 @@ def test_xinclude_found_behind_an_earlier_error_in_its_record(registry: Registry
         assert f"XInclude element 'include' at line {line}" in str(info.value)
 
 
+def test_xinclude_found_after_an_error_among_the_records(registry: Registry, tmp_path: Path) -> None:
+    """An element out of place among the root's children makes libxml2 skip the records
+    after it: an XInclude element in one of those is never an error, and is still found."""
+    buf = io.BytesIO()
+    write_sample("gazetteer", buf, count=40, seed=5)
+    data = _with_xinclude(buf.getvalue())  # in the last record
+    tenth = 0
+    for _ in range(10):
+        tenth = data.index(b"<AddressRecord>", tenth + 1)
+    data = data[:tenth] + b"<Unexpected/>\n  " + data[tenth:]
+    path = tmp_path / "xi-after.xml"
+    path.write_bytes(data)
+    line = data[:data.index(b"<xi:include")].count(b"\n") + 1
+    for piece in (1 << 30, 1 << 16):
+        with pytest.raises(UnsafeInputError) as info:
+            Validator.for_version(registry, SCHEMA, piece_bytes=piece, jobs=1).check(path)
+        assert f"XInclude element 'include' at line {line}" in str(info.value)
+
+
 _XI_DECLARED = {
     "main.xsd": (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" '
                  b'xmlns:xi="http://www.w3.org/2001/XInclude" targetNamespace="urn:t" elementFormDefault="qualified">'

@@ -369,14 +369,20 @@ class Worker:
         """Refuse an XInclude element (never processed).  Checked only where one could hide:
         in a range with errors, or always when the schema has a wildcard (a valid place for
         any element).  Without one an XInclude element is an error wherever it stands, or lies
-        under an element already in error: so only the records holding *errors* are walked,
-        in document order (the whole range when an error lies outside the records, or
-        libxml2 gave up and left the rest unchecked)."""
+        where libxml2 stopped reading after an error: within the record of that error, when
+        the error lies inside a record.  So only the records holding *errors* are walked, in
+        document order; the whole range when an error is on the root or one of its children
+        (libxml2 may then skip the records after it) or libxml2 gave up."""
         scopes = [root]
-        if errors and not self.wildcards and all(e.rule != "xsd:pattern-unchecked" for e in errors):
-            tops = {None if e.node is None else top_child(e.node, root) for e in errors}
-            if None not in tops and root not in tops:
-                scopes = sorted(tops, key=root.index)  # type: ignore[arg-type]
+        if errors and not self.wildcards:
+            tops: set[etree._Element] = set()
+            for e in errors:
+                node = e.node
+                if node is None or node is root or node.getparent() is root or e.rule == "xsd:pattern-unchecked":
+                    break
+                tops.add(top_child(node, root))
+            else:
+                scopes = sorted(tops, key=root.index)
         tags = [f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES]
         for scope in scopes:
             for found in scope.iter(*tags):
