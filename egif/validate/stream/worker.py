@@ -434,23 +434,22 @@ class Worker:
         # The start tags found are the records, in order: every child of the root is a record
         # (only_records), every match is a start tag (no comment, CDATA or processing
         # instruction in a lean range, and "<" cannot stand in a value), and a record holding
-        # another of the name would add a match.  So the k-th record's line in the tree tells
-        # the newlines before its start tag: libxml2 notes the line where the tag ends, below
-        # its line limit.  Where the tag is not read, they are counted, on from the last bad
-        # record, and must agree.
+        # another of the name would add a match.  So where a record's start tag is on one line
+        # (below libxml2's line limit), its line in the tree tells the newlines before it.
+        # Else they are counted, on from the last bad record, and must agree with the tree,
+        # which may note the line where the tag ends.
         before = counted = 0  # newlines before offset *counted*
         for k in sorted(bad):
             start = starts[k]
             piece = data[start:starts[k + 1]]
             line = _line(root[k], -1) - delta
             tag = _START_TAG.match(piece)
-            if tag is not None and line >= 0 and line + delta < _LINE_LIMIT:
-                before = line - tag.group(0).count(b"\n")
-                if before < 0:
-                    return False
+            inside = tag.group(0).count(b"\n") if tag is not None else 0
+            if tag is not None and not inside and line >= 0 and line + delta < _LINE_LIMIT:
+                before = line
             else:
                 before += data.count(b"\n", counted, start)
-                if line != before:
+                if line != before and (tag is None or line != before + inside):
                     return False  # the k-th start tag is not the k-th record
             counted = start
             part = self._written_findings(piece)
