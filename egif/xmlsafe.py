@@ -37,6 +37,14 @@ def xinclude_may_be_valid(schema_documents: Iterable[bytes]) -> bool:
     return any(_WILDCARD.search(d) or b"XInclude" in d for d in schema_documents)
 
 
+_XINCLUDE_TAGS = tuple(f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES)
+
+
+def first_xinclude(scope: etree._Element) -> etree._Element | None:
+    """The first XInclude element in *scope* (itself included), in document order."""
+    return next(scope.iter(*_XINCLUDE_TAGS), None)
+
+
 def make_parser(**overrides: bool) -> etree.XMLParser:
     """A fresh parser with the safe settings (parsers are not thread-safe)."""
     options: dict[str, bool] = {

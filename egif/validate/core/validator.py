@@ -43,7 +43,7 @@ from egif.validate.schematron.state import DocumentBook, RangeBook
 from egif.validate.stream.cutter import ATTRIBUTE_LIMIT, attribute_flood
 from egif.validate.stream.layout import CollectionLayout, collection_layout, read_frame
 from egif.validate.stream.progress import PIECE_BYTES, Progress, reading
-from egif.xmlsafe import XINCLUDE_NAMESPACES, check_doctype, make_parser, syntax_position, xinclude_may_be_valid
+from egif.xmlsafe import check_doctype, first_xinclude, make_parser, syntax_position, xinclude_may_be_valid
 
 if TYPE_CHECKING:
     from egif.validate.stream.engine import Engine
@@ -84,7 +84,7 @@ class Validator:
         self.records: int | None = None  # of the last document checked (collections)
         self.root: RootInfo | None = None  # of the last document checked
         self._lean = make_parser(remove_blank_text=True)  # a parser per validator: not thread-safe
-        self._wildcards = xinclude_may_be_valid(resolved.files.values())
+        self._xinclude_valid = xinclude_may_be_valid(resolved.files.values())
         self._layouts: dict[str, CollectionLayout | None] = {}
         self._engines: dict[str, Engine] = {}
         self._phases: dict[str, tuple[Program | None, Program]] = {}
@@ -296,7 +296,7 @@ class Validator:
                 return False
         except etree.XMLSchemaValidateError:  # libxml2 gave up: the full path says where
             return False
-        if self._wildcards and any(True for ns in XINCLUDE_NAMESPACES for _ in root.iter(f"{{{ns}}}*")):
+        if self._xinclude_valid and first_xinclude(root) is not None:
             return False
         records: list[etree._Element] = []
         others: list[etree._Element] = []
@@ -440,10 +440,10 @@ class Validator:
             return
         tree = root.getroottree()
         check_doctype(tree, name)
-        for ns in XINCLUDE_NAMESPACES:
-            for found in root.iter(f"{{{ns}}}*"):
-                raise UnsafeInputError(f"refused: XInclude element {etree.QName(found).localname!r} at line "
-                                       f"{found.sourceline}; XInclude is never processed", file=name)
+        found = first_xinclude(root)
+        if found is not None:
+            raise UnsafeInputError(f"refused: XInclude element {etree.QName(found).localname!r} at line "
+                                   f"{found.sourceline}; XInclude is never processed", file=name)
         errors = 0
         for e in xsd.validate(self.schema, tree):
             node = e.node

@@ -48,7 +48,7 @@ from egif.validate.stream.cutter import (
     record_starts,
 )
 from egif.validate.stream.layout import Constraint
-from egif.xmlsafe import XINCLUDE_NAMESPACES, make_parser, xinclude_may_be_valid
+from egif.xmlsafe import first_xinclude, make_parser, xinclude_may_be_valid
 
 if TYPE_CHECKING:
     from egif.validate.schematron.state import Book, DocumentBook
@@ -212,7 +212,7 @@ class Worker:
         self._ruled: list[tuple[etree._Element, dict[Any, tuple[int, int, str, int]] | None]] = []
         # where an XInclude element may be valid, every range is searched for one, else only
         # ranges with errors
-        self.wildcards = xinclude_may_be_valid(plan.files.values())
+        self.xinclude_valid = xinclude_may_be_valid(plan.files.values())
         self._root_idc = tuple(f"'{c.name.rpartition('}')[2]}'" for c in plan.constraints)
         # the constraints' selector and fields, compiled once (None: not an XPath lxml reads)
         self._idc_paths = [_compile_constraint(c) for c in plan.constraints]
@@ -285,7 +285,7 @@ class Worker:
         errors, result.collapsed = xsd.validate_noting(self.schema, root.getroottree())
         if errors:
             self._errors(root, errors, data, result, lean, only_records)
-        if (errors or self.wildcards) and self._xinclude(root, result, delta, errors):
+        if (errors or self.xinclude_valid) and self._xinclude(root, result, delta, errors):
             return result
         if self.plan.constraints:
             self._keys(root, children, result, delta)
@@ -367,14 +367,14 @@ class Worker:
     def _xinclude(self, root: etree._Element, result: RangeResult, delta: int,
                   errors: list[xsd.XsdError] | None = None) -> bool:
         """Refuse an XInclude element (never processed).  Checked only where one could hide:
-        in a range with errors, or always when the schema has a wildcard (a valid place for
-        any element).  Without one an XInclude element is an error wherever it stands, or lies
+        in a range with errors, or always where the schema may let one be valid (a wildcard,
+        xs:anyType, XInclude's own declarations).  Elsewhere an XInclude element is an error wherever it stands, or lies
         where libxml2 stopped reading after an error: within the record of that error, when
         the error lies inside a record.  So only the records holding *errors* are walked, in
         document order; the whole range when an error is on the root or one of its children
         (libxml2 may then skip the records after it) or libxml2 gave up."""
         scopes = [root]
-        if errors and not self.wildcards:
+        if errors and not self.xinclude_valid:
             tops: set[etree._Element] = set()
             for e in errors:
                 node = e.node
@@ -383,9 +383,9 @@ class Worker:
                 tops.add(top_child(node, root))
             else:
                 scopes = sorted(tops, key=root.index)
-        tags = [f"{{{ns}}}*" for ns in XINCLUDE_NAMESPACES]
         for scope in scopes:
-            for found in scope.iter(*tags):
+            found = first_xinclude(scope)
+            if found is not None:
                 result.refusal = (f"refused: XInclude element {etree.QName(found).localname!r} at "
                                   "line {line}; XInclude is never processed", _line(found, delta) - delta)
                 return True
