@@ -167,6 +167,8 @@ def _run(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -
         gave_up = True
     start = target.getroot() if isinstance(target, etree._ElementTree) else target
     log: Any = schema.error_log
+    # patterns compiled rewritten (egif.xsdclasses): messages quote them as written
+    originals: dict[str, str] | None = getattr(schema, "originals", None)
     errors: list[XsdError] = []
     internal: XsdError | None = None
     for entry in log:
@@ -177,8 +179,13 @@ def _run(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -
             if internal is None:
                 internal = _gave_up(node, entry)
             continue
+        message = entry.message
+        if originals and entry.type_name == "SCHEMAV_CVC_PATTERN_VALID":
+            from egif.xsdclasses import restore_message
+
+            message = restore_message(message, originals)
         errors.append(XsdError(node, entry.line or 0, rule_of(entry.type_name),
-                               plain_message(entry.message), entry.message, entry.type_name))
+                               plain_message(message), message, entry.type_name))
     if gave_up:
         errors.append(internal if internal is not None else _gave_up(None, None))
     return errors

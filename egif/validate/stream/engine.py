@@ -47,7 +47,17 @@ from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_p
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.progress import PIECE_BYTES, Progress
-from egif.validate.stream.worker import RULE_KIND, Doc, Kept, Plan, RangeResult, Worker, compile_schema, range_schema
+from egif.validate.stream.worker import (
+    RULE_KIND,
+    Doc,
+    Kept,
+    Plan,
+    RangeResult,
+    Worker,
+    compile_schema,
+    range_schema,
+    rewritten_schema,
+)
 from egif.xmlsafe import make_parser, syntax_position
 
 if TYPE_CHECKING:
@@ -86,12 +96,15 @@ class Engine:
 
     def for_ranges(self) -> None:
         """From now on, check ranges with :func:`~egif.validate.stream.worker.range_schema`
-        where there is one: made when a document of more than one range first comes (a
-        small document's one range is checked as well with the validator's own schema, and
-        the findings are the same)."""
+        where there is one, else with the schema's pattern facets rewritten where that
+        saves libxml2 work (:mod:`egif.xsdclasses`): made when a document of more than one
+        range first comes (a small document's one range is checked as well with the
+        validator's own schema, and the findings are the same)."""
         if not self._ranged:
             self._ranged = True
             found = range_schema(self.plan)
+            if found is None:
+                found = rewritten_schema(self.plan.files, self.plan.main)
             if found is not None:
                 self.local.schema = found
 

@@ -1,0 +1,321 @@
+"""Pattern facets written so that libxml2 checks them for less, with the same meaning.
+
+libxml2 tests a character against a class such as ``[A-Za-z0-9 :;<=>?@%&'()*+,\\-.]``
+range by range, and always tests every range.  That class is 21 ranges as written,
+but 3 once merged (``[ %-Za-z]``); a gazetteer's text fields pay for every
+character of every value.  Before a schema is compiled for libxml2, each class
+of its pattern facets that is written with more ranges than it needs is
+replaced by its merged form.
+
+The meaning cannot change, because libxml2 itself says what each class holds.
+Only classes of plain ASCII are rewritten: literal characters, ranges, the
+single-character escapes and ``\\s``; no negation, subtraction, category or
+other multi-character escape.  Such a class can hold nothing beyond ASCII, so
+asking libxml2 about every character an XML document can carry below 128 gives
+its whole set.  The merged form is asked about in the same way, and it is used
+only when libxml2 gives the same set for both.  A schema whose rewritten form
+does not compile is compiled as written.
+
+libxml2 quotes a pattern in its message when a value fails it.
+:func:`restore_message` puts the pattern as written back, so findings read the
+same whichever form checked them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from lxml import etree
+
+from egif.xmlsafe import XSD_NS, make_parser
+
+# every character below 128 an XML 1.0 document can carry, and three beyond it that an
+# ASCII class must not hold (a check that the class is what it seems)
+_PROBES = "\t\n\r" + "".join(chr(c) for c in range(0x20, 0x80)) + "\u00e9\u2013\U00010000"
+_ASCII_PROBES = frozenset(_PROBES[:-3])
+_PLAIN_ESCAPES = frozenset("nrts\\|.-^?*+{}()[]")  # \s: space, tab, newline, return
+_MIN_SAVED = 2  # ranges a rewrite must save to be worth a different pattern
+_PATTERN = f"{{{XSD_NS}}}pattern"
+
+# libxml2's answer for each class asked about in this process: its characters, or None
+# when it does not compile
+_KNOWN: dict[str, frozenset[str] | None] = {}
+
+
+class RewrittenSchema(etree.XMLSchema):
+    """A libxml2 schema compiled from rewritten pattern facets; ``originals`` maps each
+    pattern as compiled to the pattern as written."""
+
+    originals: dict[str, str]
+
+
+def compile_rewritten(files: Mapping[str, bytes],
+                      main_tree: Callable[[Mapping[str, bytes]], etree._ElementTree]) -> RewrittenSchema | None:
+    """The libxml2 schema of *files* with their pattern facets rewritten, the main document
+    parsed by ``main_tree`` (its parser resolving the others); None when no facet gains by
+    it, or the rewritten documents do not compile (then compile them as written)."""
+    rewritten = faster_files(files)
+    if rewritten is None:
+        return None
+    faster, originals = rewritten
+    try:
+        schema = RewrittenSchema(main_tree(faster))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError):
+        return None
+    schema.originals = originals
+    return schema
+
+
+def faster_files(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, str]] | None:
+    """The schema documents with their pattern facets rewritten, and each rewritten
+    pattern's original; None when no facet gains by it."""
+    trees: dict[str, etree._Element] = {}
+    facets: list[tuple[str, etree._Element, str]] = []
+    for name, data in files.items():
+        if b"pattern" not in data or b"<!DOCTYPE" in data:
+            continue  # (entities in a DOCTYPE would not survive a rewrite as they are)
+        try:
+            root = etree.fromstring(data, make_parser())
+        except etree.XMLSyntaxError:
+            continue
+        found = [(name, el, value) for el in root.iter(_PATTERN) if (value := el.get("value")) is not None]
+        if found:
+            trees[name] = root
+            facets.extend(found)
+    if not facets:
+        return None
+    written = {value for _n, _el, value in facets}
+    new = rewrite_all(sorted(written))
+    # a rewritten pattern must lead back to one original alone
+    originals: dict[str, str] = {}
+    clashes: set[str] = set()
+    for value, faster in new.items():
+        if faster in written or (faster in originals and originals[faster] != value):
+            clashes.add(faster)
+        originals.setdefault(faster, value)
+    originals = {f: v for f, v in originals.items() if f not in clashes}
+    changed: set[str] = set()
+    for name, el, value in facets:
+        rewritten = new.get(value)
+        if rewritten is not None and rewritten in originals:
+            el.set("value", rewritten)
+            changed.add(name)
+    if not changed:
+        return None
+    out = dict(files)
+    for name in changed:
+        out[name] = etree.tostring(trees[name].getroottree(), encoding="UTF-8", xml_declaration=True)
+    return out, originals
+
+
+def restore_message(message: str, originals: Mapping[str, str]) -> str:
+    """*message* (libxml2's, about a pattern facet) quoting the pattern as written."""
+    text = message.rstrip()
+    found = [f for f in originals if text.endswith(f" pattern '{f}'.")]
+    if not found:
+        return message
+    faster = max(found, key=len)
+    cut = len(text) - len(faster) - 2
+    return text[:cut] + originals[faster] + text[cut + len(faster):] + message[len(text):]
+
+
+def rewrite_all(patterns: Iterable[str]) -> dict[str, str]:
+    """For each pattern that gains by it, its rewritten form (libxml2 asked about every
+    class involved, in two batches)."""
+    plans = {p: spans for p in patterns if (spans := _classes(p))}
+    if not plans:
+        return {}
+    _ask([p[a + 1:b] for p, spans in plans.items() for a, b in spans])
+    out: dict[str, str] = {}
+    proposals: dict[str, list[tuple[int, int, str]]] = {}
+    for p, spans in plans.items():
+        for a, b in spans:
+            members = _KNOWN.get(p[a + 1:b])
+            if members is None:
+                continue
+            merged = _emit(_ranges(members))
+            if _count(p[a + 1:b]) - _count(merged[1:-1]) >= _MIN_SAVED:
+                proposals.setdefault(p, []).append((a, b, merged))
+    _ask([merged[1:-1] for found in proposals.values() for _a, _b, merged in found])
+    for p, found in proposals.items():
+        pieces: list[str] = []
+        at = 0
+        for a, b, merged in found:
+            if _KNOWN.get(merged[1:-1]) != _KNOWN.get(p[a + 1:b]):
+                continue  # libxml2 reads the merged form otherwise: keep the class as written
+            pieces += [p[at:a], merged]
+            at = b + 1
+        if pieces:
+            out[p] = "".join(pieces) + p[at:]
+    return out
+
+
+def _classes(pattern: str) -> list[tuple[int, int]] | None:
+    """The (open, close) bracket offsets of the pattern's plain ASCII classes; None when the
+    pattern is not read to its end with certainty (it is then left as written)."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if pattern[i + 1:i + 2] in ("p", "P"):
+                close = pattern.find("}", i)
+                if close < 0:
+                    return None
+                i = close + 1
+            else:
+                i += 2
+            continue
+        if ch == "[":
+            end = _class_end(pattern, i)
+            if end is None:
+                return None
+            if _plain(pattern[i + 1:end]):
+                spans.append((i, end))
+            i = end + 1
+            continue
+        i += 1
+    return spans
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    """The offset of the "]" closing the class opened at *start* (a subtraction's inner
+    class included); None when there is none."""
+    depth = 0
+    i, n = start + 1, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if pattern[i + 1:i + 2] in ("p", "P"):
+                close = pattern.find("}", i)
+                if close < 0:
+                    return None
+                i = close + 1
+                continue
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return None
+
+
+def _plain(body: str) -> bool:
+    """Whether a class body is plain ASCII: characters, ranges, single-character escapes
+    and ``\\s``; no negation, subtraction or other escape."""
+    if not body or body[0] == "^" or not body.isascii():
+        return False
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            if body[i + 1:i + 2] not in _PLAIN_ESCAPES:
+                return False
+            i += 2
+        elif ch in "[]" or (ch < " " and ch not in "\t\n\r"):
+            return False
+        else:
+            i += 1
+    return True
+
+
+def _count(body: str) -> int:
+    """About how many ranges libxml2 tests for a class body: one per character, escape or
+    range."""
+    items = 0
+    i = 0
+    while i < len(body):
+        i += 2 if body[i] == "\\" else 1
+        if body[i:i + 1] == "-" and i + 1 < len(body):
+            i += 1
+            i += 2 if body[i] == "\\" else 1
+        items += 1
+    return items
+
+
+def _ranges(members: frozenset[str]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for code in sorted(map(ord, members)):
+        if out and out[-1][1] == code - 1:
+            out[-1] = (out[-1][0], code)
+        else:
+            out.append((code, code))
+    return out
+
+
+_SPECIAL = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def _char(code: int) -> str:
+    return _SPECIAL.get(code) or ("\\" + chr(code) if chr(code) in "\\[]-^" else chr(code))
+
+
+def _emit(ranges: list[tuple[int, int]]) -> str:
+    """A class of these ranges; a "-" at either end of a range is written last, alone, where
+    libxml2 reads an escaped "-" as the character."""
+    parts: list[str] = []
+    dash = False
+    for low, high in ranges:
+        if low == 0x2D:
+            dash, low = True, low + 1
+        if high == 0x2D:
+            dash, high = True, high - 1
+        if low > high:
+            continue
+        parts.append(_char(low) if low == high else f"{_char(low)}-{_char(high)}")
+    return "[" + "".join(parts) + ("\\-" if dash else "") + "]"
+
+
+def _ask(bodies: list[str]) -> None:
+    """Ask libxml2 which characters each class body holds (answers kept in :data:`_KNOWN`)."""
+    todo = sorted({b for b in bodies if b not in _KNOWN})
+    if not todo:
+        return
+    answers = _probe(todo)
+    if answers is None:  # one of them does not compile: ask about each alone
+        answers = [found[0] if (found := _probe([b])) is not None else None for b in todo]
+    for body, members in zip(todo, answers, strict=True):
+        _KNOWN[body] = members
+
+
+def _escape(text: str) -> str:
+    """*text* as XML character data or a quoted attribute's value, every character kept."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+
+
+def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
+    declarations = "".join(
+        f'<xs:element name="c{i}" minOccurs="0" maxOccurs="unbounded"><xs:simpleType>'
+        f'<xs:restriction base="xs:string"><xs:pattern value="{_escape("[" + b + "]")}"/>'
+        f'</xs:restriction></xs:simpleType></xs:element>'
+        for i, b in enumerate(bodies))
+    schema_text = (f'<xs:schema xmlns:xs="{XSD_NS}"><xs:element name="r"><xs:complexType><xs:sequence>'
+                   f'{declarations}</xs:sequence></xs:complexType></xs:element></xs:schema>')
+    values = "".join(f"<v>{_escape(ch)}</v>" for ch in _PROBES)
+    document = "<r>" + "".join(values.replace("<v>", f"<c{i}>").replace("</v>", f"</c{i}>")
+                               for i in range(len(bodies))) + "</r>"
+    try:
+        schema = etree.XMLSchema(etree.fromstring(schema_text.encode(), make_parser()))
+    except etree.XMLSchemaParseError:
+        return None
+    tree = etree.fromstring(document.encode(), make_parser())
+    refused: list[set[int]] = [set() for _ in bodies]
+    if not schema.validate(tree):
+        for entry in schema.error_log:  # type: ignore[attr-defined]
+            m = re.fullmatch(r"/r/c(\d+)\[(\d+)\]", entry.path or "")
+            if m is None:
+                return None
+            refused[int(m.group(1))].add(int(m.group(2)) - 1)
+    answers: list[frozenset[str] | None] = []
+    for no in refused:
+        members = frozenset(ch for k, ch in enumerate(_PROBES) if k not in no)
+        answers.append(members if members <= _ASCII_PROBES else None)
+    return answers
