@@ -23,7 +23,6 @@ same whichever form checked them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 
 from lxml import etree
@@ -121,34 +120,76 @@ def restore_message(message: str, originals: Mapping[str, str]) -> str:
 
 
 def rewrite_all(patterns: Iterable[str]) -> dict[str, str]:
-    """For each pattern that gains by it, its rewritten form (libxml2 asked about every
-    class involved, in two batches)."""
-    plans = {p: spans for p in patterns if (spans := _classes(p))}
-    if not plans:
-        return {}
-    _ask([p[a + 1:b] for p, spans in plans.items() for a, b in spans])
-    out: dict[str, str] = {}
+    """For each pattern that gains by it, its rewritten form.  Each class written with
+    enough ranges is read as the XSD grammar says and merged; libxml2 is then asked about
+    both forms of every such class at once, and a class is rewritten only where its
+    answers agree (so a class libxml2 reads otherwise than the grammar stays as written)."""
     proposals: dict[str, list[tuple[int, int, str]]] = {}
-    for p, spans in plans.items():
-        for a, b in spans:
-            members = _KNOWN.get(p[a + 1:b])
+    for p in patterns:
+        for a, b in _classes(p) or []:
+            body = p[a + 1:b]
+            members = _read(body) if _count(body) > _MIN_SAVED else None
             if members is None:
                 continue
             merged = _emit(_ranges(members))
-            if _count(p[a + 1:b]) - _count(merged[1:-1]) >= _MIN_SAVED:
+            if _count(body) - _count(merged[1:-1]) >= _MIN_SAVED:
                 proposals.setdefault(p, []).append((a, b, merged))
-    _ask([merged[1:-1] for found in proposals.values() for _a, _b, merged in found])
+    _ask([body for p, found in proposals.items() for a, b, merged in found for body in (p[a + 1:b], merged[1:-1])])
+    out: dict[str, str] = {}
     for p, found in proposals.items():
         pieces: list[str] = []
         at = 0
         for a, b, merged in found:
-            if _KNOWN.get(merged[1:-1]) != _KNOWN.get(p[a + 1:b]):
-                continue  # libxml2 reads the merged form otherwise: keep the class as written
+            written = _KNOWN.get(p[a + 1:b])
+            if written is None or _KNOWN.get(merged[1:-1]) != written:
+                continue  # libxml2 reads one of the two otherwise: keep the class as written
             pieces += [p[at:a], merged]
             at = b + 1
         if pieces:
             out[p] = "".join(pieces) + p[at:]
     return out
+
+
+_ESCAPED = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _read(body: str) -> frozenset[str] | None:
+    """The characters of a plain class body as the XSD grammar reads it (a "-" first or
+    last stands for itself); None when it is not read with certainty."""
+    items: list[str | None] = []  # a character, or None for "-" between two of them
+    i = 0
+    members: set[str] = set()
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            code = body[i + 1]
+            if code == "s":
+                members.update(" \t\n\r")
+                items.append("")  # (a multi-character escape: no range may end or start here)
+            else:
+                items.append(_ESCAPED.get(code, code))
+            i += 2
+        elif ch == "-" and 0 < i < len(body) - 1:
+            items.append(None)
+            i += 1
+        else:
+            items.append(ch)
+            i += 1
+    k = 0
+    while k < len(items):
+        item = items[k]
+        if k + 2 < len(items) and items[k + 1] is None:
+            low, high = item, items[k + 2]
+            if not low or not high or len(low) != 1 or len(high) != 1 or low > high:
+                return None
+            members.update(chr(c) for c in range(ord(low), ord(high) + 1))
+            k += 3
+        elif item is None:
+            return None  # a "-" that is neither first, last nor between two characters
+        else:
+            members.update(item)
+            k += 1
+    return frozenset(members)
 
 
 def _classes(pattern: str) -> list[tuple[int, int]] | None:
@@ -299,9 +340,10 @@ def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
         for i, b in enumerate(bodies))
     schema_text = (f'<xs:schema xmlns:xs="{XSD_NS}"><xs:element name="r"><xs:complexType><xs:sequence>'
                    f'{declarations}</xs:sequence></xs:complexType></xs:element></xs:schema>')
-    values = "".join(f"<v>{_escape(ch)}</v>" for ch in _PROBES)
-    document = "<r>" + "".join(values.replace("<v>", f"<c{i}>").replace("</v>", f"</c{i}>")
-                               for i in range(len(bodies))) + "</r>"
+    # one probe a line (no newline is written raw), so an error's line says which it is
+    values = "".join(f"<v>{_escape(ch)}</v>\n" for ch in _PROBES)
+    document = "<r>\n" + "".join(values.replace("<v>", f"<c{i}>").replace("</v>", f"</c{i}>")
+                                 for i in range(len(bodies))) + "</r>"
     try:
         schema = etree.XMLSchema(etree.fromstring(schema_text.encode(), make_parser()))
     except etree.XMLSchemaParseError:
@@ -309,11 +351,12 @@ def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
     tree = etree.fromstring(document.encode(), make_parser())
     refused: list[set[int]] = [set() for _ in bodies]
     if not schema.validate(tree):
+        per_class = len(_PROBES)
         for entry in schema.error_log:  # type: ignore[attr-defined]
-            m = re.fullmatch(r"/r/c(\d+)\[(\d+)\]", entry.path or "")
-            if m is None:
+            at = entry.line - 2  # (the root's start tag is line 1)
+            if not 0 <= at < per_class * len(bodies):
                 return None
-            refused[int(m.group(1))].add(int(m.group(2)) - 1)
+            refused[at // per_class].add(at % per_class)
     answers: list[frozenset[str] | None] = []
     for no in refused:
         members = frozenset(ch for k, ch in enumerate(_PROBES) if k not in no)
