@@ -8,13 +8,15 @@ of its pattern facets that is written with more ranges than it needs is
 replaced by its merged form.
 
 The meaning cannot change, because libxml2 itself says what each class holds.
-Only classes of plain ASCII are rewritten: literal characters, ranges, the
+Only plain classes are rewritten: literal characters, ranges, the
 single-character escapes and ``\\s``; no negation, subtraction, category or
-other multi-character escape.  Such a class can hold nothing beyond ASCII, so
-asking libxml2 about every character an XML document can carry below 128 gives
-its whole set.  The merged form is asked about in the same way, and it is used
-only when libxml2 gives the same set for both.  A schema whose rewritten form
-does not compile is compiled as written.
+other multi-character escape, and beyond ASCII only characters standing alone
+(GovTalk's address lines name "£" and "€").  Such a class holds only ASCII
+characters and the ones it names, so asking libxml2 about every character an
+XML document can carry below 128, and about those, gives its whole set.  The
+merged form is asked about in the same way, and it is used only when libxml2
+gives the same set for both.  A schema whose rewritten form does not compile
+is compiled as written.
 
 libxml2 quotes a pattern in its message when a value fails it.
 :func:`restore_message` puts the pattern as written back, so findings read the
@@ -29,10 +31,9 @@ from lxml import etree
 
 from egif.xmlsafe import XSD_NS, make_parser
 
-# every character below 128 an XML 1.0 document can carry, and three beyond it that an
-# ASCII class must not hold (a check that the class is what it seems)
+# every character below 128 an XML 1.0 document can carry, and three beyond it that a class
+# must not hold unless it names them (a check that the class is what it seems)
 _PROBES = "\t\n\r" + "".join(chr(c) for c in range(0x20, 0x80)) + "\u00e9\u2013\U00010000"
-_ASCII_PROBES = frozenset(_PROBES[:-3])
 _PLAIN_ESCAPES = frozenset("nrts\\|.-^?*+{}()[]")  # \s: space, tab, newline, return
 _MIN_SAVED = 2  # ranges a rewrite must save to be worth a different pattern
 _PATTERN = f"{{{XSD_NS}}}pattern"
@@ -247,9 +248,10 @@ def _class_end(pattern: str, start: int) -> int | None:
 
 
 def _plain(body: str) -> bool:
-    """Whether a class body is plain ASCII: characters, ranges, single-character escapes
-    and ``\\s``; no negation, subtraction or other escape."""
-    if not body or body[0] == "^" or not body.isascii():
+    """Whether a class body is plain: characters, ranges, single-character escapes and
+    ``\\s``; no negation, subtraction or other escape; beyond ASCII, only characters of
+    their own (no "-" beside one, so no range reaches past ASCII)."""
+    if not body or body[0] == "^":
         return False
     i = 0
     while i < len(body):
@@ -258,9 +260,11 @@ def _plain(body: str) -> bool:
             if body[i + 1:i + 2] not in _PLAIN_ESCAPES:
                 return False
             i += 2
-        elif ch in "[]" or (ch < " " and ch not in "\t\n\r"):
-            return False
         else:
+            if ch in "[]" or (ch < " " and ch not in "\t\n\r"):
+                return False
+            if not ch.isascii() and "-" in body[max(0, i - 1):i + 2]:
+                return False
             i += 1
     return True
 
@@ -340,8 +344,12 @@ def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
         for i, b in enumerate(bodies))
     schema_text = (f'<xs:schema xmlns:xs="{XSD_NS}"><xs:element name="r"><xs:complexType><xs:sequence>'
                    f'{declarations}</xs:sequence></xs:complexType></xs:element></xs:schema>')
-    # one probe a line (no newline is written raw), so an error's line says which it is
-    values = "".join(f"<v>{_escape(ch)}</v>\n" for ch in _PROBES)
+    # every class is asked about the same characters: the ASCII ones, three beyond ASCII,
+    # and those the classes name beyond ASCII; one a line (no newline is written raw), so an
+    # error's line says which it is
+    named = sorted({ch for b in bodies for ch in b if not ch.isascii()} - set(_PROBES))
+    probes = _PROBES + "".join(named)
+    values = "".join(f"<v>{_escape(ch)}</v>\n" for ch in probes)
     document = "<r>\n" + "".join(values.replace("<v>", f"<c{i}>").replace("</v>", f"</c{i}>")
                                  for i in range(len(bodies))) + "</r>"
     try:
@@ -350,15 +358,16 @@ def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
         return None
     tree = etree.fromstring(document.encode(), make_parser())
     refused: list[set[int]] = [set() for _ in bodies]
+    per_class = len(probes)
     if not schema.validate(tree):
-        per_class = len(_PROBES)
         for entry in schema.error_log:  # type: ignore[attr-defined]
             at = entry.line - 2  # (the root's start tag is line 1)
             if not 0 <= at < per_class * len(bodies):
                 return None
             refused[at // per_class].add(at % per_class)
     answers: list[frozenset[str] | None] = []
-    for no in refused:
-        members = frozenset(ch for k, ch in enumerate(_PROBES) if k not in no)
-        answers.append(members if members <= _ASCII_PROBES else None)
+    for body, no in zip(bodies, refused, strict=True):
+        members = frozenset(ch for k, ch in enumerate(probes) if k not in no)
+        # a class holds no character beyond ASCII that it does not name
+        answers.append(members if all(ch.isascii() or ch in body for ch in members) else None)
     return answers

@@ -60,12 +60,23 @@ def test_a_text_class_is_merged_and_means_the_same() -> None:
     "[\\p{L}0-9 ,.'\\-]+",  # a category
     "[a-z-[aeiou]0-9 ,.]+",  # a subtraction
     "[\\d ,.;:]+",  # a multi-character escape other than \\s
-    "[a-z\u00e9\u00e8 ,.]+",  # beyond ASCII
+    "[a-z\u00e0-\u00ff ,.;:]+",  # a range beyond ASCII
+    "[a-z\u00e9-\u00e8 ,.;:]+",  # a "-" beside a character beyond ASCII
     "[0-9]{4}",  # one range already
     "\\[a-zA-Z0-9 ,.;:]",  # no class at all: an escaped bracket
 ])
 def test_what_is_not_plain_or_gains_nothing_is_left_as_written(pattern: str) -> None:
     assert pattern not in rewrite_all([pattern])
+
+
+def test_a_govtalk_address_line_class_naming_pound_and_euro() -> None:
+    """35 ranges as GovTalk's address-line types write it, 7 merged; the characters beyond
+    ASCII it names are asked about too."""
+    pattern = "[A-Za-z0-9\\s~!\"@#$%&'\\(\\)\\*\\+,\\-\\./:;<=>\\?\\[\\\\\\]_\\{\\}\\^\u00a3\u20ac]{1,35}"
+    faster = rewrite_all([pattern])[pattern]
+    assert faster == "[\\t-\\n\\r -_a-{}-~\u00a3\u20ac]{1,35}"
+    values = ["1 High St", "\u00a3100 \u20ac5", "caf\u00e9", "a|b", "`x`", "tab\there", "[x]\\y^", "x" * 36]
+    assert _verdicts(faster, values) == _verdicts(pattern, values)
 
 
 def test_escapes_outside_classes_are_read_as_escapes() -> None:
@@ -79,7 +90,7 @@ def test_escapes_outside_classes_are_read_as_escapes() -> None:
 _PIECES = ["A-Z", "a-z", "0-9", " ", ",", ".", "'", "\\-", ":", ";", "(", ")", "&", "/", "\\.", "\\\\", "\\[",
            "\\]", "\\^", "!", "#", "$", "%", "*", "+", "=", "?", "@", "_", "`", "{", "|", "}", "~", "\\s", "\\t",
            "\\n", "\\r", "\\|", "\\(", "\\)", "\\?", "\\*", "\\+", "\\{", "\\}", "<", ">", "\"", "b-d", "!-/",
-           "x", "-"]
+           "x", "-", "\u00a3", "\u20ac", "\u00e9"]
 _QUANTIFIERS = ["", "+", "*", "?", "{2}", "{0,3}", "{1,}"]
 
 
