@@ -36,6 +36,9 @@ from egif.xmlsafe import XSD_NS, make_parser
 _PROBES = "\t\n\r" + "".join(chr(c) for c in range(0x20, 0x80)) + "\u00e9\u2013\U00010000"
 _PLAIN_ESCAPES = frozenset("nrts\\|.-^?*+{}()[]")  # \s: space, tab, newline, return
 _MIN_SAVED = 2  # ranges a rewrite must save to be worth a different pattern
+_MAX_CLASSES = 64  # classes of one schema asked about; the others stay as written
+_MAX_BEYOND = 64  # characters beyond ASCII the classes of one schema may name
+_BATCH = 8  # classes asked about in one validation
 _PATTERN = f"{{{XSD_NS}}}pattern"
 
 # libxml2's answer for each class asked about in this process: its characters, or None
@@ -126,6 +129,8 @@ def rewrite_all(patterns: Iterable[str]) -> dict[str, str]:
     both forms of every such class at once, and a class is rewritten only where its
     answers agree (so a class libxml2 reads otherwise than the grammar stays as written)."""
     proposals: dict[str, list[tuple[int, int, str]]] = {}
+    classes: set[str] = set()
+    beyond: set[str] = set()
     for p in patterns:
         for a, b in _classes(p) or []:
             body = p[a + 1:b]
@@ -133,8 +138,16 @@ def rewrite_all(patterns: Iterable[str]) -> dict[str, str]:
             if members is None:
                 continue
             merged = _emit(_ranges(members))
-            if _count(body) - _count(merged[1:-1]) >= _MIN_SAVED:
-                proposals.setdefault(p, []).append((a, b, merged))
+            if _count(body) - _count(merged[1:-1]) < _MIN_SAVED:
+                continue
+            # a schema's classes cost one probe each, its named characters one probe for every
+            # class: both are bounded, so that no schema makes asking costly
+            named = {ch for ch in body if not ch.isascii()}
+            if (body not in classes and len(classes) >= _MAX_CLASSES) or len(beyond | named) > _MAX_BEYOND:
+                continue
+            classes.add(body)
+            beyond |= named
+            proposals.setdefault(p, []).append((a, b, merged))
     _ask([body for p, found in proposals.items() for a, b, merged in found for body in (p[a + 1:b], merged[1:-1])])
     out: dict[str, str] = {}
     for p, found in proposals.items():
@@ -319,13 +332,16 @@ def _emit(ranges: list[tuple[int, int]]) -> str:
 def _ask(bodies: list[str]) -> None:
     """Ask libxml2 which characters each class body holds (answers kept in :data:`_KNOWN`)."""
     todo = sorted({b for b in bodies if b not in _KNOWN})
-    if not todo:
-        return
-    answers = _probe(todo)
-    if answers is None:  # one of them does not compile: ask about each alone
-        answers = [found[0] if (found := _probe([b])) is not None else None for b in todo]
-    for body, members in zip(todo, answers, strict=True):
-        _KNOWN[body] = members
+    # a few classes a probe: most characters are refused by most classes, and libxml2 with
+    # lxml spends more on each error the more a validation has raised (4 us each at 500
+    # errors, 150 us at 6,000)
+    for at in range(0, len(todo), _BATCH):
+        batch = todo[at:at + _BATCH]
+        answers = _probe(batch)
+        if answers is None:  # one of them does not compile: ask about each alone
+            answers = [found[0] if (found := _probe([b])) is not None else None for b in batch]
+        for body, members in zip(batch, answers, strict=True):
+            _KNOWN[body] = members
 
 
 def _escape(text: str) -> str:
@@ -338,12 +354,13 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;",
 
 def _probe(bodies: list[str]) -> list[frozenset[str] | None] | None:
     declarations = "".join(
-        f'<xs:element name="c{i}" minOccurs="0" maxOccurs="unbounded"><xs:simpleType>'
+        f'<xs:element name="c{i}"><xs:simpleType>'
         f'<xs:restriction base="xs:string"><xs:pattern value="{_escape("[" + b + "]")}"/>'
         f'</xs:restriction></xs:simpleType></xs:element>'
         for i, b in enumerate(bodies))
-    schema_text = (f'<xs:schema xmlns:xs="{XSD_NS}"><xs:element name="r"><xs:complexType><xs:sequence>'
-                   f'{declarations}</xs:sequence></xs:complexType></xs:element></xs:schema>')
+    schema_text = (f'<xs:schema xmlns:xs="{XSD_NS}"><xs:element name="r"><xs:complexType>'
+                   f'<xs:choice maxOccurs="unbounded">{declarations}</xs:choice></xs:complexType>'
+                   '</xs:element></xs:schema>')
     # every class is asked about the same characters: the ASCII ones, three beyond ASCII,
     # and those the classes name beyond ASCII; one a line (no newline is written raw), so an
     # error's line says which it is

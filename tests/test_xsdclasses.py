@@ -160,3 +160,22 @@ def test_the_range_validator_is_rewritten_and_the_findings_are_the_same(tmp_path
     assert [(f.line, f.rule, f.message) for f in ranged] == [(f.line, f.rule, f.message) for f in whole]
     assert any(TEXT in f.message for f in ranged)
     assert not any("[ %-.0-Za-z]+" in f.message for f in ranged)
+
+
+def test_a_schema_with_very_many_classes_is_asked_about_a_bounded_number() -> None:
+    """Each class costs a probe: past the bound the others stay as written, so no schema
+    makes the asking costly."""
+    from egif import xsdclasses
+
+    bodies = [f"{chr(c)}{chr(c + 1)}{chr(c + 2)}0-{d}{p}" for c in range(ord("a"), ord("x"))
+              for d in range(1, 10) for p in "!#%&*+;=?@"]
+    patterns = [f"[{b}]+" for b in bodies]
+    assert len(set(patterns)) > 2 * xsdclasses._MAX_CLASSES
+    before = set(xsdclasses._KNOWN)
+    rewritten = rewrite_all(patterns)
+    asked = set(xsdclasses._KNOWN) - before
+    assert 0 < len(rewritten) <= xsdclasses._MAX_CLASSES
+    assert len(asked) <= 2 * xsdclasses._MAX_CLASSES
+    values = ["abc", "a0!", "d", "0", "!!", "b9?"]
+    for p in sorted(rewritten)[:5]:
+        assert _verdicts(rewritten[p], values) == _verdicts(p, values)
