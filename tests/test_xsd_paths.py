@@ -61,3 +61,40 @@ def test_paths_as_libxml2_writes_them() -> None:
     assert xsd.find_node(root, "/r:Root/r:Rec[3]") is None
     assert xsd.find_node(root, "relative/path") is None
     assert xsd.find_node(root, "/r:Root/bad[step") is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(_trees(), st.lists(st.tuples(st.sampled_from(["*", "A", "B", "p:A", "q:bA", "x-y"]), st.integers(1, 4)),
+                          min_size=1, max_size=12))
+def test_one_index_kept_between_lookups_gives_the_same_answers(root: etree._Element,
+                                                               steps: list[tuple[str, int]]) -> None:
+    """The index the errors of one validation share (each parent's children of a name, read
+    once) answers every lookup as a fresh walk does, in any order."""
+    index: dict[tuple[etree._Element, str], list[etree._Element]] = {}
+    for name, n in steps:
+        assert xsd.find_node(root, f"/root/{name}[{n}]", index) is xsd.find_node(root, f"/root/{name}[{n}]")
+
+
+def test_the_errors_of_many_siblings_are_each_found_and_written_with_their_position() -> None:
+    """Thousands of invalid children of one parent: each error leads to its own element, and
+    its path carries its position (each parent's children are read once for all of them)."""
+    from egif.validate.paths import document_path, inner_path
+
+    schema = etree.XMLSchema(etree.fromstring(
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="Root"><xs:complexType>'
+        b'<xs:sequence><xs:element name="List"><xs:complexType><xs:sequence>'
+        b'<xs:element name="Note" minOccurs="0" maxOccurs="unbounded" type="xs:string"/>'
+        b'<xs:element name="Item" maxOccurs="unbounded" type="xs:integer"/>'
+        b'</xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element></xs:schema>'))
+    items = "".join(f"<Item>{i if i % 3 else 'x' + str(i)}</Item>\n" for i in range(3000))
+    root = etree.fromstring(f"<Root><List><Note/><Note/>\n{items}</List></Root>".encode())
+    errors = xsd.validate(schema, root.getroottree())
+    bad = [i for i in range(3000) if i % 3 == 0]
+    assert [e.node for e in errors] == [root[0][2 + i] for i in bad]
+    positions: dict[etree._Element, dict[etree._Element, tuple[int, int]]] = {}
+    nodes = [e.node for e in errors if e.node is not None]
+    assert [document_path(node, positions) for node in nodes] == [f"/Root/List/Item[{i + 1}]" for i in bad]
+    assert document_path(root[0][0], positions) == "/Root/List/Note[1]"
+    assert inner_path(root[0][2], root) == "/List/Item[1]"
+    lone = etree.fromstring(b"<a><b/><c/><c/></a>")
+    assert [inner_path(el, lone, positions) for el in lone] == ["/b", "/c[1]", "/c[2]"]

@@ -22,26 +22,41 @@ def step(el: etree._Element) -> str:
     return f"{prefix}:{local}" if prefix else local
 
 
-def inner_path(el: etree._Element, top: etree._Element) -> str:
-    """Steps from *top* (exclusive) down to *el* (inclusive); ``""`` when they are the same."""
+Positions = dict[etree._Element, dict[etree._Element, tuple[int, int]]]
+
+
+def inner_path(el: etree._Element, top: etree._Element, positions: Positions | None = None) -> str:
+    """Steps from *top* (exclusive) down to *el* (inclusive); ``""`` when they are the same.
+    *positions*: where each parent's children stand, kept between calls on one tree (without
+    it, the paths of many children of one parent cost the square of their number)."""
     steps: list[str] = []
     node: etree._Element | None = el
+    if positions is None:
+        positions = {}
     while node is not top and node is not None:
         parent = node.getparent()
         name = step(node)
         if parent is not None:
-            position = total = 0
-            for sibling in parent:
-                if sibling.tag == node.tag:
-                    total += 1
-                    if sibling is node:
-                        position = total
+            found = positions.get(parent)
+            if found is None:
+                found = positions[parent] = _positions(parent)
+            position, total = found[node]
             if total > 1:
                 name += f"[{position}]"
         steps.append(name)
         node = parent
     steps.reverse()
     return "".join("/" + s for s in steps)
+
+
+def _positions(parent: etree._Element) -> dict[etree._Element, tuple[int, int]]:
+    """Each child's position among the children of its name, and how many there are."""
+    seen: dict[object, int] = {}
+    at: list[tuple[etree._Element, object, int]] = []
+    for child in parent:
+        n = seen[child.tag] = seen.get(child.tag, 0) + 1
+        at.append((child, child.tag, n))
+    return {child: (n, seen[tag]) for child, tag, n in at}
 
 
 def top_child(node: etree._Element, root: etree._Element) -> etree._Element:
@@ -54,7 +69,8 @@ def top_child(node: etree._Element, root: etree._Element) -> etree._Element:
         top = parent
 
 
-def document_path(el: etree._Element) -> str:
-    """The path of an element of a whole (not collection) document."""
+def document_path(el: etree._Element, positions: Positions | None = None) -> str:
+    """The path of an element of a whole (not collection) document (*positions*: see
+    :func:`inner_path`)."""
     root = el.getroottree().getroot()
-    return "/" + step(root) + inner_path(el, root)
+    return "/" + step(root) + inner_path(el, root, positions)

@@ -108,11 +108,16 @@ def _local(name: str) -> str:
     return name.rpartition("}")[2] if name.startswith("{") else name
 
 
-def find_node(start: etree._Element, libxml_path: str | None) -> etree._Element | None:
+def find_node(start: etree._Element, libxml_path: str | None,
+              index: dict[tuple[etree._Element, str], list[etree._Element]] | None = None) -> etree._Element | None:
     """The element a libxml2 error path (``/*/*[3]/bs:PostCode``) points at; the path's
-    first step is *start* itself."""
+    first step is *start* itself.  *index*: each parent's children of a step's name, kept
+    between calls on one tree (without it, the errors of many children of one parent cost
+    the square of their number)."""
     if not libxml_path or not libxml_path.startswith("/"):
         return None
+    if index is None:
+        index = {}
     node: etree._Element | None = start
     for i, step in enumerate(libxml_path[1:].split("/")):
         m = _STEP.match(step)
@@ -121,15 +126,12 @@ def find_node(start: etree._Element, libxml_path: str | None) -> etree._Element 
         if i == 0:
             continue
         name, pos = m.group(1), int(m.group(2) or 1)
-        prefix, _, local = name.rpartition(":")
-        found = None
-        for child in node:
-            if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)):
-                pos -= 1
-                if not pos:
-                    found = child
-                    break
-        node = found
+        named = index.get((node, name))
+        if named is None:
+            prefix, _, local = name.rpartition(":")
+            named = index[(node, name)] = [child for child in node if isinstance(child.tag, str)
+                                          and (name == "*" or _named(child, prefix, local))]
+        node = named[pos - 1] if 0 < pos <= len(named) else None
     return node
 
 
@@ -171,10 +173,11 @@ def _run(schema: etree.XMLSchema, target: etree._ElementTree | etree._Element) -
     originals: dict[str, str] | None = getattr(schema, "originals", None)
     errors: list[XsdError] = []
     internal: XsdError | None = None
+    index: dict[tuple[etree._Element, str], list[etree._Element]] = {}
     for entry in log:
         if entry.level_name not in ("ERROR", "FATAL") or _NOISE in entry.message:
             continue
-        node = find_node(start, entry.path)
+        node = find_node(start, entry.path, index)
         if entry.type_name == "SCHEMAV_INTERNAL":
             if internal is None:
                 internal = _gave_up(node, entry)

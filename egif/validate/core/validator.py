@@ -36,7 +36,7 @@ from egif.resolve import ResolvedSchema
 from egif.validate.core.detect import RootInfo, candidates, check_usable, own_globals, preference, root_info
 from egif.validate.core.result import DocumentResult
 from egif.validate.core.sources import Input, Source, label_of, limits_error, open_input, sniff_root
-from egif.validate.paths import document_path
+from egif.validate.paths import Positions, document_path
 from egif.validate.schematron.evaluator import RECORDS, REST, Program, program, whole_program
 from egif.validate.schematron.loader import RuleSet, load_rules
 from egif.validate.schematron.state import DocumentBook, RangeBook
@@ -445,10 +445,11 @@ class Validator:
             raise UnsafeInputError(f"refused: XInclude element {etree.QName(found).localname!r} at line "
                                    f"{found.sourceline}; XInclude is never processed", file=name)
         errors = 0
+        positions: Positions = {}  # (one walk of each parent, however many of its children fail)
         for e in xsd.validate(self.schema, tree):
             node = e.node
             yield Finding(e.message, e.rule, Severity.ERROR, name, e.line or _line(node), None,
-                          document_path(node) if node is not None else None, None)
+                          document_path(node, positions) if node is not None else None, None)
             errors += 1
             if self.max_errors is not None and errors >= self.max_errors:
                 return
@@ -459,10 +460,11 @@ class Validator:
         lean = etree.fromstring(data, self._lean)
         xsd.validate(self.schema, lean.getroottree())
         today = self._today()
+        positions = {}
         for f in program(self.rules, str(lean.tag), REST, today=today).run(lean, DocumentBook(), today=today,
                                                                            record_count=0, data=data):
             yield Finding(f.message, f.check.rule_id, f.check.severity, name, _line(f.node), None,
-                          document_path(f.node), None)
+                          document_path(f.node, positions), None)
             if f.check.severity == Severity.ERROR:
                 errors += 1
                 if self.max_errors is not None and errors >= self.max_errors:

@@ -42,7 +42,7 @@ from lxml import etree
 from egif.errors import InputError, UnsafeInputError
 from egif.model import Finding, Severity
 from egif.validate import xsd
-from egif.validate.paths import inner_path, step
+from egif.validate.paths import Positions, inner_path, step
 from egif.validate.stream.cutter import Reader, careful_cut, fast_cuts, record_pattern
 from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, skeleton_files
 from egif.validate.stream.pool import Pool, Task
@@ -331,12 +331,13 @@ class _Run:
                           today=engine.plan.today).run(root, self.book, today=engine.plan.today,
                                                        record_count=self.records)
         found = []
+        positions: Positions = {}
         for f in firings:
             top = f.node
             parent = top.getparent()
             while parent is not None and parent is not root:
                 top, parent = parent, parent.getparent()
-            path = self.root_step if f.node is root else steps[top] + inner_path(f.node, top)
+            path = self.root_step if f.node is root else steps[top] + inner_path(f.node, top, positions)
             found.append(Finding(f.message, f.check.rule_id, f.check.severity, self.label,
                                  lines.get(f.node), None, path, None))
         return found

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from egif.validate import xsd
-from egif.validate.paths import inner_path, step, top_child
+from egif.validate.paths import Positions, inner_path, step, top_child
 from egif.validate.stream.cutter import (
     ATTRIBUTE_LIMIT,
     BytesReader,
@@ -237,6 +237,7 @@ class Worker:
         # document in order, in the process that holds that book (one job): the rules then
         # answer exactly at once, and no range's values need merging or asking again
         self.book: DocumentBook | None = None
+        self._positions: Positions = {}
 
     def open(self, doc: Doc) -> None:
         """Start reading the ranges of *doc*."""
@@ -269,10 +270,12 @@ class Worker:
                 self._last = (start, end, *self._ruled[0])
         finally:
             self._ruled.clear()
+            self._positions = {}  # (it holds the range's trees)
         return result
 
     # -- one range ------------------------------------------------------------------
     def _range(self, data: bytes, careful: bool) -> RangeResult:
+        self._positions = {}  # where the children of each parent of this range's trees stand
         if len(data) > FLOOD_CHECK_BYTES:
             at = attribute_flood(data)
             if at is not None:
@@ -552,7 +555,7 @@ class Worker:
         top = top_child(node, root)
         position, rec, tag, index = children.get(top, (-1, -1, str(top.tag), 1))
         return (line, position, kind, order, rule, severity, message, rec, tag, index, step(top),
-                inner_path(node, top))
+                inner_path(node, top, self._positions))
 
     def _collect(self, root: etree._Element, errors: list[xsd.XsdError],
                  children: dict[Any, tuple[int, int, str, int]], result: RangeResult, delta: int) -> None:
@@ -618,7 +621,8 @@ class Worker:
                 top = node if node.getparent() is root else top_child(node, root)
                 pos, rec, tag, index = children.get(top, (-1, -1, str(top.tag), 1))
                 result.keys.append((ci, key_values(fields, node), _line(node, delta) - delta,
-                                    pos, rec, tag, index, step(top), "" if top is node else inner_path(node, top)))
+                                    pos, rec, tag, index, step(top),
+                                    "" if top is node else inner_path(node, top, self._positions)))
 
     def _record_keys(self, ci: int, records: list[etree._Element], fields: tuple[etree.XPath | str, ...],
                      result: RangeResult, delta: int) -> None:
@@ -705,8 +709,12 @@ class Worker:
                     root.remove(child)
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
                           today=self.plan.today).run(root, book, today=self.plan.today, data=data)
-        return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
-                          f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
+        self._positions = {}
+        try:
+            return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
+                              f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
+        finally:
+            self._positions = {}
 
 
 _SIMPLE_FIELD = re.compile(r"\s*(@?)(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)\s*\Z")
