@@ -25,7 +25,7 @@ same whichever form checked them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from lxml import etree
 
@@ -207,30 +207,22 @@ def _read(body: str) -> frozenset[str] | None:
 
 
 def _classes(pattern: str) -> list[tuple[int, int]] | None:
-    """The (open, close) bracket offsets of the pattern's plain ASCII classes; None when the
+    """The (open, close) bracket offsets of the pattern's plain classes; None when the
     pattern is not read to its end with certainty (it is then left as written)."""
     spans: list[tuple[int, int]] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            if pattern[i + 1:i + 2] in ("p", "P"):
-                close = pattern.find("}", i)
-                if close < 0:
-                    return None
-                i = close + 1
-            else:
-                i += 2
-            continue
-        if ch == "[":
+    after = 0  # (the offset after the last class found)
+    try:
+        for i, ch in _outside_escapes(pattern, 0):
+            if i < after or ch != "[":
+                continue
             end = _class_end(pattern, i)
             if end is None:
                 return None
             if _plain(pattern[i + 1:end]):
                 spans.append((i, end))
-            i = end + 1
-            continue
-        i += 1
+            after = end + 1
+    except _Unread:
+        return None
     return spans
 
 
@@ -238,26 +230,38 @@ def _class_end(pattern: str, start: int) -> int | None:
     """The offset of the "]" closing the class opened at *start* (a subtraction's inner
     class included); None when there is none."""
     depth = 0
-    i, n = start + 1, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            if pattern[i + 1:i + 2] in ("p", "P"):
-                close = pattern.find("}", i)
-                if close < 0:
-                    return None
-                i = close + 1
-                continue
-            i += 2
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
+    try:
+        for i, ch in _outside_escapes(pattern, start + 1):
+            if ch == "[":
+                depth += 1
+            elif ch == "]":
+                if depth == 0:
+                    return i
+                depth -= 1
+    except _Unread:
+        return None
     return None
+
+
+class _Unread(Exception):
+    """A category escape whose brace is not closed: the pattern is not read with certainty."""
+
+
+def _outside_escapes(pattern: str, start: int) -> Iterator[tuple[int, str]]:
+    """The offsets and characters of *pattern* from *start* that no backslash escapes
+    (``\\p{...}`` runs to its brace)."""
+    i = start
+    while i < len(pattern):
+        if pattern[i] != "\\":
+            yield i, pattern[i]
+            i += 1
+        elif pattern[i + 1:i + 2] in ("p", "P"):
+            close = pattern.find("}", i)
+            if close < 0:
+                raise _Unread
+            i = close + 1
+        else:
+            i += 2
 
 
 def _plain(body: str) -> bool:
