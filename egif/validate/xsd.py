@@ -126,13 +126,27 @@ def find_node(start: etree._Element, libxml_path: str | None,
         if i == 0:
             continue
         name, pos = m.group(1), int(m.group(2) or 1)
+        prefix, _, local = name.rpartition(":")
         named = index.get((node, name))
-        if named is None:
-            prefix, _, local = name.rpartition(":")
+        if named is None:  # the first error under this parent: a walk to its element
+            index[(node, name)] = _ONCE
+            found = None
+            for child in node:
+                if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)):
+                    pos -= 1
+                    if not pos:
+                        found = child
+                        break
+            node = found
+            continue
+        if named is _ONCE:  # a second: the parent's children of that name, read once for all
             named = index[(node, name)] = [child for child in node if isinstance(child.tag, str)
                                           and (name == "*" or _named(child, prefix, local))]
         node = named[pos - 1] if 0 < pos <= len(named) else None
     return node
+
+
+_ONCE: list[etree._Element] = []  # (a parent whose children were walked for one error)
 
 
 def _named(el: etree._Element, prefix: str, local: str) -> bool:
