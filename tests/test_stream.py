@@ -483,6 +483,64 @@ def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: R
     assert findings(own_values=False, jobs=2) == direct
 
 
+_TWO_CHECKS = b"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+  <sch:ns prefix="bs7666" uri="http://www.govtalk.gov.uk/people/bs7666"/>
+  <sch:ns prefix="gze" uri="http://www.govtalk.gov.uk/exchange/GazetteerExtract"/>
+  <sch:ns prefix="egif" uri="urn:egif:schematron"/>
+  <sch:pattern><sch:rule context="gze:AddressRecord">
+    <sch:report id="T-EVERY" test="true()">record <sch:value-of select="bs7666:UniquePropertyReferenceNumber"/>
+    </sch:report></sch:rule></sch:pattern>
+  <sch:pattern><sch:rule context="gze:AddressRecord">
+    <sch:assert id="T-SEEN" test="not(egif:seen('uprn', normalize-space(bs7666:UniquePropertyReferenceNumber)))"
+      >UPRN again</sch:assert></sch:rule></sch:pattern>
+  <sch:pattern><sch:rule context="gze:AddressRecord[bs7666:LogicalStatus = '1']">
+    <sch:assert id="T-DATE" test="not(egif:seen('start', concat(bs7666:UniquePropertyReferenceNumber, bs7666:StartDate,
+      bs7666:LastUpdateDate)))"
+      >never</sch:assert></sch:rule></sch:pattern>
+</sch:schema>"""
+
+
+def test_only_the_checks_whose_answers_were_wrong_are_evaluated_again(registry: Registry, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a range took a value for new that an earlier range held, only the checks that
+    asked about it are evaluated again, and their findings replace the range's own, in the
+    places the findings of one pass take: a check before it firing on every record, on the
+    same records, keeps its findings, and a check whose own values were all new is merged."""
+    from egif.validate.schematron.loader import load_rules
+    from egif.validate.stream.worker import Worker
+
+    rs = registry.resolve("GazetteerExtract@1.0")
+    doc, text, uprns = _sample_with_uprns(tmp_path, 13)
+    for far, near in ((-3, 1), (-9, 4)):  # earlier ranges' UPRNs, far down the file
+        text = text.replace(f">{uprns[far]}<", f">{uprns[near]}<", 1)
+    doc.write_text(text)
+    rules = load_rules([("t.sch", _TWO_CHECKS)])
+    seen_check = next(c.index for c in rules.checks if c.rule_id == "T-SEEN")
+    asked: list[object] = []
+    real_again = Worker.rules_again
+
+    def again(w: Worker, *a: object, **k: object) -> object:
+        asked.append(k.get("only"))
+        return real_again(w, *a, **k)  # type: ignore[arg-type]
+
+    def findings(*, own_values: bool, jobs: int = 1) -> list[tuple[object, ...]]:
+        with monkeypatch.context() as m:
+            m.setattr(Worker, "rules_again", again)
+            if own_values:
+                _own_values(m)
+            v = Validator.for_schema(rs, rules=rules, jobs=jobs, piece_bytes=8192)
+            return [(f.rule, f.line, f.path, f.message) for f in v.check(doc).findings]
+
+    direct = findings(own_values=False)
+    assert not asked
+    assert sum(1 for f in direct if f[0] == "T-SEEN") >= 2
+    assert sum(1 for f in direct if f[0] == "T-EVERY") == text.count("<AddressRecord>")
+    assert not any(f[0] == "T-DATE" for f in direct)
+    assert findings(own_values=True) == direct
+    assert asked and all(only == frozenset({seen_check}) for only in asked)
+    assert findings(own_values=False, jobs=2) == direct
+
+
 @pytest.mark.parametrize("spaced", [False, True], ids=["as-is", "spaced-date"])
 def test_rules_read_again_see_what_the_first_reading_saw(registry: Registry, tmp_path: Path, spaced: bool,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

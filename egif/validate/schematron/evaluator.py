@@ -288,9 +288,11 @@ class Program:
                 (EGIF_FN_NS, "seen-of"): seen_of}
 
     def run(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None,
-            data: bytes | None = None) -> list[Firing]:
+            data: bytes | None = None, only: frozenset[int] | None = None) -> list[Firing]:
         """Evaluate every rule under *root*; *book* answers ``seen()``.  *data*, the bytes of a
-        small document, lets rules naming elements it does not hold be skipped."""
+        small document, lets rules naming elements it does not hold be skipped.  *only*: the
+        indexes of the checks to evaluate (the others are left out; their firings would be
+        the same as before: see :meth:`DocumentBook.merge_checks`)."""
         self._check_today(today)
         self.env.book = book
         self.env.record_count = record_count
@@ -299,12 +301,14 @@ class Program:
         present: dict[str, bool] | None = {} if data is not None and len(data) <= _SCAN_BYTES else None
         try:
             for rules in self.compiled:
+                if only is not None and not any(check.index in only for c in rules for check, _t, _a in c.tests):
+                    continue
                 if present is not None and not any(_may_match(c, data or b"", present) for c in rules):
                     continue
                 if len(rules) == 1 and rules[0].alone and all(a is not None for _c, _t, a in rules[0].tests):
-                    self._at_once(rules[0], root, variables, firings)
+                    self._at_once(rules[0], root, variables, firings, only)
                 else:
-                    self._node_by_node(rules, root, variables, firings)
+                    self._node_by_node(rules, root, variables, firings, only)
         except RecordCountInRecord:
             raise SchemaCompileError(
                 "egif:record-count() is called in a rule whose context lies inside a record; the "
@@ -375,8 +379,10 @@ class Program:
             return None
 
     def _at_once(self, c: _Compiled, root: etree._Element, variables: dict[str, str],
-                 firings: list[Firing]) -> None:
+                 firings: list[Firing], only: frozenset[int] | None = None) -> None:
         for check, _test, at_once in c.tests:
+            if only is not None and check.index not in only:
+                continue
             assert at_once is not None
             unique = c.uniques.get(check.index)
             nodes = (self._repeated(unique, check, root, c) if unique is not None
@@ -428,15 +434,18 @@ class Program:
         return texts
 
     def _node_by_node(self, rules: list[_Compiled], root: etree._Element, variables: dict[str, str],
-                      firings: list[Firing]) -> None:
+                      firings: list[Firing], only: frozenset[int] | None = None) -> None:
         claimed: set[etree._Element] = set()
         for c in rules:
+            # (every rule's contexts, to know which rule claims a node, even where only some
+            # checks are evaluated)
             nodes = [n for n in _elements(_call(c.contexts, root, variables, c)) if n not in claimed]
             claimed.update(nodes)
-            if not nodes:
+            tests = [t for t in c.tests if only is None or t[0].index in only]
+            if not nodes or not tests:
                 continue
             scopes = [self._lets(c, node, variables) for node in nodes]
-            for check, test, _at_once in c.tests:
+            for check, test, _at_once in tests:
                 for node, scope in zip(nodes, scopes, strict=True):
                     ok = _truth(_call(test, node, scope, c))
                     if (not ok) if check.kind == "assert" else ok:

@@ -382,23 +382,32 @@ class DocumentBook(Book):
             bucket = self.sets[key] = CompactSeen()
         return bucket
 
-    def merge(self, fresh: Fresh) -> bool:
-        """Add what a range saw first; False, adding nothing, when one of its values was
-        seen in an earlier range (the range's answers are then wrong)."""
-        done: list[tuple[CompactSeen, set[int], list[str]]] = []
+    def merge_checks(self, fresh: Fresh) -> frozenset[int]:
+        """Add what a range saw first, check by check; return the checks one of whose values
+        had been seen in an earlier range.  The range's answers to those were wrong, and of
+        them nothing is added: their tests are evaluated again against this book, which adds
+        their values as it answers.  The other checks' answers were right (a check's sets are
+        its own), and their values are added."""
+        added: list[tuple[int, CompactSeen, set[int], list[str]]] = []
+        wrong: set[int] = set()
         for key, (packed, others) in fresh.items():
+            if key[0] in wrong:
+                continue
             bucket = self._bucket(key)
             numbers = array("q")
             numbers.frombytes(packed)
-            added = bucket.add_new(numbers, others)
-            if added is None:
-                for b, n, o in done:
-                    b.take_back(n, o)
-                return False
-            done.append((bucket, added, others))
-        for bucket, _n, _o in done:
-            bucket.settle()
-        return True
+            got = bucket.add_new(numbers, others)
+            if got is None:
+                wrong.add(key[0])
+            else:
+                added.append((key[0], bucket, got, others))
+        for check, bucket, got, others in added:
+            if check in wrong:  # (another of its scopes was wrong)
+                bucket.take_back(got, others)
+        for check, bucket, _got, _others in added:
+            if check not in wrong:
+                bucket.settle()
+        return frozenset(wrong)
 
 
 class RangeBook(Book):

@@ -48,6 +48,7 @@ from egif.validate.stream.layout import CollectionLayout, Constraint, Frame, ske
 from egif.validate.stream.pool import Pool, Task
 from egif.validate.stream.progress import PIECE_BYTES, Progress
 from egif.validate.stream.worker import (
+    CHECK_SHIFT,
     RULE_KIND,
     Doc,
     Kept,
@@ -264,10 +265,15 @@ class _Run:
                         yield from skeleton.check(final=False, attributes=True)
                     self.whole_and_clean = end == frame.content_end and not result.root_content
                 self.ranges += 1
-                if self.book is not None and not self.book.merge(result.seen):
-                    # a value this range took for new was seen in an earlier range
-                    again = engine.local.rules_again(start, end, self.book, data, collapsed=result.collapsed)
-                    result.findings = [f for f in result.findings if f[2] != RULE_KIND] + again
+                wrong = self.book.merge_checks(result.seen) if self.book is not None else frozenset()
+                if wrong:
+                    # a value this range took for new was seen in an earlier range: the checks
+                    # that asked about it are evaluated again, and their findings replaced
+                    assert self.book is not None
+                    again = engine.local.rules_again(start, end, self.book, data, collapsed=result.collapsed,
+                                                     only=wrong)
+                    result.findings = [f for f in result.findings
+                                       if f[2] != RULE_KIND or f[3] >> CHECK_SHIFT not in wrong] + again
                 yield from self._absolute(result, line, skeleton, keys, judge_root=not self.whole_and_clean)
                 line += result.newlines
                 self.records += result.records

@@ -677,16 +677,17 @@ class Worker:
             self._ruled.append((root, children or None))
         if firings and not children:
             children = self._children(root, RangeResult(ok=True), delta)
-        for order, f in enumerate(firings):
+        for order, f in zip(rule_orders(firings), firings, strict=True):
             result.findings.append(self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND,
                                              order, f.check.rule_id, f.check.severity.value, f.message))
 
     def rules_again(self, start: int, end: int, book: Book, data: bytes | None = None, *,
-                    collapsed: bool = True) -> list[RawFinding]:
+                    collapsed: bool = True, only: frozenset[int] | None = None) -> list[RawFinding]:
         """The rules' findings of a range evaluated again with *book* as the oracle of
         ``seen()`` (in the parent, when a worker's answers turned out wrong).  *collapsed*:
         the range's XSD pass changed values (:attr:`RangeResult.collapsed`); when it did
-        not, and no xs:ID is declared, the second reading is not validated again."""
+        not, and no xs:ID is declared, the second reading is not validated again.  *only*:
+        the checks to evaluate again (the others' findings stand)."""
         from egif.validate.schematron.evaluator import RECORDS, program
 
         doc = self.doc
@@ -708,13 +709,32 @@ class Worker:
                 if not (isinstance(child.tag, str) and child.tag in self.plan.records):
                     root.remove(child)
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
-                          today=self.plan.today).run(root, book, today=self.plan.today, data=data)
+                          today=self.plan.today).run(root, book, today=self.plan.today, data=data, only=only)
         self._positions = {}
         try:
             return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
-                              f.check.rule_id, f.check.severity.value, f.message) for order, f in enumerate(firings)]
+                              f.check.rule_id, f.check.severity.value, f.message)
+                    for order, f in zip(rule_orders(firings), firings, strict=True)]
         finally:
             self._positions = {}
+
+
+CHECK_SHIFT = 32  # a rule finding's order: its check's index, shifted, then its place among its firings
+
+
+def rule_orders(firings: list[Any]) -> list[int]:
+    """The order of each firing among a range's rule findings: its check's index, then its
+    place among that check's firings.  Sorted, they stand as the firings came (check by
+    check, in the order of the rule set); and a check evaluated again on its own (see
+    :meth:`~egif.validate.schematron.state.DocumentBook.merge_checks`) takes the same
+    places, so its findings can replace the first ones."""
+    seen: dict[int, int] = {}
+    out = []
+    for f in firings:
+        n = seen.get(f.check.index, 0)
+        seen[f.check.index] = n + 1
+        out.append((f.check.index << CHECK_SHIFT) | n)
+    return out
 
 
 _SIMPLE_FIELD = re.compile(r"\s*(@?)(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)\s*\Z")
