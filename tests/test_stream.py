@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -447,25 +448,17 @@ def _own_values(m: pytest.MonkeyPatch) -> None:
     m.setattr(Worker, "book", property(lambda _w: None, lambda _w, _v: None), raising=False)
 
 
-def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: Registry, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """With one job every range is checked in order in the process holding the document's
-    book of seen() answers: the rules ask it directly, nothing is merged and no range is
-    asked again, and the findings are those of ranges answering from their own values (as
-    worker processes do), duplicates across ranges included."""
-    from egif.validate.schematron.loader import load_rules
+def _findings_noting_again(monkeypatch: pytest.MonkeyPatch, rs: ResolvedSchema, doc: Path, rules: Any,
+                           asked: list[object]) -> Callable[..., list[tuple[object, ...]]]:
+    """A function giving *doc*'s findings with *rules* in 8 KB ranges, ranges answering seen()
+    from the document's book or (*own_values*) from their own values; each evaluation of a
+    range again notes in *asked* which checks it was asked for."""
     from egif.validate.stream.worker import Worker
 
-    rs = registry.resolve("GazetteerExtract@1.0")
-    doc, text, uprns = _sample_with_uprns(tmp_path, 11)
-    for far, near in ((-3, 1), (-8, 2), (-12, 1)):  # earlier ranges' UPRNs, far down the file
-        text = text.replace(f">{uprns[far]}<", f">{uprns[near]}<", 1)
-    doc.write_text(text)
-    asked_again: list[int] = []
     real_again = Worker.rules_again
 
     def again(w: Worker, *a: object, **k: object) -> object:
-        asked_again.append(1)
+        asked.append(k.get("only"))
         return real_again(w, *a, **k)  # type: ignore[arg-type]
 
     def findings(*, own_values: bool, jobs: int = 1) -> list[tuple[object, ...]]:
@@ -473,9 +466,27 @@ def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: R
             m.setattr(Worker, "rules_again", again)
             if own_values:
                 _own_values(m)
-            v = Validator.for_schema(rs, rules=load_rules([("t.sch", _AGAIN_RULES)]), jobs=jobs, piece_bytes=8192)
+            v = Validator.for_schema(rs, rules=rules, jobs=jobs, piece_bytes=8192)
             return [(f.rule, f.line, f.path, f.message) for f in v.check(doc).findings]
 
+    return findings
+
+
+def test_one_job_asks_the_documents_book_and_finds_what_workers_find(registry: Registry, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one job every range is checked in order in the process holding the document's
+    book of seen() answers: the rules ask it directly, nothing is merged and no range is
+    asked again, and the findings are those of ranges answering from their own values (as
+    worker processes do), duplicates across ranges included."""
+    from egif.validate.schematron.loader import load_rules
+
+    rs = registry.resolve("GazetteerExtract@1.0")
+    doc, text, uprns = _sample_with_uprns(tmp_path, 11)
+    for far, near in ((-3, 1), (-8, 2), (-12, 1)):  # earlier ranges' UPRNs, far down the file
+        text = text.replace(f">{uprns[far]}<", f">{uprns[near]}<", 1)
+    doc.write_text(text)
+    asked_again: list[object] = []
+    findings = _findings_noting_again(monkeypatch, rs, doc, load_rules([("t.sch", _AGAIN_RULES)]), asked_again)
     direct = findings(own_values=False)
     assert not asked_again
     assert sum(1 for f in direct if f[0] == "T-SEEN") >= 3
@@ -507,7 +518,6 @@ def test_only_the_checks_whose_answers_were_wrong_are_evaluated_again(registry: 
     places the findings of one pass take: a check before it firing on every record, on the
     same records, keeps its findings, and a check whose own values were all new is merged."""
     from egif.validate.schematron.loader import load_rules
-    from egif.validate.stream.worker import Worker
 
     rs = registry.resolve("GazetteerExtract@1.0")
     doc, text, uprns = _sample_with_uprns(tmp_path, 13)
@@ -517,20 +527,7 @@ def test_only_the_checks_whose_answers_were_wrong_are_evaluated_again(registry: 
     rules = load_rules([("t.sch", _TWO_CHECKS)])
     seen_check = next(c.index for c in rules.checks if c.rule_id == "T-SEEN")
     asked: list[object] = []
-    real_again = Worker.rules_again
-
-    def again(w: Worker, *a: object, **k: object) -> object:
-        asked.append(k.get("only"))
-        return real_again(w, *a, **k)  # type: ignore[arg-type]
-
-    def findings(*, own_values: bool, jobs: int = 1) -> list[tuple[object, ...]]:
-        with monkeypatch.context() as m:
-            m.setattr(Worker, "rules_again", again)
-            if own_values:
-                _own_values(m)
-            v = Validator.for_schema(rs, rules=rules, jobs=jobs, piece_bytes=8192)
-            return [(f.rule, f.line, f.path, f.message) for f in v.check(doc).findings]
-
+    findings = _findings_noting_again(monkeypatch, rs, doc, rules, asked)
     direct = findings(own_values=False)
     assert not asked
     assert sum(1 for f in direct if f[0] == "T-SEEN") >= 2
