@@ -86,6 +86,38 @@ def _merging_equals_one_pass(ranges: list[list[str]]) -> None:
     assert len(final or ()) == len(one_pass.sets.get((0, "s")) or ())
 
 
+_CALLS = st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from(["a", "b"]),
+                   st.one_of(st.integers(0, 40).map(str), st.sampled_from(["x", "y", "07"])))
+
+
+@given(st.lists(st.lists(_CALLS, max_size=15), max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_checks_are_merged_each_on_its_own(ranges: list[list[tuple[int, str, str]]]) -> None:
+    """Three checks asking in two scopes: a range's answers to a check are kept exactly when
+    they are one pass's; the checks whose answers were wrong add nothing at the merge (none of
+    their scopes), and once asked again in order the book knows what one pass knows."""
+    one_pass = DocumentBook()
+    truth = [[one_pass.seen(c, sc, k) for c, sc, k in r] for r in ranges]
+    book = DocumentBook()
+    for r, expected in zip(ranges, truth, strict=True):
+        worker = RangeBook()
+        answers = [worker.seen(c, sc, k) for c, sc, k in r]
+        held = {key: set(bucket._others) | {str(n) for n in bucket._recent} for key, bucket in book.sets.items()}
+        wrong = book.merge_checks(worker.fresh())
+        for check in (0, 1, 2):
+            mine = [(a, e) for (c, _sc, _k), a, e in zip(r, answers, expected, strict=True) if c == check]
+            assert (check in wrong) == any(a != e for a, e in mine)
+        for (check, scope), bucket in book.sets.items():
+            if check in wrong:  # nothing added to any of its scopes
+                now = set(bucket._others) | {str(n) for n in bucket._recent}
+                assert now == held.get((check, scope), set())
+        for c, sc, k in r:
+            if c in wrong:
+                book.seen(c, sc, k)
+    for key, bucket in one_pass.sets.items():
+        assert len(book.sets[key]) == len(bucket)
+
+
 def test_numbers_packed_into_the_table_stay_findable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past RECENT numbers the set is packed (into the run or the table); batches,
     take-backs and single additions see every part."""
