@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from lxml import etree
@@ -128,20 +129,15 @@ def find_node(start: etree._Element, libxml_path: str | None,
         name, pos = m.group(1), int(m.group(2) or 1)
         prefix, _, local = name.rpartition(":")
         named = index.get((node, name))
-        if named is None:  # the first error under this parent: a walk to its element
-            index[(node, name)] = _ONCE
-            found = None
-            for child in node:
-                if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)):
-                    pos -= 1
-                    if not pos:
-                        found = child
-                        break
-            node = found
-            continue
-        if named is _ONCE:  # a second: the parent's children of that name, read once for all
-            named = index[(node, name)] = [child for child in node if isinstance(child.tag, str)
-                                          and (name == "*" or _named(child, prefix, local))]
+        if named is None or named is _ONCE:
+            matching = (child for child in node
+                        if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)))
+            if named is None:  # the first error under this parent: a walk to its element
+                index[(node, name)] = _ONCE
+                node = next(islice(matching, pos - 1, None), None) if pos > 0 else None
+                continue
+            # a second: the parent's children of that name, read once for all
+            named = index[(node, name)] = list(matching)
         node = named[pos - 1] if 0 < pos <= len(named) else None
     return node
 

@@ -237,6 +237,8 @@ class Worker:
         # document in order, in the process that holds that book (one job): the rules then
         # answer exactly at once, and no range's values need merging or asking again
         self.book: DocumentBook | None = None
+        # where the children of each parent of the trees of the range being checked stand
+        # (for inner_path; emptied when the range is done, as it holds their trees)
         self._positions: Positions = {}
 
     def open(self, doc: Doc) -> None:
@@ -270,12 +272,11 @@ class Worker:
                 self._last = (start, end, *self._ruled[0])
         finally:
             self._ruled.clear()
-            self._positions = {}  # (it holds the range's trees)
+            self._positions = {}
         return result
 
     # -- one range ------------------------------------------------------------------
     def _range(self, data: bytes, careful: bool) -> RangeResult:
-        self._positions = {}  # where the children of each parent of this range's trees stand
         if len(data) > FLOOD_CHECK_BYTES:
             at = attribute_flood(data)
             if at is not None:
@@ -710,7 +711,6 @@ class Worker:
                     root.remove(child)
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
                           today=self.plan.today).run(root, book, today=self.plan.today, data=data, only=only)
-        self._positions = {}
         try:
             return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
                               f.check.rule_id, f.check.severity.value, f.message)
