@@ -86,6 +86,11 @@ def _merging_equals_one_pass(ranges: list[list[str]]) -> None:
     assert len(final or ()) == len(one_pass.sets.get((0, "s")) or ())
 
 
+def _unpacked(bucket: CompactSeen) -> set[str]:
+    """The keys a set holds before any is packed: as written, as integers, or neither."""
+    return set(bucket._texts) | set(bucket._others) | {str(n) for n in bucket._recent}
+
+
 _CALLS = st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from(["a", "b"]),
                    st.one_of(st.integers(0, 40).map(str), st.sampled_from(["x", "y", "07"])))
 
@@ -102,14 +107,14 @@ def test_checks_are_merged_each_on_its_own(ranges: list[list[tuple[int, str, str
     for r, expected in zip(ranges, truth, strict=True):
         worker = RangeBook()
         answers = [worker.seen(c, sc, k) for c, sc, k in r]
-        held = {key: set(bucket._others) | {str(n) for n in bucket._recent} for key, bucket in book.sets.items()}
+        held = {key: _unpacked(bucket) for key, bucket in book.sets.items()}
         wrong = book.merge_checks(worker.fresh())
         for check in (0, 1, 2):
             mine = [(a, e) for (c, _sc, _k), a, e in zip(r, answers, expected, strict=True) if c == check]
             assert (check in wrong) == any(a != e for a, e in mine)
         for (check, scope), bucket in book.sets.items():
             if check in wrong:  # nothing added to any of its scopes
-                now = set(bucket._others) | {str(n) for n in bucket._recent}
+                now = _unpacked(bucket)
                 assert now == held.get((check, scope), set())
         for c, sc, k in r:
             if c in wrong:
@@ -263,3 +268,46 @@ def test_the_documents_book_answers_a_batch_in_order() -> None:
     assert book.seen_all(1, "uprn", ["10", "11", "10", "x", "x", "011"]) == [2, 4]
     assert book.seen_all(1, "uprn", ["12", "11", "011"]) == [1, 2]
     assert book.seen_all(2, "uprn", ["11"]) == []  # another check keeps its own sets
+
+
+_STEPS = st.lists(st.tuples(st.sampled_from(["all", "one", "new"]), st.lists(keys, max_size=12)), max_size=25)
+
+
+@given(_STEPS, st.integers(2, 40))
+@settings(max_examples=300, deadline=None)
+def test_keys_kept_as_written_and_numbers_from_workers_make_one_set(steps: list[tuple[str, list[str]]],
+                                                                   recent: int) -> None:
+    """Keys asked about as text are kept as written until a number must be held as an
+    integer; batches of numbers merged from workers may come at any point.  Whichever way
+    a key came, the set answers as a plain set of the keys would."""
+    saved = state.RECENT, state.CHUNK
+    state.RECENT, state.CHUNK = recent, 8
+    try:
+        compact, reference = CompactSeen(), set[str]()
+        for how, batch in steps:
+            if how == "all":
+                expected = []
+                for j, key in enumerate(batch):
+                    if key in reference:
+                        expected.append(j)
+                    reference.add(key)
+                assert compact.add_all(batch) == expected
+            elif how == "one":
+                for key in batch:
+                    assert compact.add(key) == (key in reference)
+                    reference.add(key)
+            else:  # a worker's range: its distinct keys, numbers packed as integers
+                distinct = list(dict.fromkeys(batch))
+                numbers = [state._as_number(k) for k in distinct]
+                ints = array("q", [n for n in numbers if n is not None])
+                others = [k for k, n in zip(distinct, numbers, strict=True) if n is None]
+                got = compact.add_new(ints, others)
+                assert (got is None) == any(k in reference for k in distinct)
+                if got is not None:
+                    reference.update(distinct)
+                compact.settle()
+            assert len(compact) == len(reference)
+        probe = {key for _how, batch in steps for key in batch} | {str(n) for n in range(50)} | {"07", "x"}
+        assert {k for k in probe if k in compact} == {k for k in probe if k in reference}
+    finally:
+        state.RECENT, state.CHUNK = saved

@@ -53,7 +53,14 @@ class CompactSeen:
     When the numbers do not ascend, or too many stray, they all go to an
     open-addressing table instead (13 to 27 bytes a key, probed in Python), cut in
     :data:`SEGMENTS` parts that grow one at a time, so that a growth never holds the
-    whole table twice.  A file of up to 131,072 keys never leaves the first set."""
+    whole table twice.  A file of up to 131,072 keys never leaves the first set.
+
+    Keys asked about as text (the rules of a document checked in this process) are
+    first kept as they are written, in one set of strings, until a number has to be
+    held as an integer: when :data:`RECENT` keys are held, or numbers come from a
+    worker (:meth:`add_new`).  Only then are they read as numbers or not.  A set of
+    fewer keys is never read at all: reading every batch (a test of the whole batch,
+    then a conversion of each key) cost more than the set itself."""
 
     def __init__(self) -> None:
         self._run = SortedRun()
@@ -67,13 +74,19 @@ class CompactSeen:
         self._top = -1  # the greatest number of the last batch add_new took
         self._late = 0  # numbers added since the last packing in batches not above the one before
         self._others: set[str] = set()
+        # keys as written, not yet read as numbers or not: held only while no number is
+        # held as an integer (see _written); none of them is in _others
+        self._texts: set[str] = set()
 
     def __len__(self) -> int:
-        return len(self._run) + len(self._strays) + self._ints + len(self._recent) + len(self._others)
+        return (len(self._run) + len(self._strays) + self._ints + len(self._recent) + len(self._others)
+                + len(self._texts))
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
+        if key in self._texts:
+            return True
         number = _as_number(key)
         if number is None:
             return key in self._others
@@ -81,6 +94,12 @@ class CompactSeen:
 
     def add(self, key: str) -> bool:
         """Remember *key*; True when it had been added before."""
+        if self._written():
+            if key in self._texts or key in self._others:
+                return True
+            self._texts.add(key)
+            self.settle()
+            return False
         number = _as_number(key)
         if number is None:
             if key in self._others:
@@ -97,6 +116,8 @@ class CompactSeen:
         """:meth:`add` each of *keys* in turn; the positions of those added before (earlier
         in *keys*, or before the call).  The held numbers are looked for a batch at a time
         (the rules of a document checked with one job ask about every record's key)."""
+        if self._written():
+            return self._add_written(keys)
         numbers: list[int] | list[int | None]
         if _all_numbers(keys):  # the usual keys, record ids: tested at once, then each read
             numbers = list(map(int, keys))
@@ -128,6 +149,39 @@ class CompactSeen:
         self.settle()
         return out
 
+    def _written(self) -> bool:
+        """Whether keys are kept as written: no number is held as an integer yet."""
+        return not (self._recent or self._run or self._strays or self._ints)
+
+    def _add_written(self, keys: list[str]) -> list[int]:
+        """:meth:`add_all` while keys are kept as written: tested and added as strings."""
+        texts, others = self._texts, self._others
+        out: list[int] = []
+        distinct = set(keys)
+        if len(distinct) == len(keys) and texts.isdisjoint(distinct) and others.isdisjoint(distinct):
+            texts |= distinct  # the usual batch: every key new
+        else:
+            for i, key in enumerate(keys):
+                if key in texts or key in others:
+                    out.append(i)
+                else:
+                    texts.add(key)
+        self.settle()
+        return out
+
+    def _read_texts(self) -> None:
+        """Read the keys kept as written: the numbers join the recent ones, the rest the others."""
+        texts, self._texts = list(self._texts), set()
+        if _all_numbers(texts):
+            self._recent.update(map(int, texts))
+            return
+        for key in texts:
+            number = _as_number(key)
+            if number is None:
+                self._others.add(key)
+            else:
+                self._recent.add(number)
+
     def _held_of(self, numbers: set[int]) -> set[int]:
         """Those of *numbers* held already."""
         if not numbers:
@@ -145,6 +199,8 @@ class CompactSeen:
         """Add keys that are new to their range (*numbers* already converted); when one of
         them is here already, add nothing and return None.  Else the numbers added (to
         take back with :meth:`take_back`); :meth:`settle` after the last of a batch."""
+        if self._texts:
+            self._read_texts()  # (numbers are held as integers from now on)
         batch = set(numbers)
         if len(batch) != len(numbers) or not self._recent.isdisjoint(batch) or not self._strays.isdisjoint(batch):
             return None
@@ -172,6 +228,8 @@ class CompactSeen:
 
     def settle(self) -> None:
         """Pack the recent numbers once there are enough of them."""
+        if self._texts and len(self._texts) >= self._limit:
+            self._read_texts()
         if len(self._recent) < self._limit:
             return
         recent, self._recent = self._recent, set()
