@@ -105,6 +105,10 @@ class _Unique(NamedTuple):
     # context has the child, the values stand in the contexts' order, one each)
     direct: etree.XPath | None = None
     how_many: etree.XPath | None = None
+    # the contexts are elements at one depth, whatever their predicates (a path of child
+    # steps from the root): they cannot nest, so when each has the child its value stands
+    # in the contexts' order, and no parent need be read to see that
+    level: bool = False
 
 
 class _Compiled:
@@ -231,10 +235,12 @@ class Program:
                     scope, child, normalized = unique
                     # the values from the contexts found: the rule's predicates are not evaluated twice
                     flat = _FLAT.fullmatch(union) is not None
+                    bare = _without_predicates(union)
                     uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
                                                    normalized, _clark(child, ns) or child,
                                                    xp(f"{union}/{child}[1]").xpath if flat else None,
-                                                   xp(f"count({union})").xpath if flat else None)
+                                                   xp(f"count({union})").xpath if flat else None,
+                                                   bare is not None and _FLAT.fullmatch(bare) is not None)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
@@ -403,14 +409,17 @@ class Program:
                     # every context has the child: the values are the contexts' own, in order
                     keys = self._keys(direct, unique)
                     return [direct[i].getparent() for i in book.seen_all(check.index, unique.scope, keys)]  # type: ignore[misc]
-            contexts = _elements(unique.contexts(root))
-            values: list[etree._Element | None]
+            # (a path of name tests selects elements alone, and a child's first one an element)
+            contexts = unique.contexts(root) if unique.level else _elements(unique.contexts(root))
+            values: list[etree._Element] | list[etree._Element | None]
             if len(contexts) <= _FEW:  # (passing a node set to an expression costs more than a few looks)
                 values = [next(node.iterchildren(unique.child), None) for node in contexts]
             else:
-                found = _elements(unique.values(root, contexts=list[Any](contexts)))
-                values = [*found]
-                if len(found) != len(contexts) or [v.getparent() for v in found] != contexts:
+                found = unique.values(root, contexts=contexts)
+                values = found
+                # each context gives at most one value, so as many values as contexts means
+                # one each; in the contexts' order when they cannot nest, else as read
+                if len(found) != len(contexts) or (not unique.level and [v.getparent() for v in found] != contexts):
                     by_context = {v.getparent(): v for v in found}  # a context without the child
                     values = [by_context.get(node) for node in contexts]
         except etree.XPathError as exc:
@@ -657,6 +666,15 @@ def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
         return f"{m.group(1)}:seen-of({check}, "
 
     return _SEEN_CALL.sub(swap, expr)
+
+
+def _without_predicates(path: str) -> str | None:
+    """*path* with the predicates of its steps left out: a path that selects every node it
+    selects, and more where a predicate drops some; None when its brackets do not balance."""
+    levels = depths(path)
+    if any(level < 0 for level in levels) or (levels and levels[-1] != 0):
+        return None  # (a string literal outside the predicates: no plain path)
+    return "".join(ch for ch, level in zip(path, levels, strict=True) if level == 0 and ch not in "[]")
 
 
 def _step_names(part: str) -> list[str]:
