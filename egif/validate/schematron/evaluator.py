@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from lxml import etree
 
@@ -410,12 +410,13 @@ class Program:
                     keys = self._keys(direct, unique)
                     return [direct[i].getparent() for i in book.seen_all(check.index, unique.scope, keys)]  # type: ignore[misc]
             # (a path of name tests selects elements alone, and a child's first one an element)
-            contexts = unique.contexts(root) if unique.level else _elements(unique.contexts(root))
+            contexts: list[etree._Element] = (cast("list[etree._Element]", unique.contexts(root)) if unique.level
+                                              else _elements(unique.contexts(root)))
             values: list[etree._Element] | list[etree._Element | None]
             if len(contexts) <= _FEW:  # (passing a node set to an expression costs more than a few looks)
                 values = [next(node.iterchildren(unique.child), None) for node in contexts]
             else:
-                found = unique.values(root, contexts=contexts)
+                found = cast("list[etree._Element]", unique.values(root, contexts=list[Any](contexts)))
                 values = found
                 # each context gives at most one value, so as many values as contexts means
                 # one each; in the contexts' order when they cannot nest, else as read
