@@ -15,7 +15,10 @@ _PREFIXES = st.sampled_from([None, "p", "q"])
 
 def _by_qname(el: etree._Element, name: str) -> bool:
     """The rule stated plainly: ``*`` is any element; ``p:l`` an element written with prefix
-    p and local name l; ``l`` an element of no namespace named l."""
+    p and local name l; ``l`` an element of no namespace named l.  A comment or a processing
+    instruction is none of them."""
+    if not isinstance(el.tag, str):
+        return False
     if name == "*":
         return True
     prefix, _, local = name.rpartition(":")
@@ -29,6 +32,11 @@ def _by_qname(el: etree._Element, name: str) -> bool:
 def _trees(draw: st.DrawFn) -> etree._Element:
     root = etree.Element("root")
     for _ in range(draw(st.integers(1, 8))):
+        other = draw(st.sampled_from([None, None, "comment", "pi"]))  # children that are no element
+        if other == "comment":
+            root.append(etree.Comment("c"))
+        elif other == "pi":
+            root.append(etree.ProcessingInstruction("p"))
         ns, prefix, local = draw(_SPACES), draw(_PREFIXES), draw(_LOCALS)
         if ns is None:
             etree.SubElement(root, local)

@@ -32,6 +32,7 @@ here, at no cost for valid documents (see docs/validation.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -129,20 +130,28 @@ def find_node(start: etree._Element, libxml_path: str | None,
         name, pos = m.group(1), int(m.group(2) or 1)
         prefix, _, local = name.rpartition(":")
         named = index.get((node, name))
-        if named is None or named is _ONCE:
-            matching = (child for child in node
-                        if isinstance(child.tag, str) and (name == "*" or _named(child, prefix, local)))
-            if named is None:  # the first error under this parent: a walk to its element
-                index[(node, name)] = _ONCE
-                node = next(islice(matching, pos - 1, None), None) if pos > 0 else None
-                continue
-            # a second: the parent's children of that name, read once for all
-            named = index[(node, name)] = list(matching)
+        if named is None:  # the first error under this parent: a walk to its element
+            index[(node, name)] = _ONCE
+            if name == "*":  # its pos-th element child, counted in C (a walk in Python costs
+                found: Any = _NTH(node, k=pos)  # a proxy a child: a record among many)
+                node = found[0] if isinstance(found, list) and found else None
+            else:
+                node = next(islice(_named_children(node, prefix, local), pos - 1, None), None) if pos > 0 else None
+            continue
+        if named is _ONCE:  # a second: the parent's children of that name, read once for all
+            named = index[(node, name)] = list(node.iterchildren("*") if name == "*"
+                                               else _named_children(node, prefix, local))
         node = named[pos - 1] if 0 < pos <= len(named) else None
     return node
 
 
 _ONCE: list[etree._Element] = []  # (a parent whose children were walked for one error)
+_NTH = etree.XPath("*[$k]")  # an element's k-th element child
+
+
+def _named_children(node: etree._Element, prefix: str, local: str) -> Iterator[etree._Element]:
+    """The children of *node* a path step ``prefix:local`` names, in order."""
+    return (child for child in node if isinstance(child.tag, str) and _named(child, prefix, local))
 
 
 def _named(el: etree._Element, prefix: str, local: str) -> bool:

@@ -436,16 +436,17 @@ class Worker:
         records of the tree."""
         doc = self.doc
         assert doc is not None
-        position: dict[Any, int] = {}
+        position: dict[Any, int] = {}  # (each record's index, found in C: not every child read)
         bad: set[int] = set()
         for e in errors:
             if e.node is None or e.node is root or e.rule == "xsd:pattern-unchecked":
                 return False
             if e.node.getparent() is root and e.unexpected:
                 return False  # the root's content model: libxml2 skips what follows
-            if not position:
-                position = {c: i for i, c in enumerate(root)}
-            bad.add(position[top_child(e.node, root)])
+            top = top_child(e.node, root)
+            if top not in position:
+                position[top] = root.index(top)
+            bad.add(position[top])
         starts = record_starts(data, self.plan.record_locals)
         if len(starts) != len(root) or starts[0] != _SPACE.match(data).end():  # type: ignore[union-attr]
             return False
@@ -550,6 +551,19 @@ class Worker:
         result.children = position
         result.runs = [(k, t, n, tuple(lines)) for k, t, n, lines in runs]
         return info
+
+    def _records_of(self, root: etree._Element, firings: list[Any]) -> dict[Any, tuple[int, int, str, int]]:
+        """What :meth:`_children` says of the records the firings lie in, where every child
+        of *root* is a record of one name: each stands at its index among them all (found
+        in C, not by reading every child of a range of many records)."""
+        tag = next(iter(self.plan.records))
+        out: dict[Any, tuple[int, int, str, int]] = {}
+        for f in firings:
+            top = top_child(f.node, root)
+            if top not in out and top is not root:
+                i = root.index(top)
+                out[top] = (i, i, tag, i + 1)
+        return out
 
     def _raw(self, node: etree._Element, root: etree._Element, children: dict[Any, tuple[int, int, str, int]],
              line: int, kind: int, order: int, rule: str, severity: str, message: str) -> RawFinding:
@@ -677,7 +691,8 @@ class Worker:
         if self.keeps_last:
             self._ruled.append((root, children or None))
         if firings and not children:
-            children = self._children(root, RangeResult(ok=True), delta)
+            children = self._records_of(root, firings) if only_records else \
+                self._children(root, RangeResult(ok=True), delta)
         for order, f in zip(rule_orders(firings), firings, strict=True):
             result.findings.append(self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND,
                                              order, f.check.rule_id, f.check.severity.value, f.message))
