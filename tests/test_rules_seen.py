@@ -311,3 +311,28 @@ def test_keys_kept_as_written_and_numbers_from_workers_make_one_set(steps: list[
         assert {k for k in probe if k in compact} == {k for k in probe if k in reference}
     finally:
         state.RECENT, state.CHUNK = saved
+
+
+@given(_STEPS, st.integers(2, 40), st.integers(0, 25))
+@settings(max_examples=200, deadline=None)
+def test_a_book_told_to_expect_many_keys_answers_the_same(steps: list[tuple[str, list[str]]], recent: int,
+                                                          told: int) -> None:
+    """Told at any point that many records are coming, the document's book reads its keys
+    as numbers from then on (those kept as written first); its answers do not change."""
+    saved = state.RECENT, state.CHUNK
+    state.RECENT, state.CHUNK = recent, 8
+    try:
+        book, plain = DocumentBook(), DocumentBook()
+        for i, (how, batch) in enumerate(steps):
+            if i == told:
+                book.expect(recent + 1)
+                assert not book.as_written
+            scope = "a" if how == "all" else "b"
+            assert book.seen_all(0, scope, batch) == plain.seen_all(0, scope, batch)
+            for key in batch:
+                assert book.seen(1, scope, key) == plain.seen(1, scope, key)
+        for key, bucket in plain.sets.items():
+            assert len(book.sets[key]) == len(bucket)
+            assert all(k in book.sets[key] for _how, batch in steps for k in batch if k in bucket)
+    finally:
+        state.RECENT, state.CHUNK = saved

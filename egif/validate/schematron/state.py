@@ -62,7 +62,9 @@ class CompactSeen:
     fewer keys is never read at all: reading every batch (a test of the whole batch,
     then a conversion of each key) cost more than the set itself."""
 
-    def __init__(self) -> None:
+    def __init__(self, as_written: bool = True) -> None:
+        # keys asked about as text may be kept as written (see expect_many)
+        self._as_written = as_written
         self._run = SortedRun()
         self._segments: list[array[int]] = []  # made on first use: most checks of a message never need them
         self._held = [0] * SEGMENTS  # numbers in each segment
@@ -75,8 +77,11 @@ class CompactSeen:
         self._late = 0  # numbers added since the last packing in batches not above the one before
         self._others: set[str] = set()
         # keys as written, not yet read as numbers or not: held only while no number is
-        # held as an integer (see _written); none of them is in _others
+        # held as an integer (see _written); none of them is in _others.  Also listed in the
+        # order they came: record ids mostly ascend, and sorting them once read is then a
+        # pass, where the set's order would make it a full sort
         self._texts: set[str] = set()
+        self._came: list[str] = []
 
     def __len__(self) -> int:
         return (len(self._run) + len(self._strays) + self._ints + len(self._recent) + len(self._others)
@@ -98,6 +103,7 @@ class CompactSeen:
             if key in self._texts or key in self._others:
                 return True
             self._texts.add(key)
+            self._came.append(key)
             self.settle()
             return False
         number = _as_number(key)
@@ -150,8 +156,18 @@ class CompactSeen:
         return out
 
     def _written(self) -> bool:
-        """Whether keys are kept as written: no number is held as an integer yet."""
-        return not (self._recent or self._run or self._strays or self._ints)
+        """Whether keys are kept as written: they may be, and no number is held as an
+        integer yet."""
+        return self._as_written and not (self._recent or self._run or self._strays or self._ints)
+
+    def expect_many(self) -> None:
+        """Read keys as numbers from now on: more than :data:`RECENT` are expected, so they
+        will be read anyway, and reading each batch as it comes is cheaper than reading
+        many kept as written (their strings no longer in the processor's cache)."""
+        self._as_written = False
+        if self._texts:
+            self._recent.update(self._read_texts())
+            self.settle()
 
     def _add_written(self, keys: list[str]) -> list[int]:
         """:meth:`add_all` while keys are kept as written: tested and added as strings."""
@@ -160,27 +176,34 @@ class CompactSeen:
         distinct = set(keys)
         if len(distinct) == len(keys) and texts.isdisjoint(distinct) and others.isdisjoint(distinct):
             texts |= distinct  # the usual batch: every key new
+            self._came += keys
         else:
             for i, key in enumerate(keys):
                 if key in texts or key in others:
                     out.append(i)
                 else:
                     texts.add(key)
+                    self._came.append(key)
         self.settle()
         return out
 
-    def _read_texts(self) -> None:
-        """Read the keys kept as written: the numbers join the recent ones, the rest the others."""
-        texts, self._texts = list(self._texts), set()
-        if _all_numbers(texts):
-            self._recent.update(map(int, texts))
-            return
-        for key in texts:
-            number = _as_number(key)
-            if number is None:
-                self._others.add(key)
-            else:
-                self._recent.add(number)
+    def _read_texts(self) -> list[int]:
+        """Read the keys kept as written: the others join the other keys, and the numbers
+        are returned (none of them is held yet)."""
+        texts, self._came, self._texts = self._came, [], set()
+        numbers: list[int] = []
+        for at in range(0, len(texts), _READ):  # (tested a slice at a time: one test of them
+            part = texts[at:at + _READ]  # all reads a long string a third as fast)
+            if _all_numbers(part):
+                numbers += map(int, part)
+                continue
+            for key in part:
+                number = _as_number(key)
+                if number is None:
+                    self._others.add(key)
+                else:
+                    numbers.append(number)
+        return numbers
 
     def _held_of(self, numbers: set[int]) -> set[int]:
         """Those of *numbers* held already."""
@@ -200,7 +223,7 @@ class CompactSeen:
         them is here already, add nothing and return None.  Else the numbers added (to
         take back with :meth:`take_back`); :meth:`settle` after the last of a batch."""
         if self._texts:
-            self._read_texts()  # (numbers are held as integers from now on)
+            self._recent.update(self._read_texts())  # (numbers are held as integers from now on)
         batch = set(numbers)
         if len(batch) != len(numbers) or not self._recent.isdisjoint(batch) or not self._strays.isdisjoint(batch):
             return None
@@ -228,11 +251,17 @@ class CompactSeen:
 
     def settle(self) -> None:
         """Pack the recent numbers once there are enough of them."""
+        recent: set[int] | list[int]
         if self._texts and len(self._texts) >= self._limit:
-            self._read_texts()
-        if len(self._recent) < self._limit:
+            # (no number is held as an integer yet: those read are packed as they are)
+            recent = self._read_texts()
+            if len(recent) < self._limit:
+                self._recent.update(recent)
+                return
+        elif len(self._recent) < self._limit:
             return
-        recent, self._recent = self._recent, set()
+        else:
+            recent, self._recent = self._recent, set()
         self._limit = max(1, RECENT >> 4)  # from now on: pack often, the set stays small
         late, self._late = self._late, 0
         if self._rising:
@@ -397,6 +426,7 @@ class SortedRun:
 
 
 RECENT = 1 << 17  # numbers held in an ordinary set before the first packing
+_READ = 1024  # keys kept as written, read as numbers a slice at a time
 SEGMENTS = 16  # parts of the table, each growing on its own
 CHUNK = 1 << 16  # numbers in a chunk of a sorted run (512 KB)
 _SEGMENT_MASK = SEGMENTS - 1
@@ -426,6 +456,15 @@ class DocumentBook(Book):
 
     def __init__(self) -> None:
         self.sets: dict[tuple[int, str], CompactSeen] = {}
+        self.as_written = True  # keys may be kept as written (see expect)
+
+    def expect(self, records: int) -> None:
+        """The document is expected to hold about *records* records: past :data:`RECENT`,
+        its keys are read as numbers as they come (see :meth:`CompactSeen.expect_many`)."""
+        if records > RECENT and self.as_written:
+            self.as_written = False
+            for bucket in self.sets.values():
+                bucket.expect_many()
 
     def seen(self, check: int, scope: str, key: str) -> bool:
         return self._bucket((check, scope)).add(key)
@@ -437,7 +476,7 @@ class DocumentBook(Book):
         """The set of one check and scope, made when first asked for."""
         bucket = self.sets.get(key)
         if bucket is None:
-            bucket = self.sets[key] = CompactSeen()
+            bucket = self.sets[key] = CompactSeen(self.as_written)
         return bucket
 
     def merge_checks(self, fresh: Fresh) -> frozenset[int]:

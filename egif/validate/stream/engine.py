@@ -265,6 +265,10 @@ class _Run:
                         yield from skeleton.check(final=False, attributes=True)
                     self.whole_and_clean = end == frame.content_end and not result.root_content
                 self.ranges += 1
+                if self.ranges == 1 and self.book is not None and result.records:
+                    # the records the document will hold, as dense as in its first range
+                    self.book.expect(result.records * (frame.content_end - frame.content_start)
+                                     // max(1, end - start))
                 wrong = self.book.merge_checks(result.seen) if self.book is not None else frozenset()
                 if wrong:
                     # a value this range took for new was seen in an earlier range: the checks
