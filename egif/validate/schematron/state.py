@@ -56,11 +56,13 @@ class CompactSeen:
     whole table twice.  A file of up to 131,072 keys never leaves the first set.
 
     Keys asked about as text (the rules of a document checked in this process) are
-    first kept as they are written, in one set of strings, until a number has to be
+    first kept as they are written, in a set of strings, until a number has to be
     held as an integer: when :data:`RECENT` keys are held, or numbers come from a
     worker (:meth:`add_new`).  Only then are they read as numbers or not.  A set of
     fewer keys is never read at all: reading every batch (a test of the whole batch,
-    then a conversion of each key) cost more than the set itself."""
+    then a conversion of each key) cost more than the set itself.  Where more keys
+    are expected (:meth:`expect_many`), each batch is read as it comes: reading many
+    kept as written costs more than reading them as they come."""
 
     def __init__(self, as_written: bool = True) -> None:
         # keys asked about as text may be kept as written (see expect_many)
