@@ -235,12 +235,12 @@ class Program:
                     scope, child, normalized = unique
                     # the values from the contexts found: the rule's predicates are not evaluated twice
                     flat = _FLAT.fullmatch(union) is not None
-                    bare = _without_predicates(union)
+                    bare = "/".join(_steps(union))  # (its steps without their predicates)
                     uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
                                                    normalized, _clark(child, ns) or child,
                                                    xp(f"{union}/{child}[1]").xpath if flat else None,
                                                    xp(f"count({union})").xpath if flat else None,
-                                                   bare is not None and _FLAT.fullmatch(bare) is not None)
+                                                   _FLAT.fullmatch(bare) is not None)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
@@ -667,15 +667,6 @@ def _seen_of(expr: str, check: int, ns: dict[str, str]) -> str:
         return f"{m.group(1)}:seen-of({check}, "
 
     return _SEEN_CALL.sub(swap, expr)
-
-
-def _without_predicates(path: str) -> str | None:
-    """*path* with the predicates of its steps left out: a path that selects every node it
-    selects, and more where a predicate drops some; None when its brackets do not balance."""
-    levels = depths(path)
-    if any(level < 0 for level in levels) or (levels and levels[-1] != 0):
-        return None  # (a string literal outside the predicates: no plain path)
-    return "".join(ch for ch, level in zip(path, levels, strict=True) if level == 0 and ch not in "[]")
 
 
 def _step_names(part: str) -> list[str]:

@@ -168,7 +168,7 @@ class CompactSeen:
         many kept as written (their strings no longer in the processor's cache)."""
         self._as_written = False
         if self._texts:
-            self._recent.update(self._read_texts())
+            self._hold_texts()
             self.settle()
 
     def _add_written(self, keys: list[str]) -> list[int]:
@@ -207,6 +207,10 @@ class CompactSeen:
                     numbers.append(number)
         return numbers
 
+    def _hold_texts(self) -> None:
+        """Read the keys kept as written, and hold their numbers with the recent ones."""
+        self._recent.update(self._read_texts())
+
     def _held_of(self, numbers: set[int]) -> set[int]:
         """Those of *numbers* held already."""
         if not numbers:
@@ -225,7 +229,7 @@ class CompactSeen:
         them is here already, add nothing and return None.  Else the numbers added (to
         take back with :meth:`take_back`); :meth:`settle` after the last of a batch."""
         if self._texts:
-            self._recent.update(self._read_texts())  # (numbers are held as integers from now on)
+            self._hold_texts()  # (numbers are held as integers from now on)
         batch = set(numbers)
         if len(batch) != len(numbers) or not self._recent.isdisjoint(batch) or not self._strays.isdisjoint(batch):
             return None
