@@ -60,10 +60,10 @@ class Constraint(NamedTuple):
 class CollectionLayout(NamedTuple):
     """The records of a collection root, and what else its schema says about them.
 
-    Two layouts are equal when all but :attr:`top_only` are (xmlschema's model, asked
-    for constructs the lxml reader does not follow, cannot tell it).  (NamedTuples, not
-    frozen dataclasses, here: making a dataclass costs every start-up of egif about a
-    millisecond.)"""
+    Two layouts are equal when all but :attr:`top_only` and :attr:`text_children` are
+    (xmlschema's model, asked for constructs the lxml reader does not follow, cannot tell
+    them).  (NamedTuples, not frozen dataclasses, here: making a dataclass costs every
+    start-up of egif about a millisecond.)"""
 
     root: str  # Clark name of the root element
     records: frozenset[str]  # Clark names of the record elements
@@ -78,15 +78,19 @@ class CollectionLayout(NamedTuple):
     # records no other element can hold (no wildcard, no other reference): they stand only
     # directly under the root, so rules find them among the root's children
     top_only: frozenset[str] = frozenset()
+    # (record, child) pairs, Clark names: every record of that name that passes the schema
+    # has such a child element, and every child of that name it may hold has text content
+    # only, never empty (see text_children; a pair left out is only not known to be one)
+    text_children: frozenset[tuple[str, str]] = frozenset()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, CollectionLayout) and self[:-1] == other[:-1]  # never a plain tuple
+        return isinstance(other, CollectionLayout) and self[:-2] == other[:-2]  # never a plain tuple
 
     def __ne__(self, other: object) -> bool:
         return not self == other
 
     def __hash__(self) -> int:
-        return hash(self[:-1])
+        return hash(self[:-2])
 
     @property
     def record_locals(self) -> tuple[str, ...]:
@@ -129,11 +133,14 @@ def collection_layout(files: Mapping[str, bytes], root: str, *,
     without bound) is one, and so is a root holding ``<xs:choice maxOccurs="unbounded">``
     of two record kinds; an e-GMS ``Metadata`` record, whose many fields each repeat,
     is not: its fields are looked at together."""
+    index: _Index | None = None
     try:
-        found = _read_with_lxml(files, root)
+        index = _Index(files)
+        found = _read_with_lxml(index, root)
     except Unsupported:
         if xmlschema_model is None:
             return None
+        index = None
         found = _read_with_xmlschema(xmlschema_model(), root)
     if found is None:
         return None
@@ -156,7 +163,15 @@ def collection_layout(files: Mapping[str, bytes], root: str, *,
     interdependent = any(_ID_TYPES.search(d) for d in files.values())
     single = frozenset(name for name, n in most.items() if n <= 1 and name not in records)
     top_only = records - elsewhere if elsewhere is not None else frozenset()
-    return CollectionLayout(root, records, constraints, tuple(thresholds), interdependent, single, top_only)
+    texts: frozenset[tuple[str, str]] = frozenset()
+    if index is not None:
+        # a child of the root of a record's name is that record when the root's content
+        # model declares no local element of the name as well
+        texts = frozenset((record, child) for record in records
+                          if all(u.is_global for u in uses if u.name == record)
+                          for child in text_children(index, record))
+    return CollectionLayout(root, records, constraints, tuple(thresholds), interdependent, single, top_only,
+                            texts)
 
 
 MANY = 1000  # a repeating particle bounded below this is a list inside one record, not records
@@ -169,6 +184,7 @@ class _Index:
     def __init__(self, files: Mapping[str, bytes]) -> None:
         self.elements: dict[str, etree._Element] = {}
         self.types: dict[str, etree._Element] = {}
+        self.simple_types: dict[str, etree._Element] = {}
         self.groups: dict[str, etree._Element] = {}
         self.tns: dict[etree._Element, str] = {}
         docs = {vpath: parse_schema_bytes(data, vpath).getroot() for vpath, data in files.items()}
@@ -194,6 +210,8 @@ class _Index:
                     self.elements[clark] = child
                 elif child.tag == _X + "complexType":
                     self.types[clark] = child
+                elif child.tag == _X + "simpleType":
+                    self.simple_types[clark] = child
                 elif child.tag == _X + "group":
                     self.groups[clark] = child
         self.heads = {self.qname(el, el.get("substitutionGroup") or "")
@@ -231,9 +249,8 @@ def _top(el: etree._Element) -> etree._Element:
     return el
 
 
-def _read_with_lxml(files: Mapping[str, bytes], root: str
+def _read_with_lxml(index: _Index, root: str
                     ) -> tuple[list[_Use], tuple[Constraint, ...], frozenset[str] | None] | None:
-    index = _Index(files)
     decl = index.elements.get(root)
     if decl is None:
         return None
@@ -312,6 +329,261 @@ def _walk_particle(index: _Index, el: etree._Element, most: float, repeat: int |
             out.append(_Use(index.qname(el, el.get("ref") or ""), most, repeat, bound, True))
         elif el.get("name"):
             out.append(_Use(index.local_name(el), most, repeat, bound, False))
+
+
+def text_children(index: _Index, element: str) -> frozenset[str]:
+    """The Clark names of the child elements every instance of global element *element*
+    has when it passes the schema (:func:`required_children`), each holding text only, and
+    some: every particle of the name in the element's content model is declared with a
+    simple type or simple content that the empty string does not pass (:func:`_filled`),
+    and no wildcard could let in another element of the name."""
+    required = required_children(index, element)
+    if not required:
+        return required
+    decl = index.elements[element]
+    try:
+        ctype = decl.find(_X + "complexType")
+        if ctype is None:
+            ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
+        if ctype is None:
+            return frozenset()
+        particles: list[etree._Element] = []
+        if not _element_particles(index, ctype, particles, frozenset()):
+            return frozenset()  # a wildcard
+        simple: dict[str, bool] = {}
+        for el in particles:
+            if el.get("ref"):
+                name = index.qname(el, el.get("ref") or "")
+                target = index.elements.get(name)
+                ok = target is not None and _filled(index, target) and _filled(index, el)
+            else:
+                name = index.local_name(el)
+                ok = _filled(index, el)
+            simple[name] = simple.get(name, True) and ok
+        return frozenset(name for name in required if simple.get(name, False))
+    except Unsupported:
+        return frozenset()
+
+
+def _element_particles(index: _Index, ctype: etree._Element, out: list[etree._Element],
+                       seen: frozenset[str]) -> bool:
+    """Every element particle of a complex type's content model, however often it may occur,
+    into *out* (an extension's base included); False when the model holds a wildcard."""
+    for el in ctype.iter(_X + "element", _X + "any", _X + "group", _X + "extension"):
+        if el.tag == _X + "any":
+            return False
+        if el.tag == _X + "element":
+            out.append(el)
+        elif el.tag == _X + "group" and el.get("ref"):
+            ref = index.qname(el, el.get("ref") or "")
+            group = index.groups.get(ref)
+            if group is None:
+                return False
+            if ref not in seen and not _element_particles(index, group, out, seen | {ref}):
+                return False
+        elif el.tag == _X + "extension" and el.getparent() is not None \
+                and el.getparent().tag == _X + "complexContent":  # type: ignore[union-attr]
+            base = index.qname(el, el.get("base") or "")
+            base_type = index.types.get(base)
+            if base_type is not None and base not in seen and \
+                    not _element_particles(index, base_type, out, seen | {base}):
+                return False
+    return True
+
+
+# built-in types whose lexical space holds no empty string (nor one of white space alone)
+_FILLED_BUILTINS = frozenset(_X + name for name in (
+    "decimal", "integer", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte",
+    "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger",
+    "float", "double", "boolean", "duration", "dateTime", "time", "date", "gYearMonth", "gYear", "gMonthDay",
+    "gDay", "gMonth", "QName", "NOTATION", "language", "Name", "NCName", "ID", "IDREF", "ENTITY", "NMTOKEN",
+    "IDREFS", "ENTITIES", "NMTOKENS"))
+
+
+def _filled(index: _Index, decl: etree._Element) -> bool:
+    """Whether an element declaration (or a reference to one: its own attributes) gives an
+    element that passes the schema text content only, never empty: a simple type, or a
+    complex type with simple content, whose values exclude the empty string; not nillable,
+    and with no default or fixed value (an empty element would take it)."""
+    if any(decl.get(a) is not None for a in ("default", "fixed")) or _true(decl.get("nillable")):
+        return False
+    if decl.get("ref"):
+        return True  # (the declaration referred to is asked itself)
+    inline = decl.find(_X + "simpleType")
+    if inline is not None:
+        return _filled_simple(index, inline, frozenset())
+    complex_type = decl.find(_X + "complexType")
+    if complex_type is None:
+        name = decl.get("type")
+        if not name:
+            return False  # xs:anyType: any content
+        return _filled_type(index, index.qname(decl, name), frozenset())
+    return _filled_complex(index, complex_type, frozenset())
+
+
+def _filled_type(index: _Index, clark: str, seen: frozenset[str]) -> bool:
+    if clark.startswith(_X):
+        return clark in _FILLED_BUILTINS
+    if clark in seen:
+        return False
+    complex_type = index.types.get(clark)
+    if complex_type is not None:
+        return _filled_complex(index, complex_type, seen | {clark})
+    simple = index.simple_types.get(clark)
+    return simple is not None and _filled_simple(index, simple, seen | {clark})
+
+
+def _filled_complex(index: _Index, complex_type: etree._Element, seen: frozenset[str]) -> bool:
+    """A complex type with simple content whose values exclude the empty string."""
+    content = complex_type.find(_X + "simpleContent")
+    if content is None or _true(complex_type.get("mixed")):
+        return False
+    for derivation in content:
+        if derivation.tag in (_X + "extension", _X + "restriction"):
+            if derivation.tag == _X + "restriction" and _facets_fill(derivation):
+                return True
+            base = derivation.get("base")
+            return bool(base) and _filled_type(index, index.qname(derivation, base or ""), seen)
+    return False
+
+
+def _filled_simple(index: _Index, simple: etree._Element, seen: frozenset[str]) -> bool:
+    """A simple type (an xs:simpleType element) whose values exclude the empty string: a
+    restriction whose facets say so, or of a base that does; lists and unions are not
+    followed."""
+    restriction = simple.find(_X + "restriction")
+    if restriction is None:
+        return False
+    if _facets_fill(restriction):
+        return True
+    base = restriction.get("base")
+    if base:
+        return _filled_type(index, index.qname(restriction, base), seen)
+    inline = restriction.find(_X + "simpleType")
+    return inline is not None and _filled_simple(index, inline, seen)
+
+
+def _facets_fill(restriction: etree._Element) -> bool:
+    """Whether a restriction's own facets exclude the empty string: a length or minLength of
+    one or more, or enumerated values none of which is empty or white space alone."""
+    for facet in restriction:
+        if facet.tag in (_X + "length", _X + "minLength"):
+            value = (facet.get("value") or "").strip()
+            if value.isdigit() and int(value) >= 1:
+                return True
+    values = [f.get("value") for f in restriction if f.tag == _X + "enumeration"]
+    return bool(values) and all(v is not None and v.strip() for v in values)
+
+
+def required_children(index: _Index, element: str) -> frozenset[str]:
+    """The Clark names of the child elements every instance of global element *element*
+    has when it passes the schema; only what the lxml reader can tell for certain (fewer
+    names is always safe: a rule then reads its values the slower way).
+
+    None at all for a declaration that is nillable (``xsi:nil`` empties it) or abstract,
+    or whose named type another type derives from by restriction (``xsi:type`` may name
+    it, and libxml2 does not check every restriction).  An extension keeps its base's
+    content first, so ``xsi:type`` naming one keeps what is required.  Within the content
+    model: a particle that may occur zero times requires nothing; a sequence or ``all``
+    requires what any of its particles does, a choice what each of its branches does; an
+    element reference names a child only when no substitution group could put another
+    element in its place; a wildcard requires nothing."""
+    decl = index.elements.get(element)
+    if decl is None or _true(decl.get("nillable")) or _true(decl.get("abstract")):
+        return frozenset()
+    try:
+        ctype = decl.find(_X + "complexType")
+        if ctype is None:
+            name = decl.get("type")
+            if not name:
+                return frozenset()
+            type_name = index.qname(decl, name)
+            if _restricted(index, type_name):
+                return frozenset()
+            ctype = index.types.get(type_name)
+            if ctype is None:
+                return frozenset()
+        return frozenset(_required_of_type(index, ctype, frozenset()))
+    except Unsupported:
+        return frozenset()
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip() in ("true", "1")
+
+
+def _restricted(index: _Index, type_name: str) -> bool:
+    """Whether a complex type of the closure derives from *type_name*, directly or through
+    others, with a restriction on the way."""
+    derived: dict[str, bool] = {type_name: False}  # type: whether a restriction led to it
+    changed = True
+    while changed:
+        changed = False
+        for name, ctype in index.types.items():
+            for content in ctype.iterchildren(_X + "complexContent"):
+                for derivation in content:
+                    if derivation.tag not in (_X + "extension", _X + "restriction"):
+                        continue
+                    base = index.qname(derivation, derivation.get("base") or "")
+                    if base in derived and name not in derived:
+                        derived[name] = derived[base] or derivation.tag == _X + "restriction"
+                        changed = True
+    return any(derived.values())
+
+
+def _min(el: etree._Element) -> int:
+    value = (el.get("minOccurs") or "1").strip()
+    return int(value) if value.isdigit() else 1
+
+
+def _required_of_type(index: _Index, ctype: etree._Element, seen: frozenset[str]) -> set[str]:
+    found: set[str] = set()
+    for child in ctype:
+        if child.tag == _X + "complexContent":
+            for derivation in child:
+                if derivation.tag == _X + "extension":
+                    base = index.qname(derivation, derivation.get("base") or "")
+                    base_type = index.types.get(base)
+                    if base_type is not None and base not in seen:
+                        found |= _required_of_type(index, base_type, seen | {base})
+                if derivation.tag in (_X + "extension", _X + "restriction"):
+                    for particle in derivation:
+                        if particle.tag in _MODEL or particle.tag == _X + "group":
+                            found |= _required_of_particle(index, particle, seen)
+        elif child.tag in _MODEL or child.tag == _X + "group":
+            found |= _required_of_particle(index, child, seen)
+    return found
+
+
+def _required_of_particle(index: _Index, el: etree._Element, seen: frozenset[str]) -> set[str]:
+    if _min(el) == 0:
+        return set()
+    parts = [p for p in el if isinstance(p.tag, str) and p.tag != _X + "annotation"]
+    if el.tag in (_X + "sequence", _X + "all"):
+        found: set[str] = set()
+        for part in parts:
+            found |= _required_of_particle(index, part, seen)
+        return found
+    if el.tag == _X + "choice":
+        branches = [_required_of_particle(index, part, seen) for part in parts]
+        return set.intersection(*branches) if branches else set()
+    if el.tag == _X + "group" and el.get("ref"):
+        ref = index.qname(el, el.get("ref") or "")
+        group = index.groups.get(ref)
+        if group is None or ref in seen:
+            return set()
+        models = [m for m in group if m.tag in _MODEL]
+        return _required_of_particle(index, models[0], seen | {ref}) if len(models) == 1 else set()
+    if el.tag == _X + "element":
+        if el.get("ref"):
+            name = index.qname(el, el.get("ref") or "")
+            target = index.elements.get(name)
+            if name in index.heads or target is None or _true(target.get("abstract")):
+                return set()
+            return {name}
+        if el.get("name"):
+            return {index.local_name(el)}
+    return set()
 
 
 # -- the xmlschema reader (fallback) ------------------------------------------------------
