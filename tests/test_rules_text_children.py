@@ -1,13 +1,22 @@
-"""What the schema promises about a record's children: every record that passes it has a
-child of a name holding some text and nothing else
-(:func:`egif.validate.stream.layout.text_children`), checked declaration by declaration.
+"""What the schema promises about a record's children, and the uniqueness rules that lean on it.
+
+Where every record that passes the schema has a child holding some text and nothing else
+(:func:`egif.validate.stream.layout.text_children`), a uniqueness rule on records chosen by
+a predicate reads the child's texts straight from the root, for a range that passed the
+schema.  The promise is checked declaration by declaration here, and the rule's findings
+with and without it, on ranges valid and not.
 """
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from egif.validate.schematron.evaluator import RECORDS, program
+from egif.validate.schematron.loader import load_rules
 from egif.validate.stream.layout import _Index, collection_layout, text_children
+from egif.validate.stream.worker import RULE_KIND, Doc, Plan, RangeResult, Worker
 
 NS = "urn:example:list"
 ROOT = f"{{{NS}}}List"
@@ -112,3 +121,84 @@ def test_a_nillable_record_promises_nothing() -> None:
 def test_the_layout_holds_the_promise_for_the_records() -> None:
     layout = collection_layout({"list.xsd": _schema('<xs:sequence><xs:element ref="l:Id"/></xs:sequence>')}, ROOT)
     assert layout is not None and layout.text_children == frozenset({(RECORD, ID)})
+
+
+# -- the rule, with the promise and without it ----------------------------------------------
+RULES = f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+  <sch:ns prefix="l" uri="{NS}"/><sch:ns prefix="egif" uri="urn:egif:schematron"/>
+  <sch:pattern><sch:rule context="l:Item[not(l:Skip)]">
+    <sch:assert test="not(egif:seen('id', normalize-space(l:Id)))">repeated</sch:assert>
+  </sch:rule></sch:pattern>
+</sch:schema>""".encode()
+
+REQUIRED = _schema('<xs:sequence><xs:element ref="l:Id"/><xs:element name="Skip" type="xs:string" minOccurs="0"/>'
+                   '</xs:sequence>')
+OPTIONAL = _schema('<xs:sequence><xs:element ref="l:Id" minOccurs="0"/>'
+                   '<xs:element name="Skip" type="xs:string" minOccurs="0"/></xs:sequence>')
+
+
+def _worker(schema: bytes, promised: bool) -> Worker:
+    files = {"list.xsd": schema}
+    layout = collection_layout(files, ROOT)
+    assert layout is not None
+    plan = Plan(files=files, main="list.xsd", records=layout.records, record_locals=layout.record_locals, cap=3,
+                top_only=layout.top_only, rules=(("list.sch", RULES),), today="2026-12-03", root=ROOT,
+                text_children=layout.text_children if promised else frozenset())
+    worker = Worker(plan, rules=load_rules([("list.sch", RULES)]))
+    worker.doc = Doc(None, f'<l:List xmlns:l="{NS}">\n'.encode(), b"</l:List>", 1)
+    return worker
+
+
+def _rule_lines(worker: Worker, data: bytes) -> list[int]:
+    result = worker._range(data, False)
+    assert isinstance(result, RangeResult) and result.ok
+    return sorted(f[0] for f in result.findings if f[2] == RULE_KIND)
+
+
+# a record: its Id (absent, or a text: blank, padded, not a number), whether it is left out
+# by the rule's predicate, and where a comment stands in it, if anywhere: inside the Id's
+# text (splitting it in two text nodes) or after it (either way, a tree that is not plain)
+item = st.tuples(st.sampled_from([None, "7", " 7 ", "8", "", "x", "007", "71"]), st.booleans(),
+                 st.sampled_from([None, None, "in", "after"]))
+VALID_IDS = ("7", " 7 ", "8", "007", "71")
+
+
+@given(st.lists(item, min_size=1, max_size=30), st.booleans(), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_the_promise_changes_no_finding(items: list[tuple[str | None, bool, str | None]], optional: bool,
+                                        clean: bool) -> None:
+    """With the schema's promise and without it, the same findings at the same lines: on
+    ranges that pass the schema (every Id a positive integer; read from the root as text,
+    or as elements where a comment stands) and on ranges that do not (an Id missing,
+    blank, or not a number, where the schema requires one), and with a schema that makes
+    Id optional (no promise at all).  *clean*: every Id valid and no comment, the range
+    the texts are read for."""
+    lines = []
+    for n, (ident, skip, comment) in enumerate(items):
+        if clean:
+            ident, comment = ident if ident in VALID_IDS else VALID_IDS[n % len(VALID_IDS)], None
+        if ident is not None and comment == "in":
+            ident = f"{ident[:1]}<!-- part -->{ident[1:]}"
+        inner = (f"<l:Id>{ident}</l:Id>" if ident is not None else "") + ("<l:Skip/>" if skip else "") + \
+            ("<!-- note -->" if comment == "after" else "")
+        lines.append(f"<l:Item>{inner}</l:Item>\n" if n % 2 else f"<l:Item>\n  {inner}\n</l:Item>\n")
+    data = "".join(lines).encode()
+    schema = OPTIONAL if optional else REQUIRED
+    promised, plain = _worker(schema, True), _worker(schema, False)
+    assert _rule_lines(promised, data) == _rule_lines(plain, data)
+
+
+def test_the_promise_is_used_on_a_valid_plain_range() -> None:
+    """The uniqueness check of the rule reads the texts from the root: the program made
+    with the layout's promise has the reading, and a valid range without comments finds
+    the repeated Id (the second record with 7) and not the one a predicate leaves out."""
+    layout = collection_layout({"list.xsd": REQUIRED}, ROOT)
+    assert layout is not None
+    run = program(load_rules([("list.sch", RULES)]), ROOT, RECORDS, layout.top_only, layout.records,
+                  text_children=layout.text_children)
+    (compiled,), = run.compiled
+    (unique,) = compiled.uniques.values()
+    assert unique.valid_texts is not None and unique.valid_direct is not None
+    data = b"<l:Item><l:Id>7</l:Id></l:Item>\n<l:Item><l:Id>7</l:Id><l:Skip/></l:Item>\n" \
+           b"<l:Item><l:Id> 7</l:Id></l:Item>\n<l:Item><l:Id>8</l:Id></l:Item>\n"
+    assert _rule_lines(_worker(REQUIRED, True), data) == [2]

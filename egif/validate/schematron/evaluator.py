@@ -109,6 +109,14 @@ class _Unique(NamedTuple):
     # steps from the root): they cannot nest, so when each has the child its value stands
     # in the contexts' order, and no parent need be read to see that
     level: bool = False
+    # where the contexts are records of the root chosen by predicates, and the schema gives
+    # every such record the child, holding some text and nothing else: for a tree that
+    # passed the schema, the values read from the root in one walk (each context then has
+    # the child; the predicates are evaluated once, and no node set is handed back to be
+    # read again), and their texts as strings, one a value where the tree holds no
+    # comment, CDATA section or processing instruction (the parser joins adjacent text)
+    valid_direct: etree.XPath | None = None
+    valid_texts: etree.XPath | None = None
 
 
 class _Compiled:
@@ -132,14 +140,18 @@ class _Compiled:
 
 
 def program(ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
-            records: frozenset[str] = frozenset(), *, today: str | None = None) -> Program:
+            records: frozenset[str] = frozenset(), *, today: str | None = None,
+            text_children: frozenset[tuple[str, str]] = frozenset()) -> Program:
     """The rule set made ready for root element *root_tag* and *phase* (cached).  *records*:
     the collection's record elements; *top_only*: those that stand only under the root;
-    *today*: the date every run of it will be given (see :class:`Program`)."""
-    key = (root_tag, phase, top_only, records, today)
+    *today*: the date every run of it will be given (see :class:`Program`); *text_children*:
+    (record, child) pairs, Clark names, such that every record that passes the schema has
+    the child, holding text only (see :func:`egif.validate.stream.layout.text_children`)."""
+    key = (root_tag, phase, top_only, records, today, text_children)
     found = ruleset.programs.get(key)
     if not isinstance(found, Program):
-        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records, today=today)
+        found = ruleset.programs[key] = Program(ruleset, root_tag, phase, top_only, records, today=today,
+                                                text_children=text_children)
     return found
 
 
@@ -181,8 +193,9 @@ class Program:
 
     def __init__(self, ruleset: RuleSet, root_tag: str, phase: str, top_only: frozenset[str] = frozenset(),
                  records: frozenset[str] = frozenset(), *, guards: Mapping[int, int] | None = None,
-                 today: str | None = None) -> None:
+                 today: str | None = None, text_children: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.phase = phase
+        self.text_children = text_children
         self.today = today if today is not None and re.fullmatch(_DATE, today) else None
         # (the whole-tree phase) by id of a rule: how deep its contexts must stand for the one
         # run to answer as the split; one standing higher counts as a firing
@@ -212,12 +225,13 @@ class Program:
         # a let named "today" stands for $today in its rule: the variable is kept there
         today = None if any(name == "today" for name, _v in rule.lets) else self.today
 
-        def xp(expr: str, check: int | None = None) -> _XPath:
+        def xp(expr: str, check: int | None = None, smart: bool = True) -> _XPath:
             expr = fold_constants(with_today(expr, today))
             needs = "seen" in expr or "record-count" in expr
             try:
                 compiled = etree.XPath(expr, namespaces=ns, regexp=False,  # (no EXSLT regular expressions)
-                                       extensions=self._extensions(check) if needs else None)
+                                       extensions=self._extensions(check) if needs else None,
+                                       smart_strings=smart)
             except etree.XPathSyntaxError as exc:
                 raise SchemaCompileError(f"rule {rule.context!r}: {exc}", file=pattern.source) from None
             return _XPath(compiled, "$" in expr)
@@ -236,15 +250,30 @@ class Program:
                     # the values from the contexts found: the rule's predicates are not evaluated twice
                     flat = _FLAT.fullmatch(union) is not None
                     bare = "/".join(_steps(union))  # (its steps without their predicates)
-                    uniques[check.index] = _Unique(scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath,
-                                                   normalized, _clark(child, ns) or child,
-                                                   xp(f"{union}/{child}[1]").xpath if flat else None,
-                                                   xp(f"count({union})").xpath if flat else None,
-                                                   _FLAT.fullmatch(bare) is not None)
+                    child_clark = _clark(child, ns) or child
+                    texts = not flat and (self._record_of(bare, ns, root_tag), child_clark) in self.text_children
+                    uniques[check.index] = _Unique(
+                        scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath, normalized, child_clark,
+                        xp(f"{union}/{child}[1]").xpath if flat else None,
+                        xp(f"count({union})").xpath if flat else None,
+                        _FLAT.fullmatch(bare) is not None,
+                        xp(f"{union}/{child}[1]").xpath if texts else None,
+                        xp(f"{union}/{child}[1]/text()", smart=False).xpath if texts else None)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]
         return _Compiled(rule, pattern, xp(f"({union})"), [(n, xp(v)) for n, v in rule.lets], tests, messages,
                          [_step_names(p) for p, _c in live_parts], uniques)
+
+    def _record_of(self, bare: str, ns: dict[str, str], root_tag: str) -> str | None:
+        """The record a path of two child steps from the root selects (``/*/r:Item``, or
+        the root's own name first); None for any other path."""
+        steps = bare.split("/")
+        if len(steps) != 3 or steps[0] or not _QNAME.fullmatch(steps[2]):
+            return None
+        if steps[1] != "*" and (not _QNAME.fullmatch(steps[1]) or _clark(steps[1], ns) != root_tag):
+            return None
+        record = _clark(steps[2], ns)
+        return record if record in self.records else None
 
     def _context(self, part: str, ns: dict[str, str], root_tag: str) -> str | None:
         """The XPath selecting a context part's nodes in this phase; None when it can select
@@ -294,11 +323,14 @@ class Program:
                 (EGIF_FN_NS, "seen-of"): seen_of}
 
     def run(self, root: etree._Element, book: Book, *, today: str, record_count: int | None = None,
-            data: bytes | None = None, only: frozenset[int] | None = None) -> list[Firing]:
+            data: bytes | None = None, only: frozenset[int] | None = None, valid: bool = False,
+            plain: bool = False) -> list[Firing]:
         """Evaluate every rule under *root*; *book* answers ``seen()``.  *data*, the bytes of a
         small document, lets rules naming elements it does not hold be skipped.  *only*: the
         indexes of the checks to evaluate (the others are left out; their firings would be
-        the same as before: see :meth:`DocumentBook.merge_checks`)."""
+        the same as before: see :meth:`DocumentBook.merge_checks`).  *valid*: the tree passed
+        the schema, so what the program's *text_children* say holds in it; *plain*: besides,
+        it holds no comment, CDATA section or processing instruction."""
         self._check_today(today)
         self.env.book = book
         self.env.record_count = record_count
@@ -312,7 +344,7 @@ class Program:
                 if present is not None and not any(_may_match(c, data or b"", present) for c in rules):
                     continue
                 if len(rules) == 1 and rules[0].alone and all(a is not None for _c, _t, a in rules[0].tests):
-                    self._at_once(rules[0], root, variables, firings, only)
+                    self._at_once(rules[0], root, variables, firings, only, plain if valid else None)
                 else:
                     self._node_by_node(rules, root, variables, firings, only)
         except RecordCountInRecord:
@@ -385,23 +417,28 @@ class Program:
             return None
 
     def _at_once(self, c: _Compiled, root: etree._Element, variables: dict[str, str],
-                 firings: list[Firing], only: frozenset[int] | None = None) -> None:
+                 firings: list[Firing], only: frozenset[int] | None = None, valid: bool | None = None) -> None:
+        """*valid*: None, or the tree passed the schema, and whether it is plain (see :meth:`run`)."""
         for check, _test, at_once in c.tests:
             if only is not None and check.index not in only:
                 continue
             assert at_once is not None
             unique = c.uniques.get(check.index)
-            nodes = (self._repeated(unique, check, root, c) if unique is not None
+            nodes = (self._repeated(unique, check, root, c, valid) if unique is not None
                      else _elements(_call(at_once, root, variables, c)))
             for node in nodes:
                 firings.append(Firing(node, check, self._message(c, check, node, variables)))
 
-    def _repeated(self, unique: _Unique, check: Check, root: etree._Element, c: _Compiled) -> list[etree._Element]:
+    def _repeated(self, unique: _Unique, check: Check, root: etree._Element, c: _Compiled,
+                  valid: bool | None = None) -> list[etree._Element]:
         """The contexts whose value *book* has seen: what ``not(seen(scope, child))`` fails at,
-        asking *book* in document order exactly as the test would, once per context."""
+        asking *book* in document order exactly as the test would, once per context.  *valid*:
+        None, or the tree passed the schema, and whether it is plain (see :meth:`run`)."""
         book = self.env.book
         assert book is not None
         try:
+            if valid is not None and unique.valid_direct is not None and unique.valid_texts is not None:
+                return self._promised(unique, check, root, book, valid)
             if unique.direct is not None and unique.how_many is not None:
                 found: Any = unique.direct(root)
                 direct: list[etree._Element] = found if isinstance(found, list) else []  # (elements only)
@@ -427,12 +464,34 @@ class Program:
             raise SchemaCompileError(f"rule {c.rule.context!r} failed: {exc}", file=c.pattern.source) from None
         return [contexts[i] for i in book.seen_all(check.index, unique.scope, self._keys(values, unique))]
 
+    def _promised(self, unique: _Unique, check: Check, root: etree._Element, book: Book,
+                  plain: bool) -> list[etree._Element]:
+        """:meth:`_repeated` on a tree that passed the schema, where every context has the child
+        holding text (:attr:`_Unique.valid_texts`): one value a context, in the contexts'
+        order; read as strings where the tree is *plain*, and as elements only when a key
+        repeats."""
+        assert unique.valid_direct is not None and unique.valid_texts is not None
+        values: list[etree._Element] = []
+        if plain:
+            texts = cast("list[str]", unique.valid_texts(root))
+            found = book.seen_all(check.index, unique.scope, self._normalized(texts, unique))
+            if found:
+                values = cast("list[etree._Element]", unique.valid_direct(root))
+        else:
+            values = cast("list[etree._Element]", unique.valid_direct(root))
+            found = book.seen_all(check.index, unique.scope, self._keys(values, unique))
+        return [values[i].getparent() for i in found]  # type: ignore[misc]
+
     @staticmethod
     def _keys(values: list[etree._Element] | list[etree._Element | None], unique: _Unique) -> list[str]:
         """The keys ``seen()`` is asked about: each value's text, normalised as the test says
         (an absent value: the empty string)."""
-        texts = [("" if value is None else (value.text or "") if len(value) == 0 else text_of(value))
-                 for value in values]
+        return Program._normalized([("" if value is None else (value.text or "") if len(value) == 0
+                                     else text_of(value)) for value in values], unique)
+
+    @staticmethod
+    def _normalized(texts: list[str], unique: _Unique) -> list[str]:
+        """The values' texts as the keys ``seen()`` is asked about."""
         joined = "".join(texts)
         # letters and digits only: nothing to strip or normalise (asked of ASCII text as bytes,
         # which look each character up in one table, where str asks Unicode's tables twice)

@@ -83,7 +83,8 @@ class Engine:
         self.plan = Plan(files=files, main=main, records=layout.records, record_locals=layout.record_locals,
                          cap=max(layout.thresholds), constraints=layout.constraints,
                          interdependent=layout.interdependent, top_only=layout.top_only,
-                         rules=tuple(rules.documents) if self.rules else (), today=today, root=layout.root)
+                         rules=tuple(rules.documents) if self.rules else (), today=today, root=layout.root,
+                         text_children=layout.text_children)
         self.local = Worker(self.plan, schema, self.rules)
         self._ranged = False  # the local worker has the range validator (see for_ranges)
         self.parser = make_parser()  # for the skeleton and the rest phase (made once: a parser costs)

@@ -91,6 +91,9 @@ class Plan:
     rules: tuple[tuple[str, bytes], ...] = ()  # Schematron documents; () for no rules
     today: str = ""
     root: str = ""  # the root's Clark name
+    # (record, child) pairs: every record that passes the schema has the child, holding text
+    # only (CollectionLayout.text_children)
+    text_children: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,7 @@ class Worker:
                 rules_root, result.collapsed = self._rules_tree(data)
             if rules_root is not None:
                 self._rules(rules_root, result, delta, only_records and lean, data,
-                            children if rules_root is root else None)
+                            children if rules_root is root else None, valid=not errors, plain=lean)
         return result
 
     def _rules_tree(self, data: bytes, validate: bool = True) -> tuple[etree._Element | None, bool]:
@@ -664,9 +667,11 @@ class Worker:
 
     # -- business rules, record phase ----------------------------------------------------
     def _rules(self, root: etree._Element, result: RangeResult, delta: int, only_records: bool,
-               data: bytes, known: dict[Any, tuple[int, int, str, int]] | None = None) -> None:
+               data: bytes, known: dict[Any, tuple[int, int, str, int]] | None = None, *,
+               valid: bool = False, plain: bool = False) -> None:
         """The record phase's findings of the range *root*; *known*: where its root's children
-        stand, when already read."""
+        stand, when already read; *valid*: the range passed the schema; *plain*: it holds no
+        comment, CDATA section or processing instruction."""
         from egif.validate.schematron.evaluator import RECORDS, program
         from egif.validate.schematron.state import RangeBook
 
@@ -686,7 +691,8 @@ class Worker:
         # the document's book with one job; else the range's own answers, sent to the parent
         book: Book = self.book if self.book is not None else RangeBook()
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
-                          today=self.plan.today).run(root, book, today=self.plan.today, data=data)
+                          today=self.plan.today, text_children=self.plan.text_children).run(
+            root, book, today=self.plan.today, data=data, valid=valid, plain=plain)
         result.seen = book.fresh() if isinstance(book, RangeBook) else {}
         if self.keeps_last:
             self._ruled.append((root, children or None))
