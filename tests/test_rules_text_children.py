@@ -124,12 +124,17 @@ def test_the_layout_holds_the_promise_for_the_records() -> None:
 
 
 # -- the rule, with the promise and without it ----------------------------------------------
-RULES = f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
+def _rules(context: str) -> bytes:
+    return f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
   <sch:ns prefix="l" uri="{NS}"/><sch:ns prefix="egif" uri="urn:egif:schematron"/>
-  <sch:pattern><sch:rule context="l:Item[not(l:Skip)]">
+  <sch:pattern><sch:rule context="{context}">
     <sch:assert test="not(egif:seen('id', normalize-space(l:Id)))">repeated</sch:assert>
   </sch:rule></sch:pattern>
 </sch:schema>""".encode()
+
+
+RULES = _rules("l:Item[not(l:Skip)]")  # records chosen by a predicate
+EVERY = _rules("l:Item")  # every record
 
 REQUIRED = _schema('<xs:sequence><xs:element ref="l:Id"/><xs:element name="Skip" type="xs:string" minOccurs="0"/>'
                    '</xs:sequence>')
@@ -137,14 +142,14 @@ OPTIONAL = _schema('<xs:sequence><xs:element ref="l:Id" minOccurs="0"/>'
                    '<xs:element name="Skip" type="xs:string" minOccurs="0"/></xs:sequence>')
 
 
-def _worker(schema: bytes, promised: bool) -> Worker:
+def _worker(schema: bytes, promised: bool, rules: bytes = RULES) -> Worker:
     files = {"list.xsd": schema}
     layout = collection_layout(files, ROOT)
     assert layout is not None
     plan = Plan(files=files, main="list.xsd", records=layout.records, record_locals=layout.record_locals, cap=3,
-                top_only=layout.top_only, rules=(("list.sch", RULES),), today="2026-12-03", root=ROOT,
+                top_only=layout.top_only, rules=(("list.sch", rules),), today="2026-12-03", root=ROOT,
                 text_children=layout.text_children if promised else frozenset())
-    worker = Worker(plan, rules=load_rules([("list.sch", RULES)]))
+    worker = Worker(plan, rules=load_rules([("list.sch", rules)]))
     worker.doc = Doc(None, f'<l:List xmlns:l="{NS}">\n'.encode(), b"</l:List>", 1)
     return worker
 
@@ -163,16 +168,17 @@ item = st.tuples(st.sampled_from([None, "7", " 7 ", "8", "", "x", "007", "71"]),
 VALID_IDS = ("7", " 7 ", "8", "007", "71")
 
 
-@given(st.lists(item, min_size=1, max_size=30), st.booleans(), st.booleans())
+@given(st.lists(item, min_size=1, max_size=30), st.booleans(), st.booleans(), st.booleans())
 @settings(max_examples=400, deadline=None)
 def test_the_promise_changes_no_finding(items: list[tuple[str | None, bool, str | None]], optional: bool,
-                                        clean: bool) -> None:
+                                        clean: bool, every: bool) -> None:
     """With the schema's promise and without it, the same findings at the same lines: on
     ranges that pass the schema (every Id a positive integer; read from the root as text,
     or as elements where a comment stands) and on ranges that do not (an Id missing,
     blank, or not a number, where the schema requires one), and with a schema that makes
     Id optional (no promise at all).  *clean*: every Id valid and no comment, the range
-    the texts are read for."""
+    the texts are read for; *every*: the rule's contexts are every record, else those a
+    predicate chooses."""
     lines = []
     for n, (ident, skip, comment) in enumerate(items):
         if clean:
@@ -184,7 +190,8 @@ def test_the_promise_changes_no_finding(items: list[tuple[str | None, bool, str 
         lines.append(f"<l:Item>{inner}</l:Item>\n" if n % 2 else f"<l:Item>\n  {inner}\n</l:Item>\n")
     data = "".join(lines).encode()
     schema = OPTIONAL if optional else REQUIRED
-    promised, plain = _worker(schema, True), _worker(schema, False)
+    rules = EVERY if every else RULES
+    promised, plain = _worker(schema, True, rules), _worker(schema, False, rules)
     assert _rule_lines(promised, data) == _rule_lines(plain, data)
 
 

@@ -109,7 +109,7 @@ class _Unique(NamedTuple):
     # steps from the root): they cannot nest, so when each has the child its value stands
     # in the contexts' order, and no parent need be read to see that
     level: bool = False
-    # where the contexts are records of the root chosen by predicates, and the schema gives
+    # where the contexts are records of the root (chosen by predicates or not), and the schema gives
     # every such record the child, holding some text and nothing else: for a tree that
     # passed the schema, the values read from the root in one walk (each context then has
     # the child; the predicates are evaluated once, and no node set is handed back to be
@@ -251,7 +251,7 @@ class Program:
                     flat = _FLAT.fullmatch(union) is not None
                     bare = "/".join(_steps(union))  # (its steps without their predicates)
                     child_clark = _clark(child, ns) or child
-                    texts = not flat and (self._record_of(bare, ns, root_tag), child_clark) in self.text_children
+                    texts = (self._record_of(bare, ns, root_tag), child_clark) in self.text_children
                     uniques[check.index] = _Unique(
                         scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath, normalized, child_clark,
                         xp(f"{union}/{child}[1]").xpath if flat else None,
