@@ -347,7 +347,9 @@ class Validator:
         if found is None:
             if layout is not None:
                 today = self._today_text
-                found = (program(self.rules, root_tag, RECORDS, layout.top_only, layout.records, today=today),
+                # (the engine's workers make the record phase with the layout's promise: the same one)
+                found = (program(self.rules, root_tag, RECORDS, layout.top_only, layout.records, today=today,
+                                 text_children=layout.text_children),
                          program(self.rules, root_tag, REST, layout.top_only, layout.records, today=today))
             else:
                 found = (None, program(self.rules, root_tag, REST, today=self._today_text))

@@ -731,7 +731,8 @@ class Worker:
                 if not (isinstance(child.tag, str) and child.tag in self.plan.records):
                     root.remove(child)
         firings = program(self.rules, str(root.tag), RECORDS, self.plan.top_only, self.plan.records,
-                          today=self.plan.today).run(root, book, today=self.plan.today, data=data, only=only)
+                          today=self.plan.today, text_children=self.plan.text_children).run(
+            root, book, today=self.plan.today, data=data, only=only)
         try:
             return [self._raw(f.node, root, children, _line(f.node, delta) - delta, RULE_KIND, order,
                               f.check.rule_id, f.check.severity.value, f.message)
