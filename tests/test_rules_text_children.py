@@ -1,9 +1,9 @@
 """What the schema promises about a record's children, and the uniqueness rules that lean on it.
 
 Where every record that passes the schema has a child holding some text and nothing else
-(:func:`egif.validate.stream.layout.text_children`), a uniqueness rule on records chosen by
-a predicate reads the child's texts straight from the root, for a range that passed the
-schema.  The promise is checked declaration by declaration here, and the rule's findings
+(:func:`egif.validate.stream.layout.text_children`), a uniqueness rule on the records (every
+one, or those a predicate chooses) reads the child's texts straight from the root, for a
+range that passed the schema.  The promise is checked declaration by declaration here, and the rule's findings
 with and without it, on ranges valid and not.
 """
 
@@ -18,9 +18,8 @@ from egif.validate.schematron.loader import load_rules
 from egif.validate.stream.layout import _Index, collection_layout, text_children
 from egif.validate.stream.worker import RULE_KIND, Doc, Plan, RangeResult, Worker
 
-NS = "urn:example:list"
-ROOT = f"{{{NS}}}List"
-RECORD = f"{{{NS}}}Item"
+from .test_rules_unique import NS, RECORD, ROOT, _rules
+
 ID = f"{{{NS}}}Id"
 
 
@@ -124,15 +123,6 @@ def test_the_layout_holds_the_promise_for_the_records() -> None:
 
 
 # -- the rule, with the promise and without it ----------------------------------------------
-def _rules(context: str) -> bytes:
-    return f"""<sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron">
-  <sch:ns prefix="l" uri="{NS}"/><sch:ns prefix="egif" uri="urn:egif:schematron"/>
-  <sch:pattern><sch:rule context="{context}">
-    <sch:assert test="not(egif:seen('id', normalize-space(l:Id)))">repeated</sch:assert>
-  </sch:rule></sch:pattern>
-</sch:schema>""".encode()
-
-
 RULES = _rules("l:Item[not(l:Skip)]")  # records chosen by a predicate
 EVERY = _rules("l:Item")  # every record
 
