@@ -417,28 +417,29 @@ class Program:
             return None
 
     def _at_once(self, c: _Compiled, root: etree._Element, variables: dict[str, str],
-                 firings: list[Firing], only: frozenset[int] | None = None, valid: bool | None = None) -> None:
-        """*valid*: None, or the tree passed the schema, and whether it is plain (see :meth:`run`)."""
+                 firings: list[Firing], only: frozenset[int] | None = None, plain: bool | None = None) -> None:
+        """*plain*: None where the tree may not pass the schema; else it passed, and whether it
+        is plain (see :meth:`run`)."""
         for check, _test, at_once in c.tests:
             if only is not None and check.index not in only:
                 continue
             assert at_once is not None
             unique = c.uniques.get(check.index)
-            nodes = (self._repeated(unique, check, root, c, valid) if unique is not None
+            nodes = (self._repeated(unique, check, root, c, plain) if unique is not None
                      else _elements(_call(at_once, root, variables, c)))
             for node in nodes:
                 firings.append(Firing(node, check, self._message(c, check, node, variables)))
 
     def _repeated(self, unique: _Unique, check: Check, root: etree._Element, c: _Compiled,
-                  valid: bool | None = None) -> list[etree._Element]:
+                  plain: bool | None = None) -> list[etree._Element]:
         """The contexts whose value *book* has seen: what ``not(seen(scope, child))`` fails at,
-        asking *book* in document order exactly as the test would, once per context.  *valid*:
-        None, or the tree passed the schema, and whether it is plain (see :meth:`run`)."""
+        asking *book* in document order exactly as the test would, once per context.  *plain*:
+        as for :meth:`_at_once`."""
         book = self.env.book
         assert book is not None
         try:
-            if valid is not None and unique.valid_direct is not None and unique.valid_texts is not None:
-                return self._promised(unique, check, root, book, valid)
+            if plain is not None and unique.valid_direct is not None and unique.valid_texts is not None:
+                return self._promised(unique, check, root, book, plain)
             if unique.direct is not None and unique.how_many is not None:
                 found: Any = unique.direct(root)
                 direct: list[etree._Element] = found if isinstance(found, list) else []  # (elements only)

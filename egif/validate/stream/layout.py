@@ -368,7 +368,9 @@ def text_children(index: _Index, element: str) -> frozenset[str]:
 def _element_particles(index: _Index, ctype: etree._Element, out: list[etree._Element],
                        seen: frozenset[str]) -> bool:
     """Every element particle of a complex type's content model, however often it may occur,
-    into *out* (an extension's base included); False when the model holds a wildcard."""
+    into *out* (an extension's base included, and the particles of the local declarations
+    within it: more particles only make :func:`text_children` stricter); False when any of
+    them holds a wildcard."""
     for el in ctype.iter(_X + "element", _X + "any", _X + "group", _X + "extension"):
         if el.tag == _X + "any":
             return False
