@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 
 S = TypeVar("S", bound=Source)
 RootKey = tuple[str, str | None]  # the root's Clark name and its version attribute
-CHUNK = 16  # documents per message: enough that passing it costs little beside checking them
-IN_FLIGHT = 4  # chunks queued at each worker: it never waits for the caller, and a pipe never fills
+# documents per message: enough that passing it costs little beside checking them (each
+# message wakes the caller and a worker; 32 a message against 16 took a batch of 1,000 small
+# messages from 0.79x to 0.84x of a plain lxml loop, and changed nothing at 150 or fewer)
+CHUNK = 32
+IN_FLIGHT = 2  # chunks queued at each worker: it never waits for the caller, and a pipe never fills
 MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting workers
 # A batch that ends within the look-ahead gets workers only when checking what is left of it
 # would take the caller at least this long (seconds), at the pace of the last two documents
