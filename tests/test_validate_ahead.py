@@ -16,6 +16,7 @@ import io
 import json
 import os
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,43 @@ def test_a_long_batch_keeps_the_workers_fed_to_its_end(registry: Registry, tmp_p
         else:
             assert done[2].source == os.fspath(source)
     assert left == paths[:1]
+
+
+class _Queue:
+    """A stand-in for a forked worker: its queue, and every chunk sent to any, in order."""
+
+    def __init__(self, log: list[list[Any]]) -> None:
+        self.pending: list[list[Any]] = []
+        self.alive = True
+        self.log = log
+
+    def send(self, chunk: list[Any]) -> None:
+        self.pending.append(chunk)
+        self.log.append(chunk)
+
+
+@pytest.mark.parametrize(("left", "exhausted", "sent"), [
+    # sources beyond the look-ahead: full chunks, up to each worker's queue
+    (100, False, [32, 32, 32, 4]),
+    # every source taken: each chunk a share of what is left, a quarter of a full one at the least
+    (100, True, [25, 18, 14, 10]),
+    (20, True, [8, 8, 4]),
+    (300, True, [32, 32, 32, 32]),
+])
+def test_once_every_source_is_taken_a_chunk_is_a_share_of_what_is_left(left: int, exhausted: bool,
+                                                                       sent: list[int]) -> None:
+    """So the last chunks of a batch are small, and no worker is left checking a full chunk
+    alone at its end; before that, chunks are full."""
+    assert (ahead_module.CHUNK, ahead_module.IN_FLIGHT) == (32, 2)  # (the sizes below are for these)
+    ahead = Ahead(2, {("{urn:x}R", None): object()})  # type: ignore[dict-item]
+    chunks: list[list[Any]] = []
+    ahead._workers = [_Queue(chunks), _Queue(chunks)]  # type: ignore[list-item]
+    ahead._forked_keys = set(ahead.table)
+    waiting = deque(range(left))
+    ahead._send(waiting, exhausted)  # type: ignore[arg-type]
+    assert [len(c) for c in chunks] == sent
+    assert [d for c in chunks for d in c] == list(range(sum(sent)))  # in order, each once
+    assert list(waiting) == list(range(sum(sent), left))
 
 
 def test_a_worker_is_fed_while_the_caller_waits_on_another(registry: Registry, tmp_path: Path,
