@@ -252,12 +252,11 @@ class Program:
                     bare = "/".join(_steps(union))  # (its steps without their predicates)
                     child_clark = _clark(child, ns) or child
                     texts = (self._record_of(bare, ns, root_tag), child_clark) in self.text_children
+                    from_root = xp(f"{union}/{child}[1]").xpath if flat or texts else None
                     uniques[check.index] = _Unique(
                         scope, xp(f"({union})").xpath, xp(f"$contexts/{child}[1]").xpath, normalized, child_clark,
-                        xp(f"{union}/{child}[1]").xpath if flat else None,
-                        xp(f"count({union})").xpath if flat else None,
-                        _FLAT.fullmatch(bare) is not None,
-                        xp(f"{union}/{child}[1]").xpath if texts else None,
+                        from_root if flat else None, xp(f"count({union})").xpath if flat else None,
+                        _FLAT.fullmatch(bare) is not None, from_root if texts else None,
                         xp(f"{union}/{child}[1]/text()", smart=False).xpath if texts else None)
             tests.append((check, xp(check.test, check.index), at_once))
             messages[check.index] = [text if kind == "text" else xp(text) for kind, text in check.message]

@@ -243,6 +243,15 @@ class _Index:
         return f"{{{tns}}}{name}" if form == "qualified" and tns else name
 
 
+def _complex_type(index: _Index, decl: etree._Element) -> etree._Element | None:
+    """The complex type an element declaration gives its element, inline or named; None for
+    a simple type, xs:anyType or a type the closure does not hold."""
+    ctype = decl.find(_X + "complexType")
+    if ctype is None and decl.get("type"):
+        ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
+    return ctype
+
+
 def _top(el: etree._Element) -> etree._Element:
     while el.getparent() is not None and el.getparent().getparent() is not None:  # type: ignore[union-attr]
         el = el.getparent()  # type: ignore[assignment]
@@ -254,9 +263,7 @@ def _read_with_lxml(index: _Index, root: str
     decl = index.elements.get(root)
     if decl is None:
         return None
-    ctype = decl.find(_X + "complexType")
-    if ctype is None and decl.get("type"):
-        ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
+    ctype = _complex_type(index, decl)
     uses: list[_Use] = []
     visited: set[etree._Element] = set()
     if ctype is not None:
@@ -340,22 +347,24 @@ def text_children(index: _Index, element: str) -> frozenset[str]:
     required = required_children(index, element)
     if not required:
         return required
-    decl = index.elements[element]
     try:
-        ctype = decl.find(_X + "complexType")
-        if ctype is None:
-            ctype = index.types.get(index.qname(decl, decl.get("type") or ""))
+        ctype = _complex_type(index, index.elements[element])
         if ctype is None:
             return frozenset()
-        particles: list[etree._Element] = []
-        if not _element_particles(index, ctype, particles, frozenset()):
-            return frozenset()  # a wildcard
+        # every particle of the content model, however often it may occur (the walk that
+        # finds a root's records, an extension's base and group references followed)
+        particles: set[etree._Element] = set()
+        _walk_type(index, ctype, [], set(), particles)
+        if any(el.tag == _X + "any" for el in particles):
+            return frozenset()  # a wildcard could let in another element of a name
         simple: dict[str, bool] = {}
         for el in particles:
+            if el.tag != _X + "element":
+                continue
             if el.get("ref"):
                 name = index.qname(el, el.get("ref") or "")
                 target = index.elements.get(name)
-                ok = target is not None and _filled(index, target) and _filled(index, el)
+                ok = target is not None and _filled(index, target)
             else:
                 name = index.local_name(el)
                 ok = _filled(index, el)
@@ -363,34 +372,6 @@ def text_children(index: _Index, element: str) -> frozenset[str]:
         return frozenset(name for name in required if simple.get(name, False))
     except Unsupported:
         return frozenset()
-
-
-def _element_particles(index: _Index, ctype: etree._Element, out: list[etree._Element],
-                       seen: frozenset[str]) -> bool:
-    """Every element particle of a complex type's content model, however often it may occur,
-    into *out* (an extension's base included, and the particles of the local declarations
-    within it: more particles only make :func:`text_children` stricter); False when any of
-    them holds a wildcard."""
-    for el in ctype.iter(_X + "element", _X + "any", _X + "group", _X + "extension"):
-        if el.tag == _X + "any":
-            return False
-        if el.tag == _X + "element":
-            out.append(el)
-        elif el.tag == _X + "group" and el.get("ref"):
-            ref = index.qname(el, el.get("ref") or "")
-            group = index.groups.get(ref)
-            if group is None:
-                return False
-            if ref not in seen and not _element_particles(index, group, out, seen | {ref}):
-                return False
-        elif el.tag == _X + "extension" and el.getparent() is not None \
-                and el.getparent().tag == _X + "complexContent":  # type: ignore[union-attr]
-            base = index.qname(el, el.get("base") or "")
-            base_type = index.types.get(base)
-            if base_type is not None and base not in seen and \
-                    not _element_particles(index, base_type, out, seen | {base}):
-                return False
-    return True
 
 
 # built-in types whose lexical space holds no empty string (nor one of white space alone)
@@ -403,14 +384,12 @@ _FILLED_BUILTINS = frozenset(_X + name for name in (
 
 
 def _filled(index: _Index, decl: etree._Element) -> bool:
-    """Whether an element declaration (or a reference to one: its own attributes) gives an
-    element that passes the schema text content only, never empty: a simple type, or a
-    complex type with simple content, whose values exclude the empty string; not nillable,
-    and with no default or fixed value (an empty element would take it)."""
+    """Whether an element declaration gives an element that passes the schema text content
+    only, never empty: a simple type, or a complex type with simple content, whose values
+    exclude the empty string; not nillable, and with no default or fixed value (an empty
+    element would take it)."""
     if any(decl.get(a) is not None for a in ("default", "fixed")) or _true(decl.get("nillable")):
         return False
-    if decl.get("ref"):
-        return True  # (the declaration referred to is asked itself)
     inline = decl.find(_X + "simpleType")
     if inline is not None:
         return _filled_simple(index, inline, frozenset())
@@ -494,17 +473,10 @@ def required_children(index: _Index, element: str) -> frozenset[str]:
     if decl is None or _true(decl.get("nillable")) or _true(decl.get("abstract")):
         return frozenset()
     try:
-        ctype = decl.find(_X + "complexType")
-        if ctype is None:
-            name = decl.get("type")
-            if not name:
-                return frozenset()
-            type_name = index.qname(decl, name)
-            if _restricted(index, type_name):
-                return frozenset()
-            ctype = index.types.get(type_name)
-            if ctype is None:
-                return frozenset()
+        named = decl.get("type")  # (an inline type has no name for xsi:type to derive from)
+        ctype = _complex_type(index, decl)
+        if ctype is None or (named and _restricted(index, index.qname(decl, named))):
+            return frozenset()
         return frozenset(_required_of_type(index, ctype, frozenset()))
     except Unsupported:
         return frozenset()
