@@ -4,7 +4,14 @@ A batch of small messages (``egif validate messages/``, :meth:`Validator.check_m
 is mostly parsing, validating and running rules, document after document.
 :class:`Ahead` hands the paths coming next to worker processes, which check them
 with the same validator code on the same kind of input -- the document read whole
-into memory -- while the caller takes the results in order.  Whatever a worker
+into memory -- while the caller takes the results in order.  With *jobs* cores there
+are *jobs* - 1 workers: the caller is the last.  Whenever it would wait for the answer
+to the document it has reached, it checks the documents next in line to be sent
+itself, with the workers' code, one at a time until an answer is in.  (Two workers
+beside a caller that mostly waits cost more: a forked worker runs a fifth slower than
+the process it was forked from, for the pages it must copy and the caches it finds
+cold, and three processes take turns on two cores.  A batch of 1,000 small messages
+took 0.84x the time of a plain lxml loop that way, 0.91x with the caller checking.)  Whatever a worker
 cannot settle with certainty (a big file, which the caller's engine cuts over every
 core itself; a source that is no path; a root it has no validator for; a root that
 belongs to another version; anything that raised) is left to the caller, which
@@ -57,10 +64,10 @@ MIN_AHEAD = 32  # fewer path documents waiting than this: not worth starting wor
 # would take the caller at least this long (seconds), at the pace of the last two documents
 # it checked itself (the faster of them) -- looked at again after each one, so a batch whose
 # later documents are bigger gets workers when it reaches them (the first document is left
-# out: it makes what the validator needs for its kind).  Forking two workers costs 10 to
-# 30 ms on a 2-core machine: the forks themselves, and then every memory page the workers
-# and the caller write to after them is copied (a thousand or so a worker, some 14 us each
-# here); the workers save at most half of what is left.  Measured by
+# out: it makes what the validator needs for its kind).  Forking a worker costs 5 to
+# 15 ms on a 2-core machine: the fork itself, and then every memory page the worker
+# and the caller write to after it is copied (a thousand or so a worker, some 4 to 14 us
+# each here); on two cores the worker saves at most half of what is left.  Measured by
 # benchmarks/bench_validate.py --small-only (batches of other lengths).
 FORK_WORTH = 0.04
 RELEARN = 16  # roots the workers did not know, since they were forked, before forking again
@@ -86,9 +93,13 @@ def key_of(info: RootInfo) -> RootKey:
     return info.tag, info.version
 
 
-def _answer(path: str) -> Answer:
+def _answer(path: str, table: dict[RootKey, Validator] | None = None) -> Answer:
+    """What a worker says of the document at *path*, with the validators of *table* (by
+    default the table it inherited)."""
+    if table is None:
+        table = _TABLE
     try:
-        quick, faulty, data = _clean_message(path)
+        quick, faulty, data = _clean_message(path, table)
         if quick is not None:
             return quick
         # a finding in bytes already read: the full path takes the same bytes, not the file
@@ -98,7 +109,7 @@ def _answer(path: str) -> Answer:
                 return OTHER, None, None
             parsed = None if faulty is not None else parse_small(doc, _LEAN)
             info = faulty or root_info(parsed if parsed is not None else sniff_root(doc))
-            validator = _TABLE.get(key_of(info))
+            validator = table.get(key_of(info))
             if validator is None:
                 return UNKNOWN, _fields(info), None
             if validator.own is not None and info.tag not in validator.own:
@@ -116,7 +127,8 @@ def _fields(info: RootInfo) -> tuple[Any, ...]:
     return _SENT.setdefault(fields, fields) if len(_SENT) < _SENT_MAX else fields
 
 
-def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None, bytes | None]:
+def _clean_message(path: str, table: dict[RootKey, Validator] | None = None,
+                   ) -> tuple[Answer | None, RootInfo | None, bytes | None]:
     """The answer for a small plain file without a single finding, on the shortest path
     (no input object, no result built); or None, the root of a document this found a finding
     in (the ordinary path then need not look for one on one parse again) and the bytes it was
@@ -129,7 +141,7 @@ def _clean_message(path: str) -> tuple[Answer | None, RootInfo | None, bytes | N
     if root is None:
         return None, None, None
     info = root_info(root)
-    validator = _TABLE.get(key_of(info))
+    validator = (_TABLE if table is None else table).get(key_of(info))
     if validator is None or not validator.may_be_clean(info):
         return None, None, None
     if not validator.clean_small(data, info, root):
@@ -274,7 +286,10 @@ class Ahead:
                 if waiting and waiting[0] is entry:  # the caller gets there first
                     waiting.popleft()
                 while entry.worker is not None:
-                    self._receive_any(entry, waiting, exhausted)
+                    if waiting and not self._answered():
+                        self._check_here(entry, waiting)
+                    if entry.worker is not None:
+                        self._receive_any(entry, waiting, exhausted)
                 done = self._done(entry)
                 if done is None and not self._workers and self.jobs > 1:
                     started = time.perf_counter()
@@ -304,6 +319,42 @@ class Ahead:
         if not exhausted or FORK_WORTH <= 0:
             return True
         return self._pace is not None and self._pace * waiting >= FORK_WORTH
+
+    def _answered(self) -> bool:
+        """Whether some worker has answers waiting to be read (or has died): a look, no wait."""
+        import select
+
+        poll = select.poll()
+        for w in (*self._workers, *self._old):
+            if w.alive and w.pending:
+                poll.register(w.rfd, select.POLLIN)
+        return bool(poll.poll(0))
+
+    def _check_here(self, head: _Entry[Any], waiting: deque[_Entry[Any]]) -> None:
+        """While no answer is in, the caller checks the documents next in line to be sent,
+        one at a time, with the workers' own code (:func:`_answer`), until one is: a core
+        the caller would spend waiting does what a worker would (see :meth:`_ready`).  The
+        validators report no progress meanwhile (a document here is not the one the caller
+        is at) and cut no document over processes of their own, as in a worker."""
+        global _LEAN
+        if _LEAN is None:
+            from egif.xmlsafe import make_parser
+
+            _LEAN = make_parser(remove_blank_text=True)
+        validators = list({id(v): v for v in self.table.values()}.values())
+        saved = [(v.progress, v.jobs) for v in validators]
+        try:
+            for v in validators:
+                v.progress, v.jobs = None, 1
+            while waiting and head.worker is not None:
+                entry = waiting.popleft()
+                entry.answer = _answer(os.fspath(entry.source), self.table)
+                self._changed = True  # (one fewer to send)
+                if self._answered():
+                    return
+        finally:
+            for v, (progress, jobs) in zip(validators, saved, strict=True):
+                v.progress, v.jobs = progress, jobs
 
     def _receive_any(self, head: _Entry[Any], waiting: deque[_Entry[Any]], exhausted: bool) -> None:
         """Take in the next answers of *head*'s worker or of any other worker that has some
@@ -384,7 +435,7 @@ class Ahead:
                 return
             size = CHUNK
             if exhausted:  # the batch's end in sight: smaller messages, so that the workers end together
-                size = max(CHUNK // 4, min(CHUNK, len(waiting) // (2 * len(workers))))
+                size = max(CHUNK // 4, min(CHUNK, len(waiting) // (2 * (len(workers) + 1))))
             chunk = [waiting.popleft() for _ in range(min(size, len(waiting)))]
             worker.send(chunk)
             if not worker.alive:
@@ -411,7 +462,7 @@ class Ahead:
         for validator in {id(v): v for v in _TABLE.values()}.values():
             validator.prepare_forks()
         fresh: list[_Worker] = []
-        for _ in range(self.jobs):
+        for _ in range(self.jobs - 1):  # the caller is the last: it checks while it would wait
             fresh.append(_Worker())
         self._old.extend(self._workers)  # they answer what they were sent; closed at the end
         self._workers = fresh
