@@ -57,6 +57,24 @@ def test_a_step_finds_the_nth_element_it_names(root: etree._Element, name: str, 
         assert xsd.find_node(root, f"/root/{name}") is expected
 
 
+def test_any_position_among_many_children_is_found() -> None:
+    """A position near the start is found by a walk, a later one by XPath: both give the
+    position-th element child, comments and processing instructions between not counted."""
+    root = etree.Element("root")
+    for i in range(3 * xsd._NEAR):
+        if i % 5 == 0:
+            root.append(etree.Comment("c"))
+        if i % 7 == 0:
+            root.append(etree.ProcessingInstruction("p"))
+        etree.SubElement(root, "A" if i % 2 else "{urn:one}B", nsmap={"p": "urn:one"})
+    elements = [c for c in root if isinstance(c.tag, str)]
+    for n in range(1, len(elements) + 2):
+        expected = elements[n - 1] if n <= len(elements) else None
+        assert xsd.find_node(root, f"/root/*[{n}]") is expected
+        wanted = [c for c in root if _by_qname(c, "A")]
+        assert xsd.find_node(root, f"/root/A[{n}]") is (wanted[n - 1] if n <= len(wanted) else None)
+
+
 def test_paths_as_libxml2_writes_them() -> None:
     root = etree.fromstring(
         b'<r:Root xmlns:r="urn:r" xmlns="urn:d"><r:Rec><Child/><r:Child/></r:Rec>'

@@ -132,9 +132,11 @@ def find_node(start: etree._Element, libxml_path: str | None,
         named = index.get((node, name))
         if named is None:  # the first error under this parent: a walk to its element
             index[(node, name)] = _ONCE
-            if name == "*":  # its pos-th element child, counted in C (a walk in Python costs
-                found: Any = _NTH(node, k=pos)  # a proxy a child: a record among many)
+            if name == "*" and pos > _NEAR:  # its pos-th element child, counted in C (a walk
+                found: Any = _NTH(node, k=pos)  # costs a proxy a child: a record among many)
                 node = found[0] if isinstance(found, list) and found else None
+            elif name == "*":  # near the start: a short walk costs less than an XPath call
+                node = next(islice(node.iterchildren(etree.Element), pos - 1, None), None) if pos > 0 else None
             else:
                 node = next(islice(_named_children(node, prefix, local), pos - 1, None), None) if pos > 0 else None
             continue
@@ -147,11 +149,17 @@ def find_node(start: etree._Element, libxml_path: str | None,
 
 _ONCE: list[etree._Element] = []  # (a parent whose children were walked for one error)
 _NTH = etree.XPath("*[$k]")  # an element's k-th element child
+_NEAR = 16  # up to this position, a walk over the first children finds it sooner than _NTH
 
 
 def _named_children(node: etree._Element, prefix: str, local: str) -> Iterator[etree._Element]:
-    """The children of *node* a path step ``prefix:local`` names, in order."""
-    return (child for child in node if isinstance(child.tag, str) and _named(child, prefix, local))
+    """The children of *node* a path step ``prefix:local`` names, in order: those of that
+    local name, found in C, then told apart by namespace and prefix."""
+    try:
+        candidates = node.iterchildren("{*}" + local)
+    except ValueError:  # not a name lxml takes: every element child, each told apart
+        candidates = node.iterchildren(etree.Element)
+    return (child for child in candidates if _named(child, prefix, local))
 
 
 def _named(el: etree._Element, prefix: str, local: str) -> bool:
