@@ -10,10 +10,11 @@ to the document it has reached, it checks the documents next in line to be sent
 itself, with the workers' code, one at a time until an answer is in.  (Two workers
 beside a caller that mostly waits cost more: a forked worker runs a fifth slower than
 the process it was forked from, for the pages it must copy and the caches it finds
-cold, and three processes take turns on two cores.  A batch of 1,000 small messages
-took 0.84x the time of a plain lxml loop that way, 0.91x with the caller checking.)  Whatever a worker
-cannot settle with certainty (a big file, which the caller's engine cuts over every
-core itself; a source that is no path; a root it has no validator for; a root that
+cold, and three processes take turns on two cores: 1,000 small messages with rules
+ran at 0.76x the speed of a plain lxml loop that way, at 0.86x with the caller checking,
+side by side in benchmarks/bench_validate.py --small-only.)  Whatever a worker cannot
+settle with certainty (a big file, which the caller's engine cuts over every core
+itself; a source that is no path; a root it has no validator for; a root that
 belongs to another version; anything that raised) is left to the caller, which
 checks it on the ordinary path and says exactly what is wrong.  So every result is
 the one the caller would have found itself, in the same order.
@@ -224,7 +225,8 @@ class _Entry(Generic[S]):
 class Ahead:
     """Answers for the documents coming next, computed on worker processes.
 
-    *jobs*: the worker processes (1: none, every document is checked by the caller);
+    *jobs*: the processes that check documents, the caller included (*jobs* - 1 workers;
+    1: none, every document is checked by the caller on the ordinary path);
     *table*: which validator each root goes to, filled by the caller (:meth:`learn`)
     once it has checked a document with that root on the ordinary path, so that the
     validator has made everything it needs before the workers inherit it."""
