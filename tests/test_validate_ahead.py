@@ -242,14 +242,7 @@ def test_the_caller_checks_documents_while_it_waits(registry: Registry, tmp_path
         return None
 
     monkeypatch.setattr(ahead_module, "_answer", gated)  # the forked worker inherits it
-    forks: list[int] = []
-    real_init = ahead_module._Worker.__init__
-
-    def counted(self: Any) -> None:
-        forks.append(1)
-        real_init(self)
-
-    monkeypatch.setattr(ahead_module._Worker, "__init__", counted)
+    forks = _count_workers(monkeypatch)
     v = Validator.for_version(registry, GAZ, jobs=2, progress=progress)
     results = [_rows(r) for r in v.check_many(paths)]
     assert results == [_rows(r) for r in Validator.for_version(registry, GAZ, jobs=1).check_many(paths)]
@@ -273,11 +266,8 @@ def test_a_session_hands_its_batch_to_the_workers_once_it_knows_the_root(registr
     assert left == paths[:1]
 
 
-def _forked_and_left(registry: Registry, paths: list[Path], monkeypatch: pytest.MonkeyPatch,
-                     worth: float) -> tuple[int, list[Path]]:
-    """The workers forked for *paths* with :data:`FORK_WORTH` at *worth*, and the documents
-    left to the caller; every result checked against one process's."""
-    monkeypatch.setattr(ahead_module, "FORK_WORTH", worth)
+def _count_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each worker forked from now on."""
     forks: list[int] = []
     real = ahead_module._Worker.__init__
 
@@ -286,6 +276,15 @@ def _forked_and_left(registry: Registry, paths: list[Path], monkeypatch: pytest.
         real(self)
 
     monkeypatch.setattr(ahead_module._Worker, "__init__", counted)
+    return forks
+
+
+def _forked_and_left(registry: Registry, paths: list[Path], monkeypatch: pytest.MonkeyPatch,
+                     worth: float) -> tuple[int, list[Path]]:
+    """The workers forked for *paths* with :data:`FORK_WORTH` at *worth*, and the documents
+    left to the caller; every result checked against one process's."""
+    monkeypatch.setattr(ahead_module, "FORK_WORTH", worth)
+    forks = _count_workers(monkeypatch)
     v = Validator.for_version(registry, GAZ, jobs=2)
     ahead = Ahead(2)
     left, got = [], []
