@@ -87,6 +87,7 @@ def test_paths_as_libxml2_writes_them() -> None:
     assert xsd.find_node(root, "/r:Root/r:Rec[3]") is None
     assert xsd.find_node(root, "relative/path") is None
     assert xsd.find_node(root, "/r:Root/bad[step") is None
+    assert xsd.find_node(root, "/r:Root/r:") is None  # no local name: no name filter, nothing named
 
 
 @settings(max_examples=100, deadline=None)
