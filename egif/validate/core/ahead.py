@@ -37,10 +37,11 @@ fork would copy one thread of many, and whatever locks the others hold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from egif.validate import forking
@@ -84,7 +85,7 @@ Done = tuple["Validator", RootInfo, "DocumentResult"]  # a document checked ahea
 
 # What a forked worker inherits: set by the caller just before it forks.
 _TABLE: dict[RootKey, Validator] = {}
-_LEAN: Any = None  # a worker's parser, made in the worker
+_LEAN: Any = None  # the parser _answer reads with, made once a process (see _as_worker)
 _SENT: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # a worker's roots, as first sent
 _SENT_MAX = 1024
 
@@ -150,22 +151,39 @@ def _clean_message(path: str, table: dict[RootKey, Validator] | None = None,
     return (DONE, _fields(info), ([], validator.records, False)), None, None
 
 
+@contextlib.contextmanager
+def _as_worker(validators: Iterable[Validator]) -> Iterator[None]:
+    """Check documents as a worker does: with the lean parser :func:`_answer` reads with
+    (made once a process), and *validators* reporting no progress and starting no processes
+    of their own (in a worker they are its copies; in the caller they are as they were
+    afterwards)."""
+    global _LEAN
+    if _LEAN is None:
+        from egif.xmlsafe import make_parser
+
+        _LEAN = make_parser(remove_blank_text=True)
+    distinct = list({id(v): v for v in validators}.values())
+    saved = [(v.progress, v.jobs) for v in distinct]
+    try:
+        for v in distinct:
+            v.progress, v.jobs = None, 1
+        yield
+    finally:
+        for v, (progress, jobs) in zip(distinct, saved, strict=True):
+            v.progress, v.jobs = progress, jobs
+
+
 def _serve(rfd: int, wfd: int) -> None:
     """A worker's life: chunks of paths in, their answers out, until the caller closes."""
     from egif.validate.stream.worker import read_message, send_message
-    from egif.xmlsafe import make_parser
 
-    global _LEAN
-    _LEAN = make_parser(remove_blank_text=True)
-    for validator in _TABLE.values():  # this process's copies: no progress reports, no processes of their own
-        validator.progress = None
-        validator.jobs = 1
-    while True:
-        try:
-            paths = read_message(rfd)
-        except EOFError:
-            return
-        send_message(wfd, [_answer(p) for p in paths])
+    with _as_worker(_TABLE.values()):
+        while True:
+            try:
+                paths = read_message(rfd)
+            except EOFError:
+                return
+            send_message(wfd, [_answer(p) for p in paths])
 
 
 class _Worker:
@@ -322,14 +340,17 @@ class Ahead:
             return True
         return self._pace is not None and self._pace * waiting >= FORK_WORTH
 
+    def _busy(self) -> dict[int, _Worker]:
+        """The live workers with answers to come, by the descriptor they answer on."""
+        return {w.rfd: w for w in (*self._workers, *self._old) if w.alive and w.pending}
+
     def _answered(self) -> bool:
         """Whether some worker has answers waiting to be read (or has died): a look, no wait."""
         import select
 
         poll = select.poll()
-        for w in (*self._workers, *self._old):
-            if w.alive and w.pending:
-                poll.register(w.rfd, select.POLLIN)
+        for fd in self._busy():
+            poll.register(fd, select.POLLIN)
         return bool(poll.poll(0))
 
     def _check_here(self, head: _Entry[Any], waiting: deque[_Entry[Any]]) -> None:
@@ -338,25 +359,13 @@ class Ahead:
         the caller would spend waiting does what a worker would (see :meth:`_ready`).  The
         validators report no progress meanwhile (a document here is not the one the caller
         is at) and cut no document over processes of their own, as in a worker."""
-        global _LEAN
-        if _LEAN is None:
-            from egif.xmlsafe import make_parser
-
-            _LEAN = make_parser(remove_blank_text=True)
-        validators = list({id(v): v for v in self.table.values()}.values())
-        saved = [(v.progress, v.jobs) for v in validators]
-        try:
-            for v in validators:
-                v.progress, v.jobs = None, 1
+        with _as_worker(self.table.values()):
             while waiting and head.worker is not None:
                 entry = waiting.popleft()
                 entry.answer = _answer(os.fspath(entry.source), self.table)
                 self._changed = True  # (one fewer to send)
                 if self._answered():
                     return
-        finally:
-            for v, (progress, jobs) in zip(validators, saved, strict=True):
-                v.progress, v.jobs = progress, jobs
 
     def _receive_any(self, head: _Entry[Any], waiting: deque[_Entry[Any]], exhausted: bool) -> None:
         """Take in the next answers of *head*'s worker or of any other worker that has some
@@ -368,7 +377,8 @@ class Ahead:
 
         worker = head.worker
         assert worker is not None
-        busy = {w.rfd: w for w in (*self._workers, *self._old) if w is not worker and w.alive and w.pending}
+        busy = self._busy()
+        busy.pop(worker.rfd, None)
         if not busy:
             self._receive(worker, head, waiting)
             return
