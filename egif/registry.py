@@ -53,7 +53,8 @@ from egif.model import (
 )
 from egif.record import record
 from egif.resolve import ResolvedSchema, Unit, UnitDirective, resolved_from_units
-from egif.store import Store, open_store
+from egif.store import Store, is_postgres_url, open_store
+from egif.store.sqlite import create_whole
 from egif.userdirs import user_data_dir
 
 if TYPE_CHECKING:
@@ -185,6 +186,10 @@ class Registry:
             location, explicit = default_location()
         if create is None:
             create = not explicit
+        if create and not is_postgres_url(location) and not Path(location).expanduser().exists():
+            # made whole beside the path, then linked into place: processes starting at once
+            # never see a registry half made (see create_whole)
+            create_whole(Path(location).expanduser(), lambda draft: cls(draft, actor=actor)._seed(seed))
         store = open_store(location, create=create)
         try:
             registry = cls(store, actor=actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -45,6 +46,13 @@ def _variant(tmp_path: Path, i: int) -> Path:
     return path
 
 
+def _left_beside(path: Path) -> list[str]:
+    """Files in the registry's folder other than the registry and its journal: SQLite leaves the
+    journal's two files when the last two processes close at the same moment."""
+    ours = {path.name, path.name + "-wal", path.name + "-shm"}
+    return sorted(p.name for p in path.parent.iterdir() if p.name not in ours)
+
+
 def test_eight_concurrent_writers_lose_nothing(registry_path: Path, tmp_path: Path) -> None:
     before = {str(v.ref) for v in Registry.open(registry_path).list()}
     env = {**os.environ, "EGIF_REGISTRY": str(registry_path)}
@@ -81,13 +89,67 @@ def test_concurrent_first_use_seeds_the_registry_once(tmp_path: Path) -> None:
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(8)]
     outputs = [(p.wait(timeout=120), p.communicate()) for p in procs]
-    assert all(code == 0 for code, _ in outputs), outputs
+    failed = [(code, err) for code, (_, err) in outputs if code != 0]
+    assert not failed, failed  # the exit codes and what the failing processes said
+    listed = {out for _, (out, _) in outputs}
+    assert len(listed) == 1  # every process saw the same, complete registry
     path = tmp_path / "data" / "egif" / "registry.sqlite"
     with Registry.open(path) as reg:
         refs = [str(v.ref) for v in reg.list()]
         assert len(refs) == len(set(refs)) > 0
         assert len(list(reg.events(kinds=("add",)))) == len(refs)
     assert _integrity(path) == "ok"
+    assert _left_beside(path) == []  # no drafts
+
+
+SLOW_FIRST_USE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import egif.shipped
+    from egif import Registry
+    original = egif.shipped.seed_registry
+    def slow_seed(registry):
+        added = original(registry)
+        Path(sys.argv[1]).write_text("seeded")   # the standards are in; not yet committed or linked
+        while not Path(sys.argv[2]).exists():
+            time.sleep(0.02)
+        return added
+    egif.shipped.seed_registry = slow_seed
+    with Registry.open() as reg:
+        print(len(reg.list()))
+""")
+
+
+def test_a_registry_being_created_is_never_seen_half_made(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "XDG_DATA_HOME": str(data)}
+    seeded, go = tmp_path / "seeded", tmp_path / "go"
+    slow = subprocess.Popen([sys.executable, "-c", SLOW_FIRST_USE, str(seeded), str(go)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not seeded.exists():
+            assert slow.poll() is None, slow.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        folder = data / "egif"
+        # while the first process is still seeding, the registry's own path does not exist yet
+        assert not (folder / "registry.sqlite").exists()
+        assert [p.name for p in folder.iterdir() if p.name.endswith(".new")]
+        # a second first use meanwhile makes its own, complete registry, and does not wait
+        other = subprocess.run([sys.executable, "-m", "egif", "schema", "list", "--format", "json"], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert other.returncode == 0, other.stderr
+    finally:
+        go.write_text("go")
+    out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 0, err
+    path = folder / "registry.sqlite"
+    with Registry.open(path) as reg:
+        refs = [str(v.ref) for v in reg.list()]
+        assert int(out) == len(refs) == len(json.loads(other.stdout)) > 0
+        assert len(list(reg.events(kinds=("add",)))) == len(refs)  # seeded once: the slow copy was dropped
+    assert _left_beside(path) == []
 
 
 KILLED_ADD = textwrap.dedent("""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -568,6 +568,48 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+
+
+def create_whole(path: Path, fill: Callable[[SqliteStore], None]) -> None:
+    """Create the registry file at *path* complete, or leave it as it was.
+
+    The file is built beside *path* under a name nobody else opens (tables made,
+    then *fill* run on the store: the shipped standards), written out of its
+    journal, and hard-linked into place.  So a process opening *path* finds
+    either no file or a finished registry; it never reads, migrates or seeds one
+    that another process is still making.  When two processes do this at once,
+    the first link wins and the other's copy is thrown away.
+
+    Nothing is done where the folder cannot be written (opening the path then
+    reports it), and a file system without hard links leaves the creation to
+    the caller, as before.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegistryError(f"cannot create directory: {exc.strerror}", file=path) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return
+    draft = folder / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.new"
+    try:
+        store = SqliteStore(draft, create=True)
+        try:
+            fill(store)
+            busy = store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            store.close()
+        if busy:  # pragma: no cover - nobody else knows the draft's name
+            return
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the registry
+        except OSError:
+            return  # no hard links here: the caller creates the file in place
+    finally:
+        for leftover in (draft, *(draft.with_name(draft.name + end) for end in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
 
 
 def _writable(path: Path) -> bool:
