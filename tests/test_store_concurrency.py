@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -12,7 +13,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from egif import Registry
+from egif.store import sqlite as sqlite_store
 
 from .conftest import DATA
 
@@ -183,3 +187,35 @@ def test_kill_during_add_leaves_the_registry_as_before(registry_path: Path, tmp_
     assert _integrity(registry_path) == "ok"
     with Registry.open(registry_path) as reg:  # and it still takes writes
         assert reg.add(BETA, name="Killed", version="1.0").created
+
+
+def test_a_first_use_that_fails_leaves_no_registry_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    import egif.shipped
+
+    def broken(registry: Registry) -> list[object]:
+        raise RuntimeError("the disk filled up while seeding")
+
+    with monkeypatch.context() as m:
+        m.setattr(egif.shipped, "seed_registry", broken)
+        with pytest.raises(RuntimeError, match="disk filled up"):
+            Registry.open()
+    folder = tmp_path / "data" / "egif"
+    assert list(folder.iterdir()) == []  # neither the registry nor a draft of it
+    with Registry.open() as reg:  # the next first use starts afresh
+        assert reg.get("BS7666@2.0").status.value == "ratified"
+
+
+def test_without_hard_links_a_new_registry_is_made_in_place(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # a file system that cannot link (some network and FAT mounts) answers EPERM
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(sqlite_store.os, "link", no_links)
+    path = tmp_path / "team" / "registry.sqlite"
+    with Registry.init(path) as reg:
+        refs = [str(v.ref) for v in reg.list()]
+        assert "BS7666@2.0" in refs
+        assert len(list(reg.events(kinds=("add",)))) == len(refs)
+    assert _left_beside(path) == []
