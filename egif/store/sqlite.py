@@ -568,8 +568,6 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-
-
 def create_whole(path: Path, fill: Callable[[SqliteStore], None]) -> None:
     """Create the registry file at *path* complete, or leave it as it was.
 
