@@ -240,8 +240,8 @@ def message_rows(tree: bv.Tree, messages: Path, work: Path) -> list[str]:
     """Instructions per small message, in one process: the lxml loop of bench_validate.py's
     many-documents table beside ``check_many`` with ``--jobs 1`` (XSD only; with rules, over
     every message, the clean ones and the ones with a finding), and the caller's own share
-    when two workers check the messages (callgrind counts the caller: the workers are
-    stopped with SIGKILL and report nothing).  Each figure is (count - the same process
+    with ``jobs=2``, one worker beside it, which checks messages too (callgrind counts the
+    caller: the worker is stopped with SIGKILL and reports nothing).  Each figure is (count - the same process
     without the loop) / messages."""
     from egif import Registry
     from egif.validate import Validator
@@ -266,7 +266,7 @@ def message_rows(tree: bv.Tree, messages: Path, work: Path) -> list[str]:
             ("`check_many` with rules, `--jobs 1`: every message", "rules", "all"),
             ("... the messages without a finding", "rules", "clean"),
             ("... the messages with a finding", "rules", "faulty"),
-            ("the caller's own share, two workers checking (rules)", "caller", "all")]
+            ("the caller's own share, `jobs=2`: one worker beside it (rules)", "caller", "all")]
     per: dict[tuple[str, str], float] = {}
     lines = [f"**Many small documents**, per message, in one process ({len(every):,} gazetteer messages of 3 "
              f"records as in the timed table, {len(faulty)} with a finding; [{tree.label}]):", "",
