@@ -186,10 +186,12 @@ class Registry:
             location, explicit = default_location()
         if create is None:
             create = not explicit
-        if create and not is_postgres_url(location) and not Path(location).expanduser().exists():
-            # made whole beside the path, then linked into place: processes starting at once
-            # never see a registry half made (see create_whole)
-            create_whole(Path(location).expanduser(), lambda draft: cls(draft, actor=actor)._seed(seed))
+        if create and not is_postgres_url(location):
+            path = Path(location).expanduser()
+            if not path.exists():
+                # made whole beside the path, then linked into place: processes starting at once
+                # never see a registry half made (see create_whole)
+                create_whole(path, lambda draft: cls(draft, actor=actor)._seed(seed))
         store = open_store(location, create=create)
         try:
             registry = cls(store, actor=actor)

@@ -138,10 +138,7 @@ class SqliteStore:
             if not create:
                 raise RegistryError(f"no registry at this path: create one with `egif registry init {self.path}`",
                                     file=self.path)
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise RegistryError(f"cannot create directory: {exc.strerror}", file=self.path) from None
+            _make_folder(self.path)
         self.read_only = self.path.exists() and not _writable(self.path)
         self._depth = 0
         try:
@@ -582,11 +579,8 @@ def create_whole(path: Path, fill: Callable[[SqliteStore], None]) -> None:
     reports it), and a file system without hard links leaves the creation to
     the caller, as before.
     """
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RegistryError(f"cannot create directory: {exc.strerror}", file=path) from None
+    folder = path.parent
+    _make_folder(path)
     if not os.access(folder, os.W_OK | os.X_OK):
         return
     draft = folder / f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.new"
@@ -610,7 +604,15 @@ def create_whole(path: Path, fill: Callable[[SqliteStore], None]) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def _make_folder(path: Path) -> None:
+    """Make the folder a new registry file at *path* goes in (a relative file name's parent
+    is "."), or say in one line why it cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegistryError(f"cannot create directory: {exc.strerror}", file=path) from None
+
+
 def _writable(path: Path) -> bool:
     """Can this process change the file (and make the journal files beside it)?"""
-    folder = path.parent if str(path.parent) else Path(".")
-    return os.access(path, os.R_OK | os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
+    return os.access(path, os.R_OK | os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
